@@ -1,0 +1,183 @@
+//! Tiling checks within one family (a parent and its direct children): children inside the
+//! parent, siblings not overlapping, children covering the parent.
+//!
+//! Set operations use geo's `BooleanOps` (i_overlay); areas are geodesic (WGS-84 ellipsoid),
+//! so reported m² are accurate far better than 1 %.
+
+use geo::{
+    BooleanOps, BoundingRect, Geodesic, GeodesicArea, InteriorPoint, Length, LineString,
+    MultiPolygon, Polygon,
+};
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{RTree, RTreeObject};
+
+use crate::problem::{Problem, ProblemKind};
+use crate::validate::ValidationOptions;
+
+/// A feature taking part in a family check.
+pub(crate) struct Member<'a> {
+    pub index: usize,
+    pub code: &'a str,
+    pub geometry: &'a MultiPolygon<f64>,
+}
+
+/// Geodesic area of a geometry in m².
+pub fn area_m2(geometry: &MultiPolygon<f64>) -> f64 {
+    geometry.0.iter().map(polygon_area_m2).sum()
+}
+
+/// Surface of the WGS-84 ellipsoid in m² (what geographiclib returns for an inside-out ring).
+const EARTH_AREA_M2: f64 = 510_065_621_724_088.4;
+
+/// Geodesic area of one polygon in m² (exterior minus holes).
+fn polygon_area_m2(polygon: &Polygon<f64>) -> f64 {
+    let holes: f64 = polygon.interiors().iter().map(ring_area_m2).sum();
+    (ring_area_m2(polygon.exterior()) - holes).max(0.0)
+}
+
+/// Geodesic area enclosed by one ring, whatever its orientation.
+///
+/// geographiclib measures the area *left* of a ring, so a clockwise (or degenerate) ring yields
+/// the whole Earth minus it; boolean-op output has arbitrary orientation, so fold that back.
+fn ring_area_m2(ring: &LineString<f64>) -> f64 {
+    let a = Polygon::new(ring.clone(), Vec::new()).geodesic_area_unsigned();
+    a.min(EARTH_AREA_M2 - a).max(0.0)
+}
+
+/// Mean width below which a boolean-op output part is numeric noise, in metres.
+///
+/// i_overlay snaps to an integer grid, so two bit-identical shared edges can leave slivers a few
+/// micrometres wide (area ~0.01 m² along a 1 km edge). Judging by width (2·area / perimeter)
+/// rather than area keeps the filter independent of edge length; real gaps are far wider.
+const NOISE_WIDTH_M: f64 = 1e-3;
+
+/// Area of a boolean-op output polygon in m², or 0 when it is a numeric sliver.
+fn significant_area_m2(polygon: &Polygon<f64>) -> f64 {
+    let area = polygon_area_m2(polygon);
+    let perimeter: f64 = std::iter::once(polygon.exterior())
+        .chain(polygon.interiors())
+        .map(|r| r.length::<Geodesic>())
+        .sum();
+    if perimeter > 0.0 && 2.0 * area / perimeter < NOISE_WIDTH_M {
+        0.0
+    } else {
+        area
+    }
+}
+
+/// A point inside the polygon, for locating a problem on the map.
+fn inside_point(p: &Polygon<f64>) -> Option<(f64, f64)> {
+    p.interior_point().map(|pt| (pt.x(), pt.y()))
+}
+
+/// Run all family checks, appending problems. `complete` is false when some child was left out
+/// (broken geometry), in which case gaps are not computed: they would only echo that child.
+pub(crate) fn check_family(
+    parent: &Member<'_>,
+    children: &[Member<'_>],
+    complete: bool,
+    options: &ValidationOptions,
+    out: &mut Vec<Problem>,
+) {
+    for child in children {
+        let outside = child.geometry.difference(parent.geometry);
+        let parts: Vec<(f64, &Polygon<f64>)> = outside
+            .0
+            .iter()
+            .map(|p| (significant_area_m2(p), p))
+            .collect();
+        let total: f64 = parts.iter().map(|(a, _)| a).sum();
+        if total > options.overlap_threshold() {
+            let mut p = Problem::new(
+                ProblemKind::OutsideParent,
+                format!(
+                    "有 {total:.1} m² 超出上级 {} 的范围 / {total:.1} m² lies outside parent",
+                    parent.code
+                ),
+            )
+            .feature(child.index, Some(child.code))
+            .area(total)
+            .related(parent.code);
+            let largest = parts.iter().max_by(|a, b| a.0.total_cmp(&b.0));
+            if let Some((x, y)) = largest.and_then(|(_, poly)| inside_point(poly)) {
+                p = p.at(x, y);
+            }
+            out.push(p);
+        }
+    }
+
+    let boxes: Vec<_> = children
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            let r = c.geometry.bounding_rect()?;
+            Some(GeomWithData::new(
+                Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                i,
+            ))
+        })
+        .collect();
+    let tree = RTree::bulk_load(boxes.clone());
+    for b in &boxes {
+        let i = b.data;
+        for other in tree.locate_in_envelope_intersecting(&b.geom().envelope()) {
+            let j = other.data;
+            if j <= i {
+                continue;
+            }
+            let (a, c) = (&children[i], &children[j]);
+            let overlap = a.geometry.intersection(c.geometry);
+            let area: f64 = overlap.0.iter().map(significant_area_m2).sum();
+            if area > options.overlap_threshold() {
+                let mut p = Problem::new(
+                    ProblemKind::SiblingOverlap,
+                    format!(
+                        "与 {} 重叠 {area:.1} m² / overlaps sibling by {area:.1} m²",
+                        c.code
+                    ),
+                )
+                .feature(a.index, Some(a.code))
+                .area(area)
+                .related(c.code);
+                if let Some((x, y)) = overlap.0.first().and_then(inside_point) {
+                    p = p.at(x, y);
+                }
+                out.push(p);
+            }
+        }
+    }
+
+    if complete {
+        let union = union_all(children.iter().map(|c| c.geometry.clone()).collect());
+        let gaps = parent.geometry.difference(&union);
+        for gap in &gaps.0 {
+            let area = significant_area_m2(gap);
+            if area > options.gap_threshold() {
+                let mut p = Problem::new(
+                    ProblemKind::Gap,
+                    format!(
+                        "有 {area:.1} m² 未被任何下级覆盖（缝隙）/ gap of {area:.1} m² not covered by any child"
+                    ),
+                )
+                .feature(parent.index, Some(parent.code))
+                .area(area);
+                if let Some((x, y)) = inside_point(gap) {
+                    p = p.at(x, y);
+                }
+                out.push(p);
+            }
+        }
+    }
+}
+
+/// Union of many geometries by halving, so each boolean op sees balanced inputs.
+pub(crate) fn union_all(mut parts: Vec<MultiPolygon<f64>>) -> MultiPolygon<f64> {
+    match parts.len() {
+        0 => MultiPolygon(Vec::new()),
+        1 => parts.pop().unwrap_or_else(|| MultiPolygon(Vec::new())),
+        n => {
+            let right = parts.split_off(n / 2);
+            union_all(parts).union(&union_all(right))
+        }
+    }
+}

@@ -1,0 +1,11 @@
+DROP TABLE notifications;
+DROP TABLE calendar_days;
+DROP TABLE counters;
+DROP TABLE change_log;
+DROP TABLE audit_log;
+DROP TABLE command_log_head;
+DROP TABLE cases;
+DROP TABLE tasks;
+DROP TABLE reports;
+DROP TABLE squad_members;
+DROP TABLE categories;

@@ -1,0 +1,13 @@
+//! Wire types of GridDispatch: what travels between the server and its clients
+//! (the dispatch console, integrations, phones running the sync engine, `gridsync`).
+//!
+//! This crate has no database or HTTP dependency so that a phone app can embed it.
+//! The `openapi` feature adds `utoipa` schemas for the server's OpenAPI document.
+
+pub mod auth;
+pub mod command;
+pub mod error;
+pub mod role;
+
+pub use error::{ErrorBody, ErrorDetail};
+pub use role::{Role, UnknownRole};

@@ -1,0 +1,153 @@
+//! Processing of a completed upload: sniff, check the declared type, size, hash and structure,
+//! then extract metadata and derive copies. Pure: reads one file, touches no storage.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::audio::{adts_info, amr_info, AudioInfo};
+use crate::error::MediaError;
+use crate::hash::{sha256_reader, Sha256Digest};
+use crate::image::{process_image, ImageInfo};
+use crate::limits::Limits;
+use crate::sniff::{resolve_declared, sniff, MediaKind, MediaType, SNIFF_LEN};
+use crate::video::{read_movie, video_info, VideoInfo};
+
+/// What the phone said about the upload (tus `Upload-Metadata`); all optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Declared {
+    /// Content type the client declared, e.g. `image/jpeg`.
+    pub content_type: Option<String>,
+    /// SHA-256 of the whole file as the phone computed it, 64 hex digits.
+    pub sha256: Option<String>,
+}
+
+/// A checked upload with its metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Processed {
+    /// The type found from the bytes (and agreed with the declaration).
+    pub media_type: MediaType,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the whole file.
+    pub sha256: Sha256Digest,
+    /// Kind-specific metadata.
+    pub details: MediaDetails,
+}
+
+impl Processed {
+    /// Photo details, if this is a photo.
+    pub fn image(&self) -> Option<&ImageInfo> {
+        match &self.details {
+            MediaDetails::Image(i) => Some(i),
+            _ => None,
+        }
+    }
+}
+
+/// Kind-specific metadata of a processed upload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MediaDetails {
+    /// Photo: EXIF, perceptual hash, derived copies.
+    Image(ImageInfo),
+    /// Video: duration, size, creation time.
+    Video(VideoInfo),
+    /// Audio: duration.
+    Audio(AudioInfo),
+}
+
+/// Checks and processes a completed upload at `path`. CPU- and I/O-bound: call it from a
+/// blocking thread (or use [`process_blocking`]).
+///
+/// Order: sniff (415) → declared type (415) → size limit (413) → SHA-256 (422) → structure and
+/// decoding (413/422). Cheap checks come first so a hostile file costs as little as possible.
+pub fn process(path: &Path, declared: &Declared, limits: &Limits) -> Result<Processed, MediaError> {
+    let expected = declared
+        .sha256
+        .as_deref()
+        .map(Sha256Digest::parse_hex)
+        .transpose()?;
+    let mut file = File::open(path)?;
+    let size = file.metadata()?.len();
+    if size == 0 {
+        return Err(MediaError::corrupt("empty file"));
+    }
+    let mut head = Vec::with_capacity(SNIFF_LEN);
+    (&mut file).take(SNIFF_LEN as u64).read_to_end(&mut head)?;
+    let sniffed = sniff(&head)?;
+    let media_type = resolve_declared(sniffed, declared.content_type.as_deref())?;
+    limits.check_size(media_type.kind(), size)?;
+
+    let (sha256, hashed) = sha256_reader(BufReader::new(File::open(path)?))?;
+    if hashed != size {
+        return Err(MediaError::corrupt("file changed while being processed"));
+    }
+    if let Some(expected) = expected {
+        sha256.verify(&expected)?;
+    }
+
+    let details = match media_type.kind() {
+        MediaKind::Image => {
+            // Bounded by max_image_bytes, checked above; decoding needs random access anyway.
+            let data = std::fs::read(path)?;
+            MediaDetails::Image(process_image(&data, media_type, limits)?)
+        }
+        MediaKind::Video => {
+            let movie = read_movie(BufReader::new(File::open(path)?), size, limits.max_boxes)?;
+            if movie.video_tracks.is_empty() {
+                return Err(MediaError::corrupt("video container without a video track"));
+            }
+            MediaDetails::Video(video_info(&movie))
+        }
+        MediaKind::Audio => MediaDetails::Audio(audio_details(path, size, media_type, limits)?),
+    };
+    Ok(Processed {
+        media_type,
+        size,
+        sha256,
+        details,
+    })
+}
+
+/// Runs [`process`] on tokio's blocking pool, for async callers (the tus endpoint).
+pub async fn process_blocking(
+    path: PathBuf,
+    declared: Declared,
+    limits: Limits,
+) -> Result<Processed, MediaError> {
+    tokio::task::spawn_blocking(move || process(&path, &declared, &limits))
+        .await
+        .map_err(|e| MediaError::Io(std::io::Error::other(e)))?
+}
+
+fn audio_details(
+    path: &Path,
+    size: u64,
+    media_type: MediaType,
+    limits: &Limits,
+) -> Result<AudioInfo, MediaError> {
+    let file = File::open(path)?;
+    match media_type {
+        MediaType::Amr => amr_info(file),
+        MediaType::Aac => adts_info(file, size),
+        _ => {
+            let movie = read_movie(BufReader::new(file), size, limits.max_boxes)?;
+            if !movie.video_tracks.is_empty() {
+                // Declared (or branded) as audio but carries video: not what it claims.
+                return Err(MediaError::TypeMismatch {
+                    declared: MediaType::M4a.mime().to_string(),
+                    detected: MediaType::Mp4,
+                });
+            }
+            if movie.audio_tracks == 0 {
+                return Err(MediaError::corrupt("audio container without a sound track"));
+            }
+            Ok(AudioInfo {
+                duration_ms: movie.duration_ms,
+            })
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! Account management shared by the admin API and the `griddispatch user` commands,
+//! so that both enforce the same rules.
+
+use chrono::NaiveDateTime;
+use diesel::Connection;
+use griddispatch_protocol::auth::{Certificate, DeviceView, NewUserRequest, UserView};
+
+use crate::auth::password;
+use crate::db::{self, DbConn};
+use crate::domain::account::{self, AccountRuleError, Username};
+use crate::error::AppError;
+use crate::store::{sessions, users};
+
+/// Why an account operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// A value breaks a rule.
+    #[error(transparent)]
+    Rule(#[from] AccountRuleError),
+    /// The username exists already.
+    #[error("用户名 `{0}` 已被使用 (username `{0}` is taken)")]
+    UsernameTaken(String),
+    /// No such user.
+    #[error("用户不存在 (no such user: {0})")]
+    NotFound(String),
+    /// Hashing failed.
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+    /// Database failure.
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+impl From<AccountError> for AppError {
+    fn from(err: AccountError) -> Self {
+        match err {
+            AccountError::Rule(rule) => {
+                let code = match rule {
+                    AccountRuleError::InvalidUsername => "invalid_username",
+                    AccountRuleError::InvalidDisplayName => "invalid_display_name",
+                    AccountRuleError::WeakPassword => "weak_password",
+                    AccountRuleError::NoRoles => "no_roles",
+                    AccountRuleError::InvalidCertificate => "invalid_certificate",
+                };
+                AppError::unprocessable(code, rule.to_string())
+            }
+            e @ AccountError::UsernameTaken(_) => {
+                AppError::conflict("username_taken", e.to_string())
+            }
+            e @ AccountError::NotFound(_) => AppError::NotFound(e.to_string()),
+            AccountError::Hash(e) => AppError::Internal(e),
+            AccountError::Db(e) => AppError::Internal(e.to_string()),
+        }
+    }
+}
+
+/// The API view of a user.
+pub fn view(
+    user: users::UserRow,
+    roles: Vec<griddispatch_protocol::Role>,
+    now: NaiveDateTime,
+) -> UserView {
+    let certificate_valid = account::certificate_valid(user.cert_valid_until, now);
+    let certificate = match (user.cert_number, user.cert_valid_until) {
+        (Some(number), Some(valid_until)) => Some(Certificate {
+            number,
+            valid_until,
+        }),
+        _ => None,
+    };
+    UserView {
+        id: user.id,
+        username: user.username,
+        display_name: user.display_name,
+        roles,
+        certificate,
+        certificate_valid,
+        disabled: user.disabled,
+        created_at: user.created_at.and_utc(),
+    }
+}
+
+/// Create an account after checking every rule.
+pub fn create(
+    conn: &mut DbConn,
+    req: &NewUserRequest,
+    now: NaiveDateTime,
+) -> Result<UserView, AccountError> {
+    let username = Username::parse(&req.username)?;
+    let display_name = account::check_display_name(&req.display_name)?;
+    account::check_password(&req.password)?;
+    let roles = account::check_roles(&req.roles)?;
+    if let Some(cert) = &req.certificate {
+        account::check_certificate(cert)?;
+    }
+    let hash = password::hash(&req.password).map_err(|e| AccountError::Hash(e.to_string()))?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let row = users::NewUserRow {
+        id: &id,
+        username: username.as_str(),
+        display_name,
+        password_hash: &hash,
+        disabled: false,
+        cert_number: req.certificate.as_ref().map(|c| c.number.trim()),
+        cert_valid_until: req.certificate.as_ref().map(|c| c.valid_until),
+        created_at: now,
+        updated_at: now,
+    };
+    let inserted = conn.transaction(|conn| users::insert(conn, &row, &roles));
+    match inserted {
+        Ok(()) => {}
+        Err(e) if db::is_unique_violation(&e) => {
+            return Err(AccountError::UsernameTaken(username.as_str().to_owned()))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let user = users::find(conn, &id)?.ok_or_else(|| AccountError::NotFound(id.clone()))?;
+    Ok(view(user, roles, now))
+}
+
+/// Every account.
+pub fn list(conn: &mut DbConn, now: NaiveDateTime) -> Result<Vec<UserView>, AccountError> {
+    Ok(users::list(conn)?
+        .into_iter()
+        .map(|u| view(u.user, u.roles, now))
+        .collect())
+}
+
+/// Find a user by id or username.
+pub fn find(conn: &mut DbConn, id_or_username: &str) -> Result<users::UserRow, AccountError> {
+    if let Some(u) = users::find(conn, id_or_username)? {
+        return Ok(u);
+    }
+    let by_name = match Username::parse(id_or_username) {
+        Ok(name) => users::find_by_username(conn, name.as_str())?,
+        Err(_) => None,
+    };
+    by_name.ok_or_else(|| AccountError::NotFound(id_or_username.to_owned()))
+}
+
+/// Disable (and sign out everywhere) or re-enable an account.
+pub fn set_disabled(
+    conn: &mut DbConn,
+    id_or_username: &str,
+    disabled: bool,
+    now: NaiveDateTime,
+) -> Result<UserView, AccountError> {
+    let user = find(conn, id_or_username)?;
+    conn.transaction(|conn| {
+        users::set_disabled(conn, &user.id, disabled, now)?;
+        if disabled {
+            sessions::revoke_all(conn, &user.id, "account_disabled", now)?;
+        }
+        Ok::<_, diesel::result::Error>(())
+    })?;
+    let roles = users::roles_of(conn, &user.id)?;
+    let user =
+        users::find(conn, &user.id)?.ok_or_else(|| AccountError::NotFound(user.id.clone()))?;
+    Ok(view(user, roles, now))
+}
+
+/// Revoke a user's device (lost phone); returns how many sessions were ended.
+pub fn revoke_device(
+    conn: &mut DbConn,
+    user_id: &str,
+    device_id: &str,
+    now: NaiveDateTime,
+) -> Result<usize, AccountError> {
+    Ok(sessions::revoke_device(
+        conn,
+        user_id,
+        device_id,
+        "device_revoked",
+        now,
+    )?)
+}
+
+/// Devices a user is signed in on.
+pub fn devices(
+    conn: &mut DbConn,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> Result<Vec<DeviceView>, AccountError> {
+    Ok(sessions::active_for_user(conn, user_id, now)?
+        .into_iter()
+        .map(|s| DeviceView {
+            device_id: s.device_id,
+            signed_in_at: s.created_at.and_utc(),
+            last_seen_at: s.last_used_at.and_utc(),
+        })
+        .collect())
+}

@@ -1,0 +1,216 @@
+//! Sign-in, token refresh, sign-out and device revocation.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::Connection;
+use griddispatch_protocol::auth::{LoginRequest, TokenResponse};
+
+use super::tokens::{self, TokenKeys};
+use super::{account_disabled, password};
+use crate::config::Config;
+use crate::db::DbConn;
+use crate::domain::account::Username;
+use crate::error::AppError;
+use crate::store::{sessions, throttle, users};
+
+fn invalid_credentials() -> AppError {
+    AppError::unauthorized(
+        "invalid_credentials",
+        "用户名或密码错误 (wrong username or password)",
+    )
+}
+
+fn invalid_refresh() -> AppError {
+    AppError::unauthorized(
+        "invalid_refresh_token",
+        "刷新令牌无效，请重新登录 (invalid refresh token; sign in again)",
+    )
+}
+
+fn too_many(secs: i64) -> AppError {
+    AppError::TooManyRequests {
+        message: format!(
+            "登录失败次数过多，请 {} 分钟后再试 (too many failed sign-ins; try again in {secs} s)",
+            (secs + 59) / 60
+        ),
+        retry_after_secs: secs,
+    }
+}
+
+fn check_device_id(device_id: &str) -> Result<&str, AppError> {
+    let d = device_id.trim();
+    if d.is_empty() || d.len() > 128 || d.chars().any(char::is_control) {
+        return Err(AppError::unprocessable(
+            "invalid_device_id",
+            "device_id 须为 1–128 个可见字符 (device_id must be 1–128 printable characters)",
+        ));
+    }
+    Ok(d)
+}
+
+/// Sign in: throttled per account and per client address; replaces any earlier session of
+/// the same device.
+pub fn login(
+    conn: &mut DbConn,
+    keys: &TokenKeys,
+    config: &Config,
+    req: &LoginRequest,
+    client_ip: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<TokenResponse, AppError> {
+    let device_id = check_device_id(&req.device_id)?;
+    // An impossible username cannot exist; answer like a wrong password.
+    let username = Username::parse(&req.username).ok();
+    let user_key = format!(
+        "user:{}",
+        username
+            .as_ref()
+            .map_or(req.username.trim(), |u| u.as_str())
+    );
+    let ip_key = client_ip.map(|ip| format!("ip:{ip}"));
+    let lock = Duration::seconds(config.login_lock_secs);
+    for key in std::iter::once(&user_key).chain(ip_key.as_ref()) {
+        if let Some(secs) = throttle::locked_for(conn, key, now)? {
+            return Err(too_many(secs));
+        }
+    }
+
+    let user = match &username {
+        Some(u) => users::find_by_username(conn, u.as_str())?,
+        None => None,
+    };
+    let verified = match &user {
+        Some(u) => password::verify(&req.password, &u.password_hash),
+        None => {
+            password::verify_dummy(&req.password);
+            false
+        }
+    };
+    let user = match (user, verified) {
+        (Some(u), true) => u,
+        _ => {
+            let per_user = throttle::Policy {
+                max_failures: config.login_max_failures,
+                lock,
+            };
+            throttle::record_failure(conn, &user_key, now, per_user)?;
+            if let Some(k) = &ip_key {
+                let per_ip = throttle::Policy {
+                    max_failures: config.login_max_failures_per_ip,
+                    lock,
+                };
+                throttle::record_failure(conn, k, now, per_ip)?;
+            }
+            return Err(invalid_credentials());
+        }
+    };
+    if user.disabled {
+        return Err(account_disabled());
+    }
+    throttle::clear(conn, &user_key)?;
+
+    let session_id = uuid::Uuid::now_v7().to_string();
+    let refresh = tokens::new_refresh_token(&session_id);
+    let expires_at = now + keys.refresh_ttl;
+    conn.transaction(|conn| {
+        sessions::revoke_device(conn, &user.id, device_id, "replaced_by_new_sign_in", now)?;
+        sessions::insert(
+            conn,
+            &sessions::NewSession {
+                id: &session_id,
+                user_id: &user.id,
+                device_id,
+                refresh_hash: &tokens::hash_refresh_token(&refresh),
+                created_at: now,
+                last_used_at: now,
+                expires_at,
+            },
+        )
+    })?;
+    token_response(keys, &user.id, &session_id, refresh, expires_at, now)
+}
+
+fn token_response(
+    keys: &TokenKeys,
+    user_id: &str,
+    session_id: &str,
+    refresh_token: String,
+    refresh_expires_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Result<TokenResponse, AppError> {
+    let access_token = keys
+        .issue(user_id, session_id, now)
+        .map_err(|e| AppError::Internal(format!("cannot sign token: {e}")))?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer".into(),
+        expires_in: keys.access_ttl.num_seconds(),
+        refresh_token,
+        refresh_expires_at: refresh_expires_at.and_utc(),
+    })
+}
+
+/// Exchange a refresh token for new tokens. Each refresh token works once: presenting a
+/// replaced one means it was copied, so the whole session is revoked.
+pub fn refresh(
+    conn: &mut DbConn,
+    keys: &TokenKeys,
+    refresh_token: &str,
+    now: NaiveDateTime,
+) -> Result<TokenResponse, AppError> {
+    let sid = tokens::refresh_token_session(refresh_token).ok_or_else(invalid_refresh)?;
+    let session = sessions::find(conn, sid)?.ok_or_else(invalid_refresh)?;
+    let presented = tokens::hash_refresh_token(refresh_token);
+    if session.revoked_at.is_some() {
+        return Err(AppError::unauthorized(
+            "session_revoked",
+            "此设备已退出登录或被注销，请重新登录 (this device was signed out or revoked; sign in again)",
+        ));
+    }
+    if session.previous_hash.as_deref() == Some(presented.as_str()) {
+        sessions::revoke(conn, &session.id, "refresh_token_reused", now)?;
+        return Err(AppError::unauthorized(
+            "refresh_token_reused",
+            "刷新令牌已被使用过，为安全起见已注销此设备，请重新登录 (refresh token reused; the session was revoked for safety)",
+        ));
+    }
+    if session.refresh_hash != presented {
+        return Err(invalid_refresh());
+    }
+    if session.expires_at <= now {
+        return Err(AppError::unauthorized(
+            "refresh_token_expired",
+            "登录已过期，请重新登录 (sign-in expired; sign in again)",
+        ));
+    }
+    let user = users::find(conn, &session.user_id)?.ok_or_else(invalid_refresh)?;
+    if user.disabled {
+        return Err(account_disabled());
+    }
+    let next = tokens::new_refresh_token(&session.id);
+    if !sessions::rotate(
+        conn,
+        &session.id,
+        &presented,
+        &tokens::hash_refresh_token(&next),
+        now,
+    )? {
+        // Another request rotated this token a moment ago: treat as reuse.
+        sessions::revoke(conn, &session.id, "refresh_token_reused", now)?;
+        return Err(invalid_refresh());
+    }
+    token_response(keys, &user.id, &session.id, next, session.expires_at, now)
+}
+
+/// Sign out the session a refresh token belongs to. Signing out twice is not an error.
+pub fn logout(conn: &mut DbConn, refresh_token: &str, now: NaiveDateTime) -> Result<(), AppError> {
+    let sid = tokens::refresh_token_session(refresh_token).ok_or_else(invalid_refresh)?;
+    let session = sessions::find(conn, sid)?.ok_or_else(invalid_refresh)?;
+    let presented = tokens::hash_refresh_token(refresh_token);
+    let known = session.refresh_hash == presented
+        || session.previous_hash.as_deref() == Some(presented.as_str());
+    if !known {
+        return Err(invalid_refresh());
+    }
+    sessions::revoke(conn, &session.id, "logout", now)?;
+    Ok(())
+}

@@ -1,0 +1,189 @@
+//! Server configuration: defaults, then a TOML file, then `GRIDDISPATCH_*` environment variables.
+
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+use crate::db::{DatabaseUrl, DbError};
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Where evidence originals and derived copies are kept.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "backend", rename_all = "lowercase")]
+pub enum StorageConfig {
+    /// A local directory (default `<data_dir>/media`).
+    Local {
+        /// Directory; default `<data_dir>/media`.
+        #[serde(default)]
+        path: Option<PathBuf>,
+    },
+    /// S3-compatible object storage (AWS S3, MinIO, Aliyun OSS, Tencent COS, …).
+    S3(griddispatch_media::storage::S3Config),
+}
+
+/// Everything `griddispatch serve` needs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// `postgres://…` for PostgreSQL; a file path or `sqlite://path` for SQLite.
+    /// Default: `griddispatch.db` in the data directory.
+    pub database_url: Option<String>,
+    /// Address to listen on.
+    pub bind: String,
+    /// Where SQLite, media and other local files live.
+    pub data_dir: PathBuf,
+    /// HS256 secret for access tokens. When unset, one is generated once and kept in the
+    /// database so that every instance sharing the database agrees on it.
+    pub jwt_secret: Option<String>,
+    /// `text` or `json`.
+    pub log_format: LogFormat,
+    /// tracing filter, e.g. `info` or `griddispatch=debug,actix_web=info`.
+    pub log_filter: String,
+    /// Access-token lifetime in seconds.
+    pub access_token_ttl_secs: i64,
+    /// Refresh-token lifetime in days.
+    pub refresh_token_ttl_days: i64,
+    /// Maximum pooled database connections.
+    pub pool_size: u32,
+    /// Largest JSON request body accepted, in bytes.
+    pub max_json_bytes: usize,
+    /// Failed sign-ins for one account before it is locked for a while.
+    pub login_max_failures: i32,
+    /// Failed sign-ins from one client address before it is locked for a while.
+    pub login_max_failures_per_ip: i32,
+    /// How long a lock after too many failures lasts, in seconds.
+    pub login_lock_secs: i64,
+    /// Evidence storage backend.
+    pub storage: StorageConfig,
+    /// Size, dimension and decoding limits for evidence files.
+    pub media_limits: griddispatch_media::Limits,
+    /// Hours an unfinished upload is kept after its last byte arrived.
+    pub upload_ttl_hours: i64,
+    /// Distance between the reported position and the photo's own GPS above which the
+    /// evidence is flagged, in metres.
+    pub position_mismatch_m: f64,
+    /// Run the background jobs (upload upkeep, deadline warnings, grid refresh). Tests turn
+    /// them off to drive the jobs by hand.
+    pub background_jobs: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: None,
+            bind: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("griddispatch-data"),
+            jwt_secret: None,
+            log_format: LogFormat::Text,
+            log_filter: "info".into(),
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_days: 30,
+            pool_size: 8,
+            max_json_bytes: 1024 * 1024,
+            login_max_failures: 5,
+            login_max_failures_per_ip: 30,
+            login_lock_secs: 15 * 60,
+            storage: StorageConfig::Local { path: None },
+            media_limits: griddispatch_media::Limits::default(),
+            upload_ttl_hours: 24,
+            position_mismatch_m: griddispatch_media::DEFAULT_GEO_THRESHOLD_M,
+            background_jobs: true,
+        }
+    }
+}
+
+/// Configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file or an environment variable does not parse.
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+    /// A value is out of range.
+    #[error("invalid configuration: {0}")]
+    Value(String),
+    /// The database URL is unusable.
+    #[error(transparent)]
+    Database(#[from] DbError),
+}
+
+impl Config {
+    /// Defaults, then `file` (if given; it must exist), then `GRIDDISPATCH_*` variables.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::Value(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        // Only the known keys are read, so GRIDDISPATCH_TEST_PG and the like are ignored.
+        let config: Config = figment
+            // `__` separates nesting: GRIDDISPATCH_STORAGE__BACKEND=s3.
+            .merge(Env::prefixed("GRIDDISPATCH_").split("__"))
+            .extract()
+            .map_err(Box::new)?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.access_token_ttl_secs < 30 {
+            return Err(ConfigError::Value(
+                "access_token_ttl_secs must be at least 30".into(),
+            ));
+        }
+        if self.refresh_token_ttl_days < 1 {
+            return Err(ConfigError::Value(
+                "refresh_token_ttl_days must be at least 1".into(),
+            ));
+        }
+        if let Some(secret) = &self.jwt_secret {
+            if secret.len() < 32 {
+                return Err(ConfigError::Value(
+                    "jwt_secret must be at least 32 characters".into(),
+                ));
+            }
+        }
+        if self.upload_ttl_hours < 1 {
+            return Err(ConfigError::Value(
+                "upload_ttl_hours must be at least 1".into(),
+            ));
+        }
+        self.database()?;
+        Ok(())
+    }
+
+    /// Directory for evidence when stored locally.
+    pub fn media_dir(&self) -> PathBuf {
+        match &self.storage {
+            StorageConfig::Local { path: Some(p) } => p.clone(),
+            _ => self.data_dir.join("media"),
+        }
+    }
+
+    /// Directory for unfinished uploads (must be shared by instances behind one balancer).
+    pub fn upload_dir(&self) -> PathBuf {
+        self.data_dir.join("uploads")
+    }
+
+    /// The database to use (SQLite in the data directory unless configured).
+    pub fn database(&self) -> Result<DatabaseUrl, DbError> {
+        match &self.database_url {
+            Some(url) => DatabaseUrl::parse(url),
+            None => Ok(DatabaseUrl::Sqlite(self.data_dir.join("griddispatch.db"))),
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! The closed loop (闭环): report → triage → dispatch → on-site handling → re-check → closed,
+//! and case filing. Pure: the command handler loads the facts inside its transaction, calls
+//! [`decide`], and writes what comes back. Nothing here reads a clock or a database.
+
+mod decide;
+mod model;
+mod rules;
+
+pub use decide::{decide, ActorCtx, CategoryRules, Change, Facts, Located, OfficerFact};
+pub use model::{
+    Case, CaseStatus, CellRef, PendingRequest, Recheck, Report, ReportStatus, Supplement, Task,
+    TaskStatus,
+};
+pub use rules::{
+    DomainError, ErrorKind, Fen, ARRIVAL_TOLERANCE_M, SIMPLE_FINE_LIMIT_ORGANIZATION,
+    SIMPLE_FINE_LIMIT_PERSON,
+};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,333 @@
+//! The aggregates of the closed loop: report (上报线索), task (派遣任务), case (案件).
+//! Plain data; their transitions live in `decide`.
+
+use chrono::NaiveDateTime;
+use griddispatch_protocol::command::{Contact, Outcome, ReportSource};
+use serde::{Deserialize, Serialize};
+
+/// The village cell a report was filed under, and the grid version of that moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CellRef {
+    /// Village cell code.
+    pub village: String,
+    /// Its area.
+    pub area: String,
+    /// Its town.
+    pub town: String,
+    /// Grid version the lookup used.
+    pub version: i64,
+}
+
+/// Report states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportStatus {
+    /// 待受理: waiting for triage.
+    Reported,
+    /// 待补充: the dispatcher asked the reporter for more.
+    NeedsInfo,
+    /// 已受理: a task is out.
+    Accepted,
+    /// 不予受理.
+    Rejected,
+    /// 已合并 into another report.
+    Merged,
+    /// 已移送 to a department.
+    Transferred,
+    /// 已结案 after a passed re-check.
+    Closed,
+}
+
+impl ReportStatus {
+    /// Every state (for property tests and filters).
+    pub const ALL: [ReportStatus; 7] = [
+        Self::Reported,
+        Self::NeedsInfo,
+        Self::Accepted,
+        Self::Rejected,
+        Self::Merged,
+        Self::Transferred,
+        Self::Closed,
+    ];
+
+    /// Stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reported => "reported",
+            Self::NeedsInfo => "needs_info",
+            Self::Accepted => "accepted",
+            Self::Rejected => "rejected",
+            Self::Merged => "merged",
+            Self::Transferred => "transferred",
+            Self::Closed => "closed",
+        }
+    }
+
+    /// Still being worked on.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Reported | Self::NeedsInfo | Self::Accepted)
+    }
+}
+
+/// A reporter's addition after a request for information.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Supplement {
+    /// Text.
+    pub note: String,
+    /// When.
+    pub at: NaiveDateTime,
+}
+
+/// 上报线索.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Id (client-made UUID).
+    pub id: String,
+    /// Where it came from.
+    pub source: ReportSource,
+    /// Who filed it (grid member, liaison or dispatcher).
+    pub reporter_id: String,
+    /// Complainant contact, private.
+    pub contact: Option<Contact>,
+    /// Category code.
+    pub category_code: String,
+    /// What was seen.
+    pub description: String,
+    /// WGS-84 latitude.
+    pub lat: Option<f64>,
+    /// WGS-84 longitude.
+    pub lon: Option<f64>,
+    /// Cell it falls in.
+    pub cell: Option<CellRef>,
+    /// Evidence ids.
+    pub attachment_ids: Vec<String>,
+    /// State.
+    pub status: ReportStatus,
+    /// Question asked, rejection or transfer reason.
+    pub note: Option<String>,
+    /// Merged into.
+    pub merged_into: Option<String>,
+    /// Transferred to.
+    pub transferred_to: Option<String>,
+    /// Current task.
+    pub task_id: Option<String>,
+    /// Reporter's additions.
+    pub supplements: Vec<Supplement>,
+    /// Device time of the observation.
+    pub occurred_at: Option<NaiveDateTime>,
+    /// Server receipt.
+    pub created_at: NaiveDateTime,
+    /// Last change.
+    pub updated_at: NaiveDateTime,
+    /// Closed, rejected, merged or transferred at.
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+/// Task states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    /// 已派遣, waiting for the squad leader.
+    Dispatched,
+    /// 回退待批: the squad asked to return it.
+    ReturnRequested,
+    /// 已回退: approved; the dispatcher re-dispatches.
+    Returned,
+    /// 已签收, officers assigned.
+    Accepted,
+    /// 已到场.
+    OnSite,
+    /// 已处置.
+    Handled,
+    /// 中队已结案, waiting for re-check.
+    Closed,
+    /// 核查通过.
+    Verified,
+    /// 返工: re-check failed, back to the squad.
+    Rework,
+}
+
+impl TaskStatus {
+    /// Every state.
+    pub const ALL: [TaskStatus; 9] = [
+        Self::Dispatched,
+        Self::ReturnRequested,
+        Self::Returned,
+        Self::Accepted,
+        Self::OnSite,
+        Self::Handled,
+        Self::Closed,
+        Self::Verified,
+        Self::Rework,
+    ];
+
+    /// Stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Dispatched => "dispatched",
+            Self::ReturnRequested => "return_requested",
+            Self::Returned => "returned",
+            Self::Accepted => "accepted",
+            Self::OnSite => "on_site",
+            Self::Handled => "handled",
+            Self::Closed => "closed",
+            Self::Verified => "verified",
+            Self::Rework => "rework",
+        }
+    }
+
+    /// The handling clock is running (the squad owes work).
+    pub fn clock_running(self) -> bool {
+        matches!(
+            self,
+            Self::Dispatched | Self::ReturnRequested | Self::Accepted | Self::OnSite | Self::Rework
+        )
+    }
+}
+
+/// A request waiting for the duty chief.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingRequest {
+    /// Why.
+    pub reason: String,
+    /// Who asked.
+    pub by: String,
+    /// When.
+    pub at: NaiveDateTime,
+    /// Extra working hours (extensions).
+    pub extra_hours: Option<u32>,
+}
+
+/// A re-check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recheck {
+    /// Grid member.
+    pub by: String,
+    /// Passed?
+    pub passed: bool,
+    /// Note.
+    pub note: Option<String>,
+    /// When.
+    pub at: NaiveDateTime,
+}
+
+/// 派遣任务.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    /// Id.
+    pub id: String,
+    /// Its report.
+    pub report_id: String,
+    /// Responsible squad.
+    pub squad_id: String,
+    /// Village cell (copied from the report for scope checks).
+    pub cell_village: Option<String>,
+    /// Category (copied from the report).
+    pub category_code: String,
+    /// State.
+    pub status: TaskStatus,
+    /// Assigned officers.
+    pub officer_ids: Vec<String>,
+    /// The officer who recorded the outcome.
+    pub handled_by: Option<String>,
+    /// Outcome.
+    pub outcome: Option<Outcome>,
+    /// Evidence of the handling.
+    pub outcome_attachment_ids: Vec<String>,
+    /// Number of a simple-procedure decision.
+    pub decision_number: Option<String>,
+    /// Case proposed from a `case_needed` outcome.
+    pub case_id: Option<String>,
+    /// Dispatched at.
+    pub dispatched_at: NaiveDateTime,
+    /// Acknowledgement due (签收时限).
+    pub ack_due_at: NaiveDateTime,
+    /// Handling due (处置时限).
+    pub due_at: NaiveDateTime,
+    /// Accepted at.
+    pub accepted_at: Option<NaiveDateTime>,
+    /// Arrived at.
+    pub arrived_at: Option<NaiveDateTime>,
+    /// Handled at.
+    pub handled_at: Option<NaiveDateTime>,
+    /// Closed by the squad at.
+    pub closed_at: Option<NaiveDateTime>,
+    /// Re-check passed at.
+    pub verified_at: Option<NaiveDateTime>,
+    /// Pending return request.
+    pub pending_return: Option<PendingRequest>,
+    /// Pending extension request.
+    pub pending_extension: Option<PendingRequest>,
+    /// Failed re-checks.
+    pub rework_count: u32,
+    /// Approved returns.
+    pub return_count: u32,
+    /// Approved extensions.
+    pub extension_count: u32,
+    /// Last re-check.
+    pub last_recheck: Option<Recheck>,
+    /// Yellow warning (80 % of the handling time) raised at.
+    #[serde(default)]
+    pub warned_at: Option<NaiveDateTime>,
+    /// Red escalation (督办, deadline passed) raised at.
+    #[serde(default)]
+    pub escalated_at: Option<NaiveDateTime>,
+}
+
+/// Case states. Filing is where this issue stops; investigation, notice, hearing, legal review,
+/// decision, service, execution, publication and archiving are added as the procedure grows —
+/// each as a new state with its own transition in `decide`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    /// 立案建议.
+    Proposed,
+    /// 已立案.
+    Filed,
+    /// 不予立案.
+    Declined,
+}
+
+impl CaseStatus {
+    /// Stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Proposed => "proposed",
+            Self::Filed => "filed",
+            Self::Declined => "declined",
+        }
+    }
+}
+
+/// 案件 (general procedure).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Case {
+    /// Id.
+    pub id: String,
+    /// 立案编号, once filed.
+    pub number: Option<String>,
+    /// The task it came from.
+    pub task_id: String,
+    /// The report it came from.
+    pub report_id: String,
+    /// State.
+    pub status: CaseStatus,
+    /// 违法行为认定意见.
+    pub finding: String,
+    /// Who gave the finding.
+    pub issuing_unit: String,
+    /// Suspected provision.
+    pub suspected_provision: String,
+    /// Evidence.
+    pub evidence_ids: Vec<String>,
+    /// Who proposed.
+    pub proposed_by: String,
+    /// When.
+    pub proposed_at: NaiveDateTime,
+    /// Approver who decided.
+    pub decided_by: Option<String>,
+    /// When.
+    pub decided_at: Option<NaiveDateTime>,
+    /// Why declined.
+    pub decline_reason: Option<String>,
+}

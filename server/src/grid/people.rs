@@ -1,0 +1,300 @@
+//! The people attached to cells (网格长, 网格员) and the squads (执法中队) responsible for them.
+
+use chrono::NaiveDateTime;
+use diesel::Connection;
+use griddispatch_protocol::Role;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{CellRef, GridError};
+use crate::accounts;
+use crate::db::DbConn;
+use crate::store::grid::{self as store, CellRow, SquadRow};
+use crate::store::users;
+
+/// A person's role in one cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
+pub enum CellRole {
+    /// 网格长: sees everything in the cell and below, told of overdue items.
+    GridLeader,
+    /// 网格员: reports and re-checks in the cell.
+    GridMember,
+}
+
+impl CellRole {
+    /// Wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::GridLeader => "grid_leader",
+            Self::GridMember => "grid_member",
+        }
+    }
+
+    /// The account role a person needs to hold this cell role.
+    pub fn account_role(self) -> Role {
+        match self {
+            Self::GridLeader => Role::GridLeader,
+            Self::GridMember => Role::GridMember,
+        }
+    }
+}
+
+/// A person on a cell.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CellMember {
+    /// User id.
+    pub user_id: String,
+    /// Username.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// `grid_leader` or `grid_member`.
+    pub role: String,
+    /// When assigned (UTC).
+    pub assigned_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A squad with the cells it is responsible for.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SquadView {
+    /// Id.
+    pub id: String,
+    /// Short unique code.
+    pub code: String,
+    /// Name, e.g. `一中队`.
+    pub name: String,
+    /// Enforcement domain, e.g. `自然资源和城市管理`.
+    pub domain: String,
+    /// Cell codes it is responsible for.
+    pub cells: Vec<String>,
+}
+
+/// A new squad.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NewSquad {
+    /// Short unique code (1–32 characters), e.g. `squad1`.
+    pub code: String,
+    /// Name, e.g. `一中队`.
+    pub name: String,
+    /// Enforcement domain, e.g. `自然资源和城市管理`.
+    pub domain: String,
+    /// Cells it is responsible for (optional; codes in the current grid).
+    #[serde(default)]
+    pub cells: Vec<String>,
+}
+
+/// One cell with its people and squads.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CellDetail {
+    /// Grid version the cell was read from.
+    pub version: i64,
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// `town`, `area` or `village`.
+    pub level: String,
+    /// Parent cell.
+    pub parent: Option<CellRef>,
+    /// Direct children.
+    pub children: Vec<CellRef>,
+    /// Bounding box `[west, south, east, north]`.
+    pub bbox: [f64; 4],
+    /// Boundary as a GeoJSON geometry (WGS-84).
+    #[schema(value_type = Object)]
+    pub geometry: serde_json::Value,
+    /// Grid leaders and members of this cell (not of cells above or below).
+    pub members: Vec<CellMember>,
+    /// Squads responsible for this cell.
+    pub squads: Vec<SquadView>,
+}
+
+fn current_cell(conn: &mut DbConn, code: &str) -> Result<CellRow, GridError> {
+    let version = store::current_version(conn)?.ok_or(GridError::NoGrid)?;
+    store::find_cell(conn, version.version, code)?
+        .ok_or_else(|| GridError::UnknownCell(code.to_owned()))
+}
+
+/// Put a user (id or username) on a cell of the current grid with a role; the account must
+/// hold the matching system role.
+pub fn set_member(
+    conn: &mut DbConn,
+    cell_code: &str,
+    user: &str,
+    role: CellRole,
+    now: NaiveDateTime,
+) -> Result<CellMember, GridError> {
+    conn.transaction(|conn| {
+        let cell = current_cell(conn, cell_code)?;
+        let account = accounts::find(conn, user)?;
+        if !users::roles_of(conn, &account.id)?.contains(&role.account_role()) {
+            return Err(GridError::RoleNotHeld(role.as_str()));
+        }
+        store::set_member(conn, &cell.code, &account.id, role.as_str(), now)?;
+        Ok(CellMember {
+            user_id: account.id,
+            username: account.username,
+            display_name: account.display_name,
+            role: role.as_str().to_owned(),
+            assigned_at: now.and_utc(),
+        })
+    })
+}
+
+/// Take a user (id or username) off a cell.
+pub fn remove_member(conn: &mut DbConn, cell_code: &str, user: &str) -> Result<(), GridError> {
+    let account = accounts::find(conn, user)?;
+    if store::remove_member(conn, cell_code, &account.id)? {
+        Ok(())
+    } else {
+        Err(GridError::NotAMember {
+            cell: cell_code.to_owned(),
+            user: user.to_owned(),
+        })
+    }
+}
+
+/// A cell of the current grid with its parent, children, people and squads.
+pub fn cell_detail(conn: &mut DbConn, code: &str) -> Result<CellDetail, GridError> {
+    let cell = current_cell(conn, code)?;
+    let parent = match &cell.parent_code {
+        Some(p) => store::find_cell(conn, cell.version, p)?.map(|p| CellRef {
+            code: p.code,
+            name: p.name,
+        }),
+        None => None,
+    };
+    let children = store::cells_of(conn, cell.version, None, Some(&cell.code))?
+        .into_iter()
+        .map(|c| CellRef {
+            code: c.code,
+            name: c.name,
+        })
+        .collect();
+    let members = store::members_of(conn, &cell.code)?
+        .into_iter()
+        .map(|m| CellMember {
+            user_id: m.user_id,
+            username: m.username,
+            display_name: m.display_name,
+            role: m.role,
+            assigned_at: m.assigned_at.and_utc(),
+        })
+        .collect();
+    let squads = store::squads_of_cell(conn, &cell.code)?
+        .into_iter()
+        .map(|s| squad_view(conn, s))
+        .collect::<Result<_, _>>()?;
+    Ok(CellDetail {
+        version: cell.version,
+        geometry: serde_json::from_str(&cell.geometry)
+            .map_err(|e| GridError::Stored(e.to_string()))?,
+        bbox: [cell.min_lon, cell.min_lat, cell.max_lon, cell.max_lat],
+        code: cell.code,
+        name: cell.name,
+        level: cell.level,
+        parent,
+        children,
+        members,
+        squads,
+    })
+}
+
+fn squad_view(conn: &mut DbConn, s: SquadRow) -> Result<SquadView, GridError> {
+    let cells = store::squad_cell_codes(conn, &s.id)?;
+    Ok(SquadView {
+        id: s.id,
+        code: s.code,
+        name: s.name,
+        domain: s.domain,
+        cells,
+    })
+}
+
+/// Create a squad, optionally responsible for some cells of the current grid.
+pub fn create_squad(
+    conn: &mut DbConn,
+    new: &NewSquad,
+    now: NaiveDateTime,
+) -> Result<SquadView, GridError> {
+    let code = new.code.trim();
+    let name = new.name.trim();
+    let domain = new.domain.trim();
+    if code.is_empty() || code.chars().count() > 32 {
+        return Err(GridError::InvalidSquad("code"));
+    }
+    if name.is_empty() {
+        return Err(GridError::InvalidSquad("name"));
+    }
+    if domain.is_empty() {
+        return Err(GridError::InvalidSquad("domain"));
+    }
+    conn.transaction(|conn| {
+        if store::find_squad(conn, code)?.is_some() {
+            return Err(GridError::SquadCodeTaken(code.to_owned()));
+        }
+        let row = SquadRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            code: code.to_owned(),
+            name: name.to_owned(),
+            domain: domain.to_owned(),
+            created_at: now,
+        };
+        store::insert_squad(conn, &row)?;
+        for cell in &new.cells {
+            let cell = current_cell(conn, cell)?;
+            store::add_squad_cell(conn, &row.id, &cell.code)?;
+        }
+        squad_view(conn, row)
+    })
+}
+
+/// Every squad with its cells.
+pub fn list_squads(conn: &mut DbConn) -> Result<Vec<SquadView>, GridError> {
+    let pairs = store::all_squad_cells(conn)?;
+    Ok(store::list_squads(conn)?
+        .into_iter()
+        .map(|s| SquadView {
+            cells: pairs
+                .iter()
+                .filter(|(id, _)| *id == s.id)
+                .map(|(_, c)| c.clone())
+                .collect(),
+            id: s.id,
+            code: s.code,
+            name: s.name,
+            domain: s.domain,
+        })
+        .collect())
+}
+
+/// Make a squad (id or code) responsible for a cell of the current grid.
+pub fn add_squad_cell(
+    conn: &mut DbConn,
+    squad: &str,
+    cell_code: &str,
+) -> Result<SquadView, GridError> {
+    conn.transaction(|conn| {
+        let squad = store::find_squad(conn, squad)?
+            .ok_or_else(|| GridError::UnknownSquad(squad.to_owned()))?;
+        let cell = current_cell(conn, cell_code)?;
+        store::add_squad_cell(conn, &squad.id, &cell.code)?;
+        squad_view(conn, squad)
+    })
+}
+
+/// Remove a squad's responsibility for a cell.
+pub fn remove_squad_cell(
+    conn: &mut DbConn,
+    squad: &str,
+    cell_code: &str,
+) -> Result<SquadView, GridError> {
+    let row =
+        store::find_squad(conn, squad)?.ok_or_else(|| GridError::UnknownSquad(squad.to_owned()))?;
+    if !store::remove_squad_cell(conn, &row.id, cell_code)? {
+        return Err(GridError::UnknownCell(cell_code.to_owned()));
+    }
+    squad_view(conn, row)
+}

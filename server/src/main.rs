@@ -1,0 +1,308 @@
+//! `griddispatch`: the command & dispatch server and its administration commands.
+
+mod grid_cmd;
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+use griddispatch::config::Config;
+use griddispatch::db::{self, migrate};
+use griddispatch::{accounts, demo, telemetry, Application};
+use griddispatch_protocol::auth::{Certificate, NewUserRequest};
+use griddispatch_protocol::Role;
+
+/// GridDispatch 网格化综合行政执法指挥调度系统
+#[derive(Parser)]
+#[command(name = "griddispatch", version, about)]
+struct Cli {
+    /// TOML configuration file; `GRIDDISPATCH_*` environment variables override it.
+    #[arg(long, global = true, env = "GRIDDISPATCH_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run on the embedded SQLite database with demo data (演示).
+    Demo {
+        /// Data directory (created if missing).
+        #[arg(long, default_value = "griddispatch-data")]
+        data_dir: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: String,
+    },
+    /// Serve with the configured database (SQLite file or postgres:// URL).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// The grid (网格): validate, import, export, locate, generate, cell members.
+    #[command(subcommand)]
+    Grid(grid_cmd::GridCommand),
+    /// The full-process record (执法全过程记录).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain: any edited, deleted or truncated record is reported.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; the password is read from standard input, never from arguments.
+    Add {
+        /// Account name (3–32 of a-z 0-9 _ . -).
+        #[arg(long)]
+        username: String,
+        /// Name shown to others.
+        #[arg(long)]
+        name: String,
+        /// A role (repeat for several): grid_member, grid_leader, dispatcher, duty_chief,
+        /// squad_leader, officer, legal_reviewer, approver, department_liaison, admin.
+        #[arg(long = "role", required = true)]
+        roles: Vec<Role>,
+        /// Enforcement certificate number (执法证号), for officers.
+        #[arg(long, requires = "cert_valid_until")]
+        cert_number: Option<String>,
+        /// Last valid day of the certificate, YYYY-MM-DD.
+        #[arg(long, requires = "cert_number")]
+        cert_valid_until: Option<NaiveDate>,
+    },
+    /// List accounts.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable an account and sign it out everywhere.
+    Disable {
+        /// Username or id.
+        user: String,
+    },
+    /// Re-enable an account.
+    Enable {
+        /// Username or id.
+        user: String,
+    },
+    /// Sign a lost device out: its tokens stop working at once.
+    RevokeDevice {
+        /// Username or id.
+        user: String,
+        /// The device id.
+        device_id: String,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut config = Config::load(cli.config.as_deref())?;
+    telemetry::init(config.log_format, &config.log_filter);
+    match cli.command {
+        Command::Demo { data_dir, bind } => {
+            config.data_dir = data_dir;
+            config.bind = bind;
+            run_demo(config)
+        }
+        Command::Serve => serve(config),
+        Command::Migrate => {
+            let url = config.database()?;
+            let mut conn = db::establish(&url)?;
+            let applied = migrate::run_pending(&mut conn)?;
+            println!(
+                "{} migration(s) applied on {}",
+                applied.len(),
+                url.backend_name()
+            );
+            for v in applied {
+                println!("  {v}");
+            }
+            Ok(())
+        }
+        Command::User(cmd) => user_command(&config, cmd),
+        Command::Grid(cmd) => grid_cmd::run(&config, cmd),
+        Command::Audit(AuditCommand::Verify) => {
+            let url = config.database()?;
+            let mut conn = db::establish(&url)?;
+            migrate::run_pending(&mut conn)?;
+            let (checked, problems) = griddispatch::store::audit::verify(&mut conn)?;
+            if problems.is_empty() {
+                println!("审计链完整 audit chain intact: {checked} record(s) verified");
+                Ok(())
+            } else {
+                for p in &problems {
+                    eprintln!("seq {}: {}", p.seq, p.problem);
+                }
+                bail!(
+                    "审计链被破坏 audit chain broken: {} problem(s) in {checked} record(s)",
+                    problems.len()
+                )
+            }
+        }
+    }
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(&config).await?;
+        let host = config.bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h);
+        println!("GridDispatch listening on http://{host}:{}/", app.port());
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+fn run_demo(mut config: Config) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+    // The demo always runs on the embedded database in its data directory.
+    config.database_url = None;
+    actix_web::rt::System::new().block_on(async move {
+        let state = griddispatch::startup::prepare_state(&config).await?;
+        let logins = {
+            let mut conn = state.pool.get()?;
+            demo::load(&mut conn, db::now())?
+        };
+        let demo_grid = {
+            let mut conn = state.pool.get()?;
+            let loaded = griddispatch::demo_grid::load(&mut conn, db::now())?;
+            if let Some(snapshot) = griddispatch::grid::load_current(&mut conn)? {
+                griddispatch::grid::install(&state, snapshot);
+            }
+            loaded
+        };
+        let demo_reports = {
+            let mut conn = state.pool.get()?;
+            griddispatch::demo_workflow::load(&mut conn, &state)?
+        };
+        if demo_reports > 0 {
+            println!("演示线索 demo reports: {demo_reports} in different states");
+        }
+        if let Some(v) = demo_grid.imported_version {
+            println!(
+                "演示网格 demo grid loaded as version {v}; 网格员 grid members: {}",
+                demo_grid.grid_members.join(", ")
+            );
+        }
+        let app = Application::with_state(state, &config.bind)?;
+        print_demo_banner(&config, app.port(), &logins);
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+fn print_demo_banner(config: &Config, port: u16, logins: &[demo::DemoLogin]) {
+    let host = config.bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h);
+    let host = if host == "0.0.0.0" { "127.0.0.1" } else { host };
+    println!(
+        "GridDispatch 演示 (demo) — data in {}",
+        config.data_dir.display()
+    );
+    println!("  控制台 console:  http://{host}:{port}/");
+    println!("  API 文档 docs:   http://{host}:{port}/api/docs/");
+    println!(
+        "  演示账号 demo logins (password / 密码: {}):",
+        demo::DEMO_PASSWORD
+    );
+    for l in logins {
+        let roles: Vec<&str> = l.roles.iter().map(|r| r.as_str()).collect();
+        println!(
+            "    {:<20} {:<28} {}",
+            l.username,
+            roles.join(","),
+            l.display_name
+        );
+    }
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Password / 密码: ");
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    let pw = line.trim_end_matches(['\r', '\n']).to_owned();
+    if pw.is_empty() {
+        bail!("no password on standard input (e.g. `printf '%s\\n' \"$PW\" | griddispatch user add …`)");
+    }
+    Ok(pw)
+}
+
+fn user_command(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
+    let url = config.database()?;
+    let mut conn = db::establish(&url)?;
+    migrate::run_pending(&mut conn)?;
+    let now = db::now();
+    match cmd {
+        UserCommand::Add {
+            username,
+            name,
+            roles,
+            cert_number,
+            cert_valid_until,
+        } => {
+            let password = read_password()?;
+            let certificate = cert_number
+                .zip(cert_valid_until)
+                .map(|(number, valid_until)| Certificate {
+                    number,
+                    valid_until,
+                });
+            let req = NewUserRequest {
+                username,
+                display_name: name,
+                password,
+                roles,
+                certificate,
+            };
+            let user = accounts::create(&mut conn, &req, now)?;
+            println!("created {} ({})", user.username, user.id);
+        }
+        UserCommand::List { json } => {
+            let users = accounts::list(&mut conn, now)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&users)?);
+            } else {
+                println!("{:<20} {:<9} {:<34} NAME", "USERNAME", "STATUS", "ROLES");
+                for u in users {
+                    let roles: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
+                    let status = if u.disabled { "disabled" } else { "active" };
+                    println!(
+                        "{:<20} {:<9} {:<34} {}",
+                        u.username,
+                        status,
+                        roles.join(","),
+                        u.display_name
+                    );
+                }
+            }
+        }
+        UserCommand::Disable { user } => {
+            let u = accounts::set_disabled(&mut conn, &user, true, now)?;
+            println!("disabled {}", u.username);
+        }
+        UserCommand::Enable { user } => {
+            let u = accounts::set_disabled(&mut conn, &user, false, now)?;
+            println!("enabled {}", u.username);
+        }
+        UserCommand::RevokeDevice { user, device_id } => {
+            let u = accounts::find(&mut conn, &user)?;
+            let n = accounts::revoke_device(&mut conn, &u.id, &device_id, now)?;
+            println!(
+                "revoked {n} session(s) of {} on device {device_id}",
+                u.username
+            );
+        }
+    }
+    Ok(())
+}

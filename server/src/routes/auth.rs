@@ -1,0 +1,116 @@
+//! `/api/v1/auth/*` and `/api/v1/me*`.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use griddispatch_protocol::auth::{
+    DeviceView, LoginRequest, RefreshRequest, TokenResponse, UserView,
+};
+use griddispatch_protocol::ErrorBody;
+use serde_json::json;
+
+use crate::accounts;
+use crate::auth::{service, Actor};
+use crate::db;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::store::users;
+
+/// Sign in with username and password on a device.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest, responses(
+    (status = 200, body = TokenResponse),
+    (status = 401, description = "invalid_credentials", body = ErrorBody),
+    (status = 403, description = "account_disabled", body = ErrorBody),
+    (status = 429, description = "too_many_attempts", body = ErrorBody)))]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<LoginRequest>,
+) -> Result<web::Json<TokenResponse>, AppError> {
+    let ip = req.peer_addr().map(|a| a.ip().to_string());
+    let st = state.clone();
+    let tokens = state
+        .db(move |conn| service::login(conn, &st.keys, &st.config, &body, ip.as_deref(), db::now()))
+        .await?;
+    Ok(web::Json(tokens))
+}
+
+/// Exchange a refresh token for new tokens (the old refresh token stops working).
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest, responses(
+    (status = 200, body = TokenResponse),
+    (status = 401, description = "invalid_refresh_token, refresh_token_reused, refresh_token_expired, session_revoked", body = ErrorBody)))]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> Result<web::Json<TokenResponse>, AppError> {
+    let st = state.clone();
+    let tokens = state
+        .db(move |conn| service::refresh(conn, &st.keys, &body.refresh_token, db::now()))
+        .await?;
+    Ok(web::Json(tokens))
+}
+
+/// Sign out this device.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = RefreshRequest, responses(
+    (status = 204, description = "signed out"),
+    (status = 401, description = "invalid_refresh_token", body = ErrorBody)))]
+pub async fn logout(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> Result<HttpResponse, AppError> {
+    state
+        .db(move |conn| service::logout(conn, &body.refresh_token, db::now()))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])), responses(
+    (status = 200, body = UserView),
+    (status = 401, description = "missing_token, invalid_token, token_expired, session_revoked", body = ErrorBody)))]
+pub async fn me(state: web::Data<AppState>, actor: Actor) -> Result<web::Json<UserView>, AppError> {
+    let view = state
+        .db(move |conn| {
+            let now = db::now();
+            let user = users::find(conn, &actor.user_id)?
+                .ok_or_else(|| AppError::NotFound("user not found".into()))?;
+            Ok(accounts::view(user, actor.roles, now))
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// Devices the signed-in user is signed in on.
+#[utoipa::path(get, path = "/api/v1/me/devices", tag = "auth", security(("bearer" = [])), responses(
+    (status = 200, body = Vec<DeviceView>)))]
+pub async fn my_devices(
+    state: web::Data<AppState>,
+    actor: Actor,
+) -> Result<web::Json<Vec<DeviceView>>, AppError> {
+    let list = state
+        .db(move |conn| Ok(accounts::devices(conn, &actor.user_id, db::now())?))
+        .await?;
+    Ok(web::Json(list))
+}
+
+/// Revoke one of the signed-in user's devices (a lost phone): its refresh token and every
+/// access token issued to it stop working.
+#[utoipa::path(post, path = "/api/v1/me/devices/{device_id}/revoke", tag = "auth", security(("bearer" = [])),
+    params(("device_id" = String, Path, description = "the device to sign out")),
+    responses((status = 200, description = "number of sessions ended")))]
+pub async fn revoke_my_device(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let device_id = path.into_inner();
+    let n = state
+        .db(move |conn| {
+            Ok(accounts::revoke_device(
+                conn,
+                &actor.user_id,
+                &device_id,
+                db::now(),
+            )?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "revoked_sessions": n })))
+}

@@ -1,0 +1,223 @@
+//! The route table: one place that names every endpoint.
+
+mod attachments;
+mod auth;
+mod console;
+mod grid;
+mod health;
+mod users;
+mod workflow;
+
+use actix_web::dev::ServiceResponse;
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{web, HttpRequest, HttpResponse};
+use griddispatch_protocol::{ErrorBody, ErrorDetail};
+
+use crate::error::AppError;
+
+pub use attachments::{
+    __path_get_attachment, __path_get_content, __path_set_proves, AttachmentView, ContentQuery,
+    ProvesRequest,
+};
+pub use auth::{
+    __path_login, __path_logout, __path_me, __path_my_devices, __path_refresh,
+    __path_revoke_my_device,
+};
+pub use grid::{
+    __path_create_squad, __path_delete_member, __path_delete_squad_cell, __path_get_cell,
+    __path_get_grid, __path_import, __path_list_squads, __path_locate, __path_put_member,
+    __path_put_squad_cell, __path_versions, MemberRequest,
+};
+pub use health::{__path_healthz, __path_readyz};
+pub use users::{
+    __path_create_user, __path_list_users, __path_revoke_user_device, __path_set_user_disabled,
+};
+pub use workflow::{
+    __path_delete_squad_member, __path_events, __path_get_calendar, __path_get_case,
+    __path_get_report, __path_get_task, __path_list_categories, __path_list_reports,
+    __path_list_tasks, __path_my_notifications, __path_post_command, __path_put_calendar,
+    __path_put_category, __path_put_squad_member, __path_routing, __path_stats, CommandRequest,
+    CommandResponse,
+};
+
+/// Register every route.
+pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
+    cfg.app_data(json_config(max_json_bytes))
+        .app_data(web::PayloadConfig::new(max_json_bytes))
+        .app_data(query_config())
+        .app_data(path_config())
+        .configure(crate::tus::configure)
+        .service(web::resource("/healthz").get(health::healthz))
+        .service(web::resource("/readyz").get(health::readyz))
+        .service(web::resource("/").get(console::index))
+        .service(
+            web::scope("/api/v1")
+                .service(web::resource("/auth/login").post(auth::login))
+                .service(web::resource("/auth/refresh").post(auth::refresh))
+                .service(web::resource("/auth/logout").post(auth::logout))
+                .service(web::resource("/me").get(auth::me))
+                .service(web::resource("/me/devices").get(auth::my_devices))
+                .service(
+                    web::resource("/me/devices/{device_id}/revoke").post(auth::revoke_my_device),
+                )
+                .service(
+                    web::resource("/users")
+                        .get(users::list_users)
+                        .post(users::create_user),
+                )
+                .service(
+                    web::resource("/attachments/{id}")
+                        .get(attachments::get_attachment)
+                        .patch(attachments::set_proves),
+                )
+                .service(web::resource("/attachments/{id}/content").get(attachments::get_content))
+                .service(web::resource("/grid").get(grid::get_grid))
+                .service(web::resource("/grid/locate").get(grid::locate))
+                .service(
+                    web::resource("/grid/import")
+                        .app_data(web::PayloadConfig::new(grid::MAX_GRID_BYTES))
+                        .post(grid::import),
+                )
+                .service(web::resource("/grid/versions").get(grid::versions))
+                .service(web::resource("/grid/cells/{code}").get(grid::get_cell))
+                .service(
+                    web::resource("/grid/cells/{code}/members/{user}")
+                        .put(grid::put_member)
+                        .delete(grid::delete_member),
+                )
+                .service(
+                    web::resource("/squads")
+                        .get(grid::list_squads)
+                        .post(grid::create_squad),
+                )
+                .service(
+                    web::resource("/squads/{id}/cells/{code}")
+                        .put(grid::put_squad_cell)
+                        .delete(grid::delete_squad_cell),
+                )
+                .service(web::resource("/commands").post(workflow::post_command))
+                .service(web::resource("/reports").get(workflow::list_reports))
+                .service(web::resource("/reports/{id}").get(workflow::get_report))
+                .service(web::resource("/reports/{id}/routing").get(workflow::routing))
+                .service(web::resource("/tasks").get(workflow::list_tasks))
+                .service(web::resource("/tasks/{id}").get(workflow::get_task))
+                .service(web::resource("/cases/{id}").get(workflow::get_case))
+                .service(web::resource("/categories").get(workflow::list_categories))
+                .service(web::resource("/categories/{code}").put(workflow::put_category))
+                .service(
+                    web::resource("/calendar/{year}")
+                        .get(workflow::get_calendar)
+                        .put(workflow::put_calendar),
+                )
+                .service(web::resource("/stats").get(workflow::stats))
+                .service(web::resource("/events").get(workflow::events))
+                .service(web::resource("/me/notifications").get(workflow::my_notifications))
+                .service(
+                    web::resource("/squads/{id}/members/{user}")
+                        .put(workflow::put_squad_member)
+                        .delete(workflow::delete_squad_member),
+                )
+                .service(web::resource("/users/{id}/disable").post(users::set_user_disabled))
+                .service(web::resource("/users/{id}/enable").post(users::set_user_disabled))
+                .service(
+                    web::resource("/users/{id}/devices/{device_id}/revoke")
+                        .post(users::revoke_user_device),
+                ),
+        );
+}
+
+fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|err, _req: &HttpRequest| {
+            let app = match &err {
+                JsonPayloadError::ContentType => AppError::UnsupportedMediaType(
+                    "请求体须为 JSON：Content-Type: application/json (send Content-Type: application/json)".into(),
+                ),
+                JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+                    AppError::PayloadTooLarge(format!("请求体过大，上限 {limit} 字节 (body larger than {limit} bytes)"))
+                }
+                JsonPayloadError::Deserialize(e) if e.is_data() => AppError::unprocessable(
+                    "invalid_field",
+                    format!("字段类型或取值不正确 (invalid field): {e}"),
+                ),
+                JsonPayloadError::Deserialize(e) => {
+                    AppError::bad_request("invalid_json", format!("JSON 格式错误 (malformed JSON): {e}"))
+                }
+                other => AppError::bad_request("invalid_json", format!("无法读取请求体 (cannot read body): {other}")),
+            };
+            app.into()
+        })
+}
+
+fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req| {
+        AppError::bad_request(
+            "invalid_query",
+            format!("查询参数不正确 (invalid query string): {err}"),
+        )
+        .into()
+    })
+}
+
+fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err: PathError, _req| {
+        AppError::bad_request(
+            "invalid_path",
+            format!("路径参数不正确 (invalid path parameter): {err}"),
+        )
+        .into()
+    })
+}
+
+/// Give every error response that is not already ours (actix's own 404, 405, 413 …) the one
+/// JSON error shape, so clients never have to parse a second format.
+pub fn error_shape<B: 'static>() -> ErrorHandlers<B> {
+    ErrorHandlers::new().default_handler(|res: ServiceResponse<B>| {
+        let is_json = res
+            .response()
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+        if is_json || !(res.status().is_client_error() || res.status().is_server_error()) {
+            return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+        }
+        let status = res.status();
+        let (code, message) = match status {
+            StatusCode::NOT_FOUND => ("not_found", "没有这个地址 (no such endpoint)"),
+            StatusCode::METHOD_NOT_ALLOWED => (
+                "method_not_allowed",
+                "此地址不支持该请求方法 (method not allowed here)",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                ("payload_too_large", "请求体过大 (request body too large)")
+            }
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+                "unsupported_media_type",
+                "不支持的内容类型 (unsupported content type)",
+            ),
+            s if s.is_server_error() => (
+                "internal_error",
+                "服务器内部错误，请稍后重试 (internal server error)",
+            ),
+            _ => ("bad_request", "请求无效 (bad request)"),
+        };
+        let (req, _) = res.into_parts();
+        let mut resp = HttpResponse::build(status).json(ErrorBody {
+            error: ErrorDetail {
+                code: code.into(),
+                message: message.into(),
+            },
+        });
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        Ok(ErrorHandlerResponse::Response(
+            ServiceResponse::new(req, resp).map_into_right_body(),
+        ))
+    })
+}

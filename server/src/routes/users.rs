@@ -1,0 +1,96 @@
+//! `/api/v1/users*`: account administration (admin only).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use griddispatch_protocol::auth::{NewUserRequest, UserView};
+use griddispatch_protocol::{ErrorBody, Role};
+use serde_json::json;
+
+use crate::accounts;
+use crate::auth::Actor;
+use crate::db;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// All accounts.
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])), responses(
+    (status = 200, body = Vec<UserView>),
+    (status = 403, description = "forbidden", body = ErrorBody)))]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    actor: Actor,
+) -> Result<web::Json<Vec<UserView>>, AppError> {
+    actor.require_any(&[Role::Admin])?;
+    let list = state
+        .db(|conn| Ok(accounts::list(conn, db::now())?))
+        .await?;
+    Ok(web::Json(list))
+}
+
+/// Create an account.
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", security(("bearer" = [])), request_body = NewUserRequest,
+    responses(
+    (status = 201, body = UserView),
+    (status = 403, description = "forbidden", body = ErrorBody),
+    (status = 409, description = "username_taken", body = ErrorBody),
+    (status = 422, description = "invalid_username, weak_password, no_roles, …", body = ErrorBody)))]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: web::Json<NewUserRequest>,
+) -> Result<HttpResponse, AppError> {
+    actor.require_any(&[Role::Admin])?;
+    let user = state
+        .db(move |conn| Ok(accounts::create(conn, &body, db::now())?))
+        .await?;
+    Ok(HttpResponse::Created().json(user))
+}
+
+/// Disable (`…/disable`) or re-enable (`…/enable`) an account. Disabling signs it out everywhere.
+#[utoipa::path(post, path = "/api/v1/users/{id}/disable", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path, description = "user id or username")),
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn set_user_disabled(
+    state: web::Data<AppState>,
+    actor: Actor,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<web::Json<UserView>, AppError> {
+    actor.require_any(&[Role::Admin])?;
+    let disable = req.path().ends_with("/disable");
+    let id = path.into_inner();
+    if disable && (id == actor.user_id || id == actor.username) {
+        return Err(AppError::conflict(
+            "cannot_disable_self",
+            "不能停用自己的账号 (you cannot disable your own account)",
+        ));
+    }
+    let user = state
+        .db(move |conn| Ok(accounts::set_disabled(conn, &id, disable, db::now())?))
+        .await?;
+    Ok(web::Json(user))
+}
+
+/// Revoke another user's device (admin; e.g. a phone reported lost to the command center).
+#[utoipa::path(post, path = "/api/v1/users/{id}/devices/{device_id}/revoke", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path, description = "user id or username"), ("device_id" = String, Path, description = "device")),
+    responses((status = 200, description = "number of sessions ended"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn revoke_user_device(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    actor.require_any(&[Role::Admin])?;
+    let (id, device_id) = path.into_inner();
+    let n = state
+        .db(move |conn| {
+            let user = accounts::find(conn, &id)?;
+            Ok(accounts::revoke_device(
+                conn,
+                &user.id,
+                &device_id,
+                db::now(),
+            )?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "revoked_sessions": n })))
+}

@@ -1,0 +1,527 @@
+//! `/api/v1/commands` (the one way to change reports, tasks and cases) and the reads around
+//! them: reports, tasks, cases, routing, categories, calendar, statistics, live events.
+
+use std::time::Duration;
+
+use actix_web::{web, HttpResponse};
+use griddispatch_protocol::command::{Command, Position};
+use griddispatch_protocol::{ErrorBody, Role};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::auth::Actor;
+use crate::db::{self, DbConn};
+use crate::domain::calendar::HolidayYear;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::store::categories::{self, CategoryRow};
+use crate::store::{audit, workflow as store};
+use crate::workflow::queries::{self, ListQuery, Visibility};
+use crate::workflow::{execute, Applied, Env, Issuer};
+
+/// A command as posted by the console or an integration.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct CommandRequest {
+    /// The command.
+    pub command: Command,
+    /// Where the actor is (kept in the audit record).
+    #[serde(default)]
+    pub actor_position: Option<Position>,
+}
+
+/// An applied command and the new state of what it changed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CommandResponse {
+    /// Sequence number, type and ids.
+    #[schema(value_type = Object)]
+    pub applied: Applied,
+    /// Report after the command.
+    #[schema(value_type = Option<Object>)]
+    pub report: Option<crate::domain::workflow::Report>,
+    /// Task after the command.
+    #[schema(value_type = Option<Object>)]
+    pub task: Option<crate::domain::workflow::Task>,
+    /// Case after the command.
+    #[schema(value_type = Option<Object>)]
+    pub case: Option<crate::domain::workflow::Case>,
+}
+
+/// Run a command for a person, through the one command path.
+pub async fn run_command(
+    state: &AppState,
+    actor: &Actor,
+    cmd: Command,
+    position: Option<Position>,
+) -> Result<CommandResponse, AppError> {
+    if matches!(cmd, Command::FlagDeadline { .. }) {
+        return Err(AppError::forbidden(
+            "forbidden",
+            "预警和督办由系统自动发出 (deadline warnings are raised by the server only)",
+        ));
+    }
+    let st = state.clone();
+    let issuer = Issuer {
+        user_id: actor.user_id.clone(),
+        is_system: false,
+    };
+    state
+        .db(move |conn| {
+            let grid = st.grid.load_full();
+            let calendar = st.calendar.load_full();
+            let env = Env {
+                grid: grid.as_deref().map(|g| &g.index),
+                grid_version: grid.as_ref().map_or(0, |g| g.version),
+                calendar: &calendar,
+                now: db::now(),
+            };
+            let applied = execute(conn, &env, &issuer, &cmd, position.as_ref())?;
+            Ok(CommandResponse {
+                report: applied
+                    .report_id
+                    .as_deref()
+                    .map(|id| store::report(conn, id))
+                    .transpose()?
+                    .flatten(),
+                task: applied
+                    .task_id
+                    .as_deref()
+                    .map(|id| store::task(conn, id))
+                    .transpose()?
+                    .flatten(),
+                case: applied
+                    .case_id
+                    .as_deref()
+                    .map(|id| store::case(conn, id))
+                    .transpose()?
+                    .flatten(),
+                applied,
+            })
+        })
+        .await
+}
+
+/// Apply a command: create or triage a report, handle a task, decide a case.
+#[utoipa::path(post, path = "/api/v1/commands", tag = "workflow", security(("bearer" = [])), request_body = CommandRequest,
+    responses((status = 200, body = CommandResponse),
+        (status = 403, description = "forbidden, out_of_scope", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "invalid_state", body = ErrorBody),
+        (status = 422, description = "a rule: certificate_required, two_officers_required, penalty_over_limit, handler_cannot_recheck, outside_grid, …", body = ErrorBody)))]
+pub async fn post_command(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: web::Json<CommandRequest>,
+) -> Result<web::Json<CommandResponse>, AppError> {
+    let body = body.into_inner();
+    Ok(web::Json(
+        run_command(&state, &actor, body.command, body.actor_position).await?,
+    ))
+}
+
+async fn visibility(state: &AppState, actor: &Actor) -> Result<Visibility, AppError> {
+    let version = state.grid.load().as_ref().map_or(0, |g| g.version);
+    let a = actor.clone();
+    state
+        .db(move |conn| Ok(Visibility::of(conn, &a, version)?))
+        .await
+}
+
+/// Reports, newest first, filtered and paged; each reader sees only what they may.
+#[utoipa::path(get, path = "/api/v1/reports", tag = "workflow", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, description = "a page of reports")))]
+pub async fn list_reports(
+    state: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    q.bbox()
+        .map_err(|m| AppError::bad_request("invalid_query", m))?;
+    let vis = visibility(&state, &actor).await?;
+    let page = state
+        .db(move |conn| Ok(queries::list_reports(conn, &vis, &q)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// One report with its task, case and full record (执法全过程记录).
+#[utoipa::path(get, path = "/api/v1/reports/{id}", tag = "workflow", security(("bearer" = [])),
+    params(("id" = String, Path, description = "report id")),
+    responses((status = 200, body = queries::ReportDetail), (status = 404, body = ErrorBody)))]
+pub async fn get_report(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let vis = visibility(&state, &actor).await?;
+    let id = path.into_inner();
+    let detail = state
+        .db(move |conn| {
+            queries::report_detail(conn, &vis, &id)?
+                .ok_or_else(|| AppError::NotFound("没有这条线索 (no such report)".into()))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(detail))
+}
+
+/// Tasks by due time, filtered and paged.
+#[utoipa::path(get, path = "/api/v1/tasks", tag = "workflow", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, description = "a page of tasks")))]
+pub async fn list_tasks(
+    state: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let vis = visibility(&state, &actor).await?;
+    let page = state
+        .db(move |conn| Ok(queries::list_tasks(conn, &vis, &q, db::now())?))
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// One task and its record.
+#[utoipa::path(get, path = "/api/v1/tasks/{id}", tag = "workflow", security(("bearer" = [])),
+    params(("id" = String, Path, description = "task id")), responses((status = 200, description = "task and history"), (status = 404, body = ErrorBody)))]
+pub async fn get_task(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let vis = visibility(&state, &actor).await?;
+    let id = path.into_inner();
+    let (task, history) = state
+        .db(move |conn| {
+            queries::task_detail(conn, &vis, &id)?
+                .ok_or_else(|| AppError::NotFound("没有这个任务 (no such task)".into()))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({"task": task, "history": history})))
+}
+
+/// One case and its record.
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "workflow", security(("bearer" = [])),
+    params(("id" = String, Path, description = "case id")), responses((status = 200, description = "case and history"), (status = 404, body = ErrorBody)))]
+pub async fn get_case(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let vis = visibility(&state, &actor).await?;
+    let id = path.into_inner();
+    let (case, history) = state
+        .db(move |conn| {
+            queries::case_detail(conn, &vis, &id)?
+                .ok_or_else(|| AppError::NotFound("没有这个案件 (no such case)".into()))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({"case": case, "history": history})))
+}
+
+/// Suggested squads for a report: those responsible for its cell whose domain matches the
+/// category, least loaded first. The dispatcher may choose another.
+#[utoipa::path(get, path = "/api/v1/reports/{id}/routing", tag = "workflow", security(("bearer" = [])),
+    params(("id" = String, Path, description = "report id")), responses((status = 200, description = "squad suggestions")))]
+pub async fn routing(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    actor.require_any(&[Role::Dispatcher, Role::DutyChief])?;
+    let id = path.into_inner();
+    let suggestions = state
+        .db(move |conn| {
+            let r = store::report(conn, &id)?
+                .ok_or_else(|| AppError::NotFound("没有这条线索 (no such report)".into()))?;
+            Ok(crate::workflow::scope::suggest_squads(conn, &r)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(suggestions))
+}
+
+/// Event categories.
+#[utoipa::path(get, path = "/api/v1/categories", tag = "workflow", security(("bearer" = [])),
+    responses((status = 200, body = Vec<CategoryRow>)))]
+pub async fn list_categories(
+    state: web::Data<AppState>,
+    _actor: Actor,
+) -> Result<HttpResponse, AppError> {
+    let list = state.db(|conn| Ok(categories::list(conn)?)).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Create or change a category (admin).
+#[utoipa::path(put, path = "/api/v1/categories/{code}", tag = "workflow", security(("bearer" = [])),
+    params(("code" = String, Path, description = "four-digit code")), request_body = CategoryRow,
+    responses((status = 200, body = CategoryRow), (status = 422, body = ErrorBody)))]
+pub async fn put_category(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+    body: web::Json<CategoryRow>,
+) -> Result<HttpResponse, AppError> {
+    actor.require_any(&[Role::Admin])?;
+    let mut row = body.into_inner();
+    row.code = path.into_inner();
+    if row.code.len() != 4 || !row.code.chars().all(|c| c.is_ascii_digit()) {
+        return Err(AppError::unprocessable(
+            "invalid_category",
+            "类别编码须为 4 位数字：大类 2 位 + 小类 2 位 (code must be 4 digits)",
+        ));
+    }
+    if row.name.trim().is_empty() || row.domain.trim().is_empty() {
+        return Err(AppError::unprocessable(
+            "invalid_category",
+            "名称和执法领域不能为空 (name and domain are required)",
+        ));
+    }
+    row.handling
+        .parse::<crate::domain::calendar::WorkingDuration>()
+        .map_err(|e| {
+            AppError::unprocessable(
+                "invalid_category",
+                format!("处置时限格式错误 (handling): {e}"),
+            )
+        })?;
+    let saved = row.clone();
+    state
+        .db(move |conn| Ok(categories::put(conn, &row)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(saved))
+}
+
+/// A year's calendar exceptions (holiday-cn format).
+#[utoipa::path(get, path = "/api/v1/calendar/{year}", tag = "workflow", security(("bearer" = [])),
+    params(("year" = i32, Path, description = "year")), responses((status = 200, description = "holiday-cn JSON")))]
+pub async fn get_calendar(
+    state: web::Data<AppState>,
+    _actor: Actor,
+    path: web::Path<i32>,
+) -> Result<HttpResponse, AppError> {
+    let year = path.into_inner();
+    let years = state
+        .db(|conn| Ok(crate::store::calendar::years(conn)?))
+        .await?;
+    let y = years.into_iter().find(|y| y.year == year).ok_or_else(|| {
+        AppError::NotFound(format!("没有 {year} 年的日历 (no calendar for {year})"))
+    })?;
+    Ok(HttpResponse::Ok().json(y))
+}
+
+/// Load a year's official calendar (admin), in the public `holiday-cn` JSON format.
+#[utoipa::path(put, path = "/api/v1/calendar/{year}", tag = "workflow", security(("bearer" = [])),
+    params(("year" = i32, Path, description = "year")), responses((status = 200, description = "stored"), (status = 422, body = ErrorBody)))]
+pub async fn put_calendar(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<i32>,
+    body: web::Json<serde_json::Value>,
+) -> Result<HttpResponse, AppError> {
+    actor.require_any(&[Role::Admin])?;
+    let year = path.into_inner();
+    let parsed = HolidayYear::parse(&body.to_string())
+        .map_err(|e| AppError::unprocessable("invalid_calendar", e.to_string()))?;
+    if parsed.year != year {
+        return Err(AppError::unprocessable(
+            "invalid_calendar",
+            format!(
+                "文件年份 {} 与地址 {year} 不符 (year mismatch)",
+                parsed.year
+            ),
+        ));
+    }
+    let st = state.clone();
+    let days = parsed.days.len();
+    state
+        .db(move |conn| {
+            crate::store::calendar::put_year(conn, &parsed)?;
+            let cal = crate::store::calendar::load(conn)
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            st.calendar.store(std::sync::Arc::new(cal));
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({"year": year, "days": days})))
+}
+
+/// Statistics grouping.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct StatsQuery {
+    /// `cell`, `squad` or `category`.
+    pub group_by: String,
+}
+
+/// Statistics per cell, squad or category: received, closed, on-time, rework and extension
+/// rates, median time to acknowledge and to handle.
+#[utoipa::path(get, path = "/api/v1/stats", tag = "workflow", security(("bearer" = [])), params(StatsQuery),
+    responses((status = 200, description = "rows per group")))]
+pub async fn stats(
+    state: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<StatsQuery>,
+) -> Result<HttpResponse, AppError> {
+    actor.require_any(&[
+        Role::Dispatcher,
+        Role::DutyChief,
+        Role::Approver,
+        Role::Admin,
+        Role::GridLeader,
+    ])?;
+    let group = q.into_inner().group_by;
+    if !matches!(group.as_str(), "cell" | "squad" | "category") {
+        return Err(AppError::bad_request(
+            "invalid_query",
+            "group_by 须为 cell、squad 或 category",
+        ));
+    }
+    let rows = state
+        .db(move |conn| Ok(crate::workflow::stats::compute(conn, &group)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+/// Notifications for the signed-in user (deadline warnings, escalations).
+#[utoipa::path(get, path = "/api/v1/me/notifications", tag = "workflow", security(("bearer" = [])),
+    responses((status = 200, description = "newest first")))]
+pub async fn my_notifications(
+    state: web::Data<AppState>,
+    actor: Actor,
+) -> Result<HttpResponse, AppError> {
+    let uid = actor.user_id.clone();
+    let rows = state
+        .db(move |conn| Ok(crate::store::notifications::for_user(conn, &uid, 200)?))
+        .await?
+        .into_iter()
+        .map(|n| json!({"id": n.id, "kind": n.kind, "task_id": n.task_id, "message": n.message, "created_at": n.created_at.and_utc()}))
+        .collect::<Vec<_>>();
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+/// Where to resume the event stream.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct EventsQuery {
+    /// Last sequence number seen (default: now).
+    pub after: Option<i64>,
+}
+
+/// Live updates for the console as server-sent events: one `change` event per changed report,
+/// task or case, in commit order (`id:` is the command sequence, so `Last-Event-ID` resumes).
+#[utoipa::path(get, path = "/api/v1/events", tag = "workflow", security(("bearer" = [])), params(EventsQuery),
+    responses((status = 200, description = "text/event-stream")))]
+pub async fn events(
+    state: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<EventsQuery>,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    actor.require_any(&[
+        Role::Dispatcher,
+        Role::DutyChief,
+        Role::Approver,
+        Role::LegalReviewer,
+        Role::Admin,
+        Role::GridLeader,
+        Role::SquadLeader,
+    ])?;
+    let last_event: Option<i64> = req
+        .headers()
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let start = match q.after.or(last_event) {
+        Some(s) => s,
+        None => state.db(|conn| Ok(audit::head_seq(conn)?)).await?,
+    };
+    let vis = visibility(&state, &actor).await?;
+    let st = state.clone();
+    let stream = futures_util::stream::unfold(
+        (start, st, vis, true),
+        |(mut after, st, vis, first)| async move {
+            if !first {
+                actix_web::rt::time::sleep(Duration::from_millis(1000)).await;
+            }
+            let since = after;
+            let v = vis.clone();
+            let rows = st
+                .db(move |conn: &mut DbConn| Ok(audit::changes_after(conn, since, 500)?))
+                .await
+                .unwrap_or_default();
+            let mut out = String::new();
+            for row in rows {
+                after = after.max(row.seq);
+                let visible = v.sees_village(
+                    row.village_code.as_deref(),
+                    row.squad_id.as_deref(),
+                    row.reporter_id.as_deref(),
+                );
+                if visible {
+                    out.push_str(&format!(
+                    "id: {}\nevent: change\ndata: {}\n\n",
+                    row.seq,
+                    json!({"seq": row.seq, "entity_type": row.entity_type, "entity_id": row.entity_id})
+                ));
+                }
+            }
+            if out.is_empty() {
+                // A comment line keeps proxies from closing an idle stream.
+                out.push_str(": keep-alive\n\n");
+            }
+            Some((
+                Ok::<_, actix_web::Error>(web::Bytes::from(out)),
+                (after, st, vis, false),
+            ))
+        },
+    );
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("Cache-Control", "no-cache"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(stream))
+}
+
+/// Add a user to a squad (admin). Squad leaders and officers act on their squads' tasks.
+#[utoipa::path(put, path = "/api/v1/squads/{id}/members/{user}", tag = "workflow", security(("bearer" = [])),
+    params(("id" = String, Path, description = "squad id"), ("user" = String, Path, description = "user id or username")),
+    responses((status = 204, description = "member"), (status = 404, body = ErrorBody)))]
+pub async fn put_squad_member(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    actor.require_any(&[Role::Admin])?;
+    let (squad, user) = path.into_inner();
+    state
+        .db(move |conn| {
+            if !crate::workflow::scope::squad_exists(conn, &squad)? {
+                return Err(AppError::NotFound(format!(
+                    "中队 {squad} 不存在 (no such squad)"
+                )));
+            }
+            let u = crate::accounts::find(conn, &user)?;
+            Ok(crate::workflow::scope::add_squad_member(
+                conn, &squad, &u.id,
+            )?)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Remove a user from a squad (admin).
+#[utoipa::path(delete, path = "/api/v1/squads/{id}/members/{user}", tag = "workflow", security(("bearer" = [])),
+    params(("id" = String, Path, description = "squad id"), ("user" = String, Path, description = "user id or username")),
+    responses((status = 204, description = "removed")))]
+pub async fn delete_squad_member(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    actor.require_any(&[Role::Admin])?;
+    let (squad, user) = path.into_inner();
+    state
+        .db(move |conn| {
+            let u = crate::accounts::find(conn, &user)?;
+            Ok(crate::workflow::scope::remove_squad_member(
+                conn, &squad, &u.id,
+            )?)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,192 @@
+//! Building and running the HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpMessage, HttpServer};
+use chrono::Duration;
+use tracing_actix_web::{RequestId, TracingLogger};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::tokens::{self, TokenKeys};
+use crate::config::{Config, StorageConfig};
+use crate::db::{self, migrate};
+use crate::openapi::ApiDoc;
+use crate::state::AppState;
+use crate::store::settings;
+use crate::tus::MediaContext;
+use crate::{metrics, routes};
+use griddispatch_media::storage::{LocalStorage, S3Storage, Storage};
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+/// Open the configured evidence storage.
+pub async fn open_storage(config: &Config) -> anyhow::Result<Arc<dyn Storage>> {
+    Ok(match &config.storage {
+        StorageConfig::Local { .. } => Arc::new(LocalStorage::new(config.media_dir()).await?),
+        StorageConfig::S3(s3) => Arc::new(S3Storage::new(s3)?),
+    })
+}
+
+/// Connect, migrate (under the advisory lock on PostgreSQL), resolve the signing secret and
+/// open the evidence storage.
+pub async fn prepare_state(config: &Config) -> anyhow::Result<AppState> {
+    let url = config.database()?;
+    let pool = db::pool(&url, config.pool_size)?;
+    let mut conn = pool.get()?;
+    let applied = migrate::run_pending(&mut conn)?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "applied database migrations");
+    }
+    let secret = match &config.jwt_secret {
+        Some(s) => s.clone(),
+        None => settings::get_or_insert_with(&mut conn, "jwt_secret", tokens::generate_secret)?,
+    };
+    drop(conn);
+    let keys = TokenKeys::new(
+        secret.as_bytes(),
+        Duration::seconds(config.access_token_ttl_secs),
+        Duration::days(config.refresh_token_ttl_days),
+    );
+    let media = MediaContext {
+        storage: open_storage(config).await?,
+        limits: config.media_limits.clone(),
+        upload_dir: config.upload_dir(),
+        upload_ttl: Duration::hours(config.upload_ttl_hours),
+        position_mismatch_m: config.position_mismatch_m,
+    };
+    std::fs::create_dir_all(&media.upload_dir)?;
+    let calendar = {
+        let mut conn = pool.get()?;
+        crate::store::calendar::load(&mut conn)?
+    };
+    // The current grid version, indexed once; `None` before the first import.
+    let grid = {
+        let mut conn = pool.get()?;
+        crate::grid::load_current(&mut conn)?
+    };
+    Ok(AppState {
+        grid: Arc::new(arc_swap::ArcSwapOption::new(grid.map(Arc::new))),
+        calendar: Arc::new(arc_swap::ArcSwap::from_pointee(calendar)),
+        pool,
+        database: Arc::new(url),
+        keys: Arc::new(keys),
+        config: Arc::new(config.clone()),
+        media: Arc::new(media),
+    })
+}
+
+impl Application {
+    /// Prepare state and bind the configured address (port 0 picks a free port).
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let state = prepare_state(config).await?;
+        Self::with_state(state, &config.bind)
+    }
+
+    /// Bind with an already prepared state and start the background upkeep (call inside the
+    /// actix runtime).
+    pub fn with_state(state: AppState, bind: &str) -> anyhow::Result<Self> {
+        if state.config.background_jobs {
+            crate::tus::jobs::spawn(state.clone(), std::time::Duration::from_secs(600));
+            crate::grid::spawn_refresh(state.clone(), std::time::Duration::from_secs(30));
+            spawn_deadline_job(state.clone(), std::time::Duration::from_secs(60));
+        }
+        let listener =
+            TcpListener::bind(bind).map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
+        let port = listener.local_addr()?.port();
+        let server = run(listener, state.clone())?;
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (tests use its pool).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serve until stopped (Ctrl-C / SIGTERM).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Raise deadline warnings every `every` (one instance at a time on PostgreSQL).
+fn spawn_deadline_job(state: AppState, every: std::time::Duration) {
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(every);
+        loop {
+            tick.tick().await;
+            let st = state.clone();
+            let result = state
+                .db(move |conn| {
+                    let grid = st.grid.load_full();
+                    let calendar = st.calendar.load_full();
+                    let env = crate::workflow::Env {
+                        grid: grid.as_deref().map(|g| &g.index),
+                        grid_version: grid.as_ref().map_or(0, |g| g.version),
+                        calendar: &calendar,
+                        now: db::now(),
+                    };
+                    Ok(crate::workflow::deadlines::sweep(conn, &env)?)
+                })
+                .await;
+            match result {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(raised = n, "deadline warnings raised"),
+                Err(e) => tracing::warn!(error = %e, "deadline job failed"),
+            }
+        }
+    });
+}
+
+fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    let prometheus = metrics::middleware(state.pool.clone())?;
+    let max_json = state.config.max_json_bytes;
+    let data = web::Data::new(state);
+    let openapi = ApiDoc::openapi();
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(routes::error_shape())
+            .wrap_fn(|req, srv| {
+                // Echo the request id so that a user's report can be matched to the logs.
+                use actix_web::dev::Service;
+                let id = req.extensions().get::<RequestId>().map(ToString::to_string);
+                let fut = srv.call(req);
+                async move {
+                    let mut res = fut.await?;
+                    if let Some(v) = id.and_then(|id| id.parse().ok()) {
+                        res.headers_mut().insert(
+                            actix_web::http::header::HeaderName::from_static("x-request-id"),
+                            v,
+                        );
+                    }
+                    Ok(res)
+                }
+            })
+            .wrap(TracingLogger::default())
+            .wrap(prometheus.clone())
+            .app_data(data.clone())
+            .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi.clone()))
+            // No app-wide default service: unknown paths get actix's 404 and known paths with
+            // the wrong method its 405; `error_shape` gives both the JSON error body.
+            .configure(|cfg| routes::configure(cfg, max_json))
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

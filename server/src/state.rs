@@ -1,0 +1,52 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+
+use crate::auth::tokens::TokenKeys;
+use crate::config::Config;
+use crate::db::{DatabaseUrl, Pool};
+
+/// Shared application state (cheap to clone).
+#[derive(Clone)]
+pub struct AppState {
+    /// Database pool.
+    pub pool: Pool,
+    /// Which backend the pool talks to.
+    pub database: Arc<DatabaseUrl>,
+    /// Access-token keys.
+    pub keys: Arc<TokenKeys>,
+    /// Loaded configuration.
+    pub config: Arc<Config>,
+    /// Evidence storage, limits and the upload directory.
+    pub media: Arc<crate::tus::MediaContext>,
+    /// The current grid, swapped whole after an import so lookups never wait.
+    pub grid: Arc<arc_swap::ArcSwapOption<GridSnapshot>>,
+    /// The working-day calendar, swapped whole when an admin loads a year.
+    pub calendar: Arc<arc_swap::ArcSwap<crate::domain::calendar::WorkCalendar>>,
+}
+
+/// One grid version's spatial index.
+pub struct GridSnapshot {
+    /// Grid version number.
+    pub version: i64,
+    /// Its index.
+    pub index: grid_data::GridIndex,
+    /// Name of every cell of the version, for answers (`crate::grid::locate`).
+    pub names: std::collections::HashMap<grid_data::CellCode, String>,
+}
+
+impl AppState {
+    /// Run blocking database work on the blocking thread pool, off the async executor.
+    pub async fn db<T, F>(&self, f: F) -> Result<T, crate::AppError>
+    where
+        F: FnOnce(&mut crate::db::DbConn) -> Result<T, crate::AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().map_err(crate::db::DbError::from)?;
+            f(&mut conn)
+        })
+        .await?
+    }
+}

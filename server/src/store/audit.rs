@@ -1,0 +1,227 @@
+//! The command log head, the hash-chained audit record (执法全过程记录) and the change log.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::db::DbConn;
+use crate::schema::{audit_log, change_log, command_log_head};
+
+/// Claim the next command sequence number. This UPDATE is the first statement of every
+/// command transaction: it takes the write lock (SQLite) or the row lock (PostgreSQL) before
+/// anything is read, so commands run one at a time and `seq` follows commit order.
+pub fn claim(conn: &mut DbConn) -> QueryResult<(i64, String)> {
+    diesel::update(command_log_head::table.find(1))
+        .set(command_log_head::seq.eq(command_log_head::seq + 1))
+        .execute(conn)?;
+    command_log_head::table
+        .find(1)
+        .select((command_log_head::seq, command_log_head::last_hash))
+        .first(conn)
+}
+
+/// Record the hash of the newest audit record.
+pub fn set_head_hash(conn: &mut DbConn, hash: &str) -> QueryResult<()> {
+    diesel::update(command_log_head::table.find(1))
+        .set(command_log_head::last_hash.eq(hash))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// One audit record.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = audit_log)]
+pub struct AuditRecord {
+    /// Command sequence number.
+    pub seq: i64,
+    /// Server time.
+    pub at: NaiveDateTime,
+    /// Who (`system` for the deadline job).
+    pub actor_id: String,
+    /// Where the actor was, if known.
+    pub actor_lat: Option<f64>,
+    /// Where the actor was, if known.
+    pub actor_lon: Option<f64>,
+    /// Command name.
+    pub command: String,
+    /// Report concerned.
+    pub report_id: Option<String>,
+    /// Task concerned.
+    pub task_id: Option<String>,
+    /// Case concerned.
+    pub case_id: Option<String>,
+    /// The command as received, JSON.
+    pub payload: String,
+    /// State before, JSON.
+    pub before: String,
+    /// State after, JSON.
+    pub after: String,
+    /// Hash of the previous record (`genesis` for the first).
+    pub prev_hash: String,
+    /// SHA-256 over `prev_hash` and this record's fields.
+    pub hash: String,
+}
+
+impl AuditRecord {
+    /// The hash this record must carry.
+    pub fn compute_hash(&self) -> String {
+        let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+        let pos = |p: Option<f64>| p.map(|v| format!("{v:.7}")).unwrap_or_default();
+        let fields = [
+            self.prev_hash.clone(),
+            self.seq.to_string(),
+            self.at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
+            self.actor_id.clone(),
+            pos(self.actor_lat),
+            pos(self.actor_lon),
+            self.command.clone(),
+            opt(&self.report_id),
+            opt(&self.task_id),
+            opt(&self.case_id),
+            self.payload.clone(),
+            self.before.clone(),
+            self.after.clone(),
+        ];
+        // Unit separators keep field boundaries unambiguous.
+        hex::encode(Sha256::digest(fields.join("\u{1f}").as_bytes()))
+    }
+}
+
+/// Append a record (its hash must already be set).
+pub fn append(conn: &mut DbConn, rec: &AuditRecord) -> QueryResult<()> {
+    diesel::insert_into(audit_log::table)
+        .values(rec)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Records touching a report, task or case, in order.
+pub fn history(
+    conn: &mut DbConn,
+    report: Option<&str>,
+    task: Option<&str>,
+    case: Option<&str>,
+) -> QueryResult<Vec<AuditRecord>> {
+    let mut q = audit_log::table.into_boxed();
+    if let Some(r) = report {
+        q = q.or_filter(audit_log::report_id.eq(r));
+    }
+    if let Some(t) = task {
+        q = q.or_filter(audit_log::task_id.eq(t));
+    }
+    if let Some(c) = case {
+        q = q.or_filter(audit_log::case_id.eq(c));
+    }
+    if report.is_none() && task.is_none() && case.is_none() {
+        return Ok(vec![]);
+    }
+    q.order(audit_log::seq.asc())
+        .select(AuditRecord::as_select())
+        .load(conn)
+}
+
+/// A broken link in the chain.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ChainProblem {
+    /// Where.
+    pub seq: i64,
+    /// What.
+    pub problem: String,
+}
+
+/// Walk the whole chain: every record's hash, every link, no gaps, and the head's hash.
+/// Returns the number of records checked and the problems found.
+pub fn verify(conn: &mut DbConn) -> QueryResult<(i64, Vec<ChainProblem>)> {
+    let mut problems = Vec::new();
+    let mut prev = "genesis".to_owned();
+    let mut expected_seq: Option<i64> = None;
+    let mut checked = 0;
+    let mut after = i64::MIN;
+    loop {
+        // Pages keep memory flat on long histories.
+        let page: Vec<AuditRecord> = audit_log::table
+            .filter(audit_log::seq.gt(after))
+            .order(audit_log::seq.asc())
+            .limit(1000)
+            .select(AuditRecord::as_select())
+            .load(conn)?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for rec in page {
+            checked += 1;
+            if let Some(exp) = expected_seq {
+                if rec.seq != exp {
+                    problems.push(ChainProblem { seq: rec.seq, problem: format!("记录缺失：应为 {exp} (records missing before this one; expected seq {exp})") });
+                }
+            }
+            if rec.prev_hash != prev {
+                problems.push(ChainProblem { seq: rec.seq, problem: "前一记录的哈希不符：有记录被删除或篡改 (link to the previous record broken)".into() });
+            }
+            if rec.compute_hash() != rec.hash {
+                problems.push(ChainProblem {
+                    seq: rec.seq,
+                    problem: "记录内容与哈希不符：已被篡改 (record altered)".into(),
+                });
+            }
+            prev = rec.hash.clone();
+            expected_seq = Some(rec.seq + 1);
+        }
+    }
+    let head: String = command_log_head::table
+        .find(1)
+        .select(command_log_head::last_hash)
+        .first(conn)?;
+    if head != prev {
+        problems.push(ChainProblem {
+            seq: expected_seq.unwrap_or(0),
+            problem: "链尾与记录头不符：最新记录被删除 (the newest records were removed)".into(),
+        });
+    }
+    Ok((checked, problems))
+}
+
+/// One change-log row: an entity changed by command `seq`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = change_log)]
+pub struct ChangeRow {
+    /// Command sequence (commit order).
+    pub seq: i64,
+    /// `report`, `task` or `case`.
+    pub entity_type: String,
+    /// Id.
+    pub entity_id: String,
+    /// Village (scope for grid members).
+    pub village_code: Option<String>,
+    /// Squad (scope for squads).
+    pub squad_id: Option<String>,
+    /// Reporter (own reports).
+    pub reporter_id: Option<String>,
+    /// Server time.
+    pub at: NaiveDateTime,
+}
+
+/// Append a change.
+pub fn record_change(conn: &mut DbConn, row: &ChangeRow) -> QueryResult<()> {
+    diesel::insert_into(change_log::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Changes after `seq`, oldest first.
+pub fn changes_after(conn: &mut DbConn, seq: i64, limit: i64) -> QueryResult<Vec<ChangeRow>> {
+    change_log::table
+        .filter(change_log::seq.gt(seq))
+        .order((change_log::seq.asc(), change_log::entity_type.asc()))
+        .limit(limit)
+        .select(ChangeRow::as_select())
+        .load(conn)
+}
+
+/// The newest command sequence number.
+pub fn head_seq(conn: &mut DbConn) -> QueryResult<i64> {
+    command_log_head::table
+        .find(1)
+        .select(command_log_head::seq)
+        .first(conn)
+}

@@ -1,0 +1,173 @@
+//! Reports, tasks and cases: the aggregate as JSON (`data`) plus the columns that filters use.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::domain::workflow::{Case, Report, Task};
+use crate::schema::{cases, reports, tasks};
+
+fn to_json<T: serde::Serialize>(v: &T) -> QueryResult<String> {
+    serde_json::to_string(v).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> QueryResult<T> {
+    serde_json::from_str(s).map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+}
+
+/// Load a report.
+pub fn report(conn: &mut DbConn, id: &str) -> QueryResult<Option<Report>> {
+    let data: Option<String> = reports::table
+        .find(id)
+        .select(reports::data)
+        .first(conn)
+        .optional()?;
+    data.map(|d| from_json(&d)).transpose()
+}
+
+/// Load a task.
+pub fn task(conn: &mut DbConn, id: &str) -> QueryResult<Option<Task>> {
+    let data: Option<String> = tasks::table
+        .find(id)
+        .select(tasks::data)
+        .first(conn)
+        .optional()?;
+    data.map(|d| from_json(&d)).transpose()
+}
+
+/// Load a case.
+pub fn case(conn: &mut DbConn, id: &str) -> QueryResult<Option<Case>> {
+    let data: Option<String> = cases::table
+        .find(id)
+        .select(cases::data)
+        .first(conn)
+        .optional()?;
+    data.map(|d| from_json(&d)).transpose()
+}
+
+/// Whether any report, task or case uses this id.
+pub fn id_taken(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+    let r: i64 = reports::table
+        .filter(reports::id.eq(id))
+        .count()
+        .get_result(conn)?;
+    let t: i64 = tasks::table
+        .filter(tasks::id.eq(id))
+        .count()
+        .get_result(conn)?;
+    let c: i64 = cases::table
+        .filter(cases::id.eq(id))
+        .count()
+        .get_result(conn)?;
+    Ok(r + t + c > 0)
+}
+
+/// Insert or update a report (commands are serialised, so update-then-insert cannot race).
+pub fn save_report(conn: &mut DbConn, r: &Report) -> QueryResult<()> {
+    let data = to_json(r)?;
+    let values = (
+        reports::status.eq(r.status.as_str()),
+        reports::task_id.eq(r.task_id.as_deref()),
+        reports::updated_at.eq(r.updated_at),
+        reports::finished_at.eq(r.finished_at),
+        reports::description.eq(&r.description),
+        reports::data.eq(&data),
+    );
+    let n = diesel::update(reports::table.find(&r.id))
+        .set(values)
+        .execute(conn)?;
+    if n == 0 {
+        let source = serde_json::to_value(r.source)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        diesel::insert_into(reports::table)
+            .values((
+                reports::id.eq(&r.id),
+                reports::source.eq(source),
+                reports::reporter_id.eq(&r.reporter_id),
+                reports::category_code.eq(&r.category_code),
+                reports::village_code.eq(r.cell.as_ref().map(|c| c.village.as_str())),
+                reports::area_code.eq(r.cell.as_ref().map(|c| c.area.as_str())),
+                reports::lat.eq(r.lat),
+                reports::lon.eq(r.lon),
+                reports::created_at.eq(r.created_at),
+                values,
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Insert or update a task.
+pub fn save_task(conn: &mut DbConn, t: &Task, now: NaiveDateTime) -> QueryResult<()> {
+    let data = to_json(t)?;
+    let values = (
+        tasks::squad_id.eq(&t.squad_id),
+        tasks::status.eq(t.status.as_str()),
+        tasks::dispatched_at.eq(t.dispatched_at),
+        tasks::ack_due_at.eq(t.ack_due_at),
+        tasks::due_at.eq(t.due_at),
+        tasks::warned_at.eq(t.warned_at),
+        tasks::escalated_at.eq(t.escalated_at),
+        tasks::updated_at.eq(now),
+        tasks::data.eq(&data),
+    );
+    let n = diesel::update(tasks::table.find(&t.id))
+        .set(values)
+        .execute(conn)?;
+    if n == 0 {
+        diesel::insert_into(tasks::table)
+            .values((
+                tasks::id.eq(&t.id),
+                tasks::report_id.eq(&t.report_id),
+                tasks::village_code.eq(t.cell_village.as_deref()),
+                tasks::category_code.eq(&t.category_code),
+                values,
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Insert or update a case.
+pub fn save_case(conn: &mut DbConn, c: &Case, now: NaiveDateTime) -> QueryResult<()> {
+    let data = to_json(c)?;
+    let values = (
+        cases::number.eq(c.number.as_deref()),
+        cases::status.eq(c.status.as_str()),
+        cases::updated_at.eq(now),
+        cases::data.eq(&data),
+    );
+    let n = diesel::update(cases::table.find(&c.id))
+        .set(values)
+        .execute(conn)?;
+    if n == 0 {
+        diesel::insert_into(cases::table)
+            .values((
+                cases::id.eq(&c.id),
+                cases::task_id.eq(&c.task_id),
+                cases::report_id.eq(&c.report_id),
+                values,
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Next value of a named counter (document numbers); call inside the command transaction.
+pub fn next_counter(conn: &mut DbConn, name: &str) -> QueryResult<i64> {
+    use crate::schema::counters;
+    let n = diesel::update(counters::table.find(name))
+        .set(counters::value.eq(counters::value + 1))
+        .execute(conn)?;
+    if n == 0 {
+        diesel::insert_into(counters::table)
+            .values((counters::name.eq(name), counters::value.eq(1_i64)))
+            .execute(conn)?;
+    }
+    counters::table
+        .find(name)
+        .select(counters::value)
+        .first(conn)
+}

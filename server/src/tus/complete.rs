@@ -1,0 +1,299 @@
+//! What happens when the last byte arrives: check the file, store the original immutably,
+//! make derived copies, and write the evidence record.
+
+use chrono::DateTime;
+use diesel::Connection;
+use griddispatch_media::storage::{DerivedVariant, ObjectKey};
+use griddispatch_media::{
+    check_position, process_blocking, Declared, GeoPoint, MediaDetails, MediaKind, Processed,
+    DEFAULT_SIMILARITY_THRESHOLD,
+};
+use serde::Serialize;
+
+use super::headers::EvidenceMeta;
+use crate::db;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::store::attachments::{self, AttachmentRow};
+use crate::store::uploads::{self, state as upload_state, UploadRow};
+
+/// Check and record a fully received upload. On a refused file the upload becomes
+/// `rejected`, its bytes are removed, and the error says why.
+pub async fn complete_upload(
+    state: &AppState,
+    upload: &UploadRow,
+) -> Result<AttachmentRow, AppError> {
+    let meta: EvidenceMeta =
+        serde_json::from_str(&upload.metadata).map_err(|e| AppError::Internal(e.to_string()))?;
+    let path = state.media.upload_dir.join(&upload.id);
+    let declared = Declared {
+        content_type: meta.content_type.clone(),
+        sha256: Some(meta.sha256.clone()),
+    };
+    let processed = match process_blocking(path.clone(), declared, state.media.limits.clone()).await
+    {
+        Ok(p) => p,
+        Err(err) => {
+            if err.http_status() < 500 {
+                reject(state, upload, err.code()).await?;
+            }
+            return Err(err.into());
+        }
+    };
+    let row = store_and_record(state, upload, &meta, &processed).await?;
+    let _ = tokio::fs::remove_file(&path).await;
+    Ok(row)
+}
+
+async fn reject(state: &AppState, upload: &UploadRow, code: &'static str) -> Result<(), AppError> {
+    let id = upload.id.clone();
+    let now = db::now();
+    state
+        .db(move |conn| {
+            Ok(uploads::finish(
+                conn,
+                &id,
+                upload_state::REJECTED,
+                Some(code),
+                now,
+            )?)
+        })
+        .await?;
+    let _ = tokio::fs::remove_file(state.media.upload_dir.join(&upload.id)).await;
+    tracing::info!(upload = %upload.id, code, "upload refused");
+    Ok(())
+}
+
+fn kind_name(kind: MediaKind) -> &'static str {
+    match kind {
+        MediaKind::Image => "photo",
+        MediaKind::Video => "video",
+        MediaKind::Audio => "audio",
+    }
+}
+
+async fn store_and_record(
+    state: &AppState,
+    upload: &UploadRow,
+    meta: &EvidenceMeta,
+    processed: &Processed,
+) -> Result<AttachmentRow, AppError> {
+    let storage = &state.media.storage;
+    let original = ObjectKey::original(&processed.sha256);
+    // Identical bytes stored before (the same photo in two reports) are not written again.
+    storage
+        .put_file(&original, &state.media.upload_dir.join(&upload.id))
+        .await?;
+    let (mut thumbnail_key, mut display_key) = (None, None);
+    let (mut width, mut height, mut duration_ms) = (None, None, None);
+    let (mut exif_gps, mut exif_time, mut phash, mut exif_model) = (None, None, None, None);
+    match &processed.details {
+        MediaDetails::Image(img) => {
+            width = img.width;
+            height = img.height;
+            exif_gps = img.exif.gps;
+            exif_time = img.exif.captured_at.as_ref().map(|c| match c.utc() {
+                Some(t) => t.naive_utc(),
+                None => c.local,
+            });
+            exif_model = img.exif.model.clone();
+            phash = img.perceptual_hash.map(|h| h.to_string());
+            if let Some(derived) = &img.derived {
+                for (variant, copy, slot) in [
+                    (
+                        DerivedVariant::Thumbnail,
+                        &derived.thumbnail,
+                        &mut thumbnail_key,
+                    ),
+                    (DerivedVariant::Display, &derived.display, &mut display_key),
+                ] {
+                    let key = ObjectKey::derived(&processed.sha256, variant);
+                    storage.put_stream(&key, &mut copy.jpeg.as_slice()).await?;
+                    *slot = Some(key.as_str().to_owned());
+                }
+            }
+        }
+        MediaDetails::Video(v) => {
+            width = v.width;
+            height = v.height;
+            duration_ms = v.duration_ms;
+            exif_time = v.created_at.map(|t: DateTime<chrono::Utc>| t.naive_utc());
+        }
+        MediaDetails::Audio(a) => duration_ms = a.duration_ms,
+    }
+    let reported = meta
+        .lat
+        .zip(meta.lon)
+        .and_then(|(lat, lon)| GeoPoint::new(lat, lon));
+    let gap = check_position(reported, exif_gps, state.media.position_mismatch_m);
+    let details =
+        serde_json::to_string(&processed.details).map_err(|e| AppError::Internal(e.to_string()))?;
+    let sha_hex = processed.sha256.to_hex();
+    let row = AttachmentRow {
+        id: meta.attachment_id.clone(),
+        owner_id: upload.owner_id.clone(),
+        kind: kind_name(processed.media_type.kind()).to_owned(),
+        media_type: processed.media_type.mime().to_owned(),
+        size: i64::try_from(processed.size).unwrap_or(i64::MAX),
+        sha256: sha_hex,
+        filename: meta.filename.clone(),
+        device_model: meta.device_model.clone().or(exif_model),
+        captured_at: meta.captured_at,
+        exif_captured_at: exif_time.map(db::truncate_micros),
+        received_at: db::now(),
+        reported_lat: meta.lat,
+        reported_lon: meta.lon,
+        exif_lat: exif_gps.map(|p| p.lat()),
+        exif_lon: exif_gps.map(|p| p.lon()),
+        position_gap_m: gap.map(|g| g.distance_m),
+        position_mismatch: gap.is_some_and(|g| g.exceeds_threshold),
+        width: width.and_then(|w| i32::try_from(w).ok()),
+        height: height.and_then(|h| i32::try_from(h).ok()),
+        duration_ms: duration_ms.and_then(|d| i64::try_from(d).ok()),
+        phash,
+        similar_to: None,
+        proves: None,
+        original_key: original.as_str().to_owned(),
+        thumbnail_key,
+        display_key,
+        details,
+    };
+    let upload_id = upload.id.clone();
+    state
+        .db(move |conn| {
+            let mut row = row;
+            row.similar_to = find_similar(conn, &row)?;
+            conn.transaction(|conn| {
+                if !uploads::finish(
+                    conn,
+                    &upload_id,
+                    upload_state::COMPLETED,
+                    None,
+                    row.received_at,
+                )? {
+                    return Err(diesel::result::Error::RollbackTransaction);
+                }
+                attachments::insert(conn, &row)
+            })
+            .map_err(|e| match e {
+                diesel::result::Error::RollbackTransaction => AppError::conflict(
+                    "upload_finished",
+                    "该上传已结束 (this upload already finished)",
+                ),
+                other => other.into(),
+            })?;
+            Ok(row)
+        })
+        .await
+}
+
+/// An earlier attachment with the same bytes, or a photo whose perceptual hash is within the
+/// similarity threshold (a re-used photo, even re-encoded or resized).
+fn find_similar(conn: &mut db::DbConn, row: &AttachmentRow) -> Result<Option<String>, AppError> {
+    if let Some(same) = attachments::same_bytes(conn, &row.sha256, &row.id)? {
+        return Ok(Some(same));
+    }
+    let Some(mine) = row
+        .phash
+        .as_deref()
+        .and_then(|h| u64::from_str_radix(h, 16).ok())
+    else {
+        return Ok(None);
+    };
+    let best = attachments::photo_hashes(conn)?
+        .into_iter()
+        .filter(|(id, _)| *id != row.id)
+        .filter_map(|(id, h)| {
+            u64::from_str_radix(&h, 16)
+                .ok()
+                .map(|bits| (id, (bits ^ mine).count_ones()))
+        })
+        .filter(|(_, d)| *d <= DEFAULT_SIMILARITY_THRESHOLD)
+        .min_by_key(|(_, d)| *d);
+    Ok(best.map(|(id, _)| id))
+}
+
+/// The API view of an evidence record.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AttachmentView {
+    /// Id chosen by the phone.
+    pub id: String,
+    /// Uploader (制作人).
+    pub owner_id: String,
+    /// `photo`, `video`, `audio` (制作方法).
+    pub kind: String,
+    /// MIME type from the bytes.
+    pub media_type: String,
+    /// Bytes.
+    pub size: i64,
+    /// SHA-256 of the original.
+    pub sha256: String,
+    /// Client file name.
+    pub filename: Option<String>,
+    /// Device model.
+    pub device_model: Option<String>,
+    /// Device time of capture (制作时间, as the phone said).
+    pub captured_at: Option<String>,
+    /// Capture time from the file's own metadata.
+    pub exif_captured_at: Option<String>,
+    /// Server receipt time.
+    pub received_at: String,
+    /// Reported position (WGS-84) `[lat, lon]`.
+    pub reported_position: Option<[f64; 2]>,
+    /// Position in the photo's EXIF `[lat, lon]`.
+    pub exif_position: Option<[f64; 2]>,
+    /// Distance between them, metres.
+    pub position_gap_m: Option<f64>,
+    /// The photo was probably not taken where it was reported.
+    pub position_mismatch: bool,
+    /// Pixels.
+    pub width: Option<i32>,
+    /// Pixels.
+    pub height: Option<i32>,
+    /// Video/audio length.
+    pub duration_ms: Option<i64>,
+    /// Perceptual hash (photos).
+    pub phash: Option<String>,
+    /// An earlier attachment with the same or a near-identical picture: possible re-use.
+    pub similar_to: Option<String>,
+    /// What it proves (证明对象).
+    pub proves: Option<String>,
+    /// Which copies can be downloaded.
+    pub variants: Vec<String>,
+}
+
+/// Build the API view.
+pub fn attachment_view(a: AttachmentRow) -> AttachmentView {
+    let fmt = |t: chrono::NaiveDateTime| t.and_utc().to_rfc3339();
+    let mut variants = vec!["original".to_owned()];
+    if a.thumbnail_key.is_some() {
+        variants.push("thumbnail".into());
+    }
+    if a.display_key.is_some() {
+        variants.push("display".into());
+    }
+    AttachmentView {
+        id: a.id,
+        owner_id: a.owner_id,
+        kind: a.kind,
+        media_type: a.media_type,
+        size: a.size,
+        sha256: a.sha256,
+        filename: a.filename,
+        device_model: a.device_model,
+        captured_at: a.captured_at.map(fmt),
+        exif_captured_at: a.exif_captured_at.map(fmt),
+        received_at: fmt(a.received_at),
+        reported_position: a.reported_lat.zip(a.reported_lon).map(|(la, lo)| [la, lo]),
+        exif_position: a.exif_lat.zip(a.exif_lon).map(|(la, lo)| [la, lo]),
+        position_gap_m: a.position_gap_m,
+        position_mismatch: a.position_mismatch,
+        width: a.width,
+        height: a.height,
+        duration_ms: a.duration_ms,
+        phash: a.phash,
+        similar_to: a.similar_to,
+        proves: a.proves,
+        variants,
+    }
+}

@@ -1,0 +1,614 @@
+//! tus 1.0 resumable uploads at `/files/` (core + creation, creation-with-upload,
+//! termination, checksum, expiration), authenticated with the bearer token.
+//!
+//! Written here rather than taken from a crate: no maintained Rust tus server exists for
+//! actix-web, and the protocol is small. What must hold, and is tested:
+//! - an offset is acknowledged only after its bytes are on disk (`sync_data`) and recorded;
+//! - one upload is written by one request at a time (a database lease, so it holds across
+//!   instances sharing the upload directory);
+//! - a chunk whose `Upload-Checksum` does not match is discarded (460);
+//! - an upload cut mid-chunk keeps the bytes that arrived, so the client resumes there;
+//! - a user only ever sees their own uploads (others' are 404).
+
+pub mod complete;
+mod headers;
+pub mod jobs;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use actix_web::http::header::{self, HttpDate};
+use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
+use chrono::{Duration, NaiveDateTime};
+use futures_util::StreamExt;
+use griddispatch_media::storage::Storage;
+use griddispatch_media::{Limits, MediaKind};
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+
+use crate::auth::Actor;
+use crate::db;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::store::uploads::{self, state as upload_state, UploadRow};
+pub use complete::{attachment_view, complete_upload};
+pub use headers::{clean_filename, EvidenceMeta};
+use headers::{ChecksumAlgorithm, TUS_CHECKSUMS, TUS_EXTENSIONS, TUS_VERSION};
+
+/// Everything the upload endpoint and evidence processing need.
+#[derive(Debug, Clone)]
+pub struct MediaContext {
+    /// Where originals and derived copies go.
+    pub storage: Arc<dyn Storage>,
+    /// Size and decoding limits.
+    pub limits: Limits,
+    /// Where unfinished uploads are written.
+    pub upload_dir: PathBuf,
+    /// How long an unfinished upload lives after its last byte.
+    pub upload_ttl: Duration,
+    /// Reported-vs-EXIF distance that flags a photo.
+    pub position_mismatch_m: f64,
+}
+
+impl MediaContext {
+    /// The largest upload any type allows.
+    pub fn max_size(&self) -> u64 {
+        [MediaKind::Image, MediaKind::Video, MediaKind::Audio]
+            .into_iter()
+            .map(|k| self.limits.max_bytes(k))
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn path(&self, upload_id: &str) -> PathBuf {
+        self.upload_dir.join(upload_id)
+    }
+}
+
+/// How long one PATCH may hold an upload; a crashed request frees it after this.
+const LEASE: i64 = 15 * 60;
+/// A request body that sends nothing for this long counts as cut: a phone that lost its network
+/// leaves a half-open connection that never ends by itself, and would hold the upload (423 to
+/// the resuming client) for the whole lease.
+const BODY_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
+
+/// Register `/files/` and `/files/{id}`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/files")
+            .wrap(
+                actix_cors::Cors::default()
+                    .allow_any_origin()
+                    .allowed_methods(["GET", "POST", "HEAD", "PATCH", "DELETE", "OPTIONS"])
+                    .allowed_headers([
+                        "authorization",
+                        "content-type",
+                        "tus-resumable",
+                        "upload-length",
+                        "upload-offset",
+                        "upload-metadata",
+                        "upload-checksum",
+                        "upload-defer-length",
+                        "upload-concat",
+                        "x-http-method-override",
+                        "x-requested-with",
+                    ])
+                    .expose_headers([
+                        "location",
+                        "tus-resumable",
+                        "tus-version",
+                        "tus-extension",
+                        "tus-max-size",
+                        "tus-checksum-algorithm",
+                        "upload-offset",
+                        "upload-length",
+                        "upload-metadata",
+                        "upload-expires",
+                        "x-request-id",
+                    ])
+                    .max_age(86_400),
+            )
+            .wrap(actix_web::middleware::DefaultHeaders::new().add(("Tus-Resumable", TUS_VERSION)))
+            .service(
+                web::resource("/")
+                    .route(web::method(actix_web::http::Method::OPTIONS).to(options))
+                    .post(create),
+            )
+            .service(
+                web::resource("/{id}")
+                    .route(web::method(actix_web::http::Method::OPTIONS).to(options))
+                    .route(web::head().to(head))
+                    .route(web::patch().to(patch))
+                    .route(web::delete().to(terminate)),
+            ),
+    );
+}
+
+fn tus_error(status: u16, code: &'static str, message: impl Into<String>) -> AppError {
+    AppError::status(status, code, message)
+}
+
+/// Every request but OPTIONS must speak our version (412 otherwise).
+fn check_version(req: &HttpRequest) -> Result<(), AppError> {
+    match req.headers().get("tus-resumable").and_then(|v| v.to_str().ok()) {
+        Some(TUS_VERSION) => Ok(()),
+        other => Err(tus_error(
+            412,
+            "tus_version_unsupported",
+            format!(
+                "不支持的 tus 版本 {} ，本服务器支持 {TUS_VERSION} (unsupported Tus-Resumable; this server speaks {TUS_VERSION})",
+                other.unwrap_or("(missing)")
+            ),
+        )),
+    }
+}
+
+fn header_u64(req: &HttpRequest, name: &str) -> Result<Option<u64>, AppError> {
+    req.headers()
+        .get(name)
+        .map(|v| {
+            v.to_str()
+                .ok()
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .ok_or_else(|| {
+                    AppError::bad_request(
+                        "invalid_header",
+                        format!("{name} 须为非负整数 ({name} must be a non-negative integer)"),
+                    )
+                })
+        })
+        .transpose()
+}
+
+fn expires_header(t: NaiveDateTime) -> String {
+    let st: SystemTime = t.and_utc().into();
+    HttpDate::from(st).to_string()
+}
+
+fn location(id: &str) -> String {
+    format!("/files/{id}")
+}
+
+/// `OPTIONS`: what this server supports.
+async fn options(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::NoContent()
+        .insert_header(("Tus-Version", TUS_VERSION))
+        .insert_header(("Tus-Extension", TUS_EXTENSIONS))
+        .insert_header(("Tus-Checksum-Algorithm", TUS_CHECKSUMS))
+        .insert_header(("Tus-Max-Size", state.media.max_size().to_string()))
+        .finish()
+}
+
+async fn load_own(state: &AppState, id: String, actor: &Actor) -> Result<UploadRow, AppError> {
+    let user = actor.user_id.clone();
+    state
+        .db(move |conn| {
+            uploads::find(conn, &id)?
+                .filter(|u| u.owner_id == user)
+                .ok_or_else(|| AppError::NotFound("没有这个上传 (no such upload)".into()))
+        })
+        .await
+}
+
+fn gone(upload: &UploadRow) -> AppError {
+    let why = match upload.state.as_str() {
+        upload_state::EXPIRED => "上传已过期，请重新上传 (the upload expired; start again)",
+        upload_state::TERMINATED => "上传已删除 (the upload was deleted)",
+        _ => "文件未通过检查，已被拒收 (the file was refused; see the error of the last chunk)",
+    };
+    tus_error(410, "upload_gone", why)
+}
+
+/// `POST /files/`: create an upload, optionally with its first bytes.
+async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    actor: Actor,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    check_version(&req)?;
+    if req.headers().contains_key("upload-defer-length") {
+        return Err(AppError::bad_request(
+            "defer_length_unsupported",
+            "不支持 Upload-Defer-Length，请提供 Upload-Length (give Upload-Length)",
+        ));
+    }
+    let length = header_u64(&req, "upload-length")?.ok_or_else(|| {
+        AppError::bad_request(
+            "missing_upload_length",
+            "缺少 Upload-Length (Upload-Length is required)",
+        )
+    })?;
+    let max = state.media.max_size();
+    if length > max {
+        return Err(AppError::PayloadTooLarge(format!(
+            "文件超过上限 {max} 字节 (larger than the {max}-byte limit)"
+        )));
+    }
+    let raw = headers::parse_metadata(
+        req.headers()
+            .get("upload-metadata")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default(),
+    )?;
+    let meta = EvidenceMeta::from_map(raw)?;
+    let length_i =
+        i64::try_from(length).map_err(|_| AppError::PayloadTooLarge("too large".into()))?;
+
+    let now = db::now();
+    let ttl = state.media.upload_ttl;
+    let owner = actor.user_id.clone();
+    let meta_json = serde_json::to_string(&meta).map_err(|e| AppError::Internal(e.to_string()))?;
+    let new_id = uuid::Uuid::new_v4().simple().to_string();
+    let attachment_id = meta.attachment_id.clone();
+    let (upload, created) = state
+        .db(move |conn| {
+            if let Some(existing) = uploads::find_by_attachment(conn, &attachment_id)? {
+                if existing.owner_id != owner {
+                    return Err(AppError::conflict("attachment_id_taken", "该 attachment_id 已被他人使用 (attachment_id belongs to another user's upload)"));
+                }
+                if existing.length != length_i {
+                    return Err(AppError::conflict("upload_conflict", "同一 attachment_id 的文件长度不同 (this attachment_id was created with another Upload-Length)"));
+                }
+                return Ok((existing, false));
+            }
+            let row = uploads::NewUpload {
+                id: &new_id,
+                attachment_id: &attachment_id,
+                owner_id: &owner,
+                length: length_i,
+                offset: 0,
+                metadata: &meta_json,
+                state: upload_state::RECEIVING,
+                created_at: now,
+                updated_at: now,
+                expires_at: now + ttl,
+            };
+            match uploads::insert(conn, &row) {
+                Ok(()) => {}
+                // Two creates with one attachment id raced: answer with the winner's upload.
+                Err(e) if db::is_unique_violation(&e) => {
+                    let winner = uploads::find_by_attachment(conn, &attachment_id)?
+                        .filter(|u| u.owner_id == owner)
+                        .ok_or_else(|| AppError::conflict("attachment_id_taken", "attachment_id taken"))?;
+                    return Ok((winner, false));
+                }
+                Err(e) => return Err(e.into()),
+            }
+            let created = uploads::find(conn, &new_id)?.ok_or_else(|| AppError::Internal("upload vanished".into()))?;
+            Ok((created, true))
+        })
+        .await?;
+    if created {
+        tokio::fs::create_dir_all(&state.media.upload_dir)
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        tokio::fs::File::create(state.media.path(&upload.id))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+    }
+
+    let mut resp = HttpResponse::Created();
+    resp.insert_header((header::LOCATION, location(&upload.id)));
+    let with_body = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == OFFSET_OCTET_STREAM.as_bytes());
+    if created && with_body && upload.state == upload_state::RECEIVING {
+        // creation-with-upload: the first chunk rides on the POST.
+        let outcome = write_chunk(&state, &req, upload, 0, payload).await?;
+        resp.insert_header(("Upload-Offset", outcome.offset.to_string()));
+        resp.insert_header(("Upload-Expires", expires_header(outcome.expires_at)));
+        return Ok(resp.finish());
+    }
+    if upload.state == upload_state::RECEIVING {
+        resp.insert_header(("Upload-Expires", expires_header(upload.expires_at)));
+    }
+    resp.insert_header(("Upload-Offset", upload.offset.to_string()));
+    Ok(resp.finish())
+}
+
+/// `HEAD /files/{id}`: how far the upload got.
+async fn head(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    actor: Actor,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    check_version(&req)?;
+    let upload = load_own(&state, path.into_inner(), &actor).await?;
+    match upload.state.as_str() {
+        upload_state::RECEIVING | upload_state::COMPLETED => {}
+        _ => return Err(gone(&upload)),
+    }
+    let meta: EvidenceMeta =
+        serde_json::from_str(&upload.metadata).map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut resp: HttpResponseBuilder = HttpResponse::Ok();
+    resp.insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(("Upload-Offset", upload.offset.to_string()))
+        .insert_header(("Upload-Length", upload.length.to_string()))
+        .insert_header(("Upload-Metadata", headers::encode_metadata(&meta.raw)));
+    if upload.state == upload_state::RECEIVING {
+        resp.insert_header(("Upload-Expires", expires_header(upload.expires_at)));
+    }
+    Ok(resp.finish())
+}
+
+/// `PATCH /files/{id}`: append bytes at `Upload-Offset`.
+async fn patch(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    actor: Actor,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    check_version(&req)?;
+    let is_octets = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == OFFSET_OCTET_STREAM.as_bytes());
+    if !is_octets {
+        return Err(AppError::UnsupportedMediaType(format!(
+            "PATCH 须使用 Content-Type: {OFFSET_OCTET_STREAM} (PATCH needs Content-Type: {OFFSET_OCTET_STREAM})"
+        )));
+    }
+    let offset = header_u64(&req, "upload-offset")?.ok_or_else(|| {
+        AppError::bad_request(
+            "missing_upload_offset",
+            "缺少 Upload-Offset (Upload-Offset is required)",
+        )
+    })?;
+    let upload = load_own(&state, path.into_inner(), &actor).await?;
+    let outcome = write_chunk(&state, &req, upload, offset, payload).await?;
+    let mut resp = HttpResponse::NoContent();
+    resp.insert_header(("Upload-Offset", outcome.offset.to_string()));
+    if !outcome.completed {
+        resp.insert_header(("Upload-Expires", expires_header(outcome.expires_at)));
+    }
+    Ok(resp.finish())
+}
+
+struct ChunkOutcome {
+    offset: i64,
+    expires_at: NaiveDateTime,
+    completed: bool,
+}
+
+/// Write one request body at `offset` under the upload's lease; complete the upload when the
+/// last byte arrives.
+async fn write_chunk(
+    state: &AppState,
+    req: &HttpRequest,
+    upload: UploadRow,
+    offset: u64,
+    payload: web::Payload,
+) -> Result<ChunkOutcome, AppError> {
+    let now = db::now();
+    match upload.state.as_str() {
+        upload_state::RECEIVING if upload.expires_at <= now => {
+            jobs::expire_one(state, &upload.id).await?;
+            return Err(tus_error(
+                410,
+                "upload_gone",
+                "上传已过期，请重新上传 (the upload expired; start again)",
+            ));
+        }
+        upload_state::RECEIVING => {}
+        upload_state::COMPLETED => {
+            return Err(AppError::conflict(
+                "offset_mismatch",
+                format!(
+                    "上传已完成，偏移应为 {} (upload already complete at offset {})",
+                    upload.offset, upload.offset
+                ),
+            ));
+        }
+        _ => return Err(gone(&upload)),
+    }
+    let offset_i = i64::try_from(offset).unwrap_or(i64::MAX);
+    if offset_i != upload.offset {
+        return Err(AppError::conflict(
+            "offset_mismatch",
+            format!(
+                "Upload-Offset 应为 {} 而不是 {offset} (expected Upload-Offset {})",
+                upload.offset, upload.offset
+            ),
+        ));
+    }
+    let checksum = req
+        .headers()
+        .get("upload-checksum")
+        .map(|v| headers::parse_checksum(v.to_str().unwrap_or_default()))
+        .transpose()?;
+    let declared_len = header_u64(req, "content-length")?;
+    let remaining = u64::try_from(upload.length - upload.offset).unwrap_or(0);
+    if declared_len.is_some_and(|n| n > remaining) {
+        return Err(AppError::PayloadTooLarge(format!(
+            "本次数据超出文件剩余长度 {remaining} 字节 (chunk longer than the {remaining} bytes left)"
+        )));
+    }
+
+    let token = uuid::Uuid::new_v4().to_string();
+    let id = upload.id.clone();
+    let (t, i) = (token.clone(), id.clone());
+    let locked = state
+        .db(move |conn| {
+            Ok(uploads::try_lock(
+                conn,
+                &i,
+                &t,
+                now,
+                now + Duration::seconds(LEASE),
+            )?)
+        })
+        .await?;
+    if !locked {
+        return Err(tus_error(423, "upload_locked", "该上传正被另一请求写入，请稍后重试 (another request is writing this upload; retry shortly)"));
+    }
+    let result = write_locked(state, &upload, offset, remaining, checksum, payload, &token).await;
+    let (t, i) = (token.clone(), id.clone());
+    // Release even on error; a completed upload has already dropped its lease.
+    let _ = state
+        .db(move |conn| Ok(uploads::unlock(conn, &i, &t)?))
+        .await;
+    result
+}
+
+async fn write_locked(
+    state: &AppState,
+    upload: &UploadRow,
+    offset: u64,
+    remaining: u64,
+    checksum: Option<(ChecksumAlgorithm, Vec<u8>)>,
+    mut payload: web::Payload,
+    token: &str,
+) -> Result<ChunkOutcome, AppError> {
+    let io = |e: std::io::Error| AppError::Internal(format!("upload file: {e}"));
+    let path = state.media.path(&upload.id);
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .await
+        .map_err(io)?;
+    // Bytes past the recorded offset were never acknowledged (a crash between write and
+    // record): drop them so the file always equals what the client was told.
+    file.set_len(offset).await.map_err(io)?;
+    file.seek(std::io::SeekFrom::Start(offset))
+        .await
+        .map_err(io)?;
+
+    let mut sha1 = Sha1::new();
+    let mut sha256 = Sha256::new();
+    let mut written: u64 = 0;
+    let mut cut = false;
+    loop {
+        let Ok(next) = tokio::time::timeout(BODY_IDLE, payload.next()).await else {
+            tracing::info!(upload = %upload.id, "upload body stalled; treated as cut");
+            cut = true;
+            break;
+        };
+        let Some(chunk) = next else { break };
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::info!(upload = %upload.id, error = %e, "upload body ended early");
+                cut = true;
+                break;
+            }
+        };
+        if written + chunk.len() as u64 > remaining {
+            file.set_len(offset).await.map_err(io)?;
+            return Err(AppError::PayloadTooLarge(format!(
+                "数据超出 Upload-Length (more bytes than Upload-Length; {remaining} were left)"
+            )));
+        }
+        match checksum {
+            Some((ChecksumAlgorithm::Sha1, _)) => sha1.update(&chunk),
+            Some((ChecksumAlgorithm::Sha256, _)) => sha256.update(&chunk),
+            None => {}
+        }
+        file.write_all(&chunk).await.map_err(io)?;
+        written += chunk.len() as u64;
+    }
+    if let Some((alg, expected)) = &checksum {
+        let got: Vec<u8> = match alg {
+            ChecksumAlgorithm::Sha1 => sha1.finalize().to_vec(),
+            ChecksumAlgorithm::Sha256 => sha256.finalize().to_vec(),
+        };
+        if cut || &got != expected {
+            // The checksum covers the whole chunk: a partial or altered chunk is discarded.
+            file.set_len(offset).await.map_err(io)?;
+            file.sync_data().await.map_err(io)?;
+            if cut {
+                return Err(AppError::bad_request(
+                    "upload_incomplete",
+                    "数据未传完，已丢弃本段 (chunk cut off; discarded)",
+                ));
+            }
+            return Err(tus_error(460, "checksum_mismatch", "本段数据校验不符，已丢弃，请重传 (chunk checksum mismatch; the chunk was discarded, send it again)"));
+        }
+    }
+    file.flush().await.map_err(io)?;
+    // Durable before acknowledged.
+    file.sync_data().await.map_err(io)?;
+    drop(file);
+
+    let new_offset = upload.offset + i64::try_from(written).unwrap_or(i64::MAX);
+    let now = db::now();
+    let expires_at = now + state.media.upload_ttl;
+    let (i, t) = (upload.id.clone(), token.to_owned());
+    let recorded = state
+        .db(move |conn| Ok(uploads::advance(conn, &i, &t, new_offset, now, expires_at)?))
+        .await?;
+    if !recorded {
+        return Err(tus_error(
+            423,
+            "upload_locked",
+            "上传租约已失效，请重试 (lost the upload lease; retry)",
+        ));
+    }
+    if new_offset == upload.length && !cut {
+        let mut done = upload.clone();
+        done.offset = new_offset;
+        complete_upload(state, &done).await?;
+        return Ok(ChunkOutcome {
+            offset: new_offset,
+            expires_at,
+            completed: true,
+        });
+    }
+    Ok(ChunkOutcome {
+        offset: new_offset,
+        expires_at,
+        completed: false,
+    })
+}
+
+/// `DELETE /files/{id}`: termination. Finished evidence cannot be deleted.
+async fn terminate(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    actor: Actor,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    check_version(&req)?;
+    let upload = load_own(&state, path.into_inner(), &actor).await?;
+    match upload.state.as_str() {
+        upload_state::RECEIVING => {}
+        upload_state::COMPLETED => {
+            return Err(AppError::conflict(
+                "evidence_immutable",
+                "证据已入库，不可删除 (finished evidence cannot be deleted)",
+            ))
+        }
+        _ => return Err(gone(&upload)),
+    }
+    let id = upload.id.clone();
+    let token = uuid::Uuid::new_v4().to_string();
+    let now = db::now();
+    let finished = state
+        .db(move |conn| {
+            if !uploads::try_lock(conn, &id, &token, now, now + Duration::seconds(LEASE))? {
+                return Err(AppError::status(
+                    423,
+                    "upload_locked",
+                    "该上传正被写入，请稍后重试 (upload busy; retry)",
+                ));
+            }
+            Ok(uploads::finish(
+                conn,
+                &id,
+                upload_state::TERMINATED,
+                None,
+                now,
+            )?)
+        })
+        .await?;
+    if finished {
+        let _ = tokio::fs::remove_file(state.media.path(&upload.id)).await;
+    }
+    Ok(HttpResponse::NoContent().finish())
+}

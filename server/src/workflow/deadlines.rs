@@ -1,0 +1,168 @@
+//! The deadline job: yellow warning at 80 % of a task's handling time, red escalation (督办)
+//! at 100 %, each raised once, through the command path (so each is audited) and told to the
+//! people who must act: the squad (yellow); the duty chiefs and the cell's grid leaders (red).
+
+use chrono::NaiveDateTime;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use griddispatch_protocol::command::Command;
+
+use super::{execute, CommandError, Env, Issuer};
+use crate::db::DbConn;
+use crate::domain::calendar::WorkCalendar;
+use crate::domain::workflow::{Task, TaskStatus};
+use crate::schema::{notifications, tasks, user_roles};
+use crate::store::workflow as store;
+
+/// Share of the handling time at which the yellow warning is raised (the calendar's threshold).
+pub const YELLOW_SHARE: f64 = crate::domain::calendar::YELLOW_AT_PERCENT as f64 / 100.0;
+/// Advisory-lock key: only one instance sweeps at a time ("GDDEADLN").
+const LOCK_KEY: i64 = 0x4744_4445_4144_4c4e;
+
+/// Which level a task has reached at `now`, if any.
+pub fn level(calendar: &WorkCalendar, task: &Task, now: NaiveDateTime) -> Option<&'static str> {
+    if !task.status.clock_running() {
+        return None;
+    }
+    if now >= task.due_at {
+        return Some("red");
+    }
+    let total = calendar
+        .working_seconds_between(task.dispatched_at, task.due_at)
+        .max(1);
+    let used = calendar.working_seconds_between(task.dispatched_at, now);
+    // Clocks in natural time (e.g. 24 h) fall back to elapsed wall time.
+    let share = if total > 1 {
+        used as f64 / total as f64
+    } else {
+        (now - task.dispatched_at).num_seconds() as f64
+            / (task.due_at - task.dispatched_at).num_seconds().max(1) as f64
+    };
+    (share >= YELLOW_SHARE).then_some("yellow")
+}
+
+#[derive(QueryableByName)]
+struct UserId {
+    #[diesel(sql_type = Text)]
+    user_id: String,
+}
+
+fn recipients(
+    conn: &mut DbConn,
+    task: &Task,
+    report_cell: Option<(String, String, String)>,
+    level: &str,
+) -> QueryResult<Vec<String>> {
+    let mut ids: Vec<String> = if level == "red" {
+        let mut chiefs: Vec<String> = user_roles::table
+            .filter(user_roles::role.eq("duty_chief"))
+            .select(user_roles::user_id)
+            .load(conn)?;
+        if let Some((v, a, t)) = report_cell {
+            let leaders: Vec<UserId> = diesel::sql_query(
+                "SELECT user_id FROM cell_members WHERE role = 'grid_leader' AND cell_code IN ($1, $2, $3)",
+            )
+            .bind::<Text, _>(v)
+            .bind::<Text, _>(a)
+            .bind::<Text, _>(t)
+            .load(conn)?;
+            chiefs.extend(leaders.into_iter().map(|u| u.user_id));
+        }
+        chiefs
+    } else {
+        super::scope::squad_leaders(conn, &task.squad_id)?
+    };
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// One pass over the running tasks; returns how many warnings were raised.
+pub fn sweep(conn: &mut DbConn, env: &Env<'_>) -> Result<usize, CommandError> {
+    let pg = matches!(conn, DbConn::Pg(_));
+    if pg {
+        #[derive(QueryableByName)]
+        struct Got {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            got: bool,
+        }
+        let got: Got = diesel::sql_query(format!("SELECT pg_try_advisory_lock({LOCK_KEY}) AS got"))
+            .get_result(conn)?;
+        if !got.got {
+            return Ok(0);
+        }
+    }
+    let result = sweep_locked(conn, env);
+    if pg {
+        conn.batch_execute(&format!("SELECT pg_advisory_unlock({LOCK_KEY})"))?;
+    }
+    result
+}
+
+fn sweep_locked(conn: &mut DbConn, env: &Env<'_>) -> Result<usize, CommandError> {
+    let running: Vec<&str> = TaskStatus::ALL
+        .iter()
+        .filter(|s| s.clock_running())
+        .map(|s| s.as_str())
+        .collect();
+    let ids: Vec<String> = tasks::table
+        .filter(tasks::status.eq_any(running))
+        .filter(tasks::escalated_at.is_null())
+        .select(tasks::id)
+        .load(conn)?;
+    let system = Issuer {
+        user_id: "system".into(),
+        is_system: true,
+    };
+    let mut raised = 0;
+    for id in ids {
+        let Some(task) = store::task(conn, &id)? else {
+            continue;
+        };
+        let Some(level) = level(env.calendar, &task, env.now) else {
+            continue;
+        };
+        if (level == "yellow" && task.warned_at.is_some())
+            || (level == "red" && task.escalated_at.is_some())
+        {
+            continue;
+        }
+        let cmd = Command::FlagDeadline {
+            task_id: id.clone(),
+            level: level.into(),
+        };
+        match execute(conn, env, &system, &cmd, None) {
+            Ok(_) => {}
+            // Another instance or an earlier pass got there first.
+            Err(CommandError::Domain(_)) => continue,
+            Err(e) => return Err(e),
+        }
+        raised += 1;
+        let cell = store::report(conn, &task.report_id)?
+            .and_then(|r| r.cell)
+            .map(|c| (c.village, c.area, c.town));
+        let message = if level == "red" {
+            format!("督办：任务 {id} 已超过处置时限 (task overdue: escalated)")
+        } else {
+            format!("预警：任务 {id} 已用去 80% 处置时限 (task at 80% of its handling time)")
+        };
+        for user in recipients(conn, &task, cell, level)? {
+            diesel::insert_into(notifications::table)
+                .values((
+                    notifications::id.eq(uuid::Uuid::now_v7().to_string()),
+                    notifications::user_id.eq(user),
+                    notifications::kind.eq(if level == "red" {
+                        "overdue"
+                    } else {
+                        "deadline_warning"
+                    }),
+                    notifications::task_id.eq(Some(id.clone())),
+                    notifications::message.eq(&message),
+                    notifications::created_at.eq(env.now),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(raised)
+}

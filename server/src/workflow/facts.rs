@@ -1,0 +1,267 @@
+//! Loading what a decision needs, inside the command's transaction.
+
+use chrono::Datelike;
+use griddispatch_protocol::command::{Command, Outcome, Position};
+use griddispatch_protocol::Role;
+
+use super::{scope, Env, Issuer};
+use crate::db::DbConn;
+use crate::domain::account::certificate_valid;
+use crate::domain::calendar::WorkingDuration;
+use crate::domain::workflow::{ActorCtx, CategoryRules, Facts, Located, OfficerFact};
+use crate::store::{attachments, categories, users, workflow as store};
+
+/// Acknowledgement clock for every task (签收时限): 1 working hour (DOMAIN.md §5).
+pub const ACK_TIME: WorkingDuration = WorkingDuration::WorkingHours(1);
+
+type Q<T> = Result<T, diesel::result::Error>;
+
+fn actor(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer) -> Q<ActorCtx> {
+    if issuer.is_system {
+        return Ok(ActorCtx {
+            user_id: issuer.user_id.clone(),
+            is_system: true,
+            ..ActorCtx::default()
+        });
+    }
+    let user = users::find(conn, &issuer.user_id)?;
+    Ok(ActorCtx {
+        user_id: issuer.user_id.clone(),
+        roles: users::roles_of(conn, &issuer.user_id)?,
+        certified: user
+            .as_ref()
+            .is_some_and(|u| !u.disabled && certificate_valid(u.cert_valid_until, env.now)),
+        villages: scope::villages_of(conn, &issuer.user_id, env.grid_version)?,
+        squads: scope::squads_of(conn, &issuer.user_id)?,
+        is_system: false,
+    })
+}
+
+fn rules(conn: &mut DbConn, code: &str) -> Q<Option<(CategoryRules, String)>> {
+    Ok(categories::find(conn, code)?.filter(|c| c.active).map(|c| {
+        (
+            CategoryRules {
+                simple_procedure_allowed: c.simple_procedure,
+                penalty_possible: c.penalty_possible,
+            },
+            c.handling,
+        )
+    }))
+}
+
+fn to_wgs84(p: &Position) -> (f64, f64) {
+    let crs = p
+        .crs
+        .as_deref()
+        .and_then(|c| {
+            serde_json::from_value::<grid_data::Crs>(serde_json::Value::String(
+                c.to_ascii_lowercase(),
+            ))
+            .ok()
+        })
+        .unwrap_or_default();
+    let (lon, lat) = crs.to_wgs84(p.lon, p.lat);
+    (lat, lon)
+}
+
+fn locate(env: &Env<'_>, p: &Position) -> Located {
+    let Some(index) = env.grid else {
+        return Located::NoGrid;
+    };
+    let (lat, lon) = to_wgs84(p);
+    scope::locate(index, env.grid_version, lat, lon)
+}
+
+fn foreign(conn: &mut DbConn, ids: &[String], owner: &str) -> Q<Vec<String>> {
+    let mut out = Vec::new();
+    for id in ids {
+        // An attachment not uploaded yet is fine (the phone uploads whichever is first);
+        // one that exists must be the actor's own.
+        if let Some(a) = attachments::find(conn, id)? {
+            if a.owner_id != owner {
+                out.push(id.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn due(
+    env: &Env<'_>,
+    handling: &str,
+) -> (Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>) {
+    let spec: WorkingDuration = handling.parse().unwrap_or(WorkingDuration::WorkingDays(1));
+    (
+        Some(env.calendar.add_working(env.now, spec)),
+        Some(env.calendar.add_working(env.now, ACK_TIME)),
+    )
+}
+
+/// Load the facts for `cmd`.
+pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) -> Q<Facts> {
+    let mut f = Facts {
+        actor: actor(conn, env, issuer)?,
+        now: Some(env.now),
+        ..Facts::default()
+    };
+    let year = env.now.year();
+    match cmd {
+        Command::CreateReport {
+            report_id,
+            category_code,
+            position: pos,
+            attachment_ids,
+            ..
+        } => {
+            f.id_taken = store::id_taken(conn, report_id)?;
+            f.category = rules(conn, category_code)?.map(|(r, _)| r);
+            f.located = pos.as_ref().map(|p| locate(env, p));
+            f.position_wgs84 = pos.as_ref().map(to_wgs84);
+            f.foreign_attachments = foreign(conn, attachment_ids, &issuer.user_id)?;
+        }
+        Command::RequestInfo { report_id, .. }
+        | Command::RejectReport { report_id, .. }
+        | Command::TransferReport { report_id, .. } => f.report = store::report(conn, report_id)?,
+        Command::SupplementReport {
+            report_id,
+            attachment_ids,
+            ..
+        } => {
+            f.report = store::report(conn, report_id)?;
+            f.foreign_attachments = foreign(conn, attachment_ids, &issuer.user_id)?;
+        }
+        Command::MergeReport {
+            report_id,
+            into_report_id,
+        } => {
+            f.report = store::report(conn, report_id)?;
+            f.merge_target = store::report(conn, into_report_id)?;
+        }
+        Command::DispatchReport {
+            report_id,
+            task_id,
+            squad_id,
+        } => {
+            f.report = store::report(conn, report_id)?;
+            f.id_taken = store::id_taken(conn, task_id)?;
+            f.squad_exists = scope::squad_exists(conn, squad_id)?;
+            if let Some(r) = &f.report {
+                if let Some((rules, handling)) = rules(conn, &r.category_code)? {
+                    f.category = Some(rules);
+                    (f.due_at, f.ack_due_at) = due(env, &handling);
+                }
+            }
+        }
+        Command::CloseReport { report_id } => {
+            f.report = store::report(conn, report_id)?;
+            if let Some(tid) = f.report.as_ref().and_then(|r| r.task_id.clone()) {
+                f.task = store::task(conn, &tid)?;
+            }
+        }
+        Command::AcceptTask {
+            task_id,
+            officer_ids,
+        } => {
+            load_task(conn, &mut f, task_id)?;
+            let squad = f
+                .task
+                .as_ref()
+                .map(|t| t.squad_id.clone())
+                .unwrap_or_default();
+            for id in officer_ids {
+                if let Some(u) = users::find(conn, id)? {
+                    let roles = users::roles_of(conn, id)?;
+                    f.officers.push(OfficerFact {
+                        user_id: id.clone(),
+                        is_officer: roles.contains(&Role::Officer),
+                        certified: certificate_valid(u.cert_valid_until, env.now),
+                        in_squad: scope::squads_of(conn, id)?.contains(&squad),
+                        active: !u.disabled,
+                    });
+                }
+            }
+        }
+        Command::RedispatchTask { task_id, squad_id } => {
+            load_task(conn, &mut f, task_id)?;
+            f.squad_exists = scope::squad_exists(conn, squad_id)?;
+            if let Some(t) = &f.task {
+                if let Some((_, handling)) = rules(conn, &t.category_code)? {
+                    (f.due_at, f.ack_due_at) = due(env, &handling);
+                }
+            }
+        }
+        Command::ArriveOnSite { task_id, position } => {
+            load_task(conn, &mut f, task_id)?;
+            let (lat, lon) = to_wgs84(position);
+            f.arrival_distance_m = Some(scope::arrival_distance(
+                env,
+                f.task.as_ref(),
+                f.report.as_ref(),
+                lat,
+                lon,
+            ));
+        }
+        Command::HandleTask {
+            task_id,
+            outcome,
+            attachment_ids,
+            case_id,
+        } => {
+            load_task(conn, &mut f, task_id)?;
+            f.foreign_attachments = foreign(conn, attachment_ids, &issuer.user_id)?;
+            match outcome {
+                Outcome::SimplePenalty { .. } => {
+                    let n = store::next_counter(conn, &format!("simple-decision-{year}"))?;
+                    f.number = Some(format!("简罚〔{year}〕{n}号"));
+                }
+                Outcome::CaseNeeded { .. } => {
+                    if let Some(id) = case_id {
+                        f.id_taken = store::id_taken(conn, id)?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Command::RecheckTask {
+            task_id,
+            attachment_ids,
+            ..
+        } => {
+            load_task(conn, &mut f, task_id)?;
+            f.foreign_attachments = foreign(conn, attachment_ids, &issuer.user_id)?;
+        }
+        Command::DecideExtension { task_id, approve } => {
+            load_task(conn, &mut f, task_id)?;
+            if let (true, Some(t)) = (*approve, &f.task) {
+                if let Some(h) = t.pending_extension.as_ref().and_then(|p| p.extra_hours) {
+                    // The extra time is added on the working calendar from the current due time.
+                    f.due_at = Some(
+                        env.calendar
+                            .add_working(t.due_at.max(env.now), WorkingDuration::WorkingHours(h)),
+                    );
+                }
+            }
+        }
+        Command::RequestReturn { task_id, .. }
+        | Command::DecideReturn { task_id, .. }
+        | Command::CloseTask { task_id }
+        | Command::RequestExtension { task_id, .. }
+        | Command::FlagDeadline { task_id, .. } => load_task(conn, &mut f, task_id)?,
+        Command::FileCase { case_id } => {
+            f.case = store::case(conn, case_id)?;
+            let n = store::next_counter(conn, &format!("case-{year}"))?;
+            f.number = Some(format!("立〔{year}〕{n}号"));
+        }
+        Command::DeclineCase { case_id, .. } => f.case = store::case(conn, case_id)?,
+    }
+    Ok(f)
+}
+
+fn load_task(conn: &mut DbConn, f: &mut Facts, task_id: &str) -> Q<()> {
+    f.task = store::task(conn, task_id)?;
+    if let Some(t) = &f.task {
+        f.report = store::report(conn, &t.report_id)?;
+        f.category = rules(conn, &t.category_code)?.map(|(r, _)| r);
+    }
+    Ok(())
+}

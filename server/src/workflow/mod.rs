@@ -1,0 +1,250 @@
+//! The command handler: the one path by which reports, tasks and cases change.
+//!
+//! ```text
+//! HTTP / sync push / CLI / deadline job ── Actor + Command
+//!   └─ execute(): one transaction
+//!        1. claim the next command seq (serialises commands; seq = commit order)
+//!        2. load the facts the rules need (actor's cells and squads, entities, grid, calendar)
+//!        3. domain::workflow::decide — pure
+//!        4. write the changed aggregates, one audit record (hash-chained), change-log rows
+//! ```
+
+pub mod deadlines;
+mod facts;
+pub mod queries;
+pub mod scope;
+pub mod stats;
+
+use chrono::NaiveDateTime;
+use diesel::Connection;
+use griddispatch_protocol::command::{Command, Position};
+use serde_json::json;
+
+use crate::db::DbConn;
+use crate::domain::calendar::WorkCalendar;
+use crate::domain::workflow::{decide, Change, DomainError, ErrorKind};
+use crate::error::AppError;
+use crate::store::audit::{self, AuditRecord, ChangeRow};
+use crate::store::workflow as store;
+use grid_data::GridIndex;
+
+/// Who issues a command.
+#[derive(Debug, Clone)]
+pub struct Issuer {
+    /// User id, or `system` for the server's own jobs.
+    pub user_id: String,
+    /// The deadline job.
+    pub is_system: bool,
+}
+
+/// What the handler needs besides the database.
+pub struct Env<'a> {
+    /// Current grid index (None before any import).
+    pub grid: Option<&'a GridIndex>,
+    /// Current grid version number.
+    pub grid_version: i64,
+    /// Working-day calendar.
+    pub calendar: &'a WorkCalendar,
+    /// Now (UTC, microseconds).
+    pub now: NaiveDateTime,
+}
+
+/// The result of an applied command.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Applied {
+    /// Command sequence number (commit order).
+    pub seq: i64,
+    /// Command name.
+    pub command: &'static str,
+    /// Report concerned.
+    pub report_id: Option<String>,
+    /// Task concerned.
+    pub task_id: Option<String>,
+    /// Case concerned.
+    pub case_id: Option<String>,
+}
+
+/// Why a command was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The rules refused it.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+impl From<CommandError> for AppError {
+    fn from(e: CommandError) -> Self {
+        match e {
+            CommandError::Domain(d) => match d.kind {
+                ErrorKind::Forbidden | ErrorKind::OutOfScope => {
+                    AppError::forbidden(d.code, d.message)
+                }
+                ErrorKind::InvalidState => AppError::conflict(d.code, d.message),
+                ErrorKind::Rule => AppError::unprocessable(d.code, d.message),
+                ErrorKind::NotFound => AppError::NotFound(d.message),
+            },
+            CommandError::Db(e) => AppError::Internal(e.to_string()),
+        }
+    }
+}
+
+/// Apply one command: all of it or nothing.
+pub fn execute(
+    conn: &mut DbConn,
+    env: &Env<'_>,
+    issuer: &Issuer,
+    cmd: &Command,
+    position: Option<&Position>,
+) -> Result<Applied, CommandError> {
+    conn.transaction(|conn| {
+        let (seq, prev_hash) = audit::claim(conn)?;
+        let facts = facts::load(conn, env, issuer, cmd)?;
+        let change = decide(cmd, &facts)?;
+        let before = json!({
+            "report": facts.report.as_ref().filter(|_| change.report.is_some()),
+            "task": facts.task.as_ref().filter(|_| change.task.is_some()),
+            "case": facts.case.as_ref().filter(|_| change.case.is_some()),
+        });
+        write(conn, &change, env.now)?;
+        let ids = Ids::of(&change, &facts);
+        for (kind, id, village, squad, reporter) in ids.change_rows(&change) {
+            audit::record_change(
+                conn,
+                &ChangeRow {
+                    seq,
+                    entity_type: kind.into(),
+                    entity_id: id,
+                    village_code: village,
+                    squad_id: squad,
+                    reporter_id: reporter,
+                    at: env.now,
+                },
+            )?;
+        }
+        let payload = serde_json::to_string(cmd)
+            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+        let after = json!({"report": change.report, "task": change.task, "case": change.case});
+        let mut rec = AuditRecord {
+            seq,
+            at: env.now,
+            actor_id: issuer.user_id.clone(),
+            actor_lat: position.map(|p| p.lat),
+            actor_lon: position.map(|p| p.lon),
+            command: cmd.name().to_owned(),
+            report_id: ids.report.clone(),
+            task_id: ids.task.clone(),
+            case_id: ids.case.clone(),
+            payload,
+            before: before.to_string(),
+            after: after.to_string(),
+            prev_hash,
+            hash: String::new(),
+        };
+        rec.hash = rec.compute_hash();
+        audit::append(conn, &rec)?;
+        audit::set_head_hash(conn, &rec.hash)?;
+        Ok(Applied {
+            seq,
+            command: cmd.name(),
+            report_id: ids.report,
+            task_id: ids.task,
+            case_id: ids.case,
+        })
+    })
+}
+
+fn write(
+    conn: &mut DbConn,
+    change: &Change,
+    now: NaiveDateTime,
+) -> Result<(), diesel::result::Error> {
+    // Parents first: a new task references its report, a new case its task.
+    if let Some(r) = &change.report {
+        store::save_report(conn, r)?;
+    }
+    if let Some(t) = &change.task {
+        store::save_task(conn, t, now)?;
+    }
+    if let Some(c) = &change.case {
+        store::save_case(conn, c, now)?;
+    }
+    Ok(())
+}
+
+/// The ids a command concerns, for the audit record and the change log.
+struct Ids {
+    report: Option<String>,
+    task: Option<String>,
+    case: Option<String>,
+    village: Option<String>,
+    squad: Option<String>,
+    reporter: Option<String>,
+}
+
+impl Ids {
+    fn of(change: &Change, facts: &crate::domain::workflow::Facts) -> Self {
+        let report = change.report.as_ref().or(facts.report.as_ref());
+        let task = change.task.as_ref().or(facts.task.as_ref());
+        let case = change.case.as_ref().or(facts.case.as_ref());
+        Ids {
+            report: report
+                .map(|r| r.id.clone())
+                .or_else(|| task.map(|t| t.report_id.clone()))
+                .or_else(|| case.map(|c| c.report_id.clone())),
+            task: task
+                .map(|t| t.id.clone())
+                .or_else(|| case.map(|c| c.task_id.clone())),
+            case: case.map(|c| c.id.clone()),
+            village: report
+                .and_then(|r| r.cell.as_ref().map(|c| c.village.clone()))
+                .or_else(|| task.and_then(|t| t.cell_village.clone())),
+            squad: task.map(|t| t.squad_id.clone()),
+            reporter: report.map(|r| r.reporter_id.clone()),
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn change_rows(
+        &self,
+        change: &Change,
+    ) -> Vec<(
+        &'static str,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    )> {
+        let mut rows = Vec::new();
+        if let Some(r) = &change.report {
+            rows.push((
+                "report",
+                r.id.clone(),
+                self.village.clone(),
+                self.squad.clone(),
+                Some(r.reporter_id.clone()),
+            ));
+        }
+        if let Some(t) = &change.task {
+            rows.push((
+                "task",
+                t.id.clone(),
+                t.cell_village.clone(),
+                Some(t.squad_id.clone()),
+                self.reporter.clone(),
+            ));
+        }
+        if let Some(c) = &change.case {
+            rows.push((
+                "case",
+                c.id.clone(),
+                self.village.clone(),
+                self.squad.clone(),
+                self.reporter.clone(),
+            ));
+        }
+        rows
+    }
+}

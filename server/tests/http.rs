@@ -1,0 +1,159 @@
+//! The HTTP skeleton: error shape, body limits, health, metrics, OpenAPI, request ids.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{assert_error, TestApp};
+use griddispatch_protocol::Role;
+use serde_json::{json, Value};
+
+#[actix_web::test]
+async fn malformed_json_is_a_400_with_the_error_shape() {
+    let app = TestApp::spawn().await;
+    let resp = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("content-type", "application/json")
+        .body("{\"username\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_error(resp, 400, "invalid_json").await;
+}
+
+#[actix_web::test]
+async fn wrong_types_are_a_422_naming_the_problem() {
+    let app = TestApp::spawn().await;
+    let resp = app
+        .post(
+            "/api/v1/auth/login",
+            &json!({"username": 5, "password": "x", "device_id": "d"}),
+            None,
+        )
+        .await;
+    let msg = assert_error(resp, 422, "invalid_field").await;
+    assert!(msg.contains("expected a string"), "{msg}");
+    let missing = app
+        .post("/api/v1/auth/login", &json!({"username": "a"}), None)
+        .await;
+    let msg = assert_error(missing, 422, "invalid_field").await;
+    assert!(msg.contains("password"), "{msg}");
+}
+
+#[actix_web::test]
+async fn a_body_that_is_not_json_is_a_415() {
+    let app = TestApp::spawn().await;
+    let resp = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .header("content-type", "text/plain")
+        .body("username=a")
+        .send()
+        .await
+        .unwrap();
+    assert_error(resp, 415, "unsupported_media_type").await;
+}
+
+#[actix_web::test]
+async fn an_oversized_body_is_a_413_and_the_server_keeps_serving() {
+    let app = TestApp::spawn_with(|c| c.max_json_bytes = 4096).await;
+    let big = json!({"username": "a".repeat(10_000), "password": "x", "device_id": "d"});
+    assert_error(
+        app.post("/api/v1/auth/login", &big, None).await,
+        413,
+        "payload_too_large",
+    )
+    .await;
+    assert_eq!(app.get("/healthz", None).await.status(), 200);
+}
+
+#[actix_web::test]
+async fn unknown_paths_and_wrong_methods_use_the_error_shape() {
+    let app = TestApp::spawn().await;
+    assert_error(
+        app.get("/api/v1/nothing-here", None).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let resp = app.client.delete(app.url("/healthz")).send().await.unwrap();
+    assert_error(resp, 405, "method_not_allowed").await;
+}
+
+#[actix_web::test]
+async fn health_and_readiness_answer() {
+    let app = TestApp::spawn().await;
+    let h = app.get("/healthz", None).await;
+    assert_eq!(h.status(), 200);
+    assert!(h.headers().contains_key("x-request-id"));
+    let r: Value = app.get("/readyz", None).await.json().await.unwrap();
+    assert_eq!(r["status"], "ready");
+    assert_eq!(r["database"], app.db.backend());
+}
+
+#[actix_web::test]
+async fn readiness_is_503_when_no_database_connection_can_be_had() {
+    let app = TestApp::spawn_with(|c| c.pool_size = 1).await;
+    let held = app.state.pool.get().unwrap();
+    let resp = app.get("/readyz", None).await;
+    let msg = assert_error(resp, 503, "service_unavailable").await;
+    assert!(
+        !msg.contains("timed out"),
+        "5xx must not leak internals: {msg}"
+    );
+    drop(held);
+    assert_eq!(app.get("/readyz", None).await.status(), 200);
+}
+
+#[actix_web::test]
+async fn metrics_count_requests_by_route_and_status_and_show_the_pool() {
+    let app = TestApp::spawn().await;
+    app.user("gmem", &[Role::GridMember]);
+    let t = app.login("gmem", "p").await;
+    app.get("/api/v1/me", Some(&t.access_token)).await;
+    app.get("/api/v1/me", None).await;
+    let text = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(
+        text.contains(
+            r#"griddispatch_http_requests_total{endpoint="/api/v1/me",method="GET",status="200"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(text.contains(
+        r#"griddispatch_http_requests_total{endpoint="/api/v1/me",method="GET",status="401"} 1"#
+    ));
+    assert!(text.contains("griddispatch_http_requests_duration_seconds_bucket"));
+    assert!(text.contains("griddispatch_db_pool_max_connections 4"));
+}
+
+#[actix_web::test]
+async fn the_openapi_document_lists_the_endpoints_and_the_docs_ui_is_served() {
+    let app = TestApp::spawn().await;
+    let doc: Value = app
+        .get("/api/openapi.json", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/api/v1/auth/login",
+        "/api/v1/auth/refresh",
+        "/api/v1/me",
+        "/api/v1/users",
+        "/readyz",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "missing {path}");
+    }
+    assert!(doc["components"]["schemas"].get("ErrorBody").is_some());
+    let ui = app.get("/api/docs/", None).await;
+    assert_eq!(ui.status(), 200);
+    assert!(ui.text().await.unwrap().contains("swagger"));
+}
+
+#[actix_web::test]
+async fn the_console_is_served_at_the_root() {
+    let app = TestApp::spawn().await;
+    let resp = app.get("/", None).await;
+    assert_eq!(resp.status(), 200);
+    assert!(resp.text().await.unwrap().contains("指挥调度台"));
+}

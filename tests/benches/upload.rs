@@ -1,0 +1,302 @@
+//! Evidence upload load generator against the real binary (docs/benchmarks.md, "Evidence
+//! uploads"). Not a test: it measures and prints, and asserts nothing about speed.
+//!
+//! ```text
+//! cargo build --release -p griddispatch
+//! cargo bench -p griddispatch-e2e --bench upload
+//! ```
+//!
+//! Environment: `GD_BENCH_DIR` (directory on the filesystem to measure; default the system
+//! temporary directory), `GD_BENCH_REPS` (repetitions of each measurement, default 5),
+//! `GD_BENCH_PHOTOS` (photos per batch, default 500), `GD_BENCH_STRACE=1` (only: one video
+//! upload with `strace -c -f -w` attached to the server, to see which system calls take the
+//! time).
+//!
+//! In one run, on one filesystem: the raw disk write speed (`dd if=/dev/zero bs=5M count=10
+//! conv=fsync`), a 50 MiB MP4 uploaded in 5 MiB PATCHes, 500 distinct ~200 KB JPEGs one after
+//! another and 4 at a time, and the server's peak RSS (`VmHWM`) for 10, 50 and 200 MiB uploads,
+//! each on a fresh server process.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use griddispatch_e2e::media::{jpeg, mp4};
+use griddispatch_e2e::tus::{login, TusClient};
+use griddispatch_e2e::Server;
+
+const MIB: usize = 1024 * 1024;
+const VIDEO_CHUNK: usize = 5 * MIB;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn mb_per_s(bytes: usize, d: Duration) -> f64 {
+    bytes as f64 / 1e6 / d.as_secs_f64()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn fmt_all(v: &[f64]) -> String {
+    v.iter()
+        .map(|x| format!("{x:.1}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A `/proc/<pid>/status` field in kB.
+fn proc_status_kb(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// User + system CPU seconds of a process so far.
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the `(comm)`, which may contain spaces.
+    let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after `(comm)`.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// `dd if=/dev/zero of=DIR/dd.bin bs=5M count=10 conv=fsync`: MB/s. Falls back to the same
+/// in Rust (ten 5 MiB writes, one fsync) when `dd` is missing.
+fn raw_disk(dir: &Path) -> f64 {
+    let file = dir.join("dd.bin");
+    let start = Instant::now();
+    let dd = Command::new("dd")
+        .args([
+            "if=/dev/zero",
+            &format!("of={}", file.display()),
+            "bs=5M",
+            "count=10",
+            "conv=fsync",
+        ])
+        .output();
+    let elapsed = start.elapsed();
+    let speed = match dd {
+        Ok(out) if out.status.success() => mb_per_s(10 * VIDEO_CHUNK, elapsed),
+        _ => {
+            let buf = vec![0u8; VIDEO_CHUNK];
+            let start = Instant::now();
+            let mut f = std::fs::File::create(&file).unwrap();
+            for _ in 0..10 {
+                f.write_all(&buf).unwrap();
+            }
+            f.sync_all().unwrap();
+            mb_per_s(10 * VIDEO_CHUNK, start.elapsed())
+        }
+    };
+    let _ = std::fs::remove_file(file);
+    speed
+}
+
+fn start_server(dir: &Path, name: &str) -> (Server, TusClient) {
+    let data = dir.join(name);
+    let server = Server::start(
+        &[
+            "demo",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--bind",
+            "127.0.0.1:0",
+        ],
+        &[],
+    );
+    let token = login(&server.base, "grid_member", "griddemo2026");
+    let tus = TusClient::new(&server.base, &token);
+    (server, tus)
+}
+
+fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Upload `data` as a video; the total time and the time of the last PATCH (which also checks,
+/// hashes and stores the file before it answers).
+fn timed_video_upload(tus: &TusClient, data: &[u8]) -> (Duration, Duration) {
+    let start = Instant::now();
+    let patches = tus
+        .upload(data, &new_id(), "bench.mp4", "video/mp4", VIDEO_CHUNK)
+        .unwrap_or_else(|e| panic!("video upload: {e}"));
+    (start.elapsed(), *patches.last().unwrap())
+}
+
+/// One 50 MiB video upload with `strace -c -f -w` on the server; prints strace's summary.
+fn strace_one_video(tus: &TusClient, pid: u32, dir: &Path) {
+    let out = dir.join("strace.txt");
+    let mut strace = Command::new("strace")
+        .args(["-c", "-f", "-w", "-o"])
+        .arg(&out)
+        .args(["-p", &pid.to_string()])
+        .spawn()
+        .expect("strace");
+    std::thread::sleep(Duration::from_secs(1));
+    let data = mp4(10 * VIDEO_CHUNK, 4242);
+    let (total, last) = timed_video_upload(tus, &data);
+    println!(
+        "traced video upload: {:.1} MB/s, last PATCH {} ms",
+        mb_per_s(data.len(), total),
+        last.as_millis()
+    );
+    let _ = Command::new("kill")
+        .args(["-INT", &strace.id().to_string()])
+        .status();
+    let _ = strace.wait();
+    println!("{}", std::fs::read_to_string(out).unwrap_or_default());
+}
+
+fn photo_batch(tus: &TusClient, photos: &[Vec<u8>], threads: usize) -> Duration {
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for part in photos.chunks(photos.len().div_ceil(threads)) {
+            let tus = tus.clone();
+            s.spawn(move || {
+                for p in part {
+                    tus.upload(p, &new_id(), "photo.jpg", "image/jpeg", MIB)
+                        .unwrap_or_else(|e| panic!("photo upload: {e}"));
+                }
+            });
+        }
+    });
+    start.elapsed()
+}
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("run with `cargo bench -p griddispatch-e2e --bench upload`");
+        return;
+    }
+    let reps = env_usize("GD_BENCH_REPS", 5).max(1);
+    let n_photos = env_usize("GD_BENCH_PHOTOS", 500).max(4);
+    let root = std::env::var_os("GD_BENCH_DIR").map_or_else(std::env::temp_dir, Into::into);
+    let dir = tempfile::tempdir_in(&root).unwrap();
+    println!(
+        "evidence upload benchmark: {} (binary {}), {} CPUs, {reps} repetitions",
+        dir.path().display(),
+        griddispatch_e2e::binary().display(),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+
+    // --- Raw disk, video and photos, interleaved so that each repetition sees the same disk.
+    let (server, tus) = start_server(dir.path(), "main");
+    let pid = server.pid();
+    if std::env::var("GD_BENCH_STRACE").as_deref() == Ok("1") {
+        strace_one_video(&tus, pid, dir.path());
+        return;
+    }
+    let video_len = 10 * VIDEO_CHUNK;
+    let (mut disk, mut video, mut video_body, mut video_last) = (vec![], vec![], vec![], vec![]);
+    let mut video_cpu = vec![];
+    for rep in 0..reps {
+        disk.push(raw_disk(dir.path()));
+        let data = mp4(video_len, 1000 + rep as u64);
+        let cpu0 = cpu_secs(pid);
+        let (total, last) = timed_video_upload(&tus, &data);
+        video_cpu.push(cpu_secs(pid) - cpu0);
+        video.push(mb_per_s(video_len, total));
+        video_body.push(mb_per_s(video_len - VIDEO_CHUNK, total - last));
+        video_last.push(last.as_secs_f64() * 1000.0);
+    }
+    let disk_m = median(disk.clone());
+    let video_m = median(video.clone());
+    println!(
+        "\nraw disk, dd bs=5M count=10 conv=fsync (MB/s): median {disk_m:.1} [{}]",
+        fmt_all(&disk)
+    );
+    println!(
+        "video 50 MiB MP4 in 5 MiB PATCHes (MB/s): median {video_m:.1} [{}] = {:.0} % of raw disk",
+        fmt_all(&video),
+        100.0 * video_m / disk_m
+    );
+    println!(
+        "  first 9 PATCHes (receive + write + fsync) MB/s: median {:.1} [{}]",
+        median(video_body.clone()),
+        fmt_all(&video_body)
+    );
+    println!(
+        "  last PATCH incl. completion (hash, structure, store original) ms: median {:.0} [{}]",
+        median(video_last.clone()),
+        fmt_all(&video_last)
+    );
+    println!(
+        "  server CPU seconds per video: median {:.2} [{}]",
+        median(video_cpu.clone()),
+        video_cpu
+            .iter()
+            .map(|x| format!("{x:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+
+    // --- Photos: distinct pictures (content-addressed originals and the reuse check would
+    // otherwise short-cut repeats), ~200 KB each, one PATCH each after the POST.
+    let photo_reps = reps.min(3);
+    for threads in [1usize, 4] {
+        let (mut rate, mut mbs, mut cpu) = (vec![], vec![], vec![]);
+        let mut sizes = 0usize;
+        for rep in 0..photo_reps {
+            let seed0 = (threads * 1_000_000 + rep * 10_000) as u64;
+            let photos: Vec<Vec<u8>> = (0..n_photos)
+                .map(|i| jpeg(800, 600, seed0 + i as u64, 25))
+                .collect();
+            let bytes: usize = photos.iter().map(Vec::len).sum();
+            sizes = bytes / photos.len();
+            let cpu0 = cpu_secs(pid);
+            let d = photo_batch(&tus, &photos, threads);
+            cpu.push(cpu_secs(pid) - cpu0);
+            rate.push(photos.len() as f64 / d.as_secs_f64());
+            mbs.push(mb_per_s(bytes, d));
+        }
+        println!(
+            "photos, {n_photos} × ~{} KB, {threads} at a time: median {:.1} photos/s [{}], {:.1} MB/s [{}] = {:.0} % of raw disk; server CPU {:.1} s per batch",
+            sizes / 1000,
+            median(rate.clone()),
+            fmt_all(&rate),
+            median(mbs.clone()),
+            fmt_all(&mbs),
+            100.0 * median(mbs.clone()) / disk_m,
+            median(cpu)
+        );
+    }
+    drop(server);
+
+    // --- Peak memory by upload size, each on a fresh server process.
+    println!("\npeak RSS of the server (VmHWM), one upload per fresh process, 5 MiB PATCHes:");
+    for mib in [10usize, 50, 200] {
+        let (server, tus) = start_server(dir.path(), &format!("rss{mib}"));
+        let before = proc_status_kb(server.pid(), "VmHWM:");
+        let data = mp4(mib * MIB, mib as u64);
+        let start = Instant::now();
+        tus.upload(&data, &new_id(), "rss.mp4", "video/mp4", VIDEO_CHUNK)
+            .unwrap_or_else(|e| panic!("{mib} MiB upload: {e}"));
+        let took = start.elapsed();
+        let after = proc_status_kb(server.pid(), "VmHWM:");
+        println!(
+            "  {mib:>3} MiB video: VmHWM {:.1} MiB after start, {:.1} MiB after the upload ({:.1} MB/s)",
+            before as f64 / 1024.0,
+            after as f64 / 1024.0,
+            mb_per_s(data.len(), took)
+        );
+    }
+}
