@@ -1,7 +1,7 @@
 //! tus 1.0 uploads of evidence, over real HTTP, on the configured backend.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 

@@ -1,7 +1,7 @@
 //! `griddispatch grid …` against the real binary and the test database.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};

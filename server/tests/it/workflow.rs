@@ -2,7 +2,7 @@
 //! verifies; refused commands change nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{assert_error, TestApp};
 use geo::InteriorPoint;

@@ -1,7 +1,7 @@
 //! Sign-in, tokens, devices and roles, over HTTP, on the configured backend.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

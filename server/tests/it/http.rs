@@ -1,7 +1,7 @@
 //! The HTTP skeleton: error shape, body limits, health, metrics, OpenAPI, request ids.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{assert_error, TestApp};
 use griddispatch_protocol::Role;

@@ -1,7 +1,7 @@
 //! The grid API: import and versions, locate, filters, cell people and squads.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{assert_error, TestApp};
 use geo::InteriorPoint;

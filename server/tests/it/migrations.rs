@@ -1,7 +1,7 @@
 //! Migrations: up → down → up on the configured backend, and concurrent start-up.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::TestDb;
 use diesel::prelude::*;

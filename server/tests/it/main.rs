@@ -1,0 +1,14 @@
+//! The server's integration tests, one binary: each module is one area of the product. One
+//! binary links the full stack once instead of once per file (build time and disk on CI).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod auth;
+mod cli;
+mod grid;
+mod grid_cli;
+mod http;
+mod migrations;
+mod tus;
+mod workflow;
