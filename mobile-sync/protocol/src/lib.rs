@@ -8,6 +8,7 @@ pub mod auth;
 pub mod command;
 pub mod error;
 pub mod role;
+pub mod sync;
 
 pub use error::{ErrorBody, ErrorDetail};
 pub use role::{Role, UnknownRole};

@@ -1,0 +1,1 @@
+//! The phone engine of GridDispatch (offline-first sync, `docs/sync-protocol.md`).
