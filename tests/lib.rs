@@ -9,12 +9,16 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+#[path = "support/faults.rs"]
+pub mod faults;
 #[path = "support/media.rs"]
 pub mod media;
 #[path = "support/net.rs"]
 pub mod net;
 #[path = "support/s3.rs"]
 pub mod s3;
+#[path = "support/town.rs"]
+pub mod town;
 #[path = "support/tus.rs"]
 pub mod tus;
 
@@ -27,6 +31,19 @@ pub fn binary() -> PathBuf {
     assert!(
         bin.exists(),
         "{} not found: run the tests with `cargo test --workspace` so the binary is built",
+        bin.display()
+    );
+    bin
+}
+
+/// Path of the built `gridsync` binary (the phone engine's CLI), built by
+/// `cargo test --workspace` next to `griddispatch`.
+pub fn gridsync_binary() -> PathBuf {
+    let server = binary();
+    let bin = server.with_file_name(format!("gridsync{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} not found: run the tests with `cargo test --workspace` (or `cargo build -p griddispatch-sync`) so the binary is built",
         bin.display()
     );
     bin

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::store::{Session, Store};
 
 /// Refresh the access token when it has less than this left.
-const REFRESH_MARGIN: chrono::Duration = chrono::Duration::seconds(30);
+const REFRESH_MARGIN: chrono::Duration = chrono::Duration::seconds(10);
 
 /// One request, rebuilt for a retry after a token refresh.
 pub(crate) struct Req<'a> {

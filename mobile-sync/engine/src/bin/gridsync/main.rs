@@ -149,7 +149,7 @@ enum Cmd {
         crs: Option<String>,
     },
     /// 处置任务 (record how the task was handled)
-    Handle(HandleArgs),
+    Handle(Box<HandleArgs>),
     /// 中队结案 (close a handled task)
     Close { task: String },
     /// 核查 (re-check a closed task)
@@ -294,11 +294,17 @@ fn data_dir(flag: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     }
     let home = std::env::var_os("HOME")
         .or_else(|| std::env::var_os("USERPROFILE"))
-        .ok_or_else(|| anyhow!("找不到主目录，请用 --data-dir (no home directory; use --data-dir)"))?;
+        .ok_or_else(|| {
+            anyhow!("找不到主目录，请用 --data-dir (no home directory; use --data-dir)")
+        })?;
     Ok(PathBuf::from(home).join(".gridsync"))
 }
 
-fn capture_all(engine: &Engine, ev: &Evidence, at: Option<&Position>) -> anyhow::Result<Vec<String>> {
+fn capture_all(
+    engine: &Engine,
+    ev: &Evidence,
+    at: Option<&Position>,
+) -> anyhow::Result<Vec<String>> {
     let mut ids = Vec::new();
     for p in ev.photos.iter().chain(&ev.videos).chain(&ev.audios) {
         let id = engine
@@ -314,8 +320,11 @@ fn new_id() -> String {
 }
 
 fn need(v: Option<String>, flag: &str, outcome: &str) -> anyhow::Result<String> {
-    v.filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| usage(format!("{outcome} 需要 --{flag} ({outcome} needs --{flag})")))
+    v.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
+        usage(format!(
+            "{outcome} 需要 --{flag} ({outcome} needs --{flag})"
+        ))
+    })
 }
 
 fn outcome_of(a: &HandleArgs) -> anyhow::Result<(Outcome, Option<String>)> {
@@ -410,8 +419,12 @@ fn queue(
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let dir = data_dir(cli.data_dir)?;
-    let engine = Engine::open(&dir)
-        .with_context(|| format!("无法打开数据目录 (cannot open data directory) {}", dir.display()))?;
+    let engine = Engine::open(&dir).with_context(|| {
+        format!(
+            "无法打开数据目录 (cannot open data directory) {}",
+            dir.display()
+        )
+    })?;
     let json = cli.json;
     match cli.cmd {
         Cmd::Login { server, username } => {
@@ -466,7 +479,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 contact: None,
                 occurred_at: Some(chrono::Utc::now()),
             };
-            queue(&engine, json, cmd, position, Some(("report_id", &report_id)))
+            queue(
+                &engine,
+                json,
+                cmd,
+                position,
+                Some(("report_id", &report_id)),
+            )
         }
         Cmd::Reports(f) => {
             print::reports(json || f.json, &engine)?;
@@ -493,7 +512,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None,
             )
         }
-        Cmd::Arrive { task, lat, lon, crs } => {
+        Cmd::Arrive {
+            task,
+            lat,
+            lon,
+            crs,
+        } => {
             let position = Position { lat, lon, crs };
             queue(
                 &engine,
@@ -524,7 +548,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 case.as_deref().map(|c| ("case_id", c)),
             )
         }
-        Cmd::Close { task } => queue(&engine, json, Command::CloseTask { task_id: task }, None, None),
+        Cmd::Close { task } => queue(
+            &engine,
+            json,
+            Command::CloseTask { task_id: task },
+            None,
+            None,
+        ),
         Cmd::Recheck {
             task,
             passed,
@@ -535,7 +565,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let passed = passed && !failed;
             if !passed && note.as_deref().is_none_or(|n| n.trim().is_empty()) {
-                bail!(usage("核查未通过须写明原因 --note (a failed re-check needs --note)"));
+                bail!(usage(
+                    "核查未通过须写明原因 --note (a failed re-check needs --note)"
+                ));
             }
             let position = at.position();
             let attachment_ids = capture_all(&engine, &evidence, position.as_ref())?;

@@ -6,7 +6,10 @@ use griddispatch_sync::{
 use serde_json::{json, Value};
 
 fn emit(v: &Value) {
-    println!("{}", serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string()));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+    );
 }
 
 /// A plain message.
@@ -75,7 +78,9 @@ fn queued_for(outbox: &[QueuedCommand], id: &str) -> Vec<String> {
 /// Local reports, and reports queued but not yet sent.
 pub fn reports(json: bool, engine: &Engine) -> griddispatch_sync::Result<()> {
     let list = engine.reports()?;
-    let outbox = engine.outbox(Some(CommandState::Pending), 10_000).unwrap_or_default();
+    let outbox = engine
+        .outbox(Some(CommandState::Pending), 10_000)
+        .unwrap_or_default();
     let unsent: Vec<&QueuedCommand> = outbox
         .iter()
         .filter(|c| c.command_type == "create_report")
@@ -85,7 +90,9 @@ pub fn reports(json: bool, engine: &Engine) -> griddispatch_sync::Result<()> {
         return Ok(());
     }
     if list.is_empty() && unsent.is_empty() {
-        println!("本机没有线索，先执行 gridsync sync (no reports on this device; run gridsync sync)");
+        println!(
+            "本机没有线索，先执行 gridsync sync (no reports on this device; run gridsync sync)"
+        );
         return Ok(());
     }
     for c in unsent.iter().rev() {
@@ -125,7 +132,9 @@ fn report_line(reports: &[LocalEntity], id: Option<&str>) -> String {
 pub fn tasks(json: bool, engine: &Engine) -> griddispatch_sync::Result<()> {
     let list = engine.tasks()?;
     let reports = engine.reports()?;
-    let outbox = engine.outbox(Some(CommandState::Pending), 10_000).unwrap_or_default();
+    let outbox = engine
+        .outbox(Some(CommandState::Pending), 10_000)
+        .unwrap_or_default();
     if json {
         let items: Vec<Value> = list
             .iter()
@@ -163,7 +172,9 @@ pub fn sync_result(json: bool, r: &griddispatch_sync::Result<SyncReport>) {
     let now = chrono::Local::now().format("%H:%M:%S");
     match r {
         Ok(r) if json => emit(&json!({"ok": r.complete(), "report": r})),
-        Err(e) if json => emit(&json!({"ok": false, "error": {"code": e.code(), "message": e.to_string()}})),
+        Err(e) if json => {
+            emit(&json!({"ok": false, "error": {"code": e.code(), "message": e.to_string()}}))
+        }
         Ok(r) => {
             println!(
                 "[{now}] 同步完成 (synced): 发送 {} 条 (applied), 重复 {} 条 (duplicates), 被拒 {} 条 (rejected), 上传 {} 个文件 (uploaded), 接收 {} 项变化 (changes){}",
@@ -229,7 +240,10 @@ pub fn status(json: bool, s: &Status) {
     println!(
         "上次同步 (last sync): {}",
         s.last_sync_at
-            .map(|t| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S").to_string())
+            .map(|t| t
+                .with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string())
             .unwrap_or_else(|| "从未 (never)".into())
     );
     if let Some(e) = &s.last_error {
