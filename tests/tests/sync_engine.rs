@@ -535,3 +535,54 @@ fn an_expired_token_is_refreshed_during_sync_and_a_revoked_device_keeps_its_queu
     assert_eq!((done.applied, done.uploaded), (1, 1), "{done:?}");
     assert!(town.report(&third).is_some());
 }
+
+#[test]
+fn a_file_changed_mid_upload_is_refused_once_and_never_retried() {
+    let town = Town::start();
+    let here = town.here();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("phone");
+    let config = EngineConfig {
+        chunk_size: 64 * 1024,
+        ..EngineConfig::default()
+    };
+    let gm = phone_with(&data, &town, "grid_member", config);
+    let big = dir.path().join("big.jpg");
+    std::fs::write(&big, griddispatch_e2e::media::jpeg(800, 600, 41, 40)).unwrap();
+    let att = gm.capture(&big, None, Some(here.clone())).unwrap();
+    let id = new_id();
+    gm.enqueue(patrol_report(&id, &here, vec![att.clone()], "证据"), None)
+        .unwrap();
+    town.proxy
+        .fail("PATCH", "/files/", 1, Fault::CutRequest(10));
+    assert!(!gm.sync().unwrap().complete());
+
+    // Something rewrites the stored copy before the rest is sent.
+    let copy = data.join(&gm.uploads().unwrap()[0].local_path);
+    let mut bytes = std::fs::read(&copy).unwrap();
+    let n = bytes.len();
+    bytes[n - 100] ^= 0xff;
+    std::fs::write(&copy, &bytes).unwrap();
+
+    let done = gm.sync().unwrap();
+    assert!(done.complete(), "a refusal is final, not a retry: {done:?}");
+    assert_eq!(done.upload_failed.len(), 1);
+    assert_eq!(done.upload_failed[0].code.as_deref(), Some("hash_mismatch"));
+    let status = gm.status().unwrap();
+    assert_eq!(status.pending_uploads, 0);
+    assert_eq!(status.failed_uploads[0].attachment_id, att);
+    let r = town.report(&id).unwrap();
+    assert_eq!(
+        r["pending_attachment_ids"],
+        json!([att]),
+        "the server kept nothing"
+    );
+
+    let before = town.proxy.seen().len();
+    gm.sync().unwrap();
+    let after = town.proxy.seen()[before..].to_vec();
+    assert!(
+        !after.iter().any(|r| r.contains("/files/")),
+        "not tried again: {after:?}"
+    );
+}
