@@ -20,10 +20,56 @@ pub struct Town {
     data: tempfile::TempDir,
     env: Vec<(String, String)>,
     http: reqwest::blocking::Client,
+    /// The test's own PostgreSQL database (dropped with the town).
+    pg: Option<PgDatabase>,
+    here: Option<Position>,
+}
+
+/// A database created for one test on the server in `GRIDDISPATCH_TEST_PG`.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    fn create(admin_url: &str) -> PgDatabase {
+        let name = format!("gd_sync_{}", uuid::Uuid::new_v4().simple());
+        psql(admin_url, &format!("CREATE DATABASE {name}"));
+        let url = match admin_url.rsplit_once('/') {
+            Some((head, _)) if head.len() > head.find("://").map_or(0, |i| i + 3) => {
+                format!("{head}/{name}")
+            }
+            _ => format!("{admin_url}/{name}"),
+        };
+        PgDatabase {
+            admin_url: admin_url.to_owned(),
+            name,
+            url,
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        psql(
+            &self.admin_url,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
+
+fn psql(url: &str, sql: &str) {
+    let status = std::process::Command::new("psql")
+        .args([url, "-qc", sql])
+        .status()
+        .expect("psql");
+    assert!(status.success(), "psql {sql}");
 }
 
 impl Town {
-    /// The demo town on SQLite.
+    /// The demo town: `griddispatch demo` on SQLite, or — when `GRIDDISPATCH_TEST_PG` is set —
+    /// `griddispatch serve` on a fresh PostgreSQL database seeded with the same town.
     pub fn start() -> Town {
         Self::start_with(&[])
     }
@@ -31,18 +77,48 @@ impl Town {
     /// With extra `GRIDDISPATCH_*` settings.
     pub fn start_with(env: &[(&str, &str)]) -> Town {
         let data = tempfile::tempdir().expect("server data dir");
-        let env: Vec<(String, String)> = env
+        let mut env: Vec<(String, String)> = env
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
+        let pg = std::env::var("GRIDDISPATCH_TEST_PG")
+            .ok()
+            .map(|admin| PgDatabase::create(&admin));
+        let mut template = None;
+        if let Some(db) = &pg {
+            env.push(("GRIDDISPATCH_DATABASE_URL".into(), db.url.clone()));
+            env.push(("GRIDDISPATCH_BIND".into(), "127.0.0.1:0".into()));
+            env.push((
+                "GRIDDISPATCH_DATA_DIR".into(),
+                data.path().to_str().expect("utf-8 path").into(),
+            ));
+            template = Some(Template::read());
+            admin_account(&env);
+        }
         let server = launch(data.path(), &env);
         let proxy = FaultProxy::start(server.addr());
-        Town {
+        let mut town = Town {
             server: Some(server),
             proxy,
             data,
             env,
             http: reqwest::blocking::Client::new(),
+            pg,
+            here: None,
+        };
+        if let Some(t) = template {
+            town.seed(&t);
+            town.here = Some(t.here);
+        }
+        town
+    }
+
+    /// Backend name, for messages.
+    pub fn backend(&self) -> &'static str {
+        if self.pg.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
         }
     }
 
@@ -162,19 +238,10 @@ impl Town {
 
     /// A position inside the demo `grid_member`'s village (where the demo reports are).
     pub fn here(&self) -> Position {
-        let page = self.get("dispatcher", "/api/v1/reports?per_page=50");
-        let r = page["items"]
-            .as_array()
-            .expect("reports")
-            .iter()
-            .map(|i| &i["report"])
-            .find(|r| r["lat"].is_number())
-            .expect("a demo report with a position");
-        Position {
-            lat: r["lat"].as_f64().expect("lat"),
-            lon: r["lon"].as_f64().expect("lon"),
-            crs: None,
+        if let Some(h) = &self.here {
+            return h.clone();
         }
+        demo_here(self)
     }
 
     /// A report as the dispatcher sees it (`GET /api/v1/reports/{id}`), if it exists.
@@ -192,8 +259,28 @@ impl Town {
     }
 }
 
+/// Where the demo reports are (inside the demo `grid_member`'s village).
+fn demo_here(town: &Town) -> Position {
+    let page = town.get("dispatcher", "/api/v1/reports?per_page=50");
+    let r = page["items"]
+        .as_array()
+        .expect("reports")
+        .iter()
+        .map(|i| &i["report"])
+        .find(|r| r["lat"].is_number())
+        .expect("a demo report with a position");
+    Position {
+        lat: r["lat"].as_f64().expect("lat"),
+        lon: r["lon"].as_f64().expect("lon"),
+        crs: None,
+    }
+}
+
 fn launch(data: &Path, env: &[(String, String)]) -> Server {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    if env.iter().any(|(k, _)| *k == "GRIDDISPATCH_DATABASE_URL") {
+        return Server::start(&["serve"], &env);
+    }
     Server::start(
         &[
             "demo",
@@ -204,6 +291,172 @@ fn launch(data: &Path, env: &[(String, String)]) -> Server {
         ],
         &env,
     )
+}
+
+/// Run `griddispatch ARGS` to completion with `stdin`.
+fn griddispatch(args: &[&str], env: &[(String, String)], stdin: &str) {
+    let mut child = std::process::Command::new(crate::binary())
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("GRIDDISPATCH_LOG_FILTER", "warn")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("griddispatch");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), stdin.as_bytes())
+        .expect("stdin");
+    assert!(
+        child.wait().expect("wait").success(),
+        "griddispatch {args:?}"
+    );
+}
+
+/// The first account of a fresh database, made with the binary's own `user add`.
+fn admin_account(env: &[(String, String)]) {
+    griddispatch(&["migrate"], env, "");
+    griddispatch(
+        &[
+            "user",
+            "add",
+            "--username",
+            "admin",
+            "--name",
+            "管理员",
+            "--role",
+            "admin",
+        ],
+        env,
+        &format!("{PASSWORD}\n"),
+    );
+}
+
+/// What the SQLite demo town holds, read from a throw-away `griddispatch demo`, to seed a
+/// PostgreSQL database with the same town through the API.
+struct Template {
+    grid: Value,
+    categories: Vec<Value>,
+    users: Vec<Value>,
+    squads: Vec<Value>,
+    /// `(cell code, username, role)`.
+    members: Vec<(String, String, String)>,
+    here: Position,
+}
+
+impl Template {
+    fn read() -> Template {
+        let dir = tempfile::tempdir().expect("template dir");
+        let server = launch(dir.path(), &[]);
+        let town = Town {
+            proxy: FaultProxy::start(server.addr()),
+            server: Some(server),
+            data: dir,
+            env: Vec::new(),
+            http: reqwest::blocking::Client::new(),
+            pg: None,
+            here: None,
+        };
+        let grid = town.get("admin", "/api/v1/grid");
+        let mut members = Vec::new();
+        for f in grid["features"].as_array().expect("features") {
+            let code = f["properties"]["code"].as_str().expect("code");
+            let cell = town.get("admin", &format!("/api/v1/grid/cells/{code}"));
+            for m in cell["members"].as_array().expect("members") {
+                members.push((
+                    code.to_owned(),
+                    m["username"].as_str().expect("username").to_owned(),
+                    m["role"].as_str().expect("role").to_owned(),
+                ));
+            }
+        }
+        Template {
+            categories: town
+                .get("admin", "/api/v1/categories")
+                .as_array()
+                .expect("categories")
+                .clone(),
+            users: town
+                .get("admin", "/api/v1/users")
+                .as_array()
+                .expect("users")
+                .clone(),
+            squads: town
+                .get("admin", "/api/v1/squads")
+                .as_array()
+                .expect("squads")
+                .clone(),
+            here: demo_here(&town),
+            grid,
+            members,
+        }
+    }
+}
+
+impl Town {
+    fn put(&self, path: &str, body: &Value) -> (u16, Value) {
+        let resp = self
+            .http
+            .put(format!("{}{path}", self.base()))
+            .bearer_auth(self.token("admin"))
+            .json(body)
+            .send()
+            .expect("PUT");
+        let status = resp.status().as_u16();
+        (status, resp.json().unwrap_or(Value::Null))
+    }
+
+    /// The demo town's grid, categories, accounts, squads and cell members, through the API.
+    fn seed(&self, t: &Template) {
+        let ok = |what: &str, (status, body): (u16, Value)| {
+            assert!(status < 300, "seeding {what}: {status} {body}");
+        };
+        let resp = self
+            .http
+            .post(format!("{}/api/v1/grid/import", self.base()))
+            .bearer_auth(self.token("admin"))
+            .header("content-type", "application/json")
+            .body(t.grid.to_string())
+            .send()
+            .expect("grid import");
+        assert!(
+            resp.status().is_success(),
+            "grid import: {}",
+            resp.text().unwrap_or_default()
+        );
+        for c in &t.categories {
+            let code = c["code"].as_str().expect("category code");
+            ok(code, self.put(&format!("/api/v1/categories/{code}"), c));
+        }
+        for u in &t.users {
+            if u["username"] == "admin" {
+                continue;
+            }
+            let body = json!({"username": u["username"], "display_name": u["display_name"],
+                "password": PASSWORD, "roles": u["roles"], "certificate": u["certificate"]});
+            ok("user", self.post("admin", "/api/v1/users", &body));
+        }
+        for s in &t.squads {
+            let body = json!({"code": s["code"], "name": s["name"], "domain": s["domain"], "cells": s["cells"]});
+            ok("squad", self.post("admin", "/api/v1/squads", &body));
+        }
+        let squad1 = self.squad_id("squad1");
+        for user in ["squad_leader", "officer", "officer2"] {
+            ok(
+                user,
+                self.put(
+                    &format!("/api/v1/squads/{squad1}/members/{user}"),
+                    &json!({}),
+                ),
+            );
+        }
+        for (code, user, role) in &t.members {
+            ok(
+                user,
+                self.put(
+                    &format!("/api/v1/grid/cells/{code}/members/{user}"),
+                    &json!({"role": role}),
+                ),
+            );
+        }
+    }
 }
 
 /// Write a real JPEG (distinct per `seed`) into `dir`; returns its path.
