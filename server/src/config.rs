@@ -72,6 +72,8 @@ pub struct Config {
     /// Distance between the reported position and the photo's own GPS above which the
     /// evidence is flagged, in metres.
     pub position_mismatch_m: f64,
+    /// Days the sync change log is kept; phones with older cursors get a reset.
+    pub sync_retention_days: u32,
     /// Run the background jobs (upload upkeep, deadline warnings, grid refresh). Tests turn
     /// them off to drive the jobs by hand.
     pub background_jobs: bool,
@@ -97,6 +99,7 @@ impl Default for Config {
             media_limits: griddispatch_media::Limits::default(),
             upload_ttl_hours: 24,
             position_mismatch_m: griddispatch_media::DEFAULT_GEO_THRESHOLD_M,
+            sync_retention_days: 30,
             background_jobs: true,
         }
     }

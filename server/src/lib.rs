@@ -22,6 +22,7 @@ pub mod schema;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod sync;
 pub mod telemetry;
 pub mod tus;
 pub mod workflow;

@@ -293,6 +293,33 @@ diesel::table! {
         squad_id -> Nullable<Text>,
         reporter_id -> Nullable<Text>,
         at -> Timestamp,
+        prev_village_code -> Nullable<Text>,
+        prev_squad_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sync_devices (user_id, device_id) {
+        user_id -> Text,
+        device_id -> Text,
+        next_seq -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sync_receipts (user_id, device_id, device_seq) {
+        user_id -> Text,
+        device_id -> Text,
+        device_seq -> BigInt,
+        status -> Text,
+        command_seq -> Nullable<BigInt>,
+        code -> Nullable<Text>,
+        message -> Nullable<Text>,
+        command -> Text,
+        entities -> Text,
+        occurred_at -> Nullable<Timestamp>,
+        received_at -> Timestamp,
     }
 }
 
@@ -334,6 +361,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     change_log,
     counters,
+    sync_devices,
+    sync_receipts,
     calendar_days,
     notifications,
 );

@@ -80,6 +80,7 @@ pub async fn prepare_state(config: &Config) -> anyhow::Result<AppState> {
         keys: Arc::new(keys),
         config: Arc::new(config.clone()),
         media: Arc::new(media),
+        changes: Arc::new(tokio::sync::Notify::new()),
     })
 }
 
@@ -97,6 +98,7 @@ impl Application {
             crate::tus::jobs::spawn(state.clone(), std::time::Duration::from_secs(600));
             crate::grid::spawn_refresh(state.clone(), std::time::Duration::from_secs(30));
             spawn_deadline_job(state.clone(), std::time::Duration::from_secs(60));
+            spawn_sync_retention(state.clone(), std::time::Duration::from_secs(3600));
         }
         let listener =
             TcpListener::bind(bind).map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
@@ -147,8 +149,30 @@ fn spawn_deadline_job(state: AppState, every: std::time::Duration) {
                 .await;
             match result {
                 Ok(0) => {}
-                Ok(n) => tracing::info!(raised = n, "deadline warnings raised"),
+                Ok(n) => {
+                    state.changes.notify_waiters();
+                    tracing::info!(raised = n, "deadline warnings raised")
+                }
                 Err(e) => tracing::warn!(error = %e, "deadline job failed"),
+            }
+        }
+    });
+}
+
+/// Drop sync change-log rows older than the retention window, every `every`.
+fn spawn_sync_retention(state: AppState, every: std::time::Duration) {
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(every);
+        loop {
+            tick.tick().await;
+            let days = state.config.sync_retention_days;
+            match state
+                .db(move |conn| Ok(crate::sync::prune(conn, db::now(), days)?))
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "sync change log pruned"),
+                Err(e) => tracing::warn!(error = %e, "sync retention job failed"),
             }
         }
     });

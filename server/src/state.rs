@@ -23,6 +23,8 @@ pub struct AppState {
     pub grid: Arc<arc_swap::ArcSwapOption<GridSnapshot>>,
     /// The working-day calendar, swapped whole when an admin loads a year.
     pub calendar: Arc<arc_swap::ArcSwap<crate::domain::calendar::WorkCalendar>>,
+    /// Woken after commands commit, for phones waiting on `/sync/v1/wait`.
+    pub changes: Arc<tokio::sync::Notify>,
 }
 
 /// One grid version's spatial index.

@@ -5,6 +5,7 @@ mod auth;
 mod console;
 mod grid;
 mod health;
+mod sync;
 mod users;
 mod workflow;
 
@@ -32,6 +33,7 @@ pub use grid::{
     __path_put_squad_cell, __path_versions, MemberRequest,
 };
 pub use health::{__path_healthz, __path_readyz};
+pub use sync::{__path_info, __path_pull, __path_push, __path_wait, PullQuery, WaitQuery};
 pub use users::{
     __path_create_user, __path_list_users, __path_revoke_user_device, __path_set_user_disabled,
 };
@@ -52,6 +54,13 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
         .configure(crate::tus::configure)
         .service(web::resource("/healthz").get(health::healthz))
         .service(web::resource("/readyz").get(health::readyz))
+        .service(
+            web::scope("/sync/v1")
+                .service(web::resource("/info").get(sync::info))
+                .service(web::resource("/push").post(sync::push))
+                .service(web::resource("/pull").get(sync::pull))
+                .service(web::resource("/wait").get(sync::wait)),
+        )
         .service(web::resource("/").get(console::index))
         .service(
             web::scope("/api/v1")

@@ -113,9 +113,9 @@ pub async fn post_command(
     body: web::Json<CommandRequest>,
 ) -> Result<web::Json<CommandResponse>, AppError> {
     let body = body.into_inner();
-    Ok(web::Json(
-        run_command(&state, &actor, body.command, body.actor_position).await?,
-    ))
+    let response = run_command(&state, &actor, body.command, body.actor_position).await?;
+    state.changes.notify_waiters();
+    Ok(web::Json(response))
 }
 
 async fn visibility(state: &AppState, actor: &Actor) -> Result<Visibility, AppError> {

@@ -181,7 +181,7 @@ pub fn verify(conn: &mut DbConn) -> QueryResult<(i64, Vec<ChainProblem>)> {
 }
 
 /// One change-log row: an entity changed by command `seq`.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = change_log)]
 pub struct ChangeRow {
     /// Command sequence (commit order).
@@ -198,6 +198,10 @@ pub struct ChangeRow {
     pub reporter_id: Option<String>,
     /// Server time.
     pub at: NaiveDateTime,
+    /// The village the entity was in before this command, when it changed.
+    pub prev_village_code: Option<String>,
+    /// The squad the entity was with before this command, when it changed (redispatch).
+    pub prev_squad_id: Option<String>,
 }
 
 /// Append a change.

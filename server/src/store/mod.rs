@@ -9,6 +9,7 @@ pub mod grid;
 pub mod notifications;
 pub mod sessions;
 pub mod settings;
+pub mod sync;
 pub mod throttle;
 pub mod uploads;
 pub mod users;

@@ -99,7 +99,20 @@ pub fn execute(
     cmd: &Command,
     position: Option<&Position>,
 ) -> Result<Applied, CommandError> {
-    conn.transaction(|conn| {
+    conn.transaction(|conn| execute_in(conn, env, issuer, cmd, position))
+}
+
+/// `execute` without its transaction, for callers that write more in the same transaction
+/// (the sync push writes its receipt there). Must be the first statement of the transaction:
+/// it claims the command sequence, which serialises commands.
+pub fn execute_in(
+    conn: &mut DbConn,
+    env: &Env<'_>,
+    issuer: &Issuer,
+    cmd: &Command,
+    position: Option<&Position>,
+) -> Result<Applied, CommandError> {
+    {
         let (seq, prev_hash) = audit::claim(conn)?;
         let facts = facts::load(conn, env, issuer, cmd)?;
         let change = decide(cmd, &facts)?;
@@ -110,6 +123,18 @@ pub fn execute(
         });
         write(conn, &change, env.now)?;
         let ids = Ids::of(&change, &facts);
+        // Where the entities were before: a pull must reach the users of the scope they left.
+        let prev_squad = facts
+            .task
+            .as_ref()
+            .map(|t| t.squad_id.clone())
+            .filter(|s| ids.squad.as_ref() != Some(s));
+        let prev_village = facts
+            .report
+            .as_ref()
+            .and_then(|r| r.cell.as_ref().map(|c| c.village.clone()))
+            .or_else(|| facts.task.as_ref().and_then(|t| t.cell_village.clone()))
+            .filter(|v| ids.village.as_ref() != Some(v));
         for (kind, id, village, squad, reporter) in ids.change_rows(&change) {
             audit::record_change(
                 conn,
@@ -121,6 +146,8 @@ pub fn execute(
                     squad_id: squad,
                     reporter_id: reporter,
                     at: env.now,
+                    prev_village_code: prev_village.clone(),
+                    prev_squad_id: prev_squad.clone(),
                 },
             )?;
         }
@@ -153,7 +180,7 @@ pub fn execute(
             task_id: ids.task,
             case_id: ids.case,
         })
-    })
+    }
 }
 
 fn write(

@@ -59,7 +59,29 @@ impl Visibility {
             || squad.is_some_and(|s| self.squads.iter().any(|x| x == s))
     }
 
-    fn report(&self, r: &Report, task: Option<&Task>) -> bool {
+    /// Sees everything in the town.
+    pub fn is_town_wide(&self) -> bool {
+        self.all
+    }
+
+    /// The reader.
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
+
+    /// Villages served.
+    pub fn villages(&self) -> &[String] {
+        &self.villages
+    }
+
+    /// Squads belonged to.
+    pub fn squads(&self) -> &[String] {
+        &self.squads
+    }
+
+    /// Whether a report (with its current task) is visible; tasks and cases are visible with
+    /// their report.
+    pub fn report(&self, r: &Report, task: Option<&Task>) -> bool {
         self.all
             || r.reporter_id == self.user_id
             || r.cell
@@ -138,7 +160,8 @@ pub struct ReportView {
     pub task: Option<Task>,
 }
 
-fn view(mut r: Report, task: Option<Task>, vis: &Visibility) -> ReportView {
+/// A report as this reader may see it (contacts removed unless allowed).
+pub fn view(mut r: Report, task: Option<Task>, vis: &Visibility) -> ReportView {
     if !vis.sees_contacts {
         r.contact = None;
     }

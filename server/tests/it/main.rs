@@ -10,5 +10,6 @@ mod grid;
 mod grid_cli;
 mod http;
 mod migrations;
+mod sync;
 mod tus;
 mod workflow;

@@ -11,22 +11,22 @@ use griddispatch_protocol::auth::Certificate;
 use griddispatch_protocol::Role;
 use serde_json::{json, Value};
 
-fn uuid() -> String {
+pub(crate) fn uuid() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
 /// A town with a grid, categories, a squad and the people of the loop.
-struct Town {
-    app: TestApp,
-    village: String,
+pub(crate) struct Town {
+    pub(crate) app: TestApp,
+    pub(crate) village: String,
     /// (lat, lon) inside the village.
-    point: (f64, f64),
-    squad: String,
-    tokens: std::collections::HashMap<&'static str, String>,
+    pub(crate) point: (f64, f64),
+    pub(crate) squad: String,
+    pub(crate) tokens: std::collections::HashMap<&'static str, String>,
 }
 
 impl Town {
-    async fn new() -> Town {
+    pub(crate) async fn new() -> Town {
         let app = TestApp::spawn().await;
         let cert = |n: &str, year| {
             Some(Certificate {
@@ -152,7 +152,7 @@ impl Town {
         }
     }
 
-    async fn cmd(&self, who: &str, command: Value) -> reqwest::Response {
+    pub(crate) async fn cmd(&self, who: &str, command: Value) -> reqwest::Response {
         self.app
             .post(
                 "/api/v1/commands",
@@ -162,7 +162,7 @@ impl Town {
             .await
     }
 
-    async fn ok(&self, who: &str, command: Value) -> Value {
+    pub(crate) async fn ok(&self, who: &str, command: Value) -> Value {
         let name = command["type"].clone();
         let resp = self.cmd(who, command).await;
         let status = resp.status();
@@ -171,25 +171,25 @@ impl Town {
         body
     }
 
-    async fn report(&self, category: &str) -> String {
+    pub(crate) async fn report(&self, category: &str) -> String {
         let id = uuid();
         self.ok("gmx", json!({"type": "create_report", "report_id": id, "source": "grid_patrol", "category_code": category,
             "description": "占道经营，堵塞人行道", "position": {"lat": self.point.0, "lon": self.point.1}, "attachment_ids": [uuid()]})).await;
         id
     }
 
-    async fn dispatch(&self, report: &str) -> String {
+    pub(crate) async fn dispatch(&self, report: &str) -> String {
         let task = uuid();
         self.ok("disp", json!({"type": "dispatch_report", "report_id": report, "task_id": task, "squad_id": self.squad})).await;
         task
     }
 
-    async fn to_on_site(&self, task: &str) {
+    pub(crate) async fn to_on_site(&self, task: &str) {
         self.ok("lead", json!({"type": "accept_task", "task_id": task, "officer_ids": [self.id("off1"), self.id("off2")]})).await;
         self.ok("off2", json!({"type": "arrive_on_site", "task_id": task, "position": {"lat": self.point.0, "lon": self.point.1}})).await;
     }
 
-    fn id(&self, username: &str) -> String {
+    pub(crate) fn id(&self, username: &str) -> String {
         let mut conn = self.app.state.pool.get().unwrap();
         griddispatch::store::users::find_by_username(&mut conn, username)
             .unwrap()
@@ -197,18 +197,18 @@ impl Town {
             .id
     }
 
-    async fn get(&self, path: &str) -> Value {
+    pub(crate) async fn get(&self, path: &str) -> Value {
         let r = self.app.get(path, Some(&self.tokens["disp"])).await;
         assert_eq!(r.status(), 200, "{path}");
         r.json().await.unwrap()
     }
 
-    fn audit_count(&self) -> i64 {
+    pub(crate) fn audit_count(&self) -> i64 {
         let mut conn = self.app.state.pool.get().unwrap();
         griddispatch::store::audit::head_seq(&mut conn).unwrap()
     }
 
-    fn verify(&self) {
+    pub(crate) fn verify(&self) {
         let mut conn = self.app.state.pool.get().unwrap();
         let (n, problems) = griddispatch::store::audit::verify(&mut conn).unwrap();
         assert!(n > 0);
