@@ -106,7 +106,7 @@ impl FaultProxy {
         self.shared.seen.lock().unwrap().clone()
     }
 
-    /// Refuse new connections (the phone is offline); open ones are left alone.
+    /// Go offline: refuse connections, and close kept-alive ones at their next request.
     pub fn set_offline(&self, offline: bool) {
         self.shared.offline.store(offline, Ordering::SeqCst);
     }
@@ -211,6 +211,13 @@ fn relay(client: TcpStream, s: &Shared) {
             .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
             .and_then(|(_, v)| v.trim().parse().ok())
             .unwrap_or(0);
+        if s.offline.load(Ordering::SeqCst) {
+            // A kept-alive connection dies too when the network goes.
+            let _ = to.shutdown(Shutdown::Both);
+            let _ = reader.get_ref().shutdown(Shutdown::Both);
+            let _ = back.join();
+            return;
+        }
         s.seen.lock().unwrap().push(format!("{method} {path}"));
         let fault = take_fault(s, &method, &path);
         let mut body = vec![0u8; length];
