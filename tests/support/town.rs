@@ -300,6 +300,7 @@ fn griddispatch(args: &[&str], env: &[(String, String)], stdin: &str) {
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .env("GRIDDISPATCH_LOG_FILTER", "warn")
         .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
         .spawn()
         .expect("griddispatch");
     std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), stdin.as_bytes())

@@ -248,3 +248,47 @@ fn gridsync_drives_a_grid_members_and_a_squads_day() {
         1
     );
 }
+
+#[test]
+fn gridsync_sync_watch_keeps_syncing_until_stopped() {
+    use std::io::{BufRead, BufReader};
+
+    let town = Town::start();
+    let here = town.here();
+    let root = tempfile::tempdir().unwrap();
+    let gm = Gridsync::new(root.path(), "grid_member");
+    gm.login(&town, "grid_member");
+    let mut watch = Command::new(gridsync_binary())
+        .arg("--data-dir")
+        .arg(&gm.dir)
+        .args(["sync", "--watch"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(watch.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(first.contains("同步完成"), "{first}");
+    // Work queued from another terminal goes out with the watcher's next round.
+    let report = gm.id(&[
+        "report",
+        "--category",
+        "0101",
+        "--note",
+        "夜间巡查发现",
+        "--photo",
+        photo(root.path(), 90).to_str().unwrap(),
+        "--lat",
+        &here.lat.to_string(),
+        "--lon",
+        &here.lon.to_string(),
+    ]);
+    let sent = lines
+        .map_while(Result::ok)
+        .find(|l| l.contains("同步完成") && l.contains("发送 1 条"));
+    watch.kill().unwrap();
+    watch.wait().unwrap();
+    assert!(sent.is_some(), "the watcher sent the queued report");
+    let r = town.report(&report).expect("report on the server");
+    assert_eq!(r["pending_attachment_ids"], serde_json::json!([]));
+}

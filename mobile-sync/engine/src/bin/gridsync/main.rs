@@ -14,7 +14,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use griddispatch_protocol::command::{
     Command, Outcome, PartyKind, Penalty, Position, ReportSource,
 };
-use griddispatch_sync::{Engine, Error};
+use griddispatch_sync::{Engine, EngineConfig, Error};
 
 #[derive(Parser)]
 #[command(
@@ -419,7 +419,12 @@ fn queue(
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let dir = data_dir(cli.data_dir)?;
-    let engine = Engine::open(&dir).with_context(|| {
+    let config = EngineConfig {
+        // `sync --watch` notices work queued from another terminal only between long polls.
+        wait_timeout: std::time::Duration::from_secs(10),
+        ..EngineConfig::default()
+    };
+    let engine = Engine::open_with(&dir, config).with_context(|| {
         format!(
             "无法打开数据目录 (cannot open data directory) {}",
             dir.display()
