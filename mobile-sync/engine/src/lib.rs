@@ -41,6 +41,8 @@ mod error;
 mod http;
 pub mod store;
 mod sync;
+#[cfg(test)]
+mod tests;
 mod tus;
 
 pub use engine::{guess_content_type, Account, Engine, EngineConfig, Squad, Status, FILES_DIR};
