@@ -79,21 +79,31 @@ struct Evidence {
     audios: Vec<PathBuf>,
 }
 
+/// Outcomes and sources are spelled as on the wire (`no_violation`); the kebab-case
+/// spelling (`no-violation`) is accepted too.
 #[derive(Clone, Copy, ValueEnum)]
+#[value(rename_all = "snake_case")]
 enum OutcomeArg {
     Rectified,
+    #[value(alias = "no-violation")]
     NoViolation,
+    #[value(alias = "simple-penalty")]
     SimplePenalty,
+    #[value(alias = "case-needed")]
     CaseNeeded,
     Transfer,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+#[value(rename_all = "snake_case")]
 enum SourceArg {
+    #[value(alias = "grid-patrol")]
     GridPatrol,
     Department,
     Hotline,
+    #[value(alias = "public-complaint")]
     PublicComplaint,
+    #[value(alias = "higher-level")]
     HigherLevel,
 }
 
@@ -123,7 +133,7 @@ enum Cmd {
         #[command(flatten)]
         at: Where,
         /// 线索来源 (source)
-        #[arg(long, value_enum, default_value = "grid-patrol")]
+        #[arg(long, value_enum, default_value = "grid_patrol")]
         source: SourceArg,
     },
     /// 本机的线索 (reports on this device)
@@ -132,6 +142,7 @@ enum Cmd {
     Tasks(JsonFlag),
     /// 签收任务并指派执法人员 (accept a task and assign officers by user id; `me` = yourself)
     Accept {
+        /// 任务 id (task id)
         task: String,
         /// 执法人员用户 id (officer user id; repeatable; `me` for yourself)
         #[arg(long = "officer", required = true)]
@@ -139,6 +150,7 @@ enum Cmd {
     },
     /// 到场 (arrive on site)
     Arrive {
+        /// 任务 id (task id)
         task: String,
         #[arg(long, allow_negative_numbers = true)]
         lat: f64,
@@ -151,9 +163,13 @@ enum Cmd {
     /// 处置任务 (record how the task was handled)
     Handle(Box<HandleArgs>),
     /// 中队结案 (close a handled task)
-    Close { task: String },
+    Close {
+        /// 任务 id (task id)
+        task: String,
+    },
     /// 核查 (re-check a closed task)
     Recheck {
+        /// 任务 id (task id)
         task: String,
         /// 核查通过 (passed)
         #[arg(long, conflicts_with = "failed", required_unless_present = "failed")]
@@ -171,6 +187,7 @@ enum Cmd {
     },
     /// 受理并派遣到中队 (dispatch a report to a squad; id or code such as squad1)
     Dispatch {
+        /// 线索 id (report id)
         report: String,
         /// 中队 id 或编号 (squad id or code)
         #[arg(long)]
@@ -198,6 +215,7 @@ enum Cmd {
 
 #[derive(Args)]
 struct HandleArgs {
+    /// 任务 id (task id)
     task: String,
     /// 处置结果 (outcome)
     #[arg(long, value_enum)]
