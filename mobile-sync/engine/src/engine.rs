@@ -120,6 +120,8 @@ pub struct Squad {
 pub struct Engine {
     pub(crate) dir: PathBuf,
     store: Mutex<Store>,
+    /// Held for the length of a sync.
+    pub(crate) syncing: Mutex<()>,
     pub(crate) http: reqwest::blocking::Client,
     pub(crate) config: EngineConfig,
 }
@@ -172,6 +174,7 @@ impl Engine {
         Ok(Engine {
             dir,
             store: Mutex::new(store),
+            syncing: Mutex::new(()),
             http,
             config,
         })

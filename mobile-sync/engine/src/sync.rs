@@ -82,6 +82,11 @@ impl Engine {
     }
 
     fn sync_once(&self) -> Result<SyncReport> {
+        // One sync at a time per engine (an app may call it from a timer and a button).
+        let _one = self
+            .syncing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let session = self.signed_in()?;
         let mut report = SyncReport::default();
         self.push(&session.user_id, &mut report)?;
@@ -175,8 +180,8 @@ impl Engine {
                         .clamp(1024, MAX_PULL_BYTES)
                         .to_string(),
                 );
-            if let Some(c) = cursor {
-                req = req.query("cursor", c);
+            if let Some(c) = &cursor {
+                req = req.query("cursor", c.clone());
             }
             let resp = self.call(&req)?;
             if !resp.status().is_success() {
@@ -194,7 +199,14 @@ impl Engine {
             }
             let page: PullResponse = resp.json()?;
             report.reset |= page.reset;
-            report.pulled += self.lock().apply_pull(&page, Utc::now())?;
+            match self
+                .lock()
+                .apply_pull_from(cursor.as_deref(), &page, Utc::now())?
+            {
+                Some(n) => report.pulled += n,
+                // Another process pulled meanwhile: go on from where it got.
+                None => continue,
+            }
             if !page.has_more {
                 return Ok(());
             }

@@ -110,7 +110,33 @@ impl Store {
     /// view with the old cursor or the new view with the new cursor. A `reset` page drops the
     /// view first (never the outbox or uploads). Returns how many changes were applied.
     pub fn apply_pull(&mut self, page: &PullResponse, now: DateTime<Utc>) -> Result<usize> {
+        let from = self.cursor()?;
+        Ok(self
+            .apply_pull_from(from.as_deref(), page, now)?
+            .unwrap_or_default())
+    }
+
+    /// Like [`Store::apply_pull`] for a page requested `from` a cursor — unless the cursor
+    /// moved meanwhile (another process on this store pulled): then nothing is applied and
+    /// `None` says "pull again from the new cursor", so an older page never overwrites newer
+    /// state.
+    pub fn apply_pull_from(
+        &mut self,
+        from: Option<&str>,
+        page: &PullResponse,
+        now: DateTime<Utc>,
+    ) -> Result<Option<usize>> {
         let tx = self.write()?;
+        let current: Option<String> = tx
+            .query_row(
+                "SELECT value FROM meta WHERE key = ?1",
+                [key::CURSOR],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if current.as_deref() != from {
+            return Ok(None);
+        }
         if page.reset {
             clear(&tx)?;
         }
@@ -136,7 +162,7 @@ impl Store {
         set_meta(&tx, key::CURSOR, Some(&page.cursor))?;
         set_meta(&tx, key::SERVER_SEQ, Some(&page.server_seq.to_string()))?;
         tx.commit()?;
-        Ok(page.changes.len())
+        Ok(Some(page.changes.len()))
     }
 
     /// Drop the view and its cursor (the next pull starts afresh); outbox and uploads stay.
@@ -336,6 +362,30 @@ mod tests {
         assert_eq!(ups.len(), 1);
         assert_eq!(ups[0].state, UploadState::Pending);
         assert_eq!(s.cursor().unwrap().as_deref(), Some("c9"));
+    }
+
+    #[test]
+    fn a_page_pulled_from_a_cursor_that_moved_meanwhile_is_not_applied() {
+        let mut s = Store::memory().unwrap();
+        let now = Utc::now();
+        let newer = page(
+            false,
+            "c2",
+            vec![upsert_change("task", "t", json!({"status":"closed"}))],
+        );
+        s.apply_pull(&newer, now).unwrap();
+        // A slower puller read from no cursor, before the task was closed.
+        let older = page(
+            false,
+            "c1",
+            vec![upsert_change("task", "t", json!({"status":"handled"}))],
+        );
+        assert_eq!(s.apply_pull_from(None, &older, now).unwrap(), None);
+        assert_eq!(s.cursor().unwrap().as_deref(), Some("c2"));
+        assert_eq!(
+            s.entity("task", "t").unwrap().unwrap().status.as_deref(),
+            Some("closed")
+        );
     }
 
     #[test]
