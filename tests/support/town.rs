@@ -34,7 +34,7 @@ struct PgDatabase {
 
 impl PgDatabase {
     fn create(admin_url: &str) -> PgDatabase {
-        let name = format!("gd_sync_{}", uuid::Uuid::new_v4().simple());
+        let name = format!("gd_e2e_sync_{}", uuid::Uuid::new_v4().simple());
         psql(admin_url, &format!("CREATE DATABASE {name}"));
         let url = match admin_url.rsplit_once('/') {
             Some((head, _)) if head.len() > head.find("://").map_or(0, |i| i + 3) => {
