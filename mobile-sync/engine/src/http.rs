@@ -17,6 +17,9 @@ use crate::store::{Session, Store};
 /// Refresh the access token when it has less than this left.
 const REFRESH_MARGIN: chrono::Duration = chrono::Duration::seconds(10);
 
+/// Longest a refresh may take (it holds the store's write lock).
+const REFRESH_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// One request, rebuilt for a retry after a token refresh.
 pub(crate) struct Req<'a> {
     pub method: Method,
@@ -214,7 +217,10 @@ impl Engine {
         let body = serde_json::to_value(RefreshRequest {
             refresh_token: refresh.clone(),
         })?;
-        let req = Req::new(Method::POST, "/api/v1/auth/refresh").json(body);
+        // Short: the store's write lock is held meanwhile.
+        let req = Req::new(Method::POST, "/api/v1/auth/refresh")
+            .json(body)
+            .timeout(REFRESH_TIMEOUT);
         let resp = self.call_anonymous(&session.server_url, &req)?;
         let status = resp.status();
         if status.is_success() {
