@@ -36,6 +36,7 @@
 //! ```
 
 pub mod backoff;
+mod capture;
 mod engine;
 mod error;
 mod http;
@@ -45,7 +46,8 @@ mod sync;
 mod tests;
 mod tus;
 
-pub use engine::{guess_content_type, Account, Engine, EngineConfig, Squad, Status, FILES_DIR};
+pub use capture::guess_content_type;
+pub use engine::{Account, Engine, EngineConfig, Squad, Status, FILES_DIR};
 pub use error::{Error, Result};
 pub use store::{CommandState, LocalEntity, QueuedCommand, Upload, UploadState, STORE_FILE};
 pub use sync::{Rejection, RunEnd, SyncReport};

@@ -125,6 +125,27 @@ fn signed_in(dir: &std::path::Path, base: &str) -> Engine {
     engine
 }
 
+/// An engine signed in (locally) to a server that is not there: everything offline.
+pub(crate) fn offline_engine(dir: &std::path::Path) -> Engine {
+    let engine = Engine::open(dir).unwrap();
+    engine
+        .lock()
+        .save_login(&Session {
+            server_url: "http://127.0.0.1:9".into(),
+            username: "gm".into(),
+            user_id: "u-gm".into(),
+            display_name: "网格员".into(),
+            roles: vec!["grid_member".into()],
+            access_token: Some("a".into()),
+            access_expires_at: Some(Utc::now() + chrono::Duration::hours(1)),
+            refresh_token: Some("r".into()),
+            refresh_expires_at: Some(Utc::now() + chrono::Duration::days(30)),
+            signed_out_reason: None,
+        })
+        .unwrap();
+    engine
+}
+
 fn close(task: &str) -> Command {
     Command::CloseTask {
         task_id: task.into(),

@@ -11,7 +11,8 @@ use reqwest::blocking::Response;
 use reqwest::{Method, StatusCode};
 use sha2::{Digest, Sha256};
 
-use crate::engine::{sha256_file, Engine};
+use crate::capture::sha256_file;
+use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::http::{error_of, Req};
 use crate::store::{key, Upload};
