@@ -632,3 +632,238 @@ async fn wait_answers_when_a_change_in_scope_commits() {
     );
     assert_eq!(woken["changed"], true);
 }
+
+/// A minimal phone as the protocol describes it: a local view, a cursor and an outbox.
+struct ModelPhone {
+    who: &'static str,
+    token: String,
+    view: HashMap<(String, String), Value>,
+    cursor: Option<String>,
+    outbox: Vec<Value>,
+    next_seq: i64,
+    applied: usize,
+}
+
+impl ModelPhone {
+    fn new(t: &Town, who: &'static str) -> Self {
+        ModelPhone {
+            who,
+            token: t.tokens[who].clone(),
+            view: HashMap::new(),
+            cursor: None,
+            outbox: Vec::new(),
+            next_seq: 1,
+            applied: 0,
+        }
+    }
+
+    fn act(&mut self, command: Value) {
+        self.outbox
+            .push(json!({"device_seq": self.next_seq, "command": command}));
+        self.next_seq += 1;
+    }
+
+    fn local(&self, kind: &str) -> Vec<(String, Value)> {
+        let mut v: Vec<(String, Value)> = self
+            .view
+            .iter()
+            .filter(|((k, _), _)| k == kind)
+            .map(|((_, id), d)| (id.clone(), d.clone()))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+
+    /// Push the outbox in random slices, sometimes losing the answer (sent again), sometimes
+    /// sending a later slice first; drop what is acknowledged.
+    async fn push(&mut self, t: &Town, rng: &mut rand::rngs::StdRng) {
+        use rand::Rng;
+        while !self.outbox.is_empty() {
+            let n = rng.gen_range(1..=self.outbox.len());
+            let mut batch: Vec<Value> = self.outbox[..n].to_vec();
+            if batch.len() > 1 && rng.gen_bool(0.3) {
+                batch.reverse();
+            }
+            if rng.gen_bool(0.2) && self.outbox.len() > n {
+                // A later command overtakes: deferred, nothing applied.
+                let later = push(t, self.who, json!([self.outbox[n].clone()])).await;
+                assert_eq!(later["results"][0]["status"], "deferred");
+            }
+            let mut out = push(t, self.who, Value::Array(batch.clone())).await;
+            // Counted from what the server did, whether or not the phone hears it.
+            self.applied += out["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["status"] == "applied")
+                .count();
+            if rng.gen_bool(0.25) {
+                // The answer was lost: the same batch again must change nothing.
+                out = push(t, self.who, Value::Array(batch)).await;
+                for r in out["results"].as_array().unwrap() {
+                    assert_eq!(r["status"], "duplicate", "{r}");
+                }
+            }
+            let next = out["next_device_seq"].as_i64().unwrap();
+            self.outbox
+                .retain(|c| c["device_seq"].as_i64().unwrap() >= next);
+        }
+    }
+
+    async fn pull(&mut self, t: &Town, rng: &mut rand::rngs::StdRng) {
+        use rand::Rng;
+        loop {
+            let limit = rng.gen_range(1..=7);
+            let page = pull_with(t, &self.token, self.cursor.as_deref(), limit).await;
+            if page["reset"] == true {
+                self.view.clear();
+            }
+            for c in page["changes"].as_array().unwrap() {
+                let key = (
+                    c["entity_type"].as_str().unwrap().to_owned(),
+                    c["id"].as_str().unwrap().to_owned(),
+                );
+                if c["op"] == "upsert" {
+                    self.view.insert(key, c["data"].clone());
+                } else {
+                    self.view.remove(&key);
+                }
+            }
+            self.cursor = Some(page["cursor"].as_str().unwrap().to_owned());
+            if page["has_more"] == false {
+                return;
+            }
+        }
+    }
+}
+
+#[actix_web::test]
+async fn phones_with_random_offline_work_converge_on_what_each_may_see() {
+    use rand::{Rng, SeedableRng};
+    let t = Town::new().await;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(20261122);
+    t.app.user("newbie", &[Role::GridMember]);
+    let mut tokens = t.tokens.clone();
+    tokens.insert("newbie", t.app.login("newbie", "dev").await.access_token);
+    let t = Town { tokens, ..t };
+    let mut phones: Vec<ModelPhone> = ["gmx", "gm2", "disp", "lead", "off1", "newbie"]
+        .into_iter()
+        .map(|w| ModelPhone::new(&t, w))
+        .collect();
+    let before = t.audit_count();
+    let (off1, off2) = (t.id("off1"), t.id("off2"));
+    for _round in 0..5 {
+        // Offline: everyone acts on what their phone shows.
+        for p in phones.iter_mut() {
+            match p.who {
+                "gmx" | "gm2" | "off1" => {
+                    for _ in 0..rng.gen_range(1..=3) {
+                        let id = uuid();
+                        p.act(create(&t, &id));
+                    }
+                }
+                "disp" => {
+                    for (id, r) in p.local("report") {
+                        if rng.gen_bool(0.5) {
+                            let cmd = if rng.gen_bool(0.8) {
+                                json!({"type": "dispatch_report", "report_id": id, "task_id": uuid(), "squad_id": t.squad})
+                            } else {
+                                json!({"type": "reject_report", "report_id": id, "reason": "不属于执法范围"})
+                            };
+                            // Acting on stale state is allowed; the server judges.
+                            let _ = r;
+                            p.act(cmd);
+                        }
+                    }
+                }
+                "lead" => {
+                    for (id, _) in p.local("task") {
+                        if rng.gen_bool(0.5) {
+                            p.act(json!({"type": "accept_task", "task_id": id, "officer_ids": [off1, off2]}));
+                        }
+                    }
+                }
+                _ => {
+                    // newbie tries to reject a report they cannot see.
+                    p.act(json!({"type": "reject_report", "report_id": uuid(), "reason": "试试"}));
+                }
+            }
+        }
+        // Back online in a random order; some only pull, some only push this round.
+        let mut order: Vec<usize> = (0..phones.len()).collect();
+        for i in (1..order.len()).rev() {
+            order.swap(i, rng.gen_range(0..=i));
+        }
+        for i in order {
+            if rng.gen_bool(0.8) {
+                phones[i].push(&t, &mut rng).await;
+            }
+            if rng.gen_bool(0.8) {
+                phones[i].pull(&t, &mut rng).await;
+            }
+        }
+    }
+    // Finally everyone syncs fully.
+    let mut applied = 0;
+    for p in phones.iter_mut() {
+        p.push(&t, &mut rng).await;
+        p.pull(&t, &mut rng).await;
+        applied += p.applied;
+    }
+    // Nothing lost, nothing applied twice.
+    assert_eq!(t.audit_count() - before, applied as i64);
+    // Each phone holds exactly the server's state as that user may see it.
+    for p in &phones {
+        let reports: Value = t
+            .app
+            .get("/api/v1/reports?per_page=200", Some(&p.token))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let mut server: Vec<(String, Value)> = reports["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["report"]["id"].as_str().unwrap().to_owned(),
+                    i["report"].clone(),
+                )
+            })
+            .collect();
+        server.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(p.local("report"), server, "{}: reports differ", p.who);
+        let tasks: Value = t
+            .app
+            .get("/api/v1/tasks?per_page=200", Some(&p.token))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let mut server: Vec<(String, Value)> = tasks["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| (i["id"].as_str().unwrap().to_owned(), i.clone()))
+            .collect();
+        server.sort_by(|a, b| a.0.cmp(&b.0));
+        let local = p.local("task");
+        assert_eq!(
+            local.iter().map(|x| &x.0).collect::<Vec<_>>(),
+            server.iter().map(|x| &x.0).collect::<Vec<_>>(),
+            "{}: tasks differ",
+            p.who
+        );
+        for ((_, a), (_, b)) in local.iter().zip(&server) {
+            assert_eq!(a["status"], b["status"], "{}", p.who);
+        }
+    }
+    let newbie = phones.iter().find(|p| p.who == "newbie").unwrap();
+    assert!(newbie.view.is_empty());
+    let disp = phones.iter().find(|p| p.who == "disp").unwrap();
+    assert!(
+        disp.local("task").len() >= 2,
+        "some dispatches went through"
+    );
+}

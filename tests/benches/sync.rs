@@ -1,0 +1,315 @@
+//! Sync load generator against the real binary (docs/benchmarks.md, "Offline sync"). Not a
+//! test: it measures and prints, and asserts only that the answers are complete.
+//!
+//! ```text
+//! cargo build --release -p griddispatch
+//! cargo bench -p griddispatch-e2e --bench sync
+//! ```
+//!
+//! Environment: `GD_BENCH_DIR` (where the demo databases go; default the system temporary
+//! directory), `GD_BENCH_REPS` (repetitions, default 5), `GD_BENCH_ITEMS` (reports for the
+//! first pull, default 10 000), `GD_BENCH_BIG_LOG` (rows of history for the flat-latency
+//! check, default 1 000 000).
+//!
+//! Measures, on SQLite (the embedded default):
+//! 1. pushing 1 000 offline commands after reconnect (two batches of 500): time and bytes;
+//! 2. a fresh phone's first pull of ~10 000 reports (town-wide reader) in pages of 500 and
+//!    2 000: time, bytes, pages;
+//! 3. the pull of a fixed delta (100 new reports in a grid member's village) with 10^3 and with
+//!    10^6 rows of history in the change log before the cursor.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use griddispatch_e2e::Server;
+use reqwest::blocking::Client;
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "griddemo2026";
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+struct Phone {
+    base: String,
+    token: String,
+    device: String,
+    next_seq: i64,
+    http: Client,
+}
+
+impl Phone {
+    fn login(base: &str, username: &str) -> Phone {
+        let device = uuid::Uuid::now_v7().to_string();
+        let http = Client::builder()
+            .timeout(Duration::from_secs(300))
+            .build()
+            .unwrap();
+        let r: Value = http
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"username": username, "password": PASSWORD, "device_id": device}))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        Phone {
+            base: base.to_owned(),
+            token: r["access_token"].as_str().unwrap().to_owned(),
+            device,
+            next_seq: 1,
+            http,
+        }
+    }
+
+    /// Push commands; returns (request bytes, response bytes).
+    fn push(&mut self, commands: &[Value]) -> (usize, usize) {
+        let items: Vec<Value> = commands
+            .iter()
+            .map(|c| {
+                let item = json!({"device_seq": self.next_seq, "command": c});
+                self.next_seq += 1;
+                item
+            })
+            .collect();
+        let body =
+            serde_json::to_vec(&json!({"device_id": self.device, "commands": items})).unwrap();
+        let sent = body.len();
+        let resp = self
+            .http
+            .post(format!("{}/sync/v1/push", self.base))
+            .bearer_auth(&self.token)
+            .header("GridSync-Protocol", "1")
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let text = resp.text().unwrap();
+        let v: Value = serde_json::from_str(&text).unwrap();
+        for r in v["results"].as_array().unwrap() {
+            assert_eq!(r["status"], "applied", "{r}");
+        }
+        (sent, text.len())
+    }
+
+    /// One pull page: (body, bytes).
+    fn pull(&self, cursor: Option<&str>, limit: u32) -> (Value, usize) {
+        let mut url = format!("{}/sync/v1/pull?limit={limit}&max_bytes=8388608", self.base);
+        if let Some(c) = cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let resp = self
+            .http
+            .get(url)
+            .bearer_auth(&self.token)
+            .header("GridSync-Protocol", "1")
+            .send()
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let text = resp.text().unwrap();
+        (serde_json::from_str(&text).unwrap(), text.len())
+    }
+
+    /// Pull to the end: (changes, bytes, pages, cursor).
+    fn pull_all(&self, cursor: Option<String>, limit: u32) -> (usize, usize, usize, String) {
+        let (mut n, mut bytes, mut pages) = (0, 0, 0);
+        let mut cursor = cursor;
+        loop {
+            let (page, b) = self.pull(cursor.as_deref(), limit);
+            n += page["changes"].as_array().unwrap().len();
+            bytes += b;
+            pages += 1;
+            cursor = Some(page["cursor"].as_str().unwrap().to_owned());
+            if !page["has_more"].as_bool().unwrap() {
+                return (n, bytes, pages, cursor.unwrap());
+            }
+        }
+    }
+}
+
+fn hotline(point: (f64, f64), n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            json!({"type": "create_report", "report_id": uuid::Uuid::now_v7().to_string(), "source": "hotline",
+                "category_code": "0401", "description": format!("12345 来电 {i}：占道经营"),
+                "position": {"lat": point.0, "lon": point.1}})
+        })
+        .collect()
+}
+
+fn start(dir: &Path, name: &str) -> (Server, String) {
+    let data = dir.join(name);
+    let server = Server::start(
+        &[
+            "demo",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--bind",
+            "127.0.0.1:0",
+        ],
+        &[],
+    );
+    let base = server.base.clone();
+    (server, base)
+}
+
+/// A point in the demo grid member's village (from a demo report they can see).
+fn village_point(base: &str) -> (f64, f64) {
+    let gm = Phone::login(base, "grid_member");
+    let list: Value = gm
+        .http
+        .get(format!("{base}/api/v1/reports?per_page=50"))
+        .bearer_auth(&gm.token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let r = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["report"]["lat"].is_number())
+        .expect("a demo report with a position");
+    (
+        r["report"]["lat"].as_f64().unwrap(),
+        r["report"]["lon"].as_f64().unwrap(),
+    )
+}
+
+fn main() {
+    let dir = std::env::var("GD_BENCH_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::env::temp_dir());
+    let dir = tempfile::tempdir_in(dir).unwrap();
+    let reps = env_usize("GD_BENCH_REPS", 5);
+    let items = env_usize("GD_BENCH_ITEMS", 10_000);
+    let big = env_usize("GD_BENCH_BIG_LOG", 1_000_000);
+
+    // 1. Push 1 000 offline commands after reconnect, fresh server each repetition.
+    println!("== push 1000 queued commands (2 × 500), SQLite, fresh demo server each time");
+    let mut push_ms = Vec::new();
+    let mut push_bytes = (0, 0);
+    for rep in 0..reps {
+        let (server, base) = start(dir.path(), &format!("push{rep}"));
+        let point = village_point(&base);
+        let mut phone = Phone::login(&base, "dispatcher");
+        let cmds = hotline(point, 1000);
+        let t0 = Instant::now();
+        let a = phone.push(&cmds[..500]);
+        let b = phone.push(&cmds[500..]);
+        push_ms.push(ms(t0.elapsed()));
+        push_bytes = (a.0 + b.0, a.1 + b.1);
+        drop(server);
+    }
+    println!(
+        "  median {:.0} ms ({:.2} ms/command); all: {:?}; request {} KB, response {} KB",
+        median(push_ms.clone()),
+        median(push_ms.clone()) / 1000.0,
+        push_ms.iter().map(|x| x.round()).collect::<Vec<_>>(),
+        push_bytes.0 / 1000,
+        push_bytes.1 / 1000
+    );
+
+    // 2. A fresh phone's first pull of ~10k items.
+    println!("== first pull of {items} reports by a fresh town-wide phone");
+    let (server, base) = start(dir.path(), "pull");
+    let point = village_point(&base);
+    let mut seeder = Phone::login(&base, "dispatcher");
+    for chunk in hotline(point, items).chunks(500) {
+        seeder.push(chunk);
+    }
+    for limit in [500u32, 2000] {
+        let mut times = Vec::new();
+        let mut last = (0, 0, 0);
+        for _ in 0..reps {
+            let phone = Phone::login(&base, "dispatcher");
+            let t0 = Instant::now();
+            let (n, bytes, pages, _) = phone.pull_all(None, limit);
+            times.push(ms(t0.elapsed()));
+            assert!(n >= items, "pulled {n} of {items}");
+            last = (n, bytes, pages);
+        }
+        println!(
+            "  limit {limit}: median {:.0} ms for {} changes in {} pages, {:.1} MB ({} B/change); all: {:?}",
+            median(times.clone()),
+            last.0,
+            last.2,
+            last.1 as f64 / 1e6,
+            last.1 / last.0.max(1),
+            times.iter().map(|x| x.round()).collect::<Vec<_>>()
+        );
+    }
+    drop(server);
+
+    // 3. Fixed delta after 10^3 vs 10^6 rows of history.
+    println!("== pull of a fixed delta (100 reports in the grid member's village) after N rows of history");
+    for n in [1_000usize, big] {
+        let (server, base) = start(dir.path(), &format!("log{n}"));
+        let point = village_point(&base);
+        drop(server);
+        // History: N changes in other villages, written straight into the database (as N
+        // commands would have left them), the head moved past them.
+        let db = dir.path().join(format!("log{n}")).join("griddispatch.db");
+        let mut conn = diesel::sqlite::SqliteConnection::establish(db.to_str().unwrap()).unwrap();
+        conn.batch_execute(&format!(
+            "BEGIN;
+             INSERT INTO change_log (seq, entity_type, entity_id, village_code, squad_id, reporter_id, at)
+               WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {n})
+               SELECT (SELECT seq FROM command_log_head) + x, 'report', 'history-' || x,
+                      'v' || (x % 500), NULL, 'someone-else', CURRENT_TIMESTAMP FROM c;
+             UPDATE command_log_head SET seq = seq + {n};
+             COMMIT;"
+        ))
+        .unwrap();
+        drop(conn);
+        let (server, base) = start(dir.path(), &format!("log{n}"));
+        let gm = Phone::login(&base, "grid_member");
+        let town = Phone::login(&base, "dispatcher");
+        let (_, _, _, gm_cursor) = gm.pull_all(None, 2000);
+        let (_, _, _, town_cursor) = town.pull_all(None, 2000);
+        let mut seeder = Phone::login(&base, "dispatcher");
+        seeder.push(&hotline(point, 100));
+        for (who, phone, cursor) in [
+            ("grid member", &gm, &gm_cursor),
+            ("town-wide", &town, &town_cursor),
+        ] {
+            let mut times = Vec::new();
+            let mut got = 0;
+            for _ in 0..reps.max(5) * 4 {
+                let t0 = Instant::now();
+                let (page, _) = phone.pull(Some(cursor), 500);
+                times.push(ms(t0.elapsed()));
+                got = page["changes"].as_array().unwrap().len();
+            }
+            assert_eq!(got, 100, "{who}: the delta is 100 reports");
+            println!(
+                "  history {n:>9} rows, {who:<11}: median {:.2} ms for the 100-change page (min {:.2}, max {:.2})",
+                median(times.clone()),
+                times.iter().cloned().fold(f64::MAX, f64::min),
+                times.iter().cloned().fold(0.0, f64::max)
+            );
+        }
+        drop(server);
+    }
+}
