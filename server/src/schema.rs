@@ -317,6 +317,7 @@ diesel::table! {
         code -> Nullable<Text>,
         message -> Nullable<Text>,
         command -> Text,
+        command_hash -> Text,
         entities -> Text,
         occurred_at -> Nullable<Timestamp>,
         received_at -> Timestamp,

@@ -28,6 +28,8 @@ CREATE TABLE sync_receipts (
     code        TEXT,
     message     TEXT,
     command     TEXT NOT NULL,
+    -- SHA-256 of the command as received: the same device_seq with another command is refused.
+    command_hash TEXT NOT NULL,
     entities    TEXT NOT NULL,
     occurred_at TIMESTAMP,
     received_at TIMESTAMP NOT NULL,

@@ -96,7 +96,7 @@ pub struct Entity {
     pub entity_type: String,
     /// Id.
     pub id: String,
-    /// The aggregate as `GET /api/v1/{reports,tasks,cases}/{id}` shows it.
+    /// The aggregate itself: the `report`, `task` or `case` object of the REST reads.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: serde_json::Value,
 }

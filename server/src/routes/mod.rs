@@ -57,7 +57,13 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
         .service(
             web::scope("/sync/v1")
                 .service(web::resource("/info").get(sync::info))
-                .service(web::resource("/push").post(sync::push))
+                .service(
+                    web::resource("/push")
+                        // Batches of up to 500 commands: larger than other JSON bodies.
+                        .app_data(json_config(sync::MAX_PUSH_BYTES))
+                        .app_data(web::PayloadConfig::new(sync::MAX_PUSH_BYTES))
+                        .post(sync::push),
+                )
                 .service(web::resource("/pull").get(sync::pull))
                 .service(web::resource("/wait").get(sync::wait)),
         )

@@ -19,6 +19,9 @@ use crate::sync;
 use crate::workflow::queries::Visibility;
 use crate::workflow::{Env, Issuer};
 
+/// Largest push body.
+pub const MAX_PUSH_BYTES: usize = 8 << 20;
+
 /// Refuse a request without an accepted protocol version.
 fn negotiate(req: &HttpRequest) -> Result<(), AppError> {
     let Some(v) = req.headers().get(PROTOCOL_HEADER) else {

@@ -81,6 +81,8 @@ pub struct Receipt {
     pub message: Option<String>,
     /// Command name.
     pub command: String,
+    /// SHA-256 (hex) of the command's JSON.
+    pub command_hash: String,
     /// `[["report", id], …]` the command concerns, JSON.
     pub entities: String,
     /// Device time.

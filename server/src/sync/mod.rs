@@ -72,6 +72,12 @@ pub fn command_refs(cmd: &Command) -> Vec<(&'static str, String)> {
     out
 }
 
+/// SHA-256 of a command's canonical JSON (fields in declaration order).
+fn command_hash(cmd: &Command) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(serde_json::to_vec(cmd).unwrap_or_default()))
+}
+
 /// The current state of an entity, if it exists and the reader may see it.
 pub fn entity(
     conn: &mut DbConn,
@@ -246,8 +252,23 @@ fn push_one(
 ) -> Result<Option<PushResult>, diesel::result::Error> {
     let user = who.issuer.user_id.as_str();
     let device = who.device_id;
+    let hash = command_hash(&item.command);
     let duplicate = |conn: &mut DbConn| -> diesel::QueryResult<Option<PushResult>> {
         match store::receipt(conn, user, device, item.device_seq)? {
+            Some(rec) if rec.command_hash != hash => Ok(Some(PushResult {
+                // A restored copy of a phone's data, or a client bug: this number was used for
+                // another command. Refused, so the user sees it and can act again.
+                device_seq: item.device_seq,
+                status: PushStatus::Rejected,
+                original: None,
+                command_seq: None,
+                code: Some("device_seq_reused".into()),
+                message: Some(format!(
+                    "该设备序号 {} 已用于另一条指令，本指令未执行，请重新操作 (device_seq {} was already used for a different command; this one was not applied — act again)",
+                    item.device_seq, item.device_seq
+                )),
+                entities: vec![],
+            })),
             Some(rec) => Ok(Some(answer(conn, who.vis, &rec, PushStatus::Duplicate)?)),
             // Below `next` without a receipt cannot happen (both are written together).
             None => Err(diesel::result::Error::NotFound),
@@ -278,6 +299,7 @@ fn push_one(
                 code,
                 message,
                 command: item.command.name().to_owned(),
+                command_hash: hash.clone(),
                 entities: serde_json::to_string(refs).unwrap_or_else(|_| "[]".into()),
                 occurred_at,
                 received_at: env.now,

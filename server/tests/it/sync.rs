@@ -867,3 +867,37 @@ async fn phones_with_random_offline_work_converge_on_what_each_may_see() {
         "some dispatches went through"
     );
 }
+
+#[actix_web::test]
+async fn a_device_seq_reused_for_another_command_is_refused_not_swallowed() {
+    let t = Town::new().await;
+    let first = push(
+        &t,
+        "gmx",
+        json!([{"device_seq": 1, "command": create(&t, &uuid())}]),
+    )
+    .await;
+    assert_eq!(first["results"][0]["status"], "applied");
+    // A restored copy of the phone's data numbers a new report 1 again.
+    let other = uuid();
+    let again = push(
+        &t,
+        "gmx",
+        json!([{"device_seq": 1, "command": create(&t, &other)}]),
+    )
+    .await;
+    assert_eq!(again["results"][0]["status"], "rejected");
+    assert_eq!(again["results"][0]["code"], "device_seq_reused");
+    assert_eq!(reports_count(&t), 1);
+    // A big batch (~2.5 MB, above the 1 MiB JSON limit of other endpoints) is accepted.
+    let long = "很长的描述".repeat(330);
+    let batch: Vec<Value> = (2..=500)
+        .map(|i| {
+            let mut c = create(&t, &uuid());
+            c["description"] = json!(long);
+            json!({"device_seq": i, "command": c})
+        })
+        .collect();
+    let big = push(&t, "gmx", Value::Array(batch)).await;
+    assert_eq!(big["next_device_seq"], 501, "{}", big["results"][0]);
+}
