@@ -150,8 +150,9 @@ pub fn generate_town(config: &TownConfig) -> Result<Grid, GenerateError> {
 
 /// Generate many towns side by side, one grid each, for province-scale tests and benchmarks.
 ///
-/// Towns are valid by construction (the same code path as [`generate_town`], whose output the
-/// tests validate); re-validating 100k villages would dominate benchmark setup, so it is skipped.
+/// Towns are valid by construction (the same code path as [`generate_town`]; the tests validate
+/// whole regions with zero tolerance); re-validating 100k villages would dominate benchmark
+/// setup, so it is skipped.
 pub fn generate_region(config: &RegionConfig) -> Result<Vec<Grid>, GenerateError> {
     if config.towns > 98 * 100 {
         return Err(GenerateError::TooManyTowns(config.towns));

@@ -356,6 +356,56 @@ fn overlapping_villages_are_sibling_overlap_with_area() {
 }
 
 #[test]
+fn overlap_between_villages_is_not_also_reported_as_a_gap() {
+    // V1 reaches into V2: the doubly covered strip is an overlap, never a gap.
+    let p = problems(with_village(2, |f| {
+        f["geometry"]["coordinates"] = rect(112.00, 35.00, 112.015, 35.01)
+    }));
+    assert_has(&p, ProblemKind::SiblingOverlap, Some(V1));
+    assert!(p.iter().all(|p| p.kind != ProblemKind::Gap), "{p:#?}");
+}
+
+#[test]
+fn rings_of_either_orientation_tile_alike() {
+    // V1 clockwise, V2 counter-clockwise, the area clockwise: still an exact tiling.
+    let clockwise = |v: Value| -> Value {
+        let mut ring = v[0].as_array().unwrap().clone();
+        ring.reverse();
+        json!([ring])
+    };
+    let mut features = valid_features();
+    for i in [1, 2] {
+        features[i]["geometry"]["coordinates"] =
+            clockwise(features[i]["geometry"]["coordinates"].clone());
+    }
+    parse_grid(&collection(features), &ImportOptions::default()).unwrap();
+}
+
+#[test]
+fn unfilled_hole_is_a_gap_whatever_the_ring_orientation() {
+    // A hole in V1 that no village fills, wound the same way as its exterior (GeoJSON does not
+    // require holes to be clockwise): the hole is still uncovered area of the parent.
+    let hole = json!([
+        [112.004, 35.004],
+        [112.006, 35.004],
+        [112.006, 35.006],
+        [112.004, 35.006],
+        [112.004, 35.004]
+    ]);
+    let p = problems(with_village(2, |f| {
+        let rings = f["geometry"]["coordinates"].as_array_mut().unwrap();
+        // The exterior, like every ring of `rect`, is counter-clockwise; so is this hole.
+        rings.push(hole);
+    }));
+    let gap = assert_has(&p, ProblemKind::Gap, Some(AREA));
+    // 0.002° × 0.002° at 35°N ≈ 182 m × 222 m.
+    let area = gap.area_m2.unwrap();
+    assert!((area - 40_428.0).abs() / 40_428.0 < 0.01, "{area}");
+    let at = gap.location.unwrap();
+    assert!((112.004..112.006).contains(&at.lon) && (35.004..35.006).contains(&at.lat));
+}
+
+#[test]
 fn uncovered_strip_is_a_gap_with_area_and_location() {
     let p = problems(with_village(2, |f| {
         f["geometry"]["coordinates"] = rect(112.00, 35.00, 112.009, 35.01)
