@@ -111,6 +111,19 @@ pub fn find_by_attachment(
         .optional()
 }
 
+/// Forget an upload that ended without evidence (expired or terminated) so that its
+/// attachment id can be uploaded afresh; false when its state changed meanwhile.
+pub fn forget_ended(conn: &mut DbConn, id: &str, state_was: &str) -> QueryResult<bool> {
+    let n = diesel::delete(
+        uploads::table
+            .filter(uploads::id.eq(id))
+            .filter(uploads::state.eq(state_was))
+            .filter(uploads::state.eq_any([state::EXPIRED, state::TERMINATED])),
+    )
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
 /// Take the write lease if nobody holds a live one.
 pub fn try_lock(
     conn: &mut DbConn,

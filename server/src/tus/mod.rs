@@ -250,10 +250,16 @@ async fn create(
                 if existing.owner_id != owner {
                     return Err(AppError::conflict("attachment_id_taken", "该 attachment_id 已被他人使用 (attachment_id belongs to another user's upload)"));
                 }
-                if existing.length != length_i {
-                    return Err(AppError::conflict("upload_conflict", "同一 attachment_id 的文件长度不同 (this attachment_id was created with another Upload-Length)"));
+                let ended = existing.state == upload_state::EXPIRED
+                    || existing.state == upload_state::TERMINATED;
+                // A phone offline past the expiry (or one that deleted its upload) starts the
+                // same evidence again: the ended upload holds no evidence, so it is forgotten.
+                if !(ended && uploads::forget_ended(conn, &existing.id, &existing.state)?) {
+                    if existing.length != length_i {
+                        return Err(AppError::conflict("upload_conflict", "同一 attachment_id 的文件长度不同 (this attachment_id was created with another Upload-Length)"));
+                    }
+                    return Ok((existing, false));
                 }
-                return Ok((existing, false));
             }
             let row = uploads::NewUpload {
                 id: &new_id,

@@ -642,9 +642,8 @@ async fn an_expired_upload_is_gone_and_its_bytes_removed() {
     let (app, token) = setup().await;
     let tus = Tus { app: &app, token };
     let data = photo(100, 100, 11);
-    let loc = tus
-        .create_ok(&data, &uuid::Uuid::now_v7().to_string())
-        .await;
+    let att = uuid::Uuid::now_v7().to_string();
+    let loc = tus.create_ok(&data, &att).await;
     tus.patch(&loc, 0, &data[..100], None).await;
     let id = loc.rsplit('/').next().unwrap().to_owned();
     {
@@ -665,6 +664,18 @@ async fn an_expired_upload_is_gone_and_its_bytes_removed() {
         "upload_gone",
     )
     .await;
+    // The phone comes back after the expiry and starts the same evidence again: a fresh
+    // upload under the same attachment id, not the dead one.
+    let again = tus.create_ok(&data, &att).await;
+    assert_ne!(again, loc);
+    assert_eq!(tus.patch(&again, 0, &data, None).await.status(), 204);
+    let view: Value = app
+        .get(&format!("/api/v1/attachments/{att}"), Some(&tus.token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["sha256"], sha256_hex(&data));
 }
 
 #[actix_web::test]
