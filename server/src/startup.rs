@@ -61,6 +61,7 @@ pub async fn prepare_state(config: &Config) -> anyhow::Result<AppState> {
         upload_dir: config.upload_dir(),
         upload_ttl: Duration::hours(config.upload_ttl_hours),
         position_mismatch_m: config.position_mismatch_m,
+        running: Default::default(),
     };
     std::fs::create_dir_all(&media.upload_dir)?;
     let calendar = {

@@ -31,6 +31,9 @@ pub use crate::hash::{sha256_file, sha256_reader, Sha256Digest};
 pub use crate::image::{DerivedImage, DerivedImages, ImageInfo};
 pub use crate::limits::Limits;
 pub use crate::phash::{hamming_distance, PerceptualHash, DEFAULT_SIMILARITY_THRESHOLD};
-pub use crate::process::{process, process_blocking, Declared, MediaDetails, Processed};
+pub use crate::process::{
+    process, process_blocking, process_prehashed, process_prehashed_blocking, Declared,
+    MediaDetails, Processed,
+};
 pub use crate::sniff::{resolve_declared, sniff, MediaKind, MediaType, Sniffed, SNIFF_LEN};
 pub use crate::video::VideoInfo;

@@ -65,6 +65,20 @@ pub enum MediaDetails {
 /// Order: sniff (415) → declared type (415) → size limit (413) → SHA-256 (422) → structure and
 /// decoding (413/422). Cheap checks come first so a hostile file costs as little as possible.
 pub fn process(path: &Path, declared: &Declared, limits: &Limits) -> Result<Processed, MediaError> {
+    process_prehashed(path, declared, limits, None)
+}
+
+/// [`process`] for a file whose SHA-256 the caller computed while writing it (the tus endpoint
+/// hashes every body as it stores it), so the whole-file hashing pass is skipped: with
+/// `Some(digest)` the file is not read in full for hashing — only what the type's structure
+/// check reads. `digest` must be the SHA-256 of exactly the bytes now in the file; it is still
+/// compared with the declared one (422 on a mismatch). `None` hashes the file, as [`process`].
+pub fn process_prehashed(
+    path: &Path,
+    declared: &Declared,
+    limits: &Limits,
+    digest: Option<Sha256Digest>,
+) -> Result<Processed, MediaError> {
     let expected = declared
         .sha256
         .as_deref()
@@ -81,10 +95,16 @@ pub fn process(path: &Path, declared: &Declared, limits: &Limits) -> Result<Proc
     let media_type = resolve_declared(sniffed, declared.content_type.as_deref())?;
     limits.check_size(media_type.kind(), size)?;
 
-    let (sha256, hashed) = sha256_reader(BufReader::new(File::open(path)?))?;
-    if hashed != size {
-        return Err(MediaError::corrupt("file changed while being processed"));
-    }
+    let sha256 = match digest {
+        Some(d) => d,
+        None => {
+            let (sha256, hashed) = sha256_reader(BufReader::new(File::open(path)?))?;
+            if hashed != size {
+                return Err(MediaError::corrupt("file changed while being processed"));
+            }
+            sha256
+        }
+    };
     if let Some(expected) = expected {
         sha256.verify(&expected)?;
     }
@@ -112,13 +132,23 @@ pub fn process(path: &Path, declared: &Declared, limits: &Limits) -> Result<Proc
     })
 }
 
-/// Runs [`process`] on tokio's blocking pool, for async callers (the tus endpoint).
+/// Runs [`process`] on tokio's blocking pool, for async callers.
 pub async fn process_blocking(
     path: PathBuf,
     declared: Declared,
     limits: Limits,
 ) -> Result<Processed, MediaError> {
-    tokio::task::spawn_blocking(move || process(&path, &declared, &limits))
+    process_prehashed_blocking(path, declared, limits, None).await
+}
+
+/// Runs [`process_prehashed`] on tokio's blocking pool, for async callers (the tus endpoint).
+pub async fn process_prehashed_blocking(
+    path: PathBuf,
+    declared: Declared,
+    limits: Limits,
+    digest: Option<Sha256Digest>,
+) -> Result<Processed, MediaError> {
+    tokio::task::spawn_blocking(move || process_prehashed(&path, &declared, &limits, digest))
         .await
         .map_err(|e| MediaError::Io(std::io::Error::other(e)))?
 }

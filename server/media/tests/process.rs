@@ -6,9 +6,9 @@ mod common;
 
 use common::*;
 use griddispatch_media::{
-    check_position, process, process_blocking, read_exif, Declared, GeoPoint, Limits, MediaDetails,
-    MediaError, MediaType, Processed, Sha256Digest, DEFAULT_GEO_THRESHOLD_M,
-    DEFAULT_SIMILARITY_THRESHOLD,
+    check_position, process, process_blocking, process_prehashed, process_prehashed_blocking,
+    read_exif, Declared, GeoPoint, Limits, MediaDetails, MediaError, MediaType, Processed,
+    Sha256Digest, DEFAULT_GEO_THRESHOLD_M, DEFAULT_SIMILARITY_THRESHOLD,
 };
 use image::ImageFormat;
 
@@ -211,6 +211,35 @@ async fn processing_runs_on_the_blocking_pool() {
         .await
         .unwrap();
     assert_eq!(p.media_type, MediaType::Jpeg);
+}
+
+#[tokio::test]
+async fn a_hash_computed_while_receiving_replaces_the_hashing_pass() {
+    let mp4 = movie(b"isom", 1000, 4000, &[video_track(640, 480)]);
+    let (_dir, path) = temp_file(&mp4);
+    let sha = Sha256Digest::of(&mp4);
+    let declared = Declared {
+        content_type: Some("video/mp4".into()),
+        sha256: Some(sha.to_hex()),
+    };
+    let limits = Limits::default();
+    let hashed = process(&path, &declared, &limits).unwrap();
+    let given = process_prehashed(&path, &declared, &limits, Some(sha)).unwrap();
+    assert_eq!(given, hashed);
+    let p = process_prehashed_blocking(path.clone(), declared.clone(), limits.clone(), Some(sha))
+        .await
+        .unwrap();
+    assert_eq!(p.sha256, sha);
+    // The given hash is what is compared with the phone's, and what the result carries.
+    let other = Sha256Digest::of(b"other bytes");
+    let e = process_prehashed(&path, &declared, &limits, Some(other)).unwrap_err();
+    assert_eq!(e.code(), "hash_mismatch");
+    let undeclared = Declared {
+        sha256: None,
+        ..declared
+    };
+    let p = process_prehashed(&path, &undeclared, &limits, Some(other)).unwrap();
+    assert_eq!(p.sha256, other);
 }
 
 // ---- hostile and broken uploads ----

@@ -71,6 +71,43 @@ async fn suite(store: &dyn Storage, scratch: &Path, large: usize) {
         );
     }
 
+    // A file the caller already hashed (a completed upload): stored, write-once like any put.
+    let bytes = data(large, 3);
+    let sha = Sha256Digest::of(&bytes);
+    let key = ObjectKey::original(&sha);
+    let src = scratch.join("received-3");
+    std::fs::write(&src, &bytes).unwrap();
+    let put = store.put_local_file(&key, &src, sha).await.unwrap();
+    assert_eq!(
+        (put.size, put.sha256, put.already_present),
+        (large as u64, sha, false)
+    );
+    std::fs::remove_file(&src).unwrap();
+    assert_eq!(read_all(store, &key).await, bytes);
+    let again = scratch.join("received-3-again");
+    std::fs::write(&again, &bytes).unwrap();
+    assert!(
+        store
+            .put_local_file(&key, &again, sha)
+            .await
+            .unwrap()
+            .already_present
+    );
+    let mut other = bytes.clone();
+    other[7] ^= 1;
+    let different = scratch.join("received-3-different");
+    std::fs::write(&different, &other).unwrap();
+    let err = store
+        .put_local_file(&key, &different, Sha256Digest::of(&other))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "already_exists");
+    assert_eq!(
+        read_all(store, &key).await,
+        bytes,
+        "original must be unchanged"
+    );
+
     // Derived copies may be replaced.
     let sha = Sha256Digest::of(b"derived");
     let thumb = ObjectKey::derived(&sha, DerivedVariant::Thumbnail);
@@ -117,6 +154,90 @@ async fn local_backend_passes_the_storage_suite() {
         .unwrap()
         .permissions()
         .readonly());
+}
+
+/// Inode number and link count of a file.
+fn inode(path: &Path) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).unwrap();
+    (m.ino(), m.nlink())
+}
+
+#[tokio::test]
+async fn local_backend_links_an_already_hashed_file_instead_of_copying_it() {
+    let root = tempfile::tempdir().unwrap();
+    let store = LocalStorage::new(root.path().join("media")).await.unwrap();
+    let uploads = root.path().join("uploads");
+    std::fs::create_dir(&uploads).unwrap();
+    let bytes = data(2 * 1024 * 1024 + 5, 9);
+    let sha = Sha256Digest::of(&bytes);
+    let key = ObjectKey::original(&sha);
+    let src = uploads.join("upload-1");
+    std::fs::write(&src, &bytes).unwrap();
+    let (ino, _) = inode(&src);
+
+    let put = store.put_local_file(&key, &src, sha).await.unwrap();
+    assert_eq!((put.size, put.already_present), (bytes.len() as u64, false));
+    let stored = root.path().join("media").join(key.as_str());
+    // The same inode under two names: no second copy of the bytes was written.
+    assert_eq!(inode(&stored), (ino, 2));
+    assert!(std::fs::metadata(&stored).unwrap().permissions().readonly());
+    std::fs::remove_file(&src).unwrap();
+    assert_eq!(inode(&stored), (ino, 1));
+    assert_eq!(std::fs::read(&stored).unwrap(), bytes);
+    assert_eq!(
+        std::fs::read_dir(root.path().join("media/.tmp"))
+            .unwrap()
+            .count(),
+        0
+    );
+
+    // Derived (replaceable) keys are copied, leaving the caller's file alone.
+    let thumb = ObjectKey::derived(&sha, DerivedVariant::Thumbnail);
+    let jpeg = uploads.join("thumb");
+    std::fs::write(&jpeg, b"jpeg").unwrap();
+    let put = store
+        .put_local_file(&thumb, &jpeg, Sha256Digest::of(b"jpeg"))
+        .await
+        .unwrap();
+    assert_eq!(put.size, 4);
+    assert_eq!(inode(&jpeg).1, 1);
+    assert!(!std::fs::metadata(&jpeg).unwrap().permissions().readonly());
+    // A copy that does not hash to what the caller said is an error.
+    let err = store
+        .put_local_file(&thumb, &jpeg, Sha256Digest::of(b"other"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "io_error");
+}
+
+#[tokio::test]
+async fn local_backend_copies_an_already_hashed_file_from_another_filesystem() {
+    use std::os::unix::fs::MetadataExt;
+    // /dev/shm is a tmpfs on Linux: a link from there into the temp dir fails with EXDEV.
+    let shm = Path::new("/dev/shm");
+    let root = tempfile::tempdir().unwrap();
+    let Ok(other_fs) = tempfile::tempdir_in(shm) else {
+        println!("SKIPPED: no /dev/shm");
+        return;
+    };
+    let dev = |p: &Path| std::fs::metadata(p).unwrap().dev();
+    if dev(other_fs.path()) == dev(root.path()) {
+        println!("SKIPPED: /dev/shm is on the same filesystem as the temp dir");
+        return;
+    }
+    let store = LocalStorage::new(root.path().join("media")).await.unwrap();
+    let bytes = data(300_000, 11);
+    let sha = Sha256Digest::of(&bytes);
+    let key = ObjectKey::original(&sha);
+    let src = other_fs.path().join("upload");
+    std::fs::write(&src, &bytes).unwrap();
+    let put = store.put_local_file(&key, &src, sha).await.unwrap();
+    assert_eq!((put.size, put.sha256), (bytes.len() as u64, sha));
+    let stored = root.path().join("media").join(key.as_str());
+    assert_eq!(std::fs::read(&stored).unwrap(), bytes);
+    assert_eq!(inode(&stored).1, 1);
+    assert!(std::fs::metadata(&stored).unwrap().permissions().readonly());
 }
 
 #[tokio::test]

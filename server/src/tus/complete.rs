@@ -5,8 +5,8 @@ use chrono::DateTime;
 use diesel::Connection;
 use griddispatch_media::storage::{DerivedVariant, ObjectKey};
 use griddispatch_media::{
-    check_position, process_blocking, Declared, GeoPoint, MediaDetails, MediaKind, Processed,
-    DEFAULT_SIMILARITY_THRESHOLD,
+    check_position, process_prehashed_blocking, Declared, GeoPoint, MediaDetails, MediaKind,
+    Processed, Sha256Digest, DEFAULT_SIMILARITY_THRESHOLD,
 };
 use serde::Serialize;
 
@@ -19,10 +19,16 @@ use crate::store::uploads::{self, state as upload_state, UploadRow};
 
 /// Check and record a fully received upload. On a refused file the upload becomes
 /// `rejected`, its bytes are removed, and the error says why.
+///
+/// `sha256` is the hash of the whole file when the PATCHes computed it as they wrote it
+/// (`None`: the file is hashed here). The upload file itself becomes the stored original on the
+/// local backend (hard link, no copy), so it must not be written after this is called.
 pub async fn complete_upload(
     state: &AppState,
     upload: &UploadRow,
+    sha256: Option<Sha256Digest>,
 ) -> Result<AttachmentRow, AppError> {
+    state.media.running.forget(&upload.id);
     let meta: EvidenceMeta =
         serde_json::from_str(&upload.metadata).map_err(|e| AppError::Internal(e.to_string()))?;
     let path = state.media.upload_dir.join(&upload.id);
@@ -30,8 +36,8 @@ pub async fn complete_upload(
         content_type: meta.content_type.clone(),
         sha256: Some(meta.sha256.clone()),
     };
-    let processed = match process_blocking(path.clone(), declared, state.media.limits.clone()).await
-    {
+    let limits = state.media.limits.clone();
+    let processed = match process_prehashed_blocking(path.clone(), declared, limits, sha256).await {
         Ok(p) => p,
         Err(err) => {
             if err.http_status() < 500 {
@@ -80,9 +86,15 @@ async fn store_and_record(
 ) -> Result<AttachmentRow, AppError> {
     let storage = &state.media.storage;
     let original = ObjectKey::original(&processed.sha256);
-    // Identical bytes stored before (the same photo in two reports) are not written again.
+    // The upload file is already durable and hashed: the local backend links it as the
+    // original instead of copying it. Identical bytes stored before (the same photo in two
+    // reports) are not written again.
     storage
-        .put_file(&original, &state.media.upload_dir.join(&upload.id))
+        .put_local_file(
+            &original,
+            &state.media.upload_dir.join(&upload.id),
+            processed.sha256,
+        )
         .await?;
     let (mut thumbnail_key, mut display_key) = (None, None);
     let (mut width, mut height, mut duration_ms) = (None, None, None);

@@ -16,6 +16,7 @@ pub async fn expire_one(state: &AppState, id: &str) -> Result<bool, AppError> {
         .db(move |conn| Ok(uploads::finish(conn, &i, upload_state::EXPIRED, None, now)?))
         .await?;
     if done {
+        state.media.running.forget(id);
         let _ = tokio::fs::remove_file(state.media.upload_dir.join(id)).await;
     }
     Ok(done)
@@ -47,7 +48,7 @@ pub async fn sweep(state: &AppState) -> Result<(usize, usize), AppError> {
         {
             continue;
         }
-        match super::complete_upload(state, &upload).await {
+        match super::complete_upload(state, &upload, None).await {
             Ok(_) => completed += 1,
             Err(e) => {
                 tracing::warn!(upload = %upload.id, error = %e, "could not finish a stranded upload")

@@ -10,6 +10,7 @@
 //! - an upload cut mid-chunk keeps the bytes that arrived, so the client resumes there;
 //! - a user only ever sees their own uploads (others' are 404).
 
+mod body;
 pub mod complete;
 mod headers;
 pub mod jobs;
@@ -19,20 +20,21 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use actix_web::http::header::{self, HttpDate};
+use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
 use chrono::{Duration, NaiveDateTime};
 use futures_util::StreamExt;
 use griddispatch_media::storage::Storage;
-use griddispatch_media::{Limits, MediaKind};
-use sha1::Sha1;
-use sha2::{Digest, Sha256};
-use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+use griddispatch_media::{Limits, MediaKind, Sha256Digest};
+use sha2::Digest;
 
 use crate::auth::Actor;
 use crate::db;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::uploads::{self, state as upload_state, UploadRow};
+pub use body::RunningHashes;
+use body::{BodyEnd, BodyWriter};
 pub use complete::{attachment_view, complete_upload};
 pub use headers::{clean_filename, EvidenceMeta};
 use headers::{ChecksumAlgorithm, TUS_CHECKSUMS, TUS_EXTENSIONS, TUS_VERSION};
@@ -50,6 +52,8 @@ pub struct MediaContext {
     pub upload_ttl: Duration,
     /// Reported-vs-EXIF distance that flags a photo.
     pub position_mismatch_m: f64,
+    /// Whole-file SHA-256 of uploads being received, kept between their PATCHes.
+    pub running: RunningHashes,
 }
 
 impl MediaContext {
@@ -473,22 +477,11 @@ async fn write_locked(
     token: &str,
 ) -> Result<ChunkOutcome, AppError> {
     let io = |e: std::io::Error| AppError::Internal(format!("upload file: {e}"));
-    let path = state.media.path(&upload.id);
-    let mut file = tokio::fs::OpenOptions::new()
-        .write(true)
-        .open(&path)
-        .await
-        .map_err(io)?;
-    // Bytes past the recorded offset were never acknowledged (a crash between write and
-    // record): drop them so the file always equals what the client was told.
-    file.set_len(offset).await.map_err(io)?;
-    file.seek(std::io::SeekFrom::Start(offset))
-        .await
-        .map_err(io)?;
-
-    let mut sha1 = Sha1::new();
-    let mut sha256 = Sha256::new();
-    let mut written: u64 = 0;
+    let running = state.media.running.take(&upload.id, offset);
+    let mut writer = BodyWriter::new(state.media.path(&upload.id), offset, checksum, running);
+    let mut batch: Vec<Bytes> = Vec::new();
+    let mut batch_len = 0usize;
+    let mut received: u64 = 0;
     let mut cut = false;
     loop {
         let Ok(next) = tokio::time::timeout(BODY_IDLE, payload.next()).await else {
@@ -505,42 +498,32 @@ async fn write_locked(
                 break;
             }
         };
-        if written + chunk.len() as u64 > remaining {
-            file.set_len(offset).await.map_err(io)?;
+        if received + chunk.len() as u64 > remaining {
+            writer.abandon().await.map_err(io)?;
             return Err(AppError::PayloadTooLarge(format!(
                 "数据超出 Upload-Length (more bytes than Upload-Length; {remaining} were left)"
             )));
         }
-        match checksum {
-            Some((ChecksumAlgorithm::Sha1, _)) => sha1.update(&chunk),
-            Some((ChecksumAlgorithm::Sha256, _)) => sha256.update(&chunk),
-            None => {}
+        received += chunk.len() as u64;
+        batch_len += chunk.len();
+        batch.push(chunk);
+        if batch_len >= body::BATCH {
+            writer.write(std::mem::take(&mut batch)).await.map_err(io)?;
+            batch_len = 0;
         }
-        file.write_all(&chunk).await.map_err(io)?;
-        written += chunk.len() as u64;
     }
-    if let Some((alg, expected)) = &checksum {
-        let got: Vec<u8> = match alg {
-            ChecksumAlgorithm::Sha1 => sha1.finalize().to_vec(),
-            ChecksumAlgorithm::Sha256 => sha256.finalize().to_vec(),
-        };
-        if cut || &got != expected {
-            // The checksum covers the whole chunk: a partial or altered chunk is discarded.
-            file.set_len(offset).await.map_err(io)?;
-            file.sync_data().await.map_err(io)?;
-            if cut {
-                return Err(AppError::bad_request(
-                    "upload_incomplete",
-                    "数据未传完，已丢弃本段 (chunk cut off; discarded)",
-                ));
-            }
+    let (written, whole) = match writer.finish(batch, cut).await.map_err(io)? {
+        BodyEnd::Stored { written, whole } => (written, whole),
+        BodyEnd::Discarded { cut: true } => {
+            return Err(AppError::bad_request(
+                "upload_incomplete",
+                "数据未传完，已丢弃本段 (chunk cut off; discarded)",
+            ))
+        }
+        BodyEnd::Discarded { cut: false } => {
             return Err(tus_error(460, "checksum_mismatch", "本段数据校验不符，已丢弃，请重传 (chunk checksum mismatch; the chunk was discarded, send it again)"));
         }
-    }
-    file.flush().await.map_err(io)?;
-    // Durable before acknowledged.
-    file.sync_data().await.map_err(io)?;
-    drop(file);
+    };
 
     let new_offset = upload.offset + i64::try_from(written).unwrap_or(i64::MAX);
     let now = db::now();
@@ -559,12 +542,17 @@ async fn write_locked(
     if new_offset == upload.length && !cut {
         let mut done = upload.clone();
         done.offset = new_offset;
-        complete_upload(state, &done).await?;
+        let sha256 = whole.map(|h| Sha256Digest::from_bytes(h.finalize().into()));
+        complete_upload(state, &done, sha256).await?;
         return Ok(ChunkOutcome {
             offset: new_offset,
             expires_at,
             completed: true,
         });
+    }
+    if let Some(h) = whole {
+        let at = offset + written;
+        state.media.running.put(&upload.id, at, h);
     }
     Ok(ChunkOutcome {
         offset: new_offset,
@@ -614,6 +602,7 @@ async fn terminate(
         })
         .await?;
     if finished {
+        state.media.running.forget(&upload.id);
         let _ = tokio::fs::remove_file(state.media.path(&upload.id)).await;
     }
     Ok(HttpResponse::NoContent().finish())

@@ -812,3 +812,240 @@ async fn only_the_maker_says_what_evidence_proves_and_strangers_cannot_see_it() 
         .unwrap();
     assert_error(resp, 403, "forbidden").await;
 }
+
+/// An ISO-BMFF box.
+fn bmff_box(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
+    let mut v = ((payload.len() + 8) as u32).to_be_bytes().to_vec();
+    v.extend_from_slice(kind);
+    v.extend_from_slice(payload);
+    v
+}
+
+/// A valid MP4 of exactly `total` bytes: `ftyp`, `moov` (`mvhd` and one 640×480 video track),
+/// and an `mdat` of noise from `seed` filling the rest, like a phone video.
+fn mp4(total: usize, seed: u32) -> Vec<u8> {
+    let full = |kind: &[u8; 4], payload: &[u8]| bmff_box(kind, &[&[0u8; 4][..], payload].concat());
+    let matrix: Vec<u8> = [0x0001_0000u32, 0, 0, 0, 0x0001_0000, 0, 0, 0, 0x4000_0000]
+        .iter()
+        .flat_map(|v| v.to_be_bytes())
+        .collect();
+    let mut mvhd = Vec::new();
+    for v in [0u32, 0, 1000, 10_000, 0x0001_0000] {
+        mvhd.extend_from_slice(&v.to_be_bytes());
+    }
+    mvhd.extend_from_slice(&[1, 0]);
+    mvhd.extend_from_slice(&[0; 10]);
+    mvhd.extend_from_slice(&matrix);
+    mvhd.extend_from_slice(&[0; 24]);
+    mvhd.extend_from_slice(&2u32.to_be_bytes());
+    let mut tkhd = Vec::new();
+    for v in [0u32, 0, 1, 0, 10_000] {
+        tkhd.extend_from_slice(&v.to_be_bytes());
+    }
+    tkhd.extend_from_slice(&[0; 16]);
+    tkhd.extend_from_slice(&matrix);
+    tkhd.extend_from_slice(&(640u32 << 16).to_be_bytes());
+    tkhd.extend_from_slice(&(480u32 << 16).to_be_bytes());
+    let mut hdlr = vec![0; 4];
+    hdlr.extend_from_slice(b"vide");
+    hdlr.extend_from_slice(&[0; 13]);
+    let trak = bmff_box(
+        b"trak",
+        &[
+            full(b"tkhd", &tkhd),
+            bmff_box(b"mdia", &full(b"hdlr", &hdlr)),
+        ]
+        .concat(),
+    );
+    let moov = bmff_box(b"moov", &[full(b"mvhd", &mvhd), trak].concat());
+    let ftyp = bmff_box(b"ftyp", b"isom\0\0\x02\0isomiso2avc1mp41");
+    let mut out = [ftyp, moov].concat();
+    let mdat_len = total - out.len();
+    out.extend_from_slice(&(mdat_len as u32).to_be_bytes());
+    out.extend_from_slice(b"mdat");
+    let mut x = 0x9E37_79B9u32 ^ seed;
+    out.resize_with(total, || {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        x as u8
+    });
+    out
+}
+
+impl Tus<'_> {
+    /// Create a video upload; its location.
+    async fn create_video(&self, data: &[u8], attachment_id: &str) -> String {
+        let meta = metadata(&[
+            ("attachment_id", attachment_id),
+            ("sha256", &sha256_hex(data)),
+            ("filename", "执法记录.mp4"),
+            ("filetype", "video/mp4"),
+        ]);
+        let resp = self.create(data.len(), &meta).await;
+        assert_eq!(resp.status(), 201, "{:?}", resp.text().await);
+        resp.headers()["location"].to_str().unwrap().to_owned()
+    }
+}
+
+/// Inode number and link count.
+fn inode_of(path: &std::path::Path) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).unwrap();
+    (m.ino(), m.nlink())
+}
+
+#[actix_web::test]
+async fn the_received_file_becomes_the_original_without_a_second_copy() {
+    let (app, token) = setup().await;
+    let tus = Tus {
+        app: &app,
+        token: token.clone(),
+    };
+    // Over several 512 KiB batches and 2 MiB sync steps, in uneven PATCHes.
+    let data = mp4(5 * 1024 * 1024 + 12_345, 21);
+    let att = uuid::Uuid::now_v7().to_string();
+    let loc = tus.create_video(&data, &att).await;
+    let upload_file = app
+        .state
+        .media
+        .upload_dir
+        .join(loc.rsplit('/').next().unwrap());
+    let (received_inode, _) = inode_of(&upload_file);
+    let chunk = 2 * 1024 * 1024 + 1;
+    let mut offset = 0;
+    while offset < data.len() {
+        let end = (offset + chunk).min(data.len());
+        let resp = tus.patch(&loc, offset, &data[offset..end], None).await;
+        assert_eq!(resp.status(), 204, "{:?}", resp.text().await);
+        offset = end;
+    }
+
+    let view: Value = app
+        .get(&format!("/api/v1/attachments/{att}"), Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let sha = sha256_hex(&data);
+    assert_eq!(view["kind"], "video");
+    assert_eq!(view["sha256"], sha);
+    assert_eq!(view["size"], data.len());
+    let media_root = app.state.media.upload_dir.parent().unwrap().join("media");
+    let original = media_root
+        .join("originals")
+        .join(&sha[0..2])
+        .join(&sha[2..4])
+        .join(&sha);
+    let stored = std::fs::read(&original).unwrap();
+    assert!(stored == data, "the original differs from the upload");
+    assert_eq!(sha256_hex(&stored), sha);
+    assert!(std::fs::metadata(&original)
+        .unwrap()
+        .permissions()
+        .readonly());
+    // The bytes received are the original: same inode, one name, no upload file, no temp copy.
+    assert_eq!(inode_of(&original), (received_inode, 1));
+    assert!(!upload_file.exists());
+    assert_eq!(
+        std::fs::read_dir(&app.state.media.upload_dir)
+            .unwrap()
+            .count(),
+        0
+    );
+    assert_eq!(
+        std::fs::read_dir(media_root.join(".tmp")).unwrap().count(),
+        0
+    );
+    let content = app
+        .get(&format!("/api/v1/attachments/{att}/content"), Some(&token))
+        .await;
+    assert!(content.bytes().await.unwrap().as_ref() == data.as_slice());
+}
+
+#[actix_web::test]
+async fn an_upload_resumed_without_its_running_hash_is_hashed_at_completion() {
+    let (app, token) = setup().await;
+    let tus = Tus {
+        app: &app,
+        token: token.clone(),
+    };
+    let data = mp4(1_500_000, 22);
+    let att = uuid::Uuid::now_v7().to_string();
+    let loc = tus.create_video(&data, &att).await;
+    let id = loc.rsplit('/').next().unwrap().to_owned();
+    assert_eq!(
+        tus.patch(&loc, 0, &data[..600_000], None).await.status(),
+        204
+    );
+    // As after a restart, or with the next PATCH landing on another instance.
+    app.state.media.running.forget(&id);
+    assert_eq!(
+        tus.patch(&loc, 600_000, &data[600_000..1_000_000], None)
+            .await
+            .status(),
+        204
+    );
+    let resp = tus.patch(&loc, 1_000_000, &data[1_000_000..], None).await;
+    assert_eq!(resp.status(), 204, "{:?}", resp.text().await);
+    let view: Value = app
+        .get(&format!("/api/v1/attachments/{att}"), Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["sha256"], sha256_hex(&data));
+}
+
+#[actix_web::test]
+async fn a_discarded_chunk_leaves_no_trace_in_the_whole_file_hash() {
+    let (app, token) = setup().await;
+    let tus = Tus {
+        app: &app,
+        token: token.clone(),
+    };
+    let data = mp4(1_200_000, 23);
+    let att = uuid::Uuid::now_v7().to_string();
+    let loc = tus.create_video(&data, &att).await;
+    assert_eq!(
+        tus.patch(&loc, 0, &data[..700_000], None).await.status(),
+        204
+    );
+    // Altered bytes with the checksum of the real ones: discarded, then sent right.
+    let rest = &data[700_000..];
+    let sum = format!("sha256 {}", STANDARD.encode(Sha256::digest(rest)));
+    let mut altered = rest.to_vec();
+    altered[1000] ^= 0xff;
+    assert_error(
+        tus.patch(&loc, 700_000, &altered, Some(sum.clone())).await,
+        460,
+        "checksum_mismatch",
+    )
+    .await;
+    // More bytes than are left, sent without a Content-Length: refused as they arrive, and
+    // nothing of them kept.
+    let too_long = [rest, b"extra"].concat();
+    let pieces: Vec<Result<Vec<u8>, std::io::Error>> =
+        too_long.chunks(64 * 1024).map(|c| Ok(c.to_vec())).collect();
+    let resp = tus
+        .req(reqwest::Method::PATCH, &loc)
+        .header("Content-Type", "application/offset+octet-stream")
+        .header("Upload-Offset", "700000")
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            pieces,
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 413);
+    assert_eq!(offset_of(tus.head(&loc).await.headers()), 700_000);
+    let resp = tus.patch(&loc, 700_000, rest, Some(sum)).await;
+    assert_eq!(resp.status(), 204, "{:?}", resp.text().await);
+    let view: Value = app
+        .get(&format!("/api/v1/attachments/{att}"), Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["sha256"], sha256_hex(&data));
+}

@@ -5,6 +5,11 @@
 //! `rename(2)` cannot give — and other keys with `rename(2)`, which atomically replaces. The
 //! parent directory is fsynced so the new name survives a power cut. Keys cannot name `.tmp`
 //! (segments may not start with a dot).
+//!
+//! [`Storage::put_local_file`] (a completed upload, already written, synced and hashed by the
+//! caller) skips the temporary copy: the file is made read-only, synced, and hard-linked as the
+//! original — the upload's own bytes become the original, written once. Only when the link is
+//! impossible (another filesystem: `EXDEV`, or one without hard links) is it copied as above.
 
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -14,9 +19,12 @@ use futures_util::TryStreamExt;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio_util::io::ReaderStream;
 
-use super::{resolve_existing, ByteStream, ObjectInfo, ObjectKey, PutOutcome, Storage, COPY_CHUNK};
+use super::{
+    check_copied, resolve_existing, ByteStream, ObjectInfo, ObjectKey, PutOutcome, Storage,
+    COPY_CHUNK,
+};
 use crate::error::MediaError;
-use crate::hash::Hasher;
+use crate::hash::{Hasher, Sha256Digest};
 
 /// Media kept in a directory on local disk (single-machine deployments).
 #[derive(Debug, Clone)]
@@ -134,6 +142,37 @@ impl Storage for LocalStorage {
         result
     }
 
+    async fn put_local_file(
+        &self,
+        key: &ObjectKey,
+        path: &Path,
+        sha256: Sha256Digest,
+    ) -> Result<PutOutcome, MediaError> {
+        if key.is_immutable() {
+            let (source, target) = (path.to_owned(), self.path_of(key));
+            let linked = tokio::task::spawn_blocking(move || link_original(&source, &target))
+                .await
+                .map_err(|e| MediaError::Io(std::io::Error::other(e)))??;
+            match linked {
+                Linked::New(size) => {
+                    return Ok(PutOutcome {
+                        size,
+                        sha256,
+                        already_present: false,
+                    })
+                }
+                Linked::Exists(size) => return resolve_existing(self, key, sha256, size).await,
+                Linked::Impossible(e) => {
+                    tracing::info!(key = %key, error = %e, "cannot hard-link the original; copying it");
+                }
+            }
+        }
+        // Replaceable keys are renamed over their target: the caller's file is not ours to move.
+        let outcome = self.put_file(key, path).await?;
+        check_copied(key, &outcome, sha256)?;
+        Ok(outcome)
+    }
+
     async fn get_stream(&self, key: &ObjectKey) -> Result<ByteStream, MediaError> {
         let file = tokio::fs::File::open(self.path_of(key))
             .await
@@ -167,6 +206,46 @@ fn not_found(e: std::io::Error, key: &ObjectKey) -> MediaError {
     } else {
         MediaError::Io(e)
     }
+}
+
+/// What [`link_original`] did.
+enum Linked {
+    /// The file is now also the original; its size.
+    New(u64),
+    /// An original already has this key; the file's size.
+    Exists(u64),
+    /// No link could be made (another filesystem, no hard links there): copy instead.
+    Impossible(std::io::Error),
+}
+
+/// Publishes `source` as the write-once original `target` without copying it: read-only, synced
+/// (its bytes normally are already; the new mode is not), then `link(2)` — atomic
+/// create-if-absent — and the directory synced. Blocking.
+fn link_original(source: &Path, target: &Path) -> Result<Linked, MediaError> {
+    let parent = target
+        .parent()
+        .ok_or_else(|| MediaError::InvalidKey(target.display().to_string()))?;
+    std::fs::create_dir_all(parent)?;
+    let file = std::fs::File::open(source)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(MediaError::Io(std::io::Error::other(format!(
+            "{} is not a regular file",
+            source.display()
+        ))));
+    }
+    // Read-only on disk too: defence in depth against an operator's accidental edit.
+    let mut perms = meta.permissions();
+    perms.set_readonly(true);
+    file.set_permissions(perms)?;
+    file.sync_all()?;
+    match std::fs::hard_link(source, target) {
+        Ok(()) => {}
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(Linked::Exists(meta.len())),
+        Err(e) => return Ok(Linked::Impossible(e)),
+    }
+    std::fs::File::open(parent)?.sync_all()?;
+    Ok(Linked::New(meta.len()))
 }
 
 /// Makes a directory entry durable (a rename or link is only on disk once its directory is).

@@ -171,6 +171,25 @@ pub trait Storage: Send + Sync + fmt::Debug {
         self.put_stream(key, &mut file).await
     }
 
+    /// Stores a local file whose SHA-256 the caller has already computed (a received and
+    /// checked upload), avoiding a copy and a second hash where the backend can.
+    ///
+    /// The local backend publishes an original by hard-linking `path` itself (same filesystem;
+    /// it copies otherwise), making the file read-only first: after this returns the caller may
+    /// remove `path`, but must never write to it again, since it may be the stored original.
+    /// This default copies like [`Storage::put_file`] (S3 streams it up) and fails if the bytes
+    /// streamed do not hash to `sha256`.
+    async fn put_local_file(
+        &self,
+        key: &ObjectKey,
+        path: &Path,
+        sha256: Sha256Digest,
+    ) -> Result<PutOutcome, MediaError> {
+        let outcome = self.put_file(key, path).await?;
+        check_copied(key, &outcome, sha256)?;
+        Ok(outcome)
+    }
+
     /// Opens an object as a stream of bytes; [`MediaError::NotFound`] if absent.
     async fn get_stream(&self, key: &ObjectKey) -> Result<ByteStream, MediaError>;
 
@@ -216,6 +235,22 @@ pub(crate) async fn hash_object<S: Storage + ?Sized>(
         hasher.update(&chunk?);
     }
     Ok(hasher.finish().0)
+}
+
+/// A copy made by [`Storage::put_local_file`] must hash to what the caller said it would.
+pub(crate) fn check_copied(
+    key: &ObjectKey,
+    outcome: &PutOutcome,
+    expected: Sha256Digest,
+) -> Result<(), MediaError> {
+    if outcome.sha256 == expected {
+        Ok(())
+    } else {
+        Err(MediaError::Io(std::io::Error::other(format!(
+            "{key}: the file changed while it was stored (SHA-256 {} instead of {expected})",
+            outcome.sha256
+        ))))
+    }
 }
 
 /// Decides the outcome of a write-once put that found an object already there.
