@@ -134,19 +134,8 @@ fn spawn_deadline_job(state: AppState, every: std::time::Duration) {
         let mut tick = actix_web::rt::time::interval(every);
         loop {
             tick.tick().await;
-            let st = state.clone();
             let result = state
-                .db(move |conn| {
-                    let grid = st.grid.load_full();
-                    let calendar = st.calendar.load_full();
-                    let env = crate::workflow::Env {
-                        grid: grid.as_deref().map(|g| &g.index),
-                        grid_version: grid.as_ref().map_or(0, |g| g.version),
-                        calendar: &calendar,
-                        now: db::now(),
-                    };
-                    Ok(crate::workflow::deadlines::sweep(conn, &env)?)
-                })
+                .with_command_env(|conn, env| Ok(crate::workflow::deadlines::sweep(conn, env)?))
                 .await;
             match result {
                 Ok(0) => {}

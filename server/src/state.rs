@@ -51,4 +51,28 @@ impl AppState {
         })
         .await?
     }
+
+    /// Run work that applies commands on the blocking pool, with the command environment of
+    /// this moment: the current grid and calendar, and now.
+    pub async fn with_command_env<T, F>(&self, f: F) -> Result<T, crate::AppError>
+    where
+        F: FnOnce(&mut crate::db::DbConn, &crate::workflow::Env<'_>) -> Result<T, crate::AppError>
+            + Send
+            + 'static,
+        T: Send + 'static,
+    {
+        let st = self.clone();
+        self.db(move |conn| {
+            let grid = st.grid.load_full();
+            let calendar = st.calendar.load_full();
+            let env = crate::workflow::Env {
+                grid: grid.as_deref().map(|g| &g.index),
+                grid_version: grid.as_ref().map_or(0, |g| g.version),
+                calendar: &calendar,
+                now: crate::db::now(),
+            };
+            f(conn, &env)
+        })
+        .await
+    }
 }

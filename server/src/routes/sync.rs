@@ -11,13 +11,12 @@ use griddispatch_protocol::sync::{
 use griddispatch_protocol::ErrorBody;
 use serde::Deserialize;
 
+use super::workflow::visibility;
 use crate::auth::Actor;
-use crate::db;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::sync;
-use crate::workflow::queries::Visibility;
-use crate::workflow::{Env, Issuer};
+use crate::workflow::Issuer;
 
 /// Largest push body.
 pub const MAX_PUSH_BYTES: usize = 8 << 20;
@@ -59,14 +58,6 @@ fn ok<T: serde::Serialize>(body: &T) -> HttpResponse {
         .json(body)
 }
 
-async fn visibility(state: &AppState, actor: &Actor) -> Result<Visibility, AppError> {
-    let version = state.grid.load().as_ref().map_or(0, |g| g.version);
-    let a = actor.clone();
-    state
-        .db(move |conn| Ok(Visibility::of(conn, &a, version)?))
-        .await
-}
-
 /// What the server speaks (no sign-in needed).
 #[utoipa::path(get, path = "/sync/v1/info", tag = "sync",
     responses((status = 200, body = SyncInfo)))]
@@ -88,10 +79,11 @@ pub async fn info(state: web::Data<AppState>) -> HttpResponse {
     request_body = PushRequest,
     params(("GridSync-Protocol" = u32, Header, description = "protocol version (1)")),
     responses((status = 200, body = PushResponse),
-        (status = 400, description = "protocol_required, device_mismatch, invalid_body", body = ErrorBody),
+        (status = 400, description = "protocol_required, device_mismatch, invalid_json", body = ErrorBody),
+        (status = 422, description = "invalid_field: wrong types, a repeated or non-positive device_seq", body = ErrorBody),
         (status = 413, description = "too_many_commands", body = ErrorBody),
         (status = 426, description = "unsupported_protocol", body = ErrorBody),
-        (status = 503, description = "unavailable: nothing handled, retry", body = ErrorBody)))]
+        (status = 503, description = "service_unavailable: nothing handled, retry", body = ErrorBody)))]
 pub async fn push(
     state: web::Data<AppState>,
     actor: Actor,
@@ -133,19 +125,10 @@ pub async fn push(
         ));
     }
     let vis = visibility(&state, &actor).await?;
-    let st = state.clone();
     let user_id = actor.user_id.clone();
     let device_id = actor.device_id.clone();
     let outcome = state
-        .db(move |conn| {
-            let grid = st.grid.load_full();
-            let calendar = st.calendar.load_full();
-            let env = Env {
-                grid: grid.as_deref().map(|g| &g.index),
-                grid_version: grid.as_ref().map_or(0, |g| g.version),
-                calendar: &calendar,
-                now: db::now(),
-            };
+        .with_command_env(move |conn, env| {
             let who = sync::Pusher {
                 issuer: Issuer {
                     user_id,
@@ -154,7 +137,7 @@ pub async fn push(
                 device_id: &device_id,
                 vis: &vis,
             };
-            Ok(sync::push(conn, &env, &who, &body.commands)?)
+            Ok(sync::push(conn, env, &who, &body.commands)?)
         })
         .await?;
     if outcome.applied_any {
@@ -206,7 +189,6 @@ pub async fn pull(
             format!("limit 须在 1–{MAX_PULL_LIMIT}，max_bytes 须在 1024–{MAX_PULL_BYTES} (limit must be 1–{MAX_PULL_LIMIT}, max_bytes 1024–{MAX_PULL_BYTES})"),
         ));
     }
-    sync::check_cursor(q.cursor.as_deref())?;
     let vis = visibility(&state, &actor).await?;
     let page = state
         .db(move |conn| sync::pull(conn, &vis, q.cursor.as_deref(), limit as usize, max_bytes))
@@ -243,7 +225,6 @@ pub async fn wait(
             "timeout 须在 1–60 秒 (timeout must be 1–60 seconds)",
         ));
     }
-    sync::check_cursor(q.cursor.as_deref())?;
     let vis = visibility(&state, &actor).await?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
     loop {

@@ -17,7 +17,7 @@ use crate::state::AppState;
 use crate::store::categories::{self, CategoryRow};
 use crate::store::{audit, workflow as store};
 use crate::workflow::queries::{self, ListQuery, Visibility};
-use crate::workflow::{execute, Applied, Env, Issuer};
+use crate::workflow::{execute, Applied, Issuer};
 
 /// A command as posted by the console or an integration.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -53,28 +53,14 @@ pub async fn run_command(
     cmd: Command,
     position: Option<Position>,
 ) -> Result<CommandResponse, AppError> {
-    if matches!(cmd, Command::FlagDeadline { .. }) {
-        return Err(AppError::forbidden(
-            "forbidden",
-            "预警和督办由系统自动发出 (deadline warnings are raised by the server only)",
-        ));
-    }
-    let st = state.clone();
+    // `flag_deadline` is refused by the rules for anyone but the server itself.
     let issuer = Issuer {
         user_id: actor.user_id.clone(),
         is_system: false,
     };
     state
-        .db(move |conn| {
-            let grid = st.grid.load_full();
-            let calendar = st.calendar.load_full();
-            let env = Env {
-                grid: grid.as_deref().map(|g| &g.index),
-                grid_version: grid.as_ref().map_or(0, |g| g.version),
-                calendar: &calendar,
-                now: db::now(),
-            };
-            let applied = execute(conn, &env, &issuer, &cmd, position.as_ref())?;
+        .with_command_env(move |conn, env| {
+            let applied = execute(conn, env, &issuer, &cmd, position.as_ref())?;
             Ok(CommandResponse {
                 report: applied
                     .report_id
@@ -118,7 +104,7 @@ pub async fn post_command(
     Ok(web::Json(response))
 }
 
-async fn visibility(state: &AppState, actor: &Actor) -> Result<Visibility, AppError> {
+pub(super) async fn visibility(state: &AppState, actor: &Actor) -> Result<Visibility, AppError> {
     let version = state.grid.load().as_ref().map_or(0, |g| g.version);
     let a = actor.clone();
     state

@@ -315,66 +315,57 @@ fn push_one(
             Abort::Cmd(CommandError::Db(e))
         }
     }
-    let refused = if matches!(item.command, Command::FlagDeadline { .. }) {
-        Some((
-            "forbidden".to_owned(),
-            "预警和督办由系统自动发出 (deadline warnings are raised by the server only)".to_owned(),
-        ))
-    } else {
-        let attempt = conn.transaction::<_, Abort, _>(|conn| {
-            let applied = execute_in(
-                conn,
-                env,
-                &who.issuer,
-                &item.command,
-                item.position.as_ref(),
-            )
-            .map_err(Abort::Cmd)?;
-            if !store::advance(conn, user, device, item.device_seq, env.now)? {
-                return Err(Abort::Raced);
-            }
-            for (k, id) in [
-                ("report", &applied.report_id),
-                ("task", &applied.task_id),
-                ("case", &applied.case_id),
-            ] {
-                if let Some(id) = id {
-                    if !refs.iter().any(|(a, b)| a == k && b == id) {
-                        refs.push((k.to_owned(), id.clone()));
-                    }
+    // `flag_deadline` needs no case here: the rules refuse it from anyone but the server.
+    let attempt = conn.transaction::<_, Abort, _>(|conn| {
+        let applied = execute_in(
+            conn,
+            env,
+            &who.issuer,
+            &item.command,
+            item.position.as_ref(),
+        )
+        .map_err(Abort::Cmd)?;
+        if !store::advance(conn, user, device, item.device_seq, env.now)? {
+            return Err(Abort::Raced);
+        }
+        for (k, id) in [
+            ("report", &applied.report_id),
+            ("task", &applied.task_id),
+            ("case", &applied.case_id),
+        ] {
+            if let Some(id) = id {
+                if !refs.iter().any(|(a, b)| a == k && b == id) {
+                    refs.push((k.to_owned(), id.clone()));
                 }
-            }
-            store::insert_receipt(
-                conn,
-                &receipt("applied", Some(applied.seq), None, None, &refs),
-            )?;
-            Ok(applied)
-        });
-        match attempt {
-            Ok(applied) => {
-                return Ok(Some(PushResult {
-                    device_seq: item.device_seq,
-                    status: PushStatus::Applied,
-                    original: None,
-                    command_seq: Some(applied.seq),
-                    code: None,
-                    message: None,
-                    entities: entities_of(conn, who.vis, &refs)?,
-                }))
-            }
-            Err(Abort::Raced) => return duplicate(conn),
-            Err(Abort::Cmd(CommandError::Domain(d))) => Some((d.code.to_owned(), d.message)),
-            Err(Abort::Cmd(CommandError::Db(e))) => {
-                // A concurrent push of the same command may have won (unique receipt).
-                if store::next_seq(conn, user, device)? > item.device_seq {
-                    return duplicate(conn);
-                }
-                return Err(e);
             }
         }
-    };
-    let Some((code, message)) = refused else {
-        return Err(diesel::result::Error::NotFound);
+        store::insert_receipt(
+            conn,
+            &receipt("applied", Some(applied.seq), None, None, &refs),
+        )?;
+        Ok(applied)
+    });
+    let (code, message) = match attempt {
+        Ok(applied) => {
+            return Ok(Some(PushResult {
+                device_seq: item.device_seq,
+                status: PushStatus::Applied,
+                original: None,
+                command_seq: Some(applied.seq),
+                code: None,
+                message: None,
+                entities: entities_of(conn, who.vis, &refs)?,
+            }))
+        }
+        Err(Abort::Raced) => return duplicate(conn),
+        Err(Abort::Cmd(CommandError::Domain(d))) => (d.code.to_owned(), d.message),
+        Err(Abort::Cmd(CommandError::Db(e))) => {
+            // A concurrent push of the same command may have won (unique receipt).
+            if store::next_seq(conn, user, device)? > item.device_seq {
+                return duplicate(conn);
+            }
+            return Err(e);
+        }
     };
     // Rejected: acknowledged with a receipt of its own, so the queue behind it moves on.
     let stored = conn.transaction::<_, diesel::result::Error, _>(|conn| {
@@ -484,8 +475,8 @@ fn log_scope(vis: &Visibility) -> LogScope {
     }
 }
 
-/// Check a cursor's form without touching the database (`400 invalid_cursor`).
-pub fn check_cursor(cursor: Option<&str>) -> Result<(), AppError> {
+/// Check a cursor's form (`400 invalid_cursor`).
+fn check_cursor(cursor: Option<&str>) -> Result<(), AppError> {
     match cursor {
         Some(c) if !c.is_empty() && Cursor::decode(c).is_none() => Err(AppError::bad_request(
             "invalid_cursor",

@@ -263,7 +263,7 @@ async fn protocol_version_device_and_batch_are_checked() {
         "unsupported_protocol",
     )
     .await;
-    assert!(msg.contains("1"), "{msg}");
+    assert!(msg.contains("speaks 1"), "{msg}");
     assert_error(
         send(Some("2"), body.clone()).await.unwrap(),
         426,
