@@ -362,6 +362,56 @@ fn an_upload_cut_mid_file_resumes_after_a_restart_of_the_app() {
 }
 
 #[test]
+fn an_upload_deleted_on_the_server_is_started_afresh_not_given_up() {
+    let town = Town::start();
+    let here = town.here();
+    let dir = tempfile::tempdir().unwrap();
+    let config = EngineConfig {
+        chunk_size: 64 * 1024,
+        ..EngineConfig::default()
+    };
+    let gm = phone_with(&dir.path().join("phone"), &town, "grid_member", config);
+    let big = dir.path().join("big.jpg");
+    let bytes = griddispatch_e2e::media::jpeg(800, 600, 42, 40);
+    std::fs::write(&big, &bytes).unwrap();
+    let att = gm.capture(&big, None, Some(here.clone())).unwrap();
+    let id = new_id();
+    gm.enqueue(patrol_report(&id, &here, vec![att.clone()], "乱堆"), None)
+        .unwrap();
+    town.proxy
+        .fail("PATCH", "/files/", 1, Fault::CutRequest(10_000));
+    assert!(!gm.sync().unwrap().complete());
+    // While the phone is away the half-done upload ends on the server (deleted here; an
+    // expired one behaves the same).
+    let url = gm.uploads().unwrap()[0].upload_url.clone().unwrap();
+    let url = if url.starts_with("http") {
+        url
+    } else {
+        format!("{}{url}", town.base())
+    };
+    let del = reqwest::blocking::Client::new()
+        .delete(&url)
+        .bearer_auth(town.token("grid_member"))
+        .header("Tus-Resumable", "1.0.0")
+        .send()
+        .unwrap();
+    assert_eq!(del.status(), 204);
+
+    let seen_before = town.proxy.seen().len();
+    let done = gm.sync().unwrap();
+    assert_eq!(done.uploaded, 1, "{done:?}");
+    assert!(done.upload_failed.is_empty(), "{done:?}");
+    let after: Vec<String> = town.proxy.seen()[seen_before..].to_vec();
+    assert!(
+        after.iter().any(|r| r == "POST /files/"),
+        "created again: {after:?}"
+    );
+    let r = town.report(&id).unwrap();
+    assert_eq!(r["pending_attachment_ids"], json!([]));
+    assert_eq!(r["attachments"][0]["sha256"], sha256_hex(&bytes));
+}
+
+#[test]
 fn server_restart_between_syncs_loses_nothing() {
     let mut town = Town::start();
     let here = town.here();

@@ -1,5 +1,7 @@
 //! Exponential backoff with jitter for the sync loop (`docs/sync-protocol.md` §6): after a
 //! network or 5xx failure wait 1 s, doubling up to 5 min, each ±20 %; reset on success.
+//! A failure counter and one formula: the loop that sleeps is the engine's own (it alternates
+//! sync and long-poll), so a retry crate's executor would not fit it.
 
 use std::time::Duration;
 

@@ -1,7 +1,9 @@
 //! Evidence uploads with tus 1.0 (`docs/media.md`): create with the phone's attachment id
 //! and SHA-256, PATCH in chunks with `Upload-Checksum`, resume from `HEAD` after a cut or a
-//! restart. A file the server refuses (hash mismatch, unsupported, expired) is marked failed
-//! and never retried.
+//! restart. An upload that expired or was deleted on the server is created again under the
+//! same attachment id (the server starts it afresh); a file the server refuses (hash mismatch,
+//! unsupported) is marked failed and never retried. Written here rather than taken from a
+//! crate: no maintained Rust tus client exists, and the part used is four requests.
 
 use std::io::{Read, Seek, SeekFrom};
 
@@ -127,10 +129,18 @@ impl Engine {
         }
         let mut location = u.upload_url.clone();
         let mut offset = None;
+        // An upload the server no longer takes: expired or deleted ones are started afresh by
+        // creating again; a refused one comes back under the same location, refused for good.
+        let mut gone = None;
         if let Some(l) = &location {
-            match self.tus_head(l)? {
-                Head::Offset(o) => offset = Some(o),
-                Head::Missing => location = None,
+            match self.tus_head(l) {
+                Ok(Head::Offset(o)) => offset = Some(o),
+                Ok(Head::Missing) => location = None,
+                Err(Failure::Refused(code, message)) if code == "upload_gone" => {
+                    gone = Some((l.clone(), code, message));
+                    location = None;
+                }
+                Err(e) => return Err(e),
             }
         }
         let location = match location {
@@ -144,6 +154,11 @@ impl Engine {
                     ));
                 }
                 let (l, o) = self.tus_create(u)?;
+                if let Some((old, code, message)) = gone {
+                    if old == l {
+                        return Err(Failure::Refused(code, message));
+                    }
+                }
                 offset = Some(o);
                 l
             }
@@ -187,6 +202,10 @@ impl Engine {
                             )))
                         }
                     };
+                }
+                // Expired (or deleted) between two PATCHes: the next sync creates it again.
+                Err(Failure::Refused(code, message)) if code == "upload_gone" => {
+                    return Err(Failure::Later(Error::Network(message)));
                 }
                 Err(Failure::Refused(code, message)) if code == "checksum_mismatch" => {
                     checksum_failures += 1;
