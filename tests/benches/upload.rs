@@ -23,6 +23,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use griddispatch_e2e::media::{jpeg, mp4, sha256_hex};
 use griddispatch_e2e::tus::{login, TusClient};
 use griddispatch_e2e::Server;
@@ -79,10 +80,25 @@ fn cpu_secs(pid: u32) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-/// `dd if=/dev/zero of=DIR/dd.bin bs=5M count=10 conv=fsync`: MB/s. Falls back to the same
-/// in Rust (ten 5 MiB writes, one fsync) when `dd` is missing.
-fn raw_disk(dir: &Path) -> f64 {
+/// How `dd` makes its 50 MiB durable.
+#[derive(Clone, Copy)]
+enum Sync {
+    /// `conv=fsync`: one flush after the last block.
+    AtEnd,
+    /// `oflag=dsync`: a flush after every 5 MiB block, the points at which a tus server
+    /// acknowledges a 5 MiB PATCH.
+    PerBlock,
+}
+
+/// `dd if=/dev/zero of=DIR/dd.bin bs=5M count=10 conv=fsync` (or `oflag=dsync`): MB/s. Falls
+/// back to the same in Rust (ten 5 MiB writes, one fsync or one per write) when `dd` is
+/// missing.
+fn raw_disk(dir: &Path, sync: Sync) -> f64 {
     let file = dir.join("dd.bin");
+    let flag = match sync {
+        Sync::AtEnd => "conv=fsync",
+        Sync::PerBlock => "oflag=dsync",
+    };
     let start = Instant::now();
     let dd = Command::new("dd")
         .args([
@@ -90,7 +106,7 @@ fn raw_disk(dir: &Path) -> f64 {
             &format!("of={}", file.display()),
             "bs=5M",
             "count=10",
-            "conv=fsync",
+            flag,
         ])
         .output();
     let elapsed = start.elapsed();
@@ -102,6 +118,9 @@ fn raw_disk(dir: &Path) -> f64 {
             let mut f = std::fs::File::create(&file).unwrap();
             for _ in 0..10 {
                 f.write_all(&buf).unwrap();
+                if let Sync::PerBlock = sync {
+                    f.sync_data().unwrap();
+                }
             }
             f.sync_all().unwrap();
             mb_per_s(10 * VIDEO_CHUNK, start.elapsed())
@@ -138,6 +157,7 @@ fn new_id() -> String {
 /// it when the recording ends: it is not part of the upload.
 fn timed_video_upload(tus: &TusClient, data: &[u8]) -> (Duration, Duration) {
     let sha256 = sha256_hex(data);
+    let data = &Bytes::copy_from_slice(data);
     let start = Instant::now();
     let patches = tus
         .upload_hashed(
@@ -217,14 +237,18 @@ fn main() {
     }
     let video_len = 10 * VIDEO_CHUNK;
     let (mut disk, mut video, mut video_body, mut video_last) = (vec![], vec![], vec![], vec![]);
-    let mut video_cpu = vec![];
+    let (mut video_cpu, mut disk_dsync, mut ratio, mut ratio_dsync) =
+        (vec![], vec![], vec![], vec![]);
     for rep in 0..reps {
-        disk.push(raw_disk(dir.path()));
+        disk.push(raw_disk(dir.path(), Sync::AtEnd));
+        disk_dsync.push(raw_disk(dir.path(), Sync::PerBlock));
         let data = mp4(video_len, 1000 + rep as u64);
         let cpu0 = cpu_secs(pid);
         let (total, last) = timed_video_upload(&tus, &data);
         video_cpu.push(cpu_secs(pid) - cpu0);
         video.push(mb_per_s(video_len, total));
+        ratio.push(100.0 * mb_per_s(video_len, total) / disk[rep]);
+        ratio_dsync.push(100.0 * mb_per_s(video_len, total) / disk_dsync[rep]);
         video_body.push(mb_per_s(video_len - VIDEO_CHUNK, total - last));
         video_last.push(last.as_secs_f64() * 1000.0);
     }
@@ -235,9 +259,24 @@ fn main() {
         fmt_all(&disk)
     );
     println!(
+        "raw disk, dd bs=5M count=10 oflag=dsync (MB/s): median {:.1} [{}]",
+        median(disk_dsync.clone()),
+        fmt_all(&disk_dsync)
+    );
+    println!(
         "video 50 MiB MP4 in 5 MiB PATCHes (MB/s): median {video_m:.1} [{}] = {:.0} % of raw disk",
         fmt_all(&video),
         100.0 * video_m / disk_m
+    );
+    println!(
+        "  video / dd conv=fsync of the same repetition (%): median {:.0} [{}]",
+        median(ratio.clone()),
+        fmt_all(&ratio)
+    );
+    println!(
+        "  video / dd oflag=dsync of the same repetition (%): median {:.0} [{}]",
+        median(ratio_dsync.clone()),
+        fmt_all(&ratio_dsync)
     );
     println!(
         "  POST + first 9 PATCHes (receive + write + fsync) MB/s: median {:.1} [{}]",

@@ -162,7 +162,8 @@ pub fn unlock(conn: &mut DbConn, id: &str, token: &str) -> QueryResult<()> {
     .map(|_| ())
 }
 
-/// Record durable bytes (the lease holder only) and push the expiry out.
+/// Record durable bytes (the lease holder only) and push the expiry out; with `release`,
+/// give the lease up in the same statement (a PATCH that did not finish the upload).
 pub fn advance(
     conn: &mut DbConn,
     id: &str,
@@ -170,18 +171,27 @@ pub fn advance(
     offset: i64,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
+    release: bool,
 ) -> QueryResult<bool> {
-    let n = diesel::update(
-        uploads::table
-            .filter(uploads::id.eq(id))
-            .filter(uploads::lock_token.eq(token)),
-    )
-    .set((
+    let target = uploads::table
+        .filter(uploads::id.eq(id))
+        .filter(uploads::lock_token.eq(token));
+    let fields = (
         uploads::offset_.eq(offset),
         uploads::updated_at.eq(now),
         uploads::expires_at.eq(expires_at),
-    ))
-    .execute(conn)?;
+    );
+    let n = if release {
+        diesel::update(target)
+            .set((
+                fields,
+                uploads::lock_token.eq(None::<String>),
+                uploads::locked_until.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)?
+    } else {
+        diesel::update(target).set(fields).execute(conn)?
+    };
     Ok(n == 1)
 }
 

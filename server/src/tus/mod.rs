@@ -385,6 +385,8 @@ struct ChunkOutcome {
     offset: i64,
     expires_at: NaiveDateTime,
     completed: bool,
+    /// The lease was given up with the new offset.
+    released: bool,
 }
 
 /// Write one request body at `offset` under the upload's lease; complete the upload when the
@@ -459,11 +461,13 @@ async fn write_chunk(
         return Err(tus_error(423, "upload_locked", "该上传正被另一请求写入，请稍后重试 (another request is writing this upload; retry shortly)"));
     }
     let result = write_locked(state, &upload, offset, remaining, checksum, payload, &token).await;
-    let (t, i) = (token.clone(), id.clone());
-    // Release even on error; a completed upload has already dropped its lease.
-    let _ = state
-        .db(move |conn| Ok(uploads::unlock(conn, &i, &t)?))
-        .await;
+    if !matches!(&result, Ok(o) if o.released) {
+        let (t, i) = (token.clone(), id.clone());
+        // Release even on error; a completed upload has already dropped its lease.
+        let _ = state
+            .db(move |conn| Ok(uploads::unlock(conn, &i, &t)?))
+            .await;
+    }
     result
 }
 
@@ -529,8 +533,14 @@ async fn write_locked(
     let now = db::now();
     let expires_at = now + state.media.upload_ttl;
     let (i, t) = (upload.id.clone(), token.to_owned());
+    // The upload stays leased through its completion; any other PATCH lets go here.
+    let release = new_offset != upload.length || cut;
     let recorded = state
-        .db(move |conn| Ok(uploads::advance(conn, &i, &t, new_offset, now, expires_at)?))
+        .db(move |conn| {
+            Ok(uploads::advance(
+                conn, &i, &t, new_offset, now, expires_at, release,
+            )?)
+        })
         .await?;
     if !recorded {
         return Err(tus_error(
@@ -548,6 +558,7 @@ async fn write_locked(
             offset: new_offset,
             expires_at,
             completed: true,
+            released: false,
         });
     }
     if let Some(h) = whole {
@@ -558,6 +569,7 @@ async fn write_locked(
         offset: new_offset,
         expires_at,
         completed: false,
+        released: release,
     })
 }
 
