@@ -8,7 +8,8 @@
 //! slow phone sends. SHA-256 (~1.5 GB/s with SHA-NI) is slower than loopback delivers, so the
 //! hashing stage may fall up to [`HASH_LAG`] behind; what it still owes at the end of the body
 //! is hashed while the final flush runs. A request holds at most about
-//! `2 × BATCH + HASH_LAG` bytes, whatever the file's size.
+//! `BATCH + 2 × HASH_LAG` bytes (the batch being received, the batches being hashed and those
+//! queued behind them; the writing stage shares their buffers), whatever the file's size.
 //!
 //! Durability is made as the body arrives, not only at its end: whenever [`SYNC_STEP`] bytes
 //! have been written since the last flush and no flush is running, another blocking task
@@ -260,7 +261,7 @@ impl<T: Send + 'static> Stage<T> {
 }
 
 /// The async half: hands each batch to two blocking stages that run side by side — one
-/// writes it, one hashes it (hashing 512 KiB takes about twice as long as writing it to the
+/// writes it, one hashes it (hashing a batch takes about twice as long as writing it to the
 /// page cache, so in one task they were the body's bottleneck) — while the caller receives
 /// the next batch.
 pub(super) struct BodyWriter {
