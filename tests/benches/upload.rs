@@ -12,8 +12,8 @@
 //! upload with `strace -c -f -w` attached to the server, to see which system calls take the
 //! time).
 //!
-//! In one run, on one filesystem: the raw disk write speed (`dd if=/dev/zero bs=5M count=10
-//! conv=fsync`), a 50 MiB MP4 uploaded in 5 MiB PATCHes, 500 distinct ~200 KB JPEGs one after
+//! In one run, on one filesystem: the raw disk write speed (`dd if=/dev/zero bs=5M count=10`,
+//! once with `conv=fsync` and once with `oflag=dsync`), a 50 MiB MP4 uploaded in 5 MiB PATCHes, 500 distinct ~200 KB JPEGs one after
 //! another and 4 at a time, and the server's peak RSS (`VmHWM`) for 10, 50 and 200 MiB uploads,
 //! each on a fresh server process.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

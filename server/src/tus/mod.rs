@@ -385,8 +385,6 @@ struct ChunkOutcome {
     offset: i64,
     expires_at: NaiveDateTime,
     completed: bool,
-    /// The lease was given up with the new offset.
-    released: bool,
 }
 
 /// Write one request body at `offset` under the upload's lease; complete the upload when the
@@ -461,9 +459,9 @@ async fn write_chunk(
         return Err(tus_error(423, "upload_locked", "该上传正被另一请求写入，请稍后重试 (another request is writing this upload; retry shortly)"));
     }
     let result = write_locked(state, &upload, offset, remaining, checksum, payload, &token).await;
-    if !matches!(&result, Ok(o) if o.released) {
+    if result.is_err() {
         let (t, i) = (token.clone(), id.clone());
-        // Release even on error; a completed upload has already dropped its lease.
+        // A PATCH that succeeded gave the lease up with its offset, or when the upload finished.
         let _ = state
             .db(move |conn| Ok(uploads::unlock(conn, &i, &t)?))
             .await;
@@ -534,11 +532,11 @@ async fn write_locked(
     let expires_at = now + state.media.upload_ttl;
     let (i, t) = (upload.id.clone(), token.to_owned());
     // The upload stays leased through its completion; any other PATCH lets go here.
-    let release = new_offset != upload.length || cut;
+    let completes = new_offset == upload.length && !cut;
     let recorded = state
         .db(move |conn| {
             Ok(uploads::advance(
-                conn, &i, &t, new_offset, now, expires_at, release,
+                conn, &i, &t, new_offset, now, expires_at, !completes,
             )?)
         })
         .await?;
@@ -549,7 +547,7 @@ async fn write_locked(
             "上传租约已失效，请重试 (lost the upload lease; retry)",
         ));
     }
-    if new_offset == upload.length && !cut {
+    if completes {
         let mut done = upload.clone();
         done.offset = new_offset;
         let sha256 = whole.map(|h| Sha256Digest::from_bytes(h.finalize().into()));
@@ -558,7 +556,6 @@ async fn write_locked(
             offset: new_offset,
             expires_at,
             completed: true,
-            released: false,
         });
     }
     if let Some(h) = whole {
@@ -569,7 +566,6 @@ async fn write_locked(
         offset: new_offset,
         expires_at,
         completed: false,
-        released: release,
     })
 }
 

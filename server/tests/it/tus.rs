@@ -84,11 +84,37 @@ impl Tus<'_> {
         chunk: &[u8],
         checksum: Option<String>,
     ) -> reqwest::Response {
+        self.patch_body(location, offset, chunk.to_vec().into(), checksum)
+            .await
+    }
+
+    /// [`Tus::patch`] with the chunk sent in 64 KiB pieces and no `Content-Length`, as a
+    /// socket delivers a large body.
+    async fn patch_streamed(
+        &self,
+        location: &str,
+        offset: usize,
+        chunk: &[u8],
+        checksum: Option<String>,
+    ) -> reqwest::Response {
+        let pieces: Vec<Result<Vec<u8>, std::io::Error>> =
+            chunk.chunks(64 * 1024).map(|c| Ok(c.to_vec())).collect();
+        let body = reqwest::Body::wrap_stream(futures_util::stream::iter(pieces));
+        self.patch_body(location, offset, body, checksum).await
+    }
+
+    async fn patch_body(
+        &self,
+        location: &str,
+        offset: usize,
+        body: reqwest::Body,
+        checksum: Option<String>,
+    ) -> reqwest::Response {
         let mut r = self
             .req(reqwest::Method::PATCH, location)
             .header("Content-Type", "application/offset+octet-stream")
             .header("Upload-Offset", offset.to_string())
-            .body(chunk.to_vec());
+            .body(body);
         if let Some(c) = checksum {
             r = r.header("Upload-Checksum", c);
         }
@@ -1025,18 +1051,7 @@ async fn a_discarded_chunk_leaves_no_trace_in_the_whole_file_hash() {
     // More bytes than are left, sent without a Content-Length: refused as they arrive, and
     // nothing of them kept.
     let too_long = [rest, b"extra"].concat();
-    let pieces: Vec<Result<Vec<u8>, std::io::Error>> =
-        too_long.chunks(64 * 1024).map(|c| Ok(c.to_vec())).collect();
-    let resp = tus
-        .req(reqwest::Method::PATCH, &loc)
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Offset", "700000")
-        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
-            pieces,
-        )))
-        .send()
-        .await
-        .unwrap();
+    let resp = tus.patch_streamed(&loc, 700_000, &too_long, None).await;
     assert_eq!(resp.status(), 413);
     assert_eq!(offset_of(tus.head(&loc).await.headers()), 700_000);
     let resp = tus.patch(&loc, 700_000, rest, Some(sum)).await;
@@ -1065,23 +1080,9 @@ async fn multi_mib_chunks_are_kept_whole_or_discarded_whole() {
     let data = mp4(13 * mib, 31);
     let att = uuid::Uuid::now_v7().to_string();
     let loc = tus.create_video(&data, &att).await;
-    // Streamed in 64 KiB pieces, as a socket delivers them.
-    let stream = |bytes: &[u8]| {
-        let pieces: Vec<Result<Vec<u8>, std::io::Error>> =
-            bytes.chunks(64 * 1024).map(|c| Ok(c.to_vec())).collect();
-        reqwest::Body::wrap_stream(futures_util::stream::iter(pieces))
-    };
+    let sum = |b: &[u8]| Some(format!("sha256 {}", STANDARD.encode(Sha256::digest(b))));
     let first = &data[..6 * mib];
-    let sum = |b: &[u8]| format!("sha256 {}", STANDARD.encode(Sha256::digest(b)));
-    let resp = tus
-        .req(reqwest::Method::PATCH, &loc)
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Offset", "0")
-        .header("Upload-Checksum", sum(first))
-        .body(stream(first))
-        .send()
-        .await
-        .unwrap();
+    let resp = tus.patch_streamed(&loc, 0, first, sum(first)).await;
     assert_eq!(resp.status(), 204, "{:?}", resp.text().await);
     assert_eq!(offset_of(tus.head(&loc).await.headers()), 6 * mib as u64);
 
@@ -1090,15 +1091,7 @@ async fn multi_mib_chunks_are_kept_whole_or_discarded_whole() {
     let rest = &data[6 * mib..];
     let mut altered = rest.to_vec();
     altered[100] ^= 0x01;
-    let resp = tus
-        .req(reqwest::Method::PATCH, &loc)
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Offset", (6 * mib).to_string())
-        .header("Upload-Checksum", sum(rest))
-        .body(stream(&altered))
-        .send()
-        .await
-        .unwrap();
+    let resp = tus.patch_streamed(&loc, 6 * mib, &altered, sum(rest)).await;
     assert_error(resp, 460, "checksum_mismatch").await;
     assert_eq!(offset_of(tus.head(&loc).await.headers()), 6 * mib as u64);
     let id = loc.trim_start_matches("/files/");
@@ -1111,14 +1104,7 @@ async fn multi_mib_chunks_are_kept_whole_or_discarded_whole() {
         "the discarded chunk left bytes in the upload file"
     );
 
-    let resp = tus
-        .req(reqwest::Method::PATCH, &loc)
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Offset", (6 * mib).to_string())
-        .body(stream(rest))
-        .send()
-        .await
-        .unwrap();
+    let resp = tus.patch_streamed(&loc, 6 * mib, rest, None).await;
     assert_eq!(resp.status(), 204, "{:?}", resp.text().await);
     let view: Value = app
         .get(&format!("/api/v1/attachments/{att}"), Some(&token))
