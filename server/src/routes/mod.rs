@@ -56,6 +56,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
         .service(web::resource("/readyz").get(health::readyz))
         .service(
             web::scope("/sync/v1")
+                // Every answer, refusals included, names the protocol version spoken.
+                .wrap(actix_web::middleware::DefaultHeaders::new().add((
+                    griddispatch_protocol::sync::PROTOCOL_HEADER,
+                    griddispatch_protocol::sync::PROTOCOL_VERSION.to_string(),
+                )))
                 .service(web::resource("/info").get(sync::info))
                 .service(
                     web::resource("/push")

@@ -53,7 +53,6 @@ fn negotiate(req: &HttpRequest) -> Result<(), AppError> {
 
 fn ok<T: serde::Serialize>(body: &T) -> HttpResponse {
     HttpResponse::Ok()
-        .insert_header((PROTOCOL_HEADER, PROTOCOL_VERSION.to_string()))
         .insert_header(("Cache-Control", "no-store"))
         .json(body)
 }

@@ -216,15 +216,24 @@ pub fn push(
             }
         }
     }
-    out.next_device_seq = store::next_seq(conn, user, who.device_id)?;
+    match store::next_seq(conn, user, who.device_id) {
+        Ok(next) => out.next_device_seq = next,
+        // The results so far still go back. The number read before the batch is lower than
+        // or equal to the real one: at worst the phone resends commands that come back as
+        // duplicates.
+        Err(e) => {
+            tracing::error!(error = %e, "sync push: next device_seq not read");
+            out.failure.get_or_insert_with(|| e.to_string());
+        }
+    }
     Ok(out)
 }
 
-fn answer(
+/// The stored outcome of a command pushed again, with its entities as they are now.
+fn duplicate_answer(
     conn: &mut DbConn,
     vis: &Visibility,
     rec: &Receipt,
-    status: PushStatus,
 ) -> diesel::QueryResult<PushResult> {
     let refs: Vec<(String, String)> = serde_json::from_str(&rec.entities).unwrap_or_default();
     let original = if rec.status == "applied" {
@@ -234,8 +243,8 @@ fn answer(
     };
     Ok(PushResult {
         device_seq: rec.device_seq,
-        status,
-        original: (status == PushStatus::Duplicate).then_some(original),
+        status: PushStatus::Duplicate,
+        original: Some(original),
         command_seq: rec.command_seq,
         code: rec.code.clone(),
         message: rec.message.clone(),
@@ -269,7 +278,7 @@ fn push_one(
                 )),
                 entities: vec![],
             })),
-            Some(rec) => Ok(Some(answer(conn, who.vis, &rec, PushStatus::Duplicate)?)),
+            Some(rec) => Ok(Some(duplicate_answer(conn, who.vis, &rec)?)),
             // Below `next` without a receipt cannot happen (both are written together).
             None => Err(diesel::result::Error::NotFound),
         }

@@ -257,12 +257,10 @@ async fn protocol_version_device_and_batch_are_checked() {
         "protocol_required",
     )
     .await;
-    let msg = assert_error(
-        send(Some("0"), body.clone()).await.unwrap(),
-        426,
-        "unsupported_protocol",
-    )
-    .await;
+    let too_old = send(Some("0"), body.clone()).await.unwrap();
+    // Refusals say which version the server speaks, as successes do.
+    assert_eq!(too_old.headers()["gridsync-protocol"], "1");
+    let msg = assert_error(too_old, 426, "unsupported_protocol").await;
     assert!(msg.contains("speaks 1"), "{msg}");
     assert_error(
         send(Some("2"), body.clone()).await.unwrap(),
@@ -763,7 +761,7 @@ async fn phones_with_random_offline_work_converge_on_what_each_may_see() {
                     }
                 }
                 "disp" => {
-                    for (id, r) in p.local("report") {
+                    for (id, _) in p.local("report") {
                         if rng.gen_bool(0.5) {
                             let cmd = if rng.gen_bool(0.8) {
                                 json!({"type": "dispatch_report", "report_id": id, "task_id": uuid(), "squad_id": t.squad})
@@ -771,7 +769,6 @@ async fn phones_with_random_offline_work_converge_on_what_each_may_see() {
                                 json!({"type": "reject_report", "report_id": id, "reason": "不属于执法范围"})
                             };
                             // Acting on stale state is allowed; the server judges.
-                            let _ = r;
                             p.act(cmd);
                         }
                     }
