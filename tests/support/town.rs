@@ -20,8 +20,8 @@ pub struct Town {
     data: tempfile::TempDir,
     env: Vec<(String, String)>,
     http: reqwest::blocking::Client,
-    /// The test's own PostgreSQL database (dropped with the town).
-    pg: Option<PgDatabase>,
+    /// The test's own PostgreSQL database, held for its `Drop` (dropped with the town).
+    _pg: Option<PgDatabase>,
     here: Option<Position>,
 }
 
@@ -103,7 +103,7 @@ impl Town {
             data,
             env,
             http: reqwest::blocking::Client::new(),
-            pg,
+            _pg: pg,
             here: None,
         };
         if let Some(t) = template {
@@ -111,15 +111,6 @@ impl Town {
             town.here = Some(t.here);
         }
         town
-    }
-
-    /// Backend name, for messages.
-    pub fn backend(&self) -> &'static str {
-        if self.pg.is_some() {
-            "postgres"
-        } else {
-            "sqlite"
-        }
     }
 
     /// The server itself (REST checks bypass the proxy).
@@ -352,7 +343,7 @@ impl Template {
             data: dir,
             env: Vec::new(),
             http: reqwest::blocking::Client::new(),
-            pg: None,
+            _pg: None,
             here: None,
         };
         let grid = town.get("admin", "/api/v1/grid");

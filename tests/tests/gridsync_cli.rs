@@ -266,8 +266,19 @@ fn gridsync_sync_watch_keeps_syncing_until_stopped() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(watch.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
+    // Lines arrive through a channel, so that a watcher that never prints fails the test
+    // after a minute instead of hanging it.
+    let (tx, lines) = std::sync::mpsc::channel();
+    let stdout = watch.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let wait = std::time::Duration::from_secs(60);
+    let first = lines.recv_timeout(wait).expect("the watcher's first round");
     assert!(first.contains("同步完成"), "{first}");
     // Work queued from another terminal goes out with the watcher's next round.
     let report = gm.id(&[
@@ -283,9 +294,18 @@ fn gridsync_sync_watch_keeps_syncing_until_stopped() {
         "--lon",
         &here.lon.to_string(),
     ]);
-    let sent = lines
-        .map_while(Result::ok)
-        .find(|l| l.contains("同步完成") && l.contains("发送 1 条"));
+    let deadline = std::time::Instant::now() + wait;
+    let mut sent = None;
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        match lines.recv_timeout(left) {
+            Ok(l) if l.contains("同步完成") && l.contains("发送 1 条") => {
+                sent = Some(l);
+                break;
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
     watch.kill().unwrap();
     watch.wait().unwrap();
     assert!(sent.is_some(), "the watcher sent the queued report");

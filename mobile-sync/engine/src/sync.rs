@@ -198,12 +198,14 @@ impl Engine {
                 return Err(err);
             }
             let page: PullResponse = resp.json()?;
-            report.reset |= page.reset;
             match self
                 .lock()
                 .apply_pull_from(cursor.as_deref(), &page, Utc::now())?
             {
-                Some(n) => report.pulled += n,
+                Some(n) => {
+                    report.pulled += n;
+                    report.reset |= page.reset;
+                }
                 // Another process pulled meanwhile: go on from where it got.
                 None => continue,
             }
