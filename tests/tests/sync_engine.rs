@@ -711,16 +711,26 @@ fn the_sync_loop_wakes_on_changes_and_backs_off_while_offline() {
         }
     }
 
-    // No network: the loop fails, backs off, and recovers by itself.
+    // No network: the loop fails, backs off (1 s, then 2 s, each ±20 %), and recovers by
+    // itself. Only lower bounds are checked: a slow machine may wait longer, never less.
     town.proxy.set_offline(true);
-    let mut failures = 0;
-    while failures < 2 {
+    let mut failed_at = Vec::new();
+    while failed_at.len() < 3 {
         match next() {
-            Tick::Offline => failures += 1,
+            Tick::Offline => failed_at.push(std::time::Instant::now()),
             Tick::Other(e) => panic!("{e}"),
             Tick::Synced { .. } => {}
         }
     }
+    let (first, second) = (failed_at[1] - failed_at[0], failed_at[2] - failed_at[1]);
+    assert!(
+        first >= Duration::from_millis(800),
+        "retried after {first:?}"
+    );
+    assert!(
+        second >= Duration::from_millis(1600),
+        "retried after {second:?}"
+    );
     town.proxy.set_offline(false);
     lead.enqueue(
         Command::AcceptTask {
