@@ -233,10 +233,7 @@ pub async fn wait(
         notified.as_mut().enable();
         let (v, c) = (vis.clone(), q.cursor.clone());
         let (changed, head) = state
-            .db(move |conn| {
-                let changed = sync::changed_since(conn, &v, c.as_deref())?;
-                Ok((changed, crate::store::audit::head_seq(conn)?))
-            })
+            .db(move |conn| sync::changed_since(conn, &v, c.as_deref()))
             .await?;
         if changed || tokio::time::Instant::now() >= deadline {
             return Ok(ok(&WaitResponse {

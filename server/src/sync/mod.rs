@@ -638,11 +638,11 @@ pub fn pull(
     // Then the log, whole commands at a time.
     let scope = log_scope(vis);
     loop {
-        let room = page.limit.saturating_sub(page.changes.len());
-        if room == 0 || page.bytes >= page.max_bytes {
+        if page.full() {
             let more = !store::log_page(conn, &scope, cur.s, 1)?.is_empty();
             return Ok(finish(page, cur, reset, more, head));
         }
+        let room = page.limit - page.changes.len();
         // A command changes at most three entities: `room + 3` rows always hold the first
         // `room` changes' commands whole; the last command may be cut and is left for later.
         let want = room as i64 + 3;
@@ -688,8 +688,8 @@ pub fn pull(
             cur.s = seq;
             i = j;
             if page.full() {
-                let more = !store::log_page(conn, &scope, cur.s, 1)?.is_empty();
-                return Ok(finish(page, cur, reset, more, head));
+                // Finished at the top of the loop.
+                break;
             }
         }
     }
@@ -705,23 +705,26 @@ fn finish(page: PageBuf, cur: Cursor, reset: bool, has_more: bool, head: i64) ->
     }
 }
 
-/// Whether something in the reader's scope changed after the cursor (or a back-fill is due).
+/// Whether something in the reader's scope changed after the cursor (or a back-fill is due),
+/// and the head of the change log: what `/sync/v1/wait` answers.
 pub fn changed_since(
     conn: &mut DbConn,
     vis: &Visibility,
     cursor: Option<&str>,
-) -> Result<bool, AppError> {
+) -> Result<(bool, i64), AppError> {
     check_cursor(cursor)?;
-    let Some(cur) = cursor.filter(|c| !c.is_empty()).and_then(Cursor::decode) else {
-        return Ok(true);
+    let head = audit::head_seq(conn)?;
+    let changed = match cursor.filter(|c| !c.is_empty()).and_then(Cursor::decode) {
+        None => true,
+        Some(cur) => {
+            !cur.ph.is_empty()
+                || cur.sc != scope_keys(vis)
+                || cur.s < store::pruned_through(conn)?
+                || cur.s > head
+                || !store::log_page(conn, &log_scope(vis), cur.s, 1)?.is_empty()
+        }
     };
-    if !cur.ph.is_empty() || cur.sc != scope_keys(vis) {
-        return Ok(true);
-    }
-    if cur.s < store::pruned_through(conn)? || cur.s > audit::head_seq(conn)? {
-        return Ok(true);
-    }
-    Ok(!store::log_page(conn, &log_scope(vis), cur.s, 1)?.is_empty())
+    Ok((changed, head))
 }
 
 /// Remove change-log rows older than the retention window.
