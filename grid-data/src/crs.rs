@@ -26,7 +26,7 @@ const STEP_EPS_DEG: f64 = 1e-13;
 const MAX_STEPS: usize = 30;
 
 /// Coordinate reference system of an incoming position.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Crs {
     /// WGS-84 (GPS); the storage CRS.
@@ -36,6 +36,45 @@ pub enum Crs {
     Gcj02,
     /// BD-09 (Baidu).
     Bd09,
+}
+
+/// A coordinate system name that is not one of `wgs84`, `gcj02`, `bd09`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownCrs(pub String);
+
+impl std::fmt::Display for UnknownCrs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "unknown coordinate system `{}` (use wgs84, gcj02 or bd09)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownCrs {}
+
+/// The one parser of CRS names (commands, queries, the CLI): `wgs84`, `gcj02`, `bd09`, in any
+/// case; anything else is an error, never a silent WGS-84.
+impl std::str::FromStr for Crs {
+    type Err = UnknownCrs;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "wgs84" => Ok(Self::Wgs84),
+            "gcj02" => Ok(Self::Gcj02),
+            "bd09" => Ok(Self::Bd09),
+            _ => Err(UnknownCrs(s.to_owned())),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Crs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 impl Crs {

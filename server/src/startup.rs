@@ -175,6 +175,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let openapi = ApiDoc::openapi();
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(actix_web::middleware::from_fn(routes::refuse_nul_in_uri))
             .wrap(routes::error_shape())
             .wrap_fn(|req, srv| {
                 // Echo the request id so that a user's report can be matched to the logs.

@@ -2,5 +2,6 @@
 
 pub mod account;
 pub mod calendar;
+pub mod input;
 pub mod time;
 pub mod workflow;

@@ -137,7 +137,7 @@ pub async fn set_proves(
     state: web::Data<AppState>,
     actor: Actor,
     path: web::Path<String>,
-    body: web::Json<ProvesRequest>,
+    body: super::input::Json<ProvesRequest>,
 ) -> Result<web::Json<AttachmentView>, AppError> {
     let proves = body.proves.trim().to_owned();
     if proves.is_empty() || proves.chars().count() > 500 {

@@ -23,7 +23,7 @@ use crate::store::users;
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<LoginRequest>,
+    body: super::input::Json<LoginRequest>,
 ) -> Result<web::Json<TokenResponse>, AppError> {
     let ip = req.peer_addr().map(|a| a.ip().to_string());
     let st = state.clone();
@@ -39,7 +39,7 @@ pub async fn login(
     (status = 401, description = "invalid_refresh_token, refresh_token_reused, refresh_token_expired, session_revoked", body = ErrorBody)))]
 pub async fn refresh(
     state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
+    body: super::input::Json<RefreshRequest>,
 ) -> Result<web::Json<TokenResponse>, AppError> {
     let st = state.clone();
     let tokens = state
@@ -54,7 +54,7 @@ pub async fn refresh(
     (status = 401, description = "invalid_refresh_token", body = ErrorBody)))]
 pub async fn logout(
     state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
+    body: super::input::Json<RefreshRequest>,
 ) -> Result<HttpResponse, AppError> {
     state
         .db(move |conn| service::logout(conn, &body.refresh_token, db::now()))

@@ -217,7 +217,7 @@ pub async fn put_member(
     state: web::Data<AppState>,
     actor: Actor,
     path: web::Path<(String, String)>,
-    body: web::Json<MemberRequest>,
+    body: super::input::Json<MemberRequest>,
 ) -> Result<web::Json<CellMember>, AppError> {
     actor.require_any(&[Role::Admin])?;
     let (code, user) = path.into_inner();
@@ -252,7 +252,7 @@ pub async fn delete_member(
 pub async fn create_squad(
     state: web::Data<AppState>,
     actor: Actor,
-    body: web::Json<NewSquad>,
+    body: super::input::Json<NewSquad>,
 ) -> Result<HttpResponse, AppError> {
     actor.require_any(&[Role::Admin])?;
     let squad = state

@@ -5,6 +5,7 @@ mod auth;
 mod console;
 mod grid;
 mod health;
+mod input;
 mod sync;
 mod users;
 mod workflow;
@@ -18,6 +19,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use griddispatch_protocol::{ErrorBody, ErrorDetail};
 
 use crate::error::AppError;
+
+pub use input::refuse_nul_in_uri;
 
 pub use attachments::{
     __path_get_attachment, __path_get_content, __path_set_proves, AttachmentView, ContentQuery,

@@ -36,7 +36,7 @@ pub async fn list_users(
 pub async fn create_user(
     state: web::Data<AppState>,
     actor: Actor,
-    body: web::Json<NewUserRequest>,
+    body: super::input::Json<NewUserRequest>,
 ) -> Result<HttpResponse, AppError> {
     actor.require_any(&[Role::Admin])?;
     let user = state

@@ -35,15 +35,15 @@ pub struct CommandResponse {
     /// Sequence number, type and ids.
     #[schema(value_type = Object)]
     pub applied: Applied,
-    /// Report after the command.
+    /// Report after the command, as the actor may see it.
     #[schema(value_type = Option<Object>)]
-    pub report: Option<crate::domain::workflow::Report>,
+    pub report: Option<serde_json::Value>,
     /// Task after the command.
     #[schema(value_type = Option<Object>)]
-    pub task: Option<crate::domain::workflow::Task>,
+    pub task: Option<serde_json::Value>,
     /// Case after the command.
     #[schema(value_type = Option<Object>)]
-    pub case: Option<crate::domain::workflow::Case>,
+    pub case: Option<serde_json::Value>,
 }
 
 /// Run a command for a person, through the one command path.
@@ -58,28 +58,34 @@ pub async fn run_command(
         user_id: actor.user_id.clone(),
         is_system: false,
     };
+    let reader = actor.clone();
     state
         .with_command_env(move |conn, env| {
             let applied = execute(conn, env, &issuer, &cmd, position.as_ref())?;
+            // The answer is output like any other: cut to what the actor may read.
+            let vis = Visibility::of(conn, &reader, env.grid_version)?;
             Ok(CommandResponse {
                 report: applied
                     .report_id
                     .as_deref()
                     .map(|id| store::report(conn, id))
                     .transpose()?
-                    .flatten(),
+                    .flatten()
+                    .map(|r| vis.serve(&r)),
                 task: applied
                     .task_id
                     .as_deref()
                     .map(|id| store::task(conn, id))
                     .transpose()?
-                    .flatten(),
+                    .flatten()
+                    .map(|t| vis.serve(&t)),
                 case: applied
                     .case_id
                     .as_deref()
                     .map(|id| store::case(conn, id))
                     .transpose()?
-                    .flatten(),
+                    .flatten()
+                    .map(|c| vis.serve(&c)),
                 applied,
             })
         })
@@ -96,12 +102,27 @@ pub async fn run_command(
 pub async fn post_command(
     state: web::Data<AppState>,
     actor: Actor,
-    body: web::Json<CommandRequest>,
+    body: super::input::Json<CommandRequest>,
 ) -> Result<web::Json<CommandResponse>, AppError> {
     let body = body.into_inner();
     let response = run_command(&state, &actor, body.command, body.actor_position).await?;
     state.changes.notify_waiters();
     Ok(web::Json(response))
+}
+
+/// An entity id from the path: ids are UUIDs, anything else is the caller's mistake.
+fn entity_id(path: web::Path<String>) -> Result<String, AppError> {
+    let id = path.into_inner();
+    uuid::Uuid::parse_str(&id).map_err(|_| {
+        AppError::unprocessable(
+            "invalid_id",
+            format!(
+                "`{}` 不是有效编号，编号为 UUID (not an id; ids are UUIDs)",
+                id.chars().take(64).collect::<String>()
+            ),
+        )
+    })?;
+    Ok(id)
 }
 
 pub(super) async fn visibility(state: &AppState, actor: &Actor) -> Result<Visibility, AppError> {
@@ -120,8 +141,8 @@ pub async fn list_reports(
     actor: Actor,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    q.bbox()
-        .map_err(|m| AppError::bad_request("invalid_query", m))?;
+    q.check(false)
+        .map_err(|m| AppError::unprocessable("invalid_query", m))?;
     let vis = visibility(&state, &actor).await?;
     let page = state
         .db(move |conn| Ok(queries::list_reports(conn, &vis, &q)?))
@@ -139,7 +160,7 @@ pub async fn get_report(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let vis = visibility(&state, &actor).await?;
-    let id = path.into_inner();
+    let id = entity_id(path)?;
     let detail = state
         .db(move |conn| {
             queries::report_detail(conn, &vis, &id)?
@@ -157,6 +178,8 @@ pub async fn list_tasks(
     actor: Actor,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
+    q.check(true)
+        .map_err(|m| AppError::unprocessable("invalid_query", m))?;
     let vis = visibility(&state, &actor).await?;
     let page = state
         .db(move |conn| Ok(queries::list_tasks(conn, &vis, &q, db::now())?))
@@ -166,40 +189,40 @@ pub async fn list_tasks(
 
 /// One task and its record.
 #[utoipa::path(get, path = "/api/v1/tasks/{id}", tag = "workflow", security(("bearer" = [])),
-    params(("id" = String, Path, description = "task id")), responses((status = 200, description = "task and history"), (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path, description = "task id")), responses((status = 200, body = queries::TaskDetail), (status = 404, body = ErrorBody)))]
 pub async fn get_task(
     state: web::Data<AppState>,
     actor: Actor,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let vis = visibility(&state, &actor).await?;
-    let id = path.into_inner();
-    let (task, history) = state
+    let id = entity_id(path)?;
+    let detail = state
         .db(move |conn| {
             queries::task_detail(conn, &vis, &id)?
                 .ok_or_else(|| AppError::NotFound("没有这个任务 (no such task)".into()))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({"task": task, "history": history})))
+    Ok(HttpResponse::Ok().json(detail))
 }
 
 /// One case and its record.
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "workflow", security(("bearer" = [])),
-    params(("id" = String, Path, description = "case id")), responses((status = 200, description = "case and history"), (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path, description = "case id")), responses((status = 200, body = queries::CaseDetail), (status = 404, body = ErrorBody)))]
 pub async fn get_case(
     state: web::Data<AppState>,
     actor: Actor,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let vis = visibility(&state, &actor).await?;
-    let id = path.into_inner();
-    let (case, history) = state
+    let id = entity_id(path)?;
+    let detail = state
         .db(move |conn| {
             queries::case_detail(conn, &vis, &id)?
                 .ok_or_else(|| AppError::NotFound("没有这个案件 (no such case)".into()))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({"case": case, "history": history})))
+    Ok(HttpResponse::Ok().json(detail))
 }
 
 /// Suggested squads for a report: those responsible for its cell whose domain matches the
@@ -212,7 +235,7 @@ pub async fn routing(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     actor.require_any(&[Role::Dispatcher, Role::DutyChief])?;
-    let id = path.into_inner();
+    let id = entity_id(path)?;
     let suggestions = state
         .db(move |conn| {
             let r = store::report(conn, &id)?
@@ -242,7 +265,7 @@ pub async fn put_category(
     state: web::Data<AppState>,
     actor: Actor,
     path: web::Path<String>,
-    body: web::Json<CategoryRow>,
+    body: super::input::Json<CategoryRow>,
 ) -> Result<HttpResponse, AppError> {
     actor.require_any(&[Role::Admin])?;
     let mut row = body.into_inner();
@@ -299,7 +322,7 @@ pub async fn put_calendar(
     state: web::Data<AppState>,
     actor: Actor,
     path: web::Path<i32>,
-    body: web::Json<serde_json::Value>,
+    body: super::input::Json<serde_json::Value>,
 ) -> Result<HttpResponse, AppError> {
     actor.require_any(&[Role::Admin])?;
     let year = path.into_inner();

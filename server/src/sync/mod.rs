@@ -85,9 +85,6 @@ pub fn entity(
     kind: &str,
     id: &str,
 ) -> diesel::QueryResult<Option<serde_json::Value>> {
-    let to_json = |v: Result<serde_json::Value, serde_json::Error>| {
-        v.map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
-    };
     match kind {
         "report" => {
             let Some(r) = wf::report(conn, id)? else {
@@ -100,8 +97,7 @@ pub fn entity(
             if !vis.report(&r, task.as_ref()) {
                 return Ok(None);
             }
-            let view = crate::workflow::queries::view(r, None, vis);
-            Ok(Some(to_json(serde_json::to_value(&view.report))?))
+            Ok(Some(vis.serve(&r)))
         }
         "task" => {
             let Some(t) = wf::task(conn, id)? else {
@@ -113,7 +109,7 @@ pub fn entity(
             if !vis.report(&r, Some(&t)) {
                 return Ok(None);
             }
-            Ok(Some(to_json(serde_json::to_value(&t))?))
+            Ok(Some(vis.serve(&t)))
         }
         _ => {
             let Some(c) = wf::case(conn, id)? else {
@@ -126,7 +122,7 @@ pub fn entity(
             if !vis.report(&r, t.as_ref()) {
                 return Ok(None);
             }
-            Ok(Some(to_json(serde_json::to_value(&c))?))
+            Ok(Some(vis.serve(&c)))
         }
     }
 }
@@ -373,7 +369,16 @@ fn push_one(
             if store::next_seq(conn, user, device)? > item.device_seq {
                 return duplicate(conn);
             }
-            return Err(e);
+            // Retry later only what may succeed later; a command the database refuses for
+            // what it carries would block the phone's queue for good.
+            if retry_later(conn, &e) {
+                return Err(e);
+            }
+            tracing::warn!(error = %e, device_seq = item.device_seq, "sync push: command refused by the database, rejected");
+            (
+                "cannot_apply".to_owned(),
+                "数据库无法保存该指令的内容，本指令未执行，请检查后重新操作 (the database cannot store what this command carries; it was not applied — check it and act again)".to_owned(),
+            )
         }
     };
     // Rejected: acknowledged with a receipt of its own, so the queue behind it moves on.
@@ -405,6 +410,39 @@ fn push_one(
         message: Some(message),
         entities: entities_of(conn, who.vis, &refs)?,
     }))
+}
+
+/// Whether a database failure is worth retrying: the database is unreachable, busy or locked,
+/// or a transaction lost a serialisation race. Anything else (a constraint or encoding the
+/// command's data breaks, checked again by a probe that the connection still works) can never
+/// apply and becomes a `rejected` result.
+pub fn retry_later(conn: &mut DbConn, e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind as K, Error as E};
+    match e {
+        E::DatabaseError(
+            K::UniqueViolation
+            | K::ForeignKeyViolation
+            | K::NotNullViolation
+            | K::CheckViolation
+            | K::RestrictViolation,
+            _,
+        )
+        | E::SerializationError(_)
+        | E::DeserializationError(_) => !connection_works(conn),
+        E::DatabaseError(K::Unknown, info) => {
+            let m = info.message().to_ascii_lowercase();
+            let transient = ["locked", "busy", "timeout", "connect", "terminat", "shut"]
+                .iter()
+                .any(|w| m.contains(w));
+            transient || !connection_works(conn)
+        }
+        _ => true,
+    }
+}
+
+fn connection_works(conn: &mut DbConn) -> bool {
+    use diesel::RunQueryDsl;
+    diesel::sql_query("SELECT 1").execute(conn).is_ok()
 }
 
 // ---------------------------------------------------------------------------------------------

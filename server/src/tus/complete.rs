@@ -276,7 +276,10 @@ pub struct AttachmentView {
 
 /// Build the API view.
 pub fn attachment_view(a: AttachmentRow) -> AttachmentView {
-    let fmt = |t: chrono::NaiveDateTime| t.and_utc().to_rfc3339();
+    let fmt = |t: chrono::NaiveDateTime| {
+        t.and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    };
     let mut variants = vec!["original".to_owned()];
     if a.thumbnail_key.is_some() {
         variants.push("thumbnail".into());

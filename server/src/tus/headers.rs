@@ -208,14 +208,11 @@ impl EvidenceMeta {
                     return Err(invalid_metadata("经纬度超出范围 (lat/lon out of range)"));
                 }
                 let crs: Crs = match get("crs") {
-                    Some(c) => {
-                        serde_json::from_value(serde_json::Value::String(c.to_ascii_lowercase()))
-                            .map_err(|_| {
-                                invalid_metadata(
+                    Some(c) => c.parse().map_err(|_| {
+                        invalid_metadata(
                             "crs 须为 wgs84、gcj02 或 bd09 (crs must be wgs84, gcj02 or bd09)",
                         )
-                            })?
-                    }
+                    })?,
                     None => Crs::Wgs84,
                 };
                 let (lon, lat) = crs.to_wgs84(lon, lat);

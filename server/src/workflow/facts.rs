@@ -50,15 +50,11 @@ fn rules(conn: &mut DbConn, code: &str) -> Q<Option<(CategoryRules, String)>> {
 }
 
 fn to_wgs84(p: &Position) -> (f64, f64) {
+    // `domain::input::check_command` has refused unknown names before the facts are loaded.
     let crs = p
         .crs
         .as_deref()
-        .and_then(|c| {
-            serde_json::from_value::<grid_data::Crs>(serde_json::Value::String(
-                c.to_ascii_lowercase(),
-            ))
-            .ok()
-        })
+        .and_then(|c| c.parse::<grid_data::Crs>().ok())
         .unwrap_or_default();
     let (lon, lat) = crs.to_wgs84(p.lon, p.lat);
     (lat, lon)

@@ -113,6 +113,7 @@ pub fn execute_in(
     position: Option<&Position>,
 ) -> Result<Applied, CommandError> {
     {
+        crate::domain::input::check_command(cmd, position, env.now)?;
         let (seq, prev_hash) = audit::claim(conn)?;
         let facts = facts::load(conn, env, issuer, cmd)?;
         let change = decide(cmd, &facts)?;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::scope;
 use crate::auth::Actor;
 use crate::db::DbConn;
-use crate::domain::workflow::{Case, Report, Task};
+use crate::domain::workflow::{Report, Task};
 use crate::schema::{cases, reports, tasks};
 use crate::store::audit::{self, AuditRecord};
 use crate::store::workflow as store;
@@ -79,6 +79,54 @@ impl Visibility {
         &self.squads
     }
 
+    /// The one place where output is cut to its reader: serialise `item` and remove every
+    /// private field this reader may not see, at any depth — in the report itself, in a command
+    /// kept in the record, in the states before and after. REST answers, command answers, the
+    /// record, sync pushes and pulls all go through here.
+    pub fn serve<T: Serialize>(&self, item: &T) -> serde_json::Value {
+        let mut v = serde_json::to_value(item).unwrap_or(serde_json::Value::Null);
+        self.redact(&mut v);
+        v
+    }
+
+    /// Remove the private fields this reader may not see from a JSON value, at any depth.
+    pub fn redact(&self, v: &mut serde_json::Value) {
+        if self.sees_contacts {
+            return;
+        }
+        redact_fields(v, &PRIVATE_FIELDS);
+    }
+
+    /// A record as this reader may see it: its JSON as objects, private fields removed.
+    pub fn record(&self, rec: AuditRecord) -> RecordView {
+        let parse = |s: String| {
+            let mut v = serde_json::from_str(&s).unwrap_or(serde_json::Value::String(s));
+            self.redact(&mut v);
+            v
+        };
+        RecordView {
+            seq: rec.seq,
+            at: rec.at.and_utc(),
+            actor_id: rec.actor_id,
+            actor_lat: rec.actor_lat,
+            actor_lon: rec.actor_lon,
+            command: rec.command,
+            report_id: rec.report_id,
+            task_id: rec.task_id,
+            case_id: rec.case_id,
+            payload: parse(rec.payload),
+            before: parse(rec.before),
+            after: parse(rec.after),
+            prev_hash: rec.prev_hash,
+            hash: rec.hash,
+        }
+    }
+
+    /// Records as this reader may see them.
+    pub fn records(&self, recs: Vec<AuditRecord>) -> Vec<RecordView> {
+        recs.into_iter().map(|r| self.record(r)).collect()
+    }
+
     /// Whether a report (with its current task) is visible; tasks and cases are visible with
     /// their report.
     pub fn report(&self, r: &Report, task: Option<&Task>) -> bool {
@@ -89,6 +137,67 @@ impl Visibility {
                 .is_some_and(|c| self.villages.contains(&c.village))
             || task.is_some_and(|t| self.squads.contains(&t.squad_id))
     }
+}
+
+/// Fields that only dispatchers and duty chiefs may read: a complainant's name and phone
+/// number (`contact`, in reports and in the commands that carry them).
+const PRIVATE_FIELDS: [&str; 1] = ["contact"];
+
+fn redact_fields(v: &mut serde_json::Value, fields: &[&str]) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for f in fields {
+                map.remove(*f);
+            }
+            for child in map.values_mut() {
+                redact_fields(child, fields);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for child in items {
+                redact_fields(child, fields);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// One entry of the full-process record (执法全过程记录) as a reader sees it: the command and
+/// the states before and after as JSON objects, private fields removed. The hash covers the
+/// record as stored (`GET /api/v1/audit/verify` checks the chain).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RecordView {
+    /// Command sequence number.
+    pub seq: i64,
+    /// Server time (UTC).
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Who (`system` for the deadline job).
+    pub actor_id: String,
+    /// Where the actor was, if known.
+    pub actor_lat: Option<f64>,
+    /// Where the actor was, if known.
+    pub actor_lon: Option<f64>,
+    /// Command name.
+    pub command: String,
+    /// Report concerned.
+    pub report_id: Option<String>,
+    /// Task concerned.
+    pub task_id: Option<String>,
+    /// Case concerned.
+    pub case_id: Option<String>,
+    /// The command as received.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    /// State before (null when created).
+    #[schema(value_type = Object)]
+    pub before: serde_json::Value,
+    /// State after.
+    #[schema(value_type = Object)]
+    pub after: serde_json::Value,
+    /// Hash of the previous record.
+    pub prev_hash: String,
+    /// This record's hash.
+    pub hash: String,
 }
 
 /// Filters of `GET /api/v1/reports` and `GET /api/v1/tasks`.
@@ -119,6 +228,40 @@ impl ListQuery {
         let per = self.per_page.unwrap_or(50).clamp(1, 200);
         let page = self.page.unwrap_or(1).max(1);
         (per, (page - 1) * per)
+    }
+
+    /// Check the filters of a report list (`for_tasks` false) or a task list: a status that
+    /// does not exist, or text past the limits, is the caller's mistake, not an empty page.
+    pub fn check(&self, for_tasks: bool) -> Result<(), String> {
+        if let Some(st) = &self.status {
+            let v = serde_json::Value::String(st.clone());
+            let known = if for_tasks {
+                serde_json::from_value::<crate::domain::workflow::TaskStatus>(v).is_ok()
+            } else {
+                serde_json::from_value::<crate::domain::workflow::ReportStatus>(v).is_ok()
+            };
+            if !known {
+                let kind = if for_tasks { "任务" } else { "线索" };
+                return Err(format!(
+                    "status `{st}` 不是{kind}状态 (unknown status; see docs/api.md for the list)"
+                ));
+            }
+        }
+        for (name, v) in [
+            ("cell", &self.cell),
+            ("category", &self.category),
+            ("squad", &self.squad),
+        ] {
+            if v.as_ref().is_some_and(|v| v.chars().count() > 64) {
+                return Err(format!(
+                    "{name} 过长，最多 64 个字符 (longer than 64 characters)"
+                ));
+            }
+        }
+        if self.q.as_ref().is_some_and(|v| v.chars().count() > 200) {
+            return Err("q 过长，最多 200 个字符 (search text longer than 200 characters)".into());
+        }
+        self.bbox().map(|_| ())
     }
 
     /// Parse the bounding box.
@@ -154,18 +297,18 @@ pub struct Page<T> {
 pub struct ReportView {
     /// The report (contact removed for readers who may not see it).
     #[schema(value_type = Object)]
-    pub report: Report,
+    pub report: serde_json::Value,
     /// Its current task.
     #[schema(value_type = Option<Object>)]
-    pub task: Option<Task>,
+    pub task: Option<serde_json::Value>,
 }
 
-/// A report as this reader may see it (contacts removed unless allowed).
-pub fn view(mut r: Report, task: Option<Task>, vis: &Visibility) -> ReportView {
-    if !vis.sees_contacts {
-        r.contact = None;
+/// A report as this reader may see it (private fields removed unless allowed).
+pub fn view(r: &Report, task: Option<&Task>, vis: &Visibility) -> ReportView {
+    ReportView {
+        report: vis.serve(r),
+        task: task.map(|t| vis.serve(t)),
     }
-    ReportView { report: r, task }
 }
 
 /// List reports.
@@ -242,7 +385,7 @@ pub fn list_reports(
             Some(t) => store::task(conn, t)?,
             None => None,
         };
-        items.push(view(r, task, vis));
+        items.push(view(&r, task.as_ref(), vis));
     }
     Ok(Page {
         items,
@@ -258,7 +401,7 @@ pub fn list_tasks(
     vis: &Visibility,
     q: &ListQuery,
     now: NaiveDateTime,
-) -> QueryResult<Page<Task>> {
+) -> QueryResult<Page<serde_json::Value>> {
     let running = [
         "dispatched",
         "return_requested",
@@ -304,8 +447,8 @@ pub fn list_tasks(
         .load(conn)?;
     let items = rows
         .iter()
-        .map(|d| serde_json::from_str(d))
-        .collect::<Result<Vec<Task>, _>>()
+        .map(|d| serde_json::from_str::<Task>(d).map(|t| vis.serve(&t)))
+        .collect::<Result<Vec<_>, _>>()
         .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
     Ok(Page {
         items,
@@ -323,10 +466,9 @@ pub struct ReportDetail {
     pub view: ReportView,
     /// Case proposed from it.
     #[schema(value_type = Option<Object>)]
-    pub case: Option<Case>,
+    pub case: Option<serde_json::Value>,
     /// 执法全过程记录, oldest first.
-    #[schema(value_type = Vec<Object>)]
-    pub history: Vec<AuditRecord>,
+    pub history: Vec<RecordView>,
     /// Evidence of the report and its handling that has arrived.
     pub attachments: Vec<crate::tus::complete::AttachmentView>,
     /// Evidence named by the report or task whose upload has not arrived yet.
@@ -373,12 +515,32 @@ pub fn report_detail(
         }
     }
     Ok(Some(ReportDetail {
-        view: view(r, task, vis),
-        case,
-        history,
+        view: view(&r, task.as_ref(), vis),
+        case: case.as_ref().map(|c| vis.serve(c)),
+        history: vis.records(history),
         attachments,
         pending_attachment_ids,
     }))
+}
+
+/// A task or case with its record, as its reader may see them.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TaskDetail {
+    /// The task.
+    #[schema(value_type = Object)]
+    pub task: serde_json::Value,
+    /// 执法全过程记录, oldest first.
+    pub history: Vec<RecordView>,
+}
+
+/// A case with its record, as its reader may see them.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CaseDetail {
+    /// The case.
+    #[schema(value_type = Object)]
+    pub case: serde_json::Value,
+    /// 执法全过程记录, oldest first.
+    pub history: Vec<RecordView>,
 }
 
 /// One task, if visible.
@@ -386,7 +548,7 @@ pub fn task_detail(
     conn: &mut DbConn,
     vis: &Visibility,
     id: &str,
-) -> QueryResult<Option<(Task, Vec<AuditRecord>)>> {
+) -> QueryResult<Option<TaskDetail>> {
     let Some(t) = store::task(conn, id)? else {
         return Ok(None);
     };
@@ -397,7 +559,10 @@ pub fn task_detail(
         return Ok(None);
     }
     let history = audit::history(conn, None, Some(id), None)?;
-    Ok(Some((t, history)))
+    Ok(Some(TaskDetail {
+        task: vis.serve(&t),
+        history: vis.records(history),
+    }))
 }
 
 /// One case, if visible.
@@ -405,7 +570,7 @@ pub fn case_detail(
     conn: &mut DbConn,
     vis: &Visibility,
     id: &str,
-) -> QueryResult<Option<(Case, Vec<AuditRecord>)>> {
+) -> QueryResult<Option<CaseDetail>> {
     let Some(c) = store::case(conn, id)? else {
         return Ok(None);
     };
@@ -417,5 +582,8 @@ pub fn case_detail(
         return Ok(None);
     }
     let history = audit::history(conn, None, None, Some(id))?;
-    Ok(Some((c, history)))
+    Ok(Some(CaseDetail {
+        case: vis.serve(&c),
+        history: vis.records(history),
+    }))
 }

@@ -75,6 +75,7 @@ pub struct Supplement {
     /// Text.
     pub note: String,
     /// When.
+    #[serde(with = "crate::domain::time::rfc3339")]
     pub at: NaiveDateTime,
 }
 
@@ -114,12 +115,16 @@ pub struct Report {
     /// Reporter's additions.
     pub supplements: Vec<Supplement>,
     /// Device time of the observation.
+    #[serde(default, with = "crate::domain::time::rfc3339_opt")]
     pub occurred_at: Option<NaiveDateTime>,
     /// Server receipt.
+    #[serde(with = "crate::domain::time::rfc3339")]
     pub created_at: NaiveDateTime,
     /// Last change.
+    #[serde(with = "crate::domain::time::rfc3339")]
     pub updated_at: NaiveDateTime,
     /// Closed, rejected, merged or transferred at.
+    #[serde(default, with = "crate::domain::time::rfc3339_opt")]
     pub finished_at: Option<NaiveDateTime>,
 }
 
@@ -193,6 +198,7 @@ pub struct PendingRequest {
     /// Who asked.
     pub by: String,
     /// When.
+    #[serde(with = "crate::domain::time::rfc3339")]
     pub at: NaiveDateTime,
     /// Extra working hours (extensions).
     pub extra_hours: Option<u32>,
@@ -208,6 +214,7 @@ pub struct Recheck {
     /// Note.
     pub note: Option<String>,
     /// When.
+    #[serde(with = "crate::domain::time::rfc3339")]
     pub at: NaiveDateTime,
 }
 
@@ -239,20 +246,28 @@ pub struct Task {
     /// Case proposed from a `case_needed` outcome.
     pub case_id: Option<String>,
     /// Dispatched at.
+    #[serde(with = "crate::domain::time::rfc3339")]
     pub dispatched_at: NaiveDateTime,
     /// Acknowledgement due (签收时限).
+    #[serde(with = "crate::domain::time::rfc3339")]
     pub ack_due_at: NaiveDateTime,
     /// Handling due (处置时限).
+    #[serde(with = "crate::domain::time::rfc3339")]
     pub due_at: NaiveDateTime,
     /// Accepted at.
+    #[serde(default, with = "crate::domain::time::rfc3339_opt")]
     pub accepted_at: Option<NaiveDateTime>,
     /// Arrived at.
+    #[serde(default, with = "crate::domain::time::rfc3339_opt")]
     pub arrived_at: Option<NaiveDateTime>,
     /// Handled at.
+    #[serde(default, with = "crate::domain::time::rfc3339_opt")]
     pub handled_at: Option<NaiveDateTime>,
     /// Closed by the squad at.
+    #[serde(default, with = "crate::domain::time::rfc3339_opt")]
     pub closed_at: Option<NaiveDateTime>,
     /// Re-check passed at.
+    #[serde(default, with = "crate::domain::time::rfc3339_opt")]
     pub verified_at: Option<NaiveDateTime>,
     /// Pending return request.
     pub pending_return: Option<PendingRequest>,
@@ -267,10 +282,10 @@ pub struct Task {
     /// Last re-check.
     pub last_recheck: Option<Recheck>,
     /// Yellow warning (80 % of the handling time) raised at.
-    #[serde(default)]
+    #[serde(default, with = "crate::domain::time::rfc3339_opt")]
     pub warned_at: Option<NaiveDateTime>,
     /// Red escalation (督办, deadline passed) raised at.
-    #[serde(default)]
+    #[serde(default, with = "crate::domain::time::rfc3339_opt")]
     pub escalated_at: Option<NaiveDateTime>,
 }
 
@@ -323,10 +338,12 @@ pub struct Case {
     /// Who proposed.
     pub proposed_by: String,
     /// When.
+    #[serde(with = "crate::domain::time::rfc3339")]
     pub proposed_at: NaiveDateTime,
     /// Approver who decided.
     pub decided_by: Option<String>,
     /// When.
+    #[serde(default, with = "crate::domain::time::rfc3339_opt")]
     pub decided_at: Option<NaiveDateTime>,
     /// Why declined.
     pub decline_reason: Option<String>,

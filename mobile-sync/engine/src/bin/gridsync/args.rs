@@ -32,16 +32,41 @@ pub(crate) struct JsonFlag {
     pub(crate) json: bool,
 }
 
+/// The coordinate systems the server accepts; a misspelt one is refused here rather than
+/// queued and refused later.
+const CRS_NAMES: [&str; 3] = ["wgs84", "gcj02", "bd09"];
+
+fn degrees(s: &str, max: f64) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|e| format!("不是数字 (not a number): {e}"))?;
+    if v.is_finite() && v.abs() <= max {
+        Ok(v)
+    } else {
+        Err(format!(
+            "须在 −{max} 与 {max} 之间 (must lie between −{max} and {max})"
+        ))
+    }
+}
+
+fn latitude(s: &str) -> Result<f64, String> {
+    degrees(s, 90.0)
+}
+
+fn longitude(s: &str) -> Result<f64, String> {
+    degrees(s, 180.0)
+}
+
 #[derive(Args, Clone)]
 pub(crate) struct Where {
     /// 纬度 (latitude)
-    #[arg(long, requires = "lon", allow_negative_numbers = true)]
+    #[arg(long, requires = "lon", allow_negative_numbers = true, value_parser = latitude)]
     pub(crate) lat: Option<f64>,
     /// 经度 (longitude)
-    #[arg(long, requires = "lat", allow_negative_numbers = true)]
+    #[arg(long, requires = "lat", allow_negative_numbers = true, value_parser = longitude)]
     pub(crate) lon: Option<f64>,
     /// 坐标系 wgs84 | gcj02 | bd09 (coordinate system; default wgs84)
-    #[arg(long)]
+    #[arg(long, value_parser = CRS_NAMES)]
     pub(crate) crs: Option<String>,
 }
 
@@ -141,12 +166,12 @@ pub(crate) enum Cmd {
     Arrive {
         /// 任务 id (task id)
         task: String,
-        #[arg(long, allow_negative_numbers = true)]
+        #[arg(long, allow_negative_numbers = true, value_parser = latitude)]
         lat: f64,
-        #[arg(long, allow_negative_numbers = true)]
+        #[arg(long, allow_negative_numbers = true, value_parser = longitude)]
         lon: f64,
         /// 坐标系 (wgs84 | gcj02 | bd09)
-        #[arg(long)]
+        #[arg(long, value_parser = CRS_NAMES)]
         crs: Option<String>,
     },
     /// 处置任务 (record how the task was handled)
