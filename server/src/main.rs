@@ -35,6 +35,11 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: String,
+        /// Load the demo into this database instead of SQLite in the data directory (e.g. a
+        /// PostgreSQL test database). Only this flag does it: a configured database URL is never
+        /// filled with demo data.
+        #[arg(long)]
+        database_url: Option<String>,
     },
     /// Serve with the configured database (SQLite file or postgres:// URL).
     Serve,
@@ -108,10 +113,14 @@ fn main() -> anyhow::Result<()> {
     let mut config = Config::load(cli.config.as_deref())?;
     telemetry::init(config.log_format, &config.log_filter);
     match cli.command {
-        Command::Demo { data_dir, bind } => {
+        Command::Demo {
+            data_dir,
+            bind,
+            database_url,
+        } => {
             config.data_dir = data_dir;
             config.bind = bind;
-            run_demo(config)
+            run_demo(config, database_url)
         }
         Command::Serve => serve(config),
         Command::Migrate => {
@@ -161,11 +170,12 @@ fn serve(config: Config) -> anyhow::Result<()> {
     })
 }
 
-fn run_demo(mut config: Config) -> anyhow::Result<()> {
+fn run_demo(mut config: Config, database_url: Option<String>) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
-    // The demo always runs on the embedded database in its data directory.
-    config.database_url = None;
+    // The demo runs on the embedded database in its data directory unless told otherwise on
+    // its own command line.
+    config.database_url = database_url;
     actix_web::rt::System::new().block_on(async move {
         let state = griddispatch::startup::prepare_state(&config).await?;
         let logins = {

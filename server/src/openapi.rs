@@ -16,7 +16,8 @@ use crate::routes::*;
           post_command, list_reports, get_report, routing, list_tasks, get_task, get_case,
           list_categories, put_category, get_calendar, put_calendar, stats, my_notifications, events, put_squad_member, delete_squad_member,
           get_grid, locate, import, versions, get_cell, put_member, delete_member,
-          create_squad, list_squads, put_squad_cell, delete_squad_cell),
+          create_squad, list_squads, put_squad_cell, delete_squad_cell,
+          crate::tus::options, crate::tus::create, crate::tus::head, crate::tus::patch, crate::tus::terminate),
     components(schemas(
         griddispatch_protocol::ErrorBody,
         griddispatch_protocol::ErrorDetail,
@@ -62,7 +63,7 @@ use crate::routes::*;
         crate::grid::SquadView,
         crate::grid::NewSquad,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonErrors),
     tags((name = "auth", description = "登录与令牌 sign-in and tokens"),
          (name = "sync", description = "离线同步 offline-first sync for phones (docs/sync-protocol.md)"),
          (name = "users", description = "账号管理 accounts"),
@@ -88,4 +89,118 @@ impl Modify for BearerAuth {
             ),
         );
     }
+}
+
+/// The answers every operation can give besides its own: declared once here so that the
+/// document lists every status a client may see (Schemathesis checks it in CI).
+struct CommonErrors;
+
+impl CommonErrors {
+    fn error(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build()
+            .into()
+    }
+}
+
+impl Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in &mut openapi.paths.paths {
+            let sync = path.starts_with("/sync/");
+            let tus = path.starts_with("/files/");
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+                &mut item.head,
+                &mut item.options,
+            ];
+            for op in ops.into_iter().flatten() {
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let has_body = op.request_body.is_some();
+                let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                let mut add = |status: &str, description: &str| {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| Self::error(description));
+                };
+                if path.as_str() == "/healthz" {
+                    continue;
+                }
+                add(
+                    "503",
+                    "service_unavailable: the database cannot be reached; retry later",
+                );
+                if path.as_str() == "/readyz" || op.operation_id.as_deref() == Some("options") {
+                    continue;
+                }
+                if secured {
+                    add("401", "missing_token, invalid_token, token_expired, session_revoked: sign in or refresh");
+                    add("403", "forbidden, out_of_scope, account_disabled: a role or scope this needs is missing");
+                }
+                if has_params || has_body || sync || tus {
+                    add(
+                        "400",
+                        "invalid_json, invalid_query, invalid_path, invalid_header, bad_request",
+                    );
+                    add("422", "invalid_field, invalid_text, invalid_id, invalid_query …: the message names what to fix");
+                }
+                if path.contains('{') {
+                    add("404", "not_found");
+                }
+                if has_body {
+                    add("413", "payload_too_large");
+                    add(
+                        "415",
+                        "unsupported_media_type: send Content-Type: application/json",
+                    );
+                }
+                if sync {
+                    add("426", "unsupported_protocol: update the app");
+                }
+                if path.as_str() == "/api/v1/auth/login" {
+                    add("429", "too_many_attempts: see Retry-After");
+                }
+            }
+        }
+    }
+}
+
+/// The methods the API documents for each path pattern, for the `Allow` header of a 405.
+pub fn allowed_methods() -> &'static std::collections::HashMap<String, String> {
+    static ALLOW: std::sync::OnceLock<std::collections::HashMap<String, String>> =
+        std::sync::OnceLock::new();
+    ALLOW.get_or_init(|| {
+        ApiDoc::openapi()
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let methods: Vec<&str> = [
+                    ("GET", item.get.is_some()),
+                    ("HEAD", item.get.is_some() || item.head.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                    ("OPTIONS", item.options.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(m, on)| on.then_some(m))
+                .collect();
+                (path.clone(), methods.join(", "))
+            })
+            .collect()
+    })
 }

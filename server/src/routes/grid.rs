@@ -248,7 +248,8 @@ pub async fn delete_member(
 /// Create a squad (admin).
 #[utoipa::path(post, path = "/api/v1/squads", tag = "grid", security(("bearer" = [])), request_body = NewSquad,
     responses((status = 201, body = SquadView), (status = 403, body = ErrorBody),
-              (status = 409, description = "squad_code_taken", body = ErrorBody), (status = 422, description = "invalid_field", body = ErrorBody)))]
+              (status = 404, description = "not_found: a cell in `cells` is not in the current grid", body = ErrorBody),
+              (status = 409, description = "squad_code_taken, no_grid", body = ErrorBody), (status = 422, description = "invalid_field", body = ErrorBody)))]
 pub async fn create_squad(
     state: web::Data<AppState>,
     actor: Actor,

@@ -73,10 +73,12 @@ fn nul_at(v: &Value, path: &str) -> Option<String> {
             .enumerate()
             .find_map(|(i, x)| nul_at(x, &format!("{path}[{i}]"))),
         Value::Object(map) => map.iter().find_map(|(k, x)| {
+            // A key is shown escaped: the message must not carry the NUL it complains of.
+            let key = k.escape_debug().to_string();
             let here = if path.is_empty() {
-                k.clone()
+                key
             } else {
-                format!("{path}.{k}")
+                format!("{path}.{key}")
             };
             if k.contains('\0') {
                 Some(here)

@@ -239,6 +239,15 @@ pub fn error_shape<B: 'static>() -> ErrorHandlers<B> {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
+        if status == StatusCode::METHOD_NOT_ALLOWED {
+            // RFC 9110: a 405 names the methods the resource supports.
+            let allow = req
+                .match_pattern()
+                .and_then(|p| crate::openapi::allowed_methods().get(&p).cloned());
+            if let Some(v) = allow.and_then(|a| HeaderValue::from_str(&a).ok()) {
+                resp.headers_mut().insert(header::ALLOW, v);
+            }
+        }
         Ok(ErrorHandlerResponse::Response(
             ServiceResponse::new(req, resp).map_into_right_body(),
         ))

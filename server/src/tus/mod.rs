@@ -177,7 +177,13 @@ fn location(id: &str) -> String {
 }
 
 /// `OPTIONS`: what this server supports.
-async fn options(state: web::Data<AppState>) -> HttpResponse {
+#[utoipa::path(options, path = "/files/", tag = "evidence",
+    responses((status = 204, description = "tus capabilities", headers(
+        ("Tus-Version" = String, description = "1.0.0"),
+        ("Tus-Extension" = String, description = "creation, creation-with-upload, termination, checksum, expiration"),
+        ("Tus-Checksum-Algorithm" = String, description = "sha1, sha256"),
+        ("Tus-Max-Size" = u64, description = "largest upload in bytes")))))]
+pub async fn options(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::NoContent()
         .insert_header(("Tus-Version", TUS_VERSION))
         .insert_header(("Tus-Extension", TUS_EXTENSIONS))
@@ -207,7 +213,18 @@ fn gone(upload: &UploadRow) -> AppError {
 }
 
 /// `POST /files/`: create an upload, optionally with its first bytes.
-async fn create(
+#[utoipa::path(post, path = "/files/", tag = "evidence", security(("bearer" = [])),
+    params(("Tus-Resumable" = String, Header, description = "tus protocol version: 1.0.0"),
+        ("Upload-Length" = u64, Header, description = "total size in bytes"),
+        ("Upload-Metadata" = String, Header, description = "tus metadata: attachment_id, sha256, filename, filetype, captured_at, lat, lon, crs, …; see docs/media.md")),
+    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream", description = "optional first bytes (creation-with-upload)"),
+    responses((status = 201, description = "created; Location names the upload, Upload-Offset how much arrived", headers(("Location" = String), ("Upload-Offset" = u64), ("Upload-Expires" = String))),
+        (status = 400, description = "invalid_header, invalid_metadata", body = griddispatch_protocol::ErrorBody),
+        (status = 409, description = "attachment_id_taken", body = griddispatch_protocol::ErrorBody),
+        (status = 412, description = "tus_version_unsupported", body = griddispatch_protocol::ErrorBody),
+        (status = 413, description = "larger than Tus-Max-Size", body = griddispatch_protocol::ErrorBody),
+        (status = 415, description = "unsupported_type", body = griddispatch_protocol::ErrorBody)))]
+pub async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
     actor: Actor,
@@ -322,7 +339,11 @@ async fn create(
 }
 
 /// `HEAD /files/{id}`: how far the upload got.
-async fn head(
+#[utoipa::path(head, path = "/files/{id}", tag = "evidence", security(("bearer" = [])),
+    params(("id" = String, Path, description = "upload id"), ("Tus-Resumable" = String, Header, description = "tus protocol version: 1.0.0")),
+    responses((status = 200, description = "Upload-Offset and Upload-Length", headers(("Upload-Offset" = u64), ("Upload-Length" = u64))),
+        (status = 404, description = "not_found"), (status = 410, description = "upload_gone"), (status = 412, description = "tus_version_unsupported")))]
+pub async fn head(
     state: web::Data<AppState>,
     req: HttpRequest,
     actor: Actor,
@@ -348,7 +369,20 @@ async fn head(
 }
 
 /// `PATCH /files/{id}`: append bytes at `Upload-Offset`.
-async fn patch(
+#[utoipa::path(patch, path = "/files/{id}", tag = "evidence", security(("bearer" = [])),
+    params(("id" = String, Path, description = "upload id"), ("Tus-Resumable" = String, Header, description = "tus protocol version: 1.0.0"),
+        ("Upload-Offset" = u64, Header, description = "where these bytes go"),
+        ("Upload-Checksum" = Option<String>, Header, description = "sha1|sha256 and the base64 digest of this chunk")),
+    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"),
+    responses((status = 204, description = "stored; Upload-Offset is the new offset", headers(("Upload-Offset" = u64))),
+        (status = 404, description = "not_found", body = griddispatch_protocol::ErrorBody),
+        (status = 409, description = "offset_mismatch, upload_conflict, evidence_immutable", body = griddispatch_protocol::ErrorBody),
+        (status = 410, description = "upload_gone", body = griddispatch_protocol::ErrorBody),
+        (status = 412, description = "tus_version_unsupported", body = griddispatch_protocol::ErrorBody),
+        (status = 415, description = "Content-Type must be application/offset+octet-stream", body = griddispatch_protocol::ErrorBody),
+        (status = 423, description = "upload_locked", body = griddispatch_protocol::ErrorBody),
+        (status = 460, description = "checksum_mismatch", body = griddispatch_protocol::ErrorBody)))]
+pub async fn patch(
     state: web::Data<AppState>,
     req: HttpRequest,
     actor: Actor,
@@ -570,7 +604,13 @@ async fn write_locked(
 }
 
 /// `DELETE /files/{id}`: termination. Finished evidence cannot be deleted.
-async fn terminate(
+#[utoipa::path(delete, path = "/files/{id}", tag = "evidence", security(("bearer" = [])),
+    params(("id" = String, Path, description = "upload id"), ("Tus-Resumable" = String, Header, description = "tus protocol version: 1.0.0")),
+    responses((status = 204, description = "terminated"),
+        (status = 404, description = "not_found", body = griddispatch_protocol::ErrorBody),
+        (status = 409, description = "evidence_immutable", body = griddispatch_protocol::ErrorBody),
+        (status = 412, description = "tus_version_unsupported", body = griddispatch_protocol::ErrorBody)))]
+pub async fn terminate(
     state: web::Data<AppState>,
     req: HttpRequest,
     actor: Actor,

@@ -225,8 +225,9 @@ pub struct ListQuery {
 
 impl ListQuery {
     fn paging(&self) -> (i64, i64) {
+        // Pages past the millionth are empty anyway; the bound keeps the offset from overflowing.
         let per = self.per_page.unwrap_or(50).clamp(1, 200);
-        let page = self.page.unwrap_or(1).max(1);
+        let page = self.page.unwrap_or(1).clamp(1, 1_000_000);
         (per, (page - 1) * per)
     }
 

@@ -78,6 +78,46 @@ async fn unknown_paths_and_wrong_methods_use_the_error_shape() {
     .await;
     let resp = app.client.delete(app.url("/healthz")).send().await.unwrap();
     assert_error(resp, 405, "method_not_allowed").await;
+    // RFC 9110: a 405 names what the resource supports (from the OpenAPI document).
+    let trace = reqwest::Method::from_bytes(b"TRACE").unwrap();
+    let resp = app
+        .client
+        .request(
+            trace,
+            app.url("/api/v1/reports/{id}".replace("{id}", "x").as_str()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 405);
+    assert_eq!(resp.headers()["allow"], "GET, HEAD");
+    let resp = app
+        .client
+        .request(reqwest::Method::PUT, app.url("/api/v1/squads"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["allow"], "GET, HEAD, POST");
+}
+
+#[actix_web::test]
+async fn the_openapi_document_declares_the_errors_every_operation_can_answer() {
+    let app = TestApp::spawn().await;
+    let doc: Value = app
+        .get("/api/openapi.json", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let cmd = &doc["paths"]["/api/v1/commands"]["post"]["responses"];
+    for status in ["200", "400", "401", "403", "413", "415", "422", "503"] {
+        assert!(cmd.get(status).is_some(), "commands: {status} not declared");
+    }
+    let pull = &doc["paths"]["/sync/v1/pull"]["get"]["responses"];
+    assert!(pull.get("426").is_some());
+    // The tus endpoints are described too.
+    assert!(doc["paths"]["/files/{id}"]["patch"].is_object());
+    assert!(doc["paths"]["/files/"]["post"].is_object());
 }
 
 #[actix_web::test]
