@@ -70,3 +70,33 @@ fn work_before_sign_in_is_refused_and_usage_errors_exit_2() {
     assert!(s["account"].is_null());
     assert_eq!(s["queued_commands"], 0);
 }
+
+#[test]
+fn a_misspelt_coordinate_system_or_an_impossible_position_is_refused_before_it_is_queued() {
+    let dir = tempfile::tempdir().unwrap();
+    for (flag, value) in [("--crs", "gcj-02"), ("--crs", "foo"), ("--lat", "1000")] {
+        let mut args = vec![
+            "report",
+            "--category",
+            "0401",
+            "--note",
+            "占道经营",
+            "--lat",
+            "35.05",
+            "--lon",
+            "112.49",
+        ];
+        if flag == "--lat" {
+            args[6] = value;
+        } else {
+            args.extend([flag, value]);
+        }
+        let out = gridsync(dir.path(), &args, "");
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(value), "{err}");
+    }
+    let s: serde_json::Value =
+        serde_json::from_slice(&gridsync(dir.path(), &["status", "--json"], "").stdout).unwrap();
+    assert_eq!(s["queued_commands"], 0);
+}
