@@ -1,0 +1,242 @@
+//! Every command's rules: may this actor do this, to this object, from this state, now?
+//! Returns the new state of what changes. `decide` only dispatches; the rules live by the
+//! aggregate they decide: [`report`] (intake and triage), [`task`] (dispatched work, on-site
+//! handling, re-check, deadlines), [`case`] (the general procedure).
+
+mod case;
+mod report;
+mod task;
+
+use chrono::NaiveDateTime;
+use griddispatch_protocol::command::Command;
+use griddispatch_protocol::Role;
+
+use super::model::{Case, CellRef, Report, Task};
+use super::rules::DomainError;
+
+/// Who is acting, as the database says now (roles, certificate, cells, squads).
+#[derive(Debug, Clone, Default)]
+pub struct ActorCtx {
+    /// User id.
+    pub user_id: String,
+    /// Roles.
+    pub roles: Vec<Role>,
+    /// Holds a valid enforcement certificate today.
+    pub certified: bool,
+    /// Village codes the user serves as grid member or leader (memberships of areas and towns
+    /// already expanded to their villages).
+    pub villages: Vec<String>,
+    /// Squads the user belongs to.
+    pub squads: Vec<String>,
+    /// The server itself (deadline job), not a person.
+    pub is_system: bool,
+}
+
+impl ActorCtx {
+    fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    fn require(&self, role: Role, what: &str) -> Result<(), DomainError> {
+        if self.has(role) {
+            Ok(())
+        } else {
+            Err(DomainError::forbidden(format!(
+                "只有{}可以{what} (only a {} may do this)",
+                role.label_zh(),
+                role.as_str()
+            )))
+        }
+    }
+
+    fn covers(&self, village: Option<&str>) -> bool {
+        village.is_some_and(|v| self.villages.iter().any(|c| c == v))
+    }
+
+    fn in_squad(&self, squad: &str) -> bool {
+        self.squads.iter().any(|s| s == squad)
+    }
+}
+
+/// Where a report's position falls.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Located {
+    /// Inside a village cell.
+    Inside(CellRef),
+    /// Outside the grid: the nearest cell and the distance to it.
+    Outside {
+        /// Nearest village.
+        nearest: String,
+        /// Metres.
+        distance_m: f64,
+    },
+    /// No grid has been imported yet.
+    NoGrid,
+    /// Not a position on Earth (NaN, out of range).
+    InvalidPoint,
+}
+
+/// What a category allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CategoryRules {
+    /// 简易程序 may apply.
+    pub simple_procedure_allowed: bool,
+    /// Handling may lead to a penalty: two certified officers are required.
+    pub penalty_possible: bool,
+}
+
+/// What the command handler knows about a proposed officer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficerFact {
+    /// User id.
+    pub user_id: String,
+    /// Holds the officer role.
+    pub is_officer: bool,
+    /// Certificate valid now.
+    pub certified: bool,
+    /// Member of the task's squad.
+    pub in_squad: bool,
+    /// Account enabled.
+    pub active: bool,
+}
+
+/// Everything a decision may look at, loaded by the command handler.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// The actor.
+    pub actor: ActorCtx,
+    /// Now (UTC).
+    pub now: Option<NaiveDateTime>,
+    /// The report the command names (or the task's report).
+    pub report: Option<Report>,
+    /// The task the command names (or the report's task).
+    pub task: Option<Task>,
+    /// The case the command names.
+    pub case: Option<Case>,
+    /// A merge target.
+    pub merge_target: Option<Report>,
+    /// The category's rules (of a new report, or of the task's report).
+    pub category: Option<CategoryRules>,
+    /// Where a new report falls.
+    pub located: Option<Located>,
+    /// The named squad exists.
+    pub squad_exists: bool,
+    /// Facts about proposed officers.
+    pub officers: Vec<OfficerFact>,
+    /// Distance of an arrival from the task's cell, metres (0 inside).
+    pub arrival_distance_m: Option<f64>,
+    /// Handling due time computed on the working-day calendar (dispatch, extension).
+    pub due_at: Option<NaiveDateTime>,
+    /// Acknowledgement due time.
+    pub ack_due_at: Option<NaiveDateTime>,
+    /// A number reserved for a decision or a case.
+    pub number: Option<String>,
+    /// Attachments named by the command that belong to someone else.
+    pub foreign_attachments: Vec<String>,
+    /// The id named for a new object is already used.
+    pub id_taken: bool,
+    /// A new report's position converted to WGS-84 `(lat, lon)`.
+    pub position_wgs84: Option<(f64, f64)>,
+}
+
+/// What a command changes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Change {
+    /// New state of the report, if it changed.
+    pub report: Option<Report>,
+    /// New state of the task, if it changed.
+    pub task: Option<Task>,
+    /// New state of the case, if it changed.
+    pub case: Option<Case>,
+}
+
+fn required(text: &str, code: &'static str, what: &str) -> Result<String, DomainError> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(DomainError::rule(
+            code,
+            format!("{what}不能为空 ({what} is required)"),
+        ));
+    }
+    if t.chars().count() > 4000 {
+        return Err(DomainError::rule(
+            code,
+            format!("{what}过长，最多 4000 字 (too long)"),
+        ));
+    }
+    Ok(t.to_owned())
+}
+
+fn need<'a, T>(v: &'a Option<T>, what: &str) -> Result<&'a T, DomainError> {
+    v.as_ref()
+        .ok_or_else(|| DomainError::not_found(format!("{what}不存在 ({what} not found)")))
+}
+
+fn state_err(what: &str, status: &str, action: &str) -> DomainError {
+    DomainError::state(format!(
+        "{what}当前状态为 {status}，不能{action} ({what} is {status}; cannot {action})"
+    ))
+}
+
+fn check_ids(ids: &[String]) -> Result<(), DomainError> {
+    for id in ids {
+        if uuid::Uuid::parse_str(id).is_err() {
+            return Err(DomainError::rule(
+                "invalid_id",
+                format!("附件编号须为 UUID: `{id}` (attachment ids must be UUIDs)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_attachments(f: &Facts, ids: &[String]) -> Result<(), DomainError> {
+    check_ids(ids)?;
+    if let Some(id) = f.foreign_attachments.first() {
+        return Err(DomainError::out_of_scope(format!(
+            "附件 {id} 不是本人制作的证据 (attachment {id} belongs to someone else)"
+        )));
+    }
+    Ok(())
+}
+
+/// Decide a command. `facts.now` must be set.
+pub fn decide(cmd: &Command, f: &Facts) -> Result<Change, DomainError> {
+    let now = f
+        .now
+        .ok_or_else(|| DomainError::rule("no_clock", "no time given"))?;
+    match cmd {
+        Command::CreateReport { .. }
+        | Command::RequestInfo { .. }
+        | Command::SupplementReport { .. }
+        | Command::RejectReport { .. }
+        | Command::MergeReport { .. }
+        | Command::TransferReport { .. }
+        | Command::DispatchReport { .. }
+        | Command::CloseReport { .. } => report::decide(cmd, f, now),
+        Command::AcceptTask { .. }
+        | Command::RequestReturn { .. }
+        | Command::DecideReturn { .. }
+        | Command::RedispatchTask { .. }
+        | Command::ArriveOnSite { .. }
+        | Command::HandleTask { .. }
+        | Command::CloseTask { .. }
+        | Command::RecheckTask { .. }
+        | Command::RequestExtension { .. }
+        | Command::DecideExtension { .. }
+        | Command::FlagDeadline { .. } => task::decide(cmd, f, now),
+        Command::FileCase { .. } | Command::DeclineCase { .. } => case::decide(cmd, f, now),
+    }
+}
+
+/// A command handed to the rules of another aggregate: `decide` routes every command to the
+/// one module that decides it, so this never reaches a user.
+fn misrouted(cmd: &Command) -> DomainError {
+    DomainError::rule(
+        "internal_routing",
+        format!(
+            "指令 {} 无对应规则 (no rule for this command here)",
+            cmd.name()
+        ),
+    )
+}

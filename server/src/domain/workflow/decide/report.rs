@@ -1,0 +1,303 @@
+//! 受理与分拨: the rules of a report — intake from every source, requests for more
+//! information, rejection, merge, transfer, dispatch to a squad, closure after re-check.
+
+use chrono::NaiveDateTime;
+use griddispatch_protocol::command::{Command, ReportSource};
+use griddispatch_protocol::Role;
+
+use super::super::model::{Report, ReportStatus, Supplement, Task, TaskStatus};
+use super::super::rules::DomainError;
+use super::{check_attachments, misrouted, need, required, state_err, Change, Facts, Located};
+
+pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Change, DomainError> {
+    let a = &f.actor;
+    match cmd {
+        Command::CreateReport {
+            report_id,
+            source,
+            category_code,
+            description,
+            position,
+            attachment_ids,
+            contact,
+            occurred_at,
+        } => {
+            match source {
+                ReportSource::GridPatrol => a.require(Role::GridMember, "上报巡查线索")?,
+                ReportSource::Department => {
+                    a.require(Role::DepartmentLiaison, "报送日常监管线索")?
+                }
+                ReportSource::Hotline
+                | ReportSource::PublicComplaint
+                | ReportSource::HigherLevel => {
+                    a.require(Role::Dispatcher, "录入热线、举报和交办线索")?
+                }
+            }
+            if uuid::Uuid::parse_str(report_id).is_err() {
+                return Err(DomainError::rule(
+                    "invalid_id",
+                    "report_id 须为 UUID (report_id must be a UUID)",
+                ));
+            }
+            if f.id_taken {
+                return Err(DomainError::state(
+                    "该编号的线索已存在 (a report with this id exists)",
+                ));
+            }
+            let description = required(description, "description_required", "情况描述")?;
+            if f.category.is_none() {
+                return Err(DomainError::rule(
+                    "unknown_category",
+                    format!("未知事件类别 `{category_code}` (unknown category)"),
+                ));
+            }
+            check_attachments(f, attachment_ids)?;
+            if *source == ReportSource::GridPatrol && attachment_ids.is_empty() {
+                return Err(DomainError::rule("attachments_required", "网格巡查上报须附至少一张照片或一段视频 (a patrol report needs at least one photo or video)"));
+            }
+            let position = position.as_ref().ok_or_else(|| {
+                DomainError::rule(
+                    "position_required",
+                    "须提供位置 (a position is required to locate the cell)",
+                )
+            })?;
+            let cell = match &f.located {
+                Some(Located::Inside(cell)) => cell.clone(),
+                Some(Located::Outside { nearest, distance_m }) => {
+                    return Err(DomainError::rule(
+                        "outside_grid",
+                        format!("位置不在本镇网格内，最近的网格 {nearest} 相距约 {distance_m:.0} 米 (outside the grid; nearest cell {nearest}, {distance_m:.0} m away)"),
+                    ))
+                }
+                Some(Located::InvalidPoint) => {
+                    return Err(DomainError::rule("invalid_position", "经纬度无效 (latitude/longitude out of range)"))
+                }
+                Some(Located::NoGrid) | None => {
+                    return Err(DomainError::rule("no_grid", "尚未导入网格 (no grid has been imported)"))
+                }
+            };
+            if *source == ReportSource::GridPatrol && !a.covers(Some(&cell.village)) {
+                return Err(DomainError::out_of_scope(format!(
+                    "该位置属于网格 {}，不在您负责的网格内 (not one of your cells)",
+                    cell.village
+                )));
+            }
+            let (lat, lon) = f.position_wgs84.unwrap_or((position.lat, position.lon));
+            let report = Report {
+                id: report_id.clone(),
+                source: *source,
+                reporter_id: a.user_id.clone(),
+                contact: contact.clone().filter(|_| {
+                    !matches!(source, ReportSource::GridPatrol | ReportSource::Department)
+                }),
+                category_code: category_code.clone(),
+                description,
+                lat: Some(lat),
+                lon: Some(lon),
+                cell: Some(cell),
+                attachment_ids: attachment_ids.clone(),
+                status: ReportStatus::Reported,
+                note: None,
+                merged_into: None,
+                transferred_to: None,
+                task_id: None,
+                supplements: vec![],
+                occurred_at: occurred_at.map(|t| t.naive_utc()),
+                created_at: now,
+                updated_at: now,
+                finished_at: None,
+            };
+            Ok(Change {
+                report: Some(report),
+                ..Change::default()
+            })
+        }
+        Command::RequestInfo { question, .. } => {
+            a.require(Role::Dispatcher, "要求补充材料")?;
+            let mut r = need(&f.report, "线索")?.clone();
+            if r.status != ReportStatus::Reported {
+                return Err(state_err("线索", r.status.as_str(), "要求补充"));
+            }
+            r.note = Some(required(question, "question_required", "需补充的内容")?);
+            r.status = ReportStatus::NeedsInfo;
+            r.updated_at = now;
+            Ok(Change {
+                report: Some(r),
+                ..Change::default()
+            })
+        }
+        Command::SupplementReport {
+            note,
+            attachment_ids,
+            ..
+        } => {
+            let mut r = need(&f.report, "线索")?.clone();
+            if r.reporter_id != a.user_id {
+                return Err(DomainError::out_of_scope(
+                    "只有上报人可以补充 (only the reporter may supplement)",
+                ));
+            }
+            if r.status != ReportStatus::NeedsInfo {
+                return Err(state_err("线索", r.status.as_str(), "补充"));
+            }
+            check_attachments(f, attachment_ids)?;
+            let note = required(note, "note_required", "补充说明")?;
+            r.supplements.push(Supplement { note, at: now });
+            r.attachment_ids.extend(attachment_ids.iter().cloned());
+            r.status = ReportStatus::Reported;
+            r.updated_at = now;
+            Ok(Change {
+                report: Some(r),
+                ..Change::default()
+            })
+        }
+        Command::RejectReport { reason, .. } => {
+            a.require(Role::Dispatcher, "不予受理")?;
+            let mut r = triage(f, "不予受理")?;
+            r.note = Some(required(reason, "reason_required", "不予受理理由")?);
+            finish(&mut r, ReportStatus::Rejected, now);
+            Ok(Change {
+                report: Some(r),
+                ..Change::default()
+            })
+        }
+        Command::MergeReport {
+            report_id,
+            into_report_id,
+        } => {
+            a.require(Role::Dispatcher, "合并线索")?;
+            let mut r = triage(f, "合并")?;
+            if report_id == into_report_id {
+                return Err(DomainError::rule(
+                    "merge_into_self",
+                    "不能合并到自身 (cannot merge a report into itself)",
+                ));
+            }
+            let target = need(&f.merge_target, "合并目标线索")?;
+            if !target.status.is_open() {
+                return Err(DomainError::state(format!(
+                    "目标线索状态为 {}，只能合并到未办结的线索 (the target must be open)",
+                    target.status.as_str()
+                )));
+            }
+            r.merged_into = Some(into_report_id.clone());
+            finish(&mut r, ReportStatus::Merged, now);
+            Ok(Change {
+                report: Some(r),
+                ..Change::default()
+            })
+        }
+        Command::TransferReport {
+            department, reason, ..
+        } => {
+            a.require(Role::Dispatcher, "移送线索")?;
+            let mut r = triage(f, "移送")?;
+            r.transferred_to = Some(required(department, "department_required", "接收部门")?);
+            r.note = Some(required(reason, "reason_required", "移送理由")?);
+            finish(&mut r, ReportStatus::Transferred, now);
+            Ok(Change {
+                report: Some(r),
+                ..Change::default()
+            })
+        }
+        Command::DispatchReport {
+            task_id, squad_id, ..
+        } => {
+            a.require(Role::Dispatcher, "派遣任务")?;
+            let mut r = triage(f, "派遣")?;
+            if uuid::Uuid::parse_str(task_id).is_err() {
+                return Err(DomainError::rule(
+                    "invalid_id",
+                    "task_id 须为 UUID (task_id must be a UUID)",
+                ));
+            }
+            if f.id_taken {
+                return Err(DomainError::state(
+                    "该编号的任务已存在 (a task with this id exists)",
+                ));
+            }
+            if !f.squad_exists {
+                return Err(DomainError::not_found(format!(
+                    "中队 {squad_id} 不存在 (no such squad)"
+                )));
+            }
+            let (due_at, ack_due_at) = f
+                .due_at
+                .zip(f.ack_due_at)
+                .ok_or_else(|| DomainError::rule("no_deadline", "no deadline computed"))?;
+            let task = Task {
+                id: task_id.clone(),
+                report_id: r.id.clone(),
+                squad_id: squad_id.clone(),
+                cell_village: r.cell.as_ref().map(|c| c.village.clone()),
+                category_code: r.category_code.clone(),
+                status: TaskStatus::Dispatched,
+                officer_ids: vec![],
+                handled_by: None,
+                outcome: None,
+                outcome_attachment_ids: vec![],
+                decision_number: None,
+                case_id: None,
+                dispatched_at: now,
+                ack_due_at,
+                due_at,
+                accepted_at: None,
+                arrived_at: None,
+                handled_at: None,
+                closed_at: None,
+                verified_at: None,
+                pending_return: None,
+                pending_extension: None,
+                rework_count: 0,
+                return_count: 0,
+                extension_count: 0,
+                last_recheck: None,
+                warned_at: None,
+                escalated_at: None,
+            };
+            r.status = ReportStatus::Accepted;
+            r.task_id = Some(task_id.clone());
+            r.updated_at = now;
+            Ok(Change {
+                report: Some(r),
+                task: Some(task),
+                case: None,
+            })
+        }
+        Command::CloseReport { .. } => {
+            a.require(Role::Dispatcher, "结案")?;
+            let mut r = need(&f.report, "线索")?.clone();
+            if r.status != ReportStatus::Accepted {
+                return Err(state_err("线索", r.status.as_str(), "结案"));
+            }
+            let t = need(&f.task, "任务")?;
+            if t.status != TaskStatus::Verified {
+                return Err(DomainError::state(format!(
+                    "任务状态为 {}，须核查通过后才能结案 (the task must pass re-check first)",
+                    t.status.as_str()
+                )));
+            }
+            finish(&mut r, ReportStatus::Closed, now);
+            Ok(Change {
+                report: Some(r),
+                ..Change::default()
+            })
+        }
+        other => Err(misrouted(other)),
+    }
+}
+
+/// A report open for triage.
+fn triage(f: &Facts, action: &str) -> Result<Report, DomainError> {
+    let r = need(&f.report, "线索")?;
+    if !matches!(r.status, ReportStatus::Reported | ReportStatus::NeedsInfo) {
+        return Err(state_err("线索", r.status.as_str(), action));
+    }
+    Ok(r.clone())
+}
+
+fn finish(r: &mut Report, status: ReportStatus, now: NaiveDateTime) {
+    r.status = status;
+    r.updated_at = now;
+    r.finished_at = Some(now);
+}
