@@ -77,6 +77,9 @@ pub struct Config {
     /// Run the background jobs (upload upkeep, deadline warnings, grid refresh). Tests turn
     /// them off to drive the jobs by hand.
     pub background_jobs: bool,
+    /// The case procedure's time limits and hearing thresholds (`[case_rules]`; national law
+    /// by default, local thresholds where a province sets them).
+    pub case_rules: crate::domain::workflow::CaseRules,
 }
 
 impl Default for Config {
@@ -101,6 +104,7 @@ impl Default for Config {
             position_mismatch_m: griddispatch_media::DEFAULT_GEO_THRESHOLD_M,
             sync_retention_days: 30,
             background_jobs: true,
+            case_rules: crate::domain::workflow::CaseRules::default(),
         }
     }
 }

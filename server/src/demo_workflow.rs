@@ -65,6 +65,7 @@ pub fn load(conn: &mut DbConn, state: &AppState) -> anyhow::Result<usize> {
         grid_version: grid.version,
         calendar: &calendar,
         now: db::now(),
+        case_rules: state.config.case_rules,
     };
     let gm = user(conn, "grid_member")?;
     let checker = user(conn, "gm_200")?;

@@ -70,6 +70,7 @@ impl AppState {
                 grid_version: grid.as_ref().map_or(0, |g| g.version),
                 calendar: &calendar,
                 now: crate::db::now(),
+                case_rules: st.config.case_rules,
             };
             f(conn, &env)
         })

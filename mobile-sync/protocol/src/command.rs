@@ -4,6 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::case::{CaseDecision, CaseRecordKind, Party, PaymentChannel, Sanction, ServiceMethod};
+
 /// Where a lead came from (线索来源).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -297,6 +299,170 @@ pub enum Command {
         /// Why.
         reason: String,
     },
+    /// 调查取证: the approver or the squad leader puts at least two certified officers on a
+    /// filed case.
+    StartInvestigation {
+        /// Case.
+        case_id: String,
+        /// Investigating officers (≥ 2, valid certificates).
+        officer_ids: Vec<String>,
+    },
+    /// 询问笔录 / 现场检查笔录 / 先行登记保存: an investigation record made by at least two of the
+    /// case's officers, who showed their certificates.
+    AddCaseRecord {
+        /// Case.
+        case_id: String,
+        /// Record id (UUID, made by the client).
+        record_id: String,
+        /// Kind.
+        kind: CaseRecordKind,
+        /// Officers present (≥ 2 of the case's investigators).
+        officer_ids: Vec<String>,
+        /// The officers showed their certificates to the party (art. 55).
+        certificates_shown: bool,
+        /// What was asked, seen or kept.
+        content: String,
+        /// Evidence.
+        #[serde(default)]
+        attachment_ids: Vec<String>,
+    },
+    /// 行政处罚事先告知: the facts, reasons, basis and intended penalty, with the party's rights
+    /// to state, defend and (where the penalty qualifies) ask for a hearing.
+    NotifyParty {
+        /// Case.
+        case_id: String,
+        /// The party.
+        party: Party,
+        /// Facts found.
+        facts: String,
+        /// Legal basis.
+        legal_basis: String,
+        /// Intended sanctions.
+        sanctions: Vec<Sanction>,
+    },
+    /// 陈述申辩: the party's statement or defence (or that they waive it).
+    RecordStatement {
+        /// Case.
+        case_id: String,
+        /// What the party said.
+        content: String,
+        /// The party waives the rest of the statement period and the hearing.
+        #[serde(default)]
+        waived: bool,
+    },
+    /// 听证申请: the party asks for a hearing (within 5 days of the notice, art. 64).
+    RequestHearing {
+        /// Case.
+        case_id: String,
+    },
+    /// 听证通知: host, time (≥ 7 days ahead), public or not.
+    ScheduleHearing {
+        /// Case.
+        case_id: String,
+        /// Host: a legal reviewer or certified officer who did not investigate the case.
+        host_id: String,
+        /// When.
+        hearing_at: DateTime<Utc>,
+        /// Held in public (unless secrets or privacy).
+        public: bool,
+        /// Why not public.
+        #[serde(default)]
+        not_public_reason: Option<String>,
+    },
+    /// 听证笔录: the host records the hearing.
+    RecordHearing {
+        /// Case.
+        case_id: String,
+        /// The record.
+        record: String,
+        /// Evidence produced.
+        #[serde(default)]
+        attachment_ids: Vec<String>,
+    },
+    /// 提请法制审核: the investigators hand the case to the legal office.
+    SubmitForReview {
+        /// Case.
+        case_id: String,
+    },
+    /// 法制审核: the legal office passes the case or sends it back with opinions.
+    ReviewCase {
+        /// Case.
+        case_id: String,
+        /// Passed.
+        passed: bool,
+        /// Opinion (法制审核意见).
+        opinion: String,
+    },
+    /// 集体讨论: the record of a collective discussion of a major case (art. 57).
+    RecordDiscussion {
+        /// Case.
+        case_id: String,
+        /// Who took part (names).
+        participants: Vec<String>,
+        /// Minutes.
+        minutes: String,
+        /// Conclusion.
+        conclusion: String,
+    },
+    /// 延长办案期限: the approver extends the 90-day limit (art. 60).
+    ExtendCaseDeadline {
+        /// Case.
+        case_id: String,
+        /// Extra days.
+        days: u32,
+        /// Why.
+        reason: String,
+    },
+    /// 作出决定: penalty or no penalty.
+    DecideCase {
+        /// Case.
+        case_id: String,
+        /// The decision.
+        decision: CaseDecision,
+    },
+    /// 送达: the decision reached the party.
+    ServeDecision {
+        /// Case.
+        case_id: String,
+        /// How.
+        method: ServiceMethod,
+        /// The party consented to electronic service.
+        #[serde(default)]
+        consent_to_electronic: bool,
+        /// Proof of service (送达回证), an attachment.
+        #[serde(default)]
+        receipt_attachment_id: Option<String>,
+    },
+    /// 缴纳罚款: a payment at the bank (罚缴分离).
+    RecordPayment {
+        /// Case.
+        case_id: String,
+        /// Amount paid, fen.
+        amount_fen: i64,
+        /// Where.
+        channel: PaymentChannel,
+        /// Bank receipt number.
+        reference: String,
+    },
+    /// 公示: the decision is published (within 7 working days).
+    PublishDecision {
+        /// Case.
+        case_id: String,
+    },
+    /// 结案归档: the case is closed with its closing report.
+    ArchiveCase {
+        /// Case.
+        case_id: String,
+        /// 结案报告.
+        closing_report: String,
+    },
+    /// 移送公安: a suspected crime; no penalty decision may follow (不得以罚代刑).
+    HandOverToPolice {
+        /// Case.
+        case_id: String,
+        /// Why a crime is suspected.
+        reason: String,
+    },
     /// 预警/督办: issued by the server's deadline job only (refused from clients): a yellow
     /// warning at 80 % of the handling time, a red escalation at 100 %.
     FlagDeadline {
@@ -308,6 +474,32 @@ pub enum Command {
 }
 
 impl Command {
+    /// The case a command of the general procedure acts on (filing and everything after it).
+    pub fn case_id(&self) -> Option<&str> {
+        match self {
+            Command::FileCase { case_id }
+            | Command::DeclineCase { case_id, .. }
+            | Command::StartInvestigation { case_id, .. }
+            | Command::AddCaseRecord { case_id, .. }
+            | Command::NotifyParty { case_id, .. }
+            | Command::RecordStatement { case_id, .. }
+            | Command::RequestHearing { case_id }
+            | Command::ScheduleHearing { case_id, .. }
+            | Command::RecordHearing { case_id, .. }
+            | Command::SubmitForReview { case_id }
+            | Command::ReviewCase { case_id, .. }
+            | Command::RecordDiscussion { case_id, .. }
+            | Command::ExtendCaseDeadline { case_id, .. }
+            | Command::DecideCase { case_id, .. }
+            | Command::ServeDecision { case_id, .. }
+            | Command::RecordPayment { case_id, .. }
+            | Command::PublishDecision { case_id }
+            | Command::ArchiveCase { case_id, .. }
+            | Command::HandOverToPolice { case_id, .. } => Some(case_id),
+            _ => None,
+        }
+    }
+
     /// The command's `type` name.
     pub fn name(&self) -> &'static str {
         match self {
@@ -331,6 +523,23 @@ impl Command {
             Command::CloseReport { .. } => "close_report",
             Command::FileCase { .. } => "file_case",
             Command::DeclineCase { .. } => "decline_case",
+            Command::StartInvestigation { .. } => "start_investigation",
+            Command::AddCaseRecord { .. } => "add_case_record",
+            Command::NotifyParty { .. } => "notify_party",
+            Command::RecordStatement { .. } => "record_statement",
+            Command::RequestHearing { .. } => "request_hearing",
+            Command::ScheduleHearing { .. } => "schedule_hearing",
+            Command::RecordHearing { .. } => "record_hearing",
+            Command::SubmitForReview { .. } => "submit_for_review",
+            Command::ReviewCase { .. } => "review_case",
+            Command::RecordDiscussion { .. } => "record_discussion",
+            Command::ExtendCaseDeadline { .. } => "extend_case_deadline",
+            Command::DecideCase { .. } => "decide_case",
+            Command::ServeDecision { .. } => "serve_decision",
+            Command::RecordPayment { .. } => "record_payment",
+            Command::PublishDecision { .. } => "publish_decision",
+            Command::ArchiveCase { .. } => "archive_case",
+            Command::HandOverToPolice { .. } => "hand_over_to_police",
             Command::FlagDeadline { .. } => "flag_deadline",
         }
     }

@@ -5,6 +5,7 @@
 //! The `openapi` feature adds `utoipa` schemas for the server's OpenAPI document.
 
 pub mod auth;
+pub mod case;
 pub mod command;
 pub mod error;
 pub mod role;

@@ -67,7 +67,11 @@ pub fn command_refs(cmd: &Command) -> Vec<(&'static str, String)> {
                 out.push(("case", c.clone()));
             }
         }
-        FileCase { case_id } | DeclineCase { case_id, .. } => out.push(("case", case_id.clone())),
+        other => {
+            if let Some(case_id) = other.case_id() {
+                out.push(("case", case_id.to_owned()));
+            }
+        }
     }
     out
 }

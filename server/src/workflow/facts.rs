@@ -165,15 +165,8 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
                 .map(|t| t.squad_id.clone())
                 .unwrap_or_default();
             for id in officer_ids {
-                if let Some(u) = users::find(conn, id)? {
-                    let roles = users::roles_of(conn, id)?;
-                    f.officers.push(OfficerFact {
-                        user_id: id.clone(),
-                        is_officer: roles.contains(&Role::Officer),
-                        certified: certificate_valid(u.cert_valid_until, env.now),
-                        in_squad: scope::squads_of(conn, id)?.contains(&squad),
-                        active: !u.disabled,
-                    });
+                if let Some(o) = officer_fact(conn, env, id, Some(&squad))? {
+                    f.officers.push(o);
                 }
             }
         }
@@ -248,9 +241,92 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
             let n = store::next_counter(conn, &format!("case-{year}"))?;
             f.number = Some(format!("立〔{year}〕{n}号"));
         }
-        Command::DeclineCase { case_id, .. } => f.case = store::case(conn, case_id)?,
+        other => {
+            if let Some(case_id) = other.case_id() {
+                case_facts(conn, env, issuer, other, case_id, &mut f)?;
+            }
+        }
     }
     Ok(f)
+}
+
+/// Facts of a command of the general procedure.
+fn case_facts(
+    conn: &mut DbConn,
+    env: &Env<'_>,
+    issuer: &Issuer,
+    cmd: &Command,
+    case_id: &str,
+    f: &mut Facts,
+) -> Q<()> {
+    let year = env.now.year();
+    f.case = store::case(conn, case_id)?;
+    f.case_rules = env.case_rules;
+    match cmd {
+        Command::StartInvestigation { officer_ids, .. }
+        | Command::AddCaseRecord { officer_ids, .. } => {
+            for id in officer_ids {
+                if let Some(o) = officer_fact(conn, env, id, None)? {
+                    f.officers.push(o);
+                }
+            }
+        }
+        Command::ScheduleHearing { host_id, .. } => {
+            f.host = officer_fact(conn, env, host_id, None)?
+        }
+        Command::DecideCase { decision, .. } => {
+            let (kind, prefix) = match decision {
+                griddispatch_protocol::case::CaseDecision::Penalty { .. } => ("penalty", "罚决"),
+                griddispatch_protocol::case::CaseDecision::NoPenalty { .. } => {
+                    ("no-penalty", "不罚")
+                }
+            };
+            let n = store::next_counter(conn, &format!("decision-{kind}-{year}"))?;
+            f.number = Some(format!("{prefix}〔{year}〕{n}号"));
+            f.publish_due_at = Some(env.calendar.add_working(
+                env.now,
+                WorkingDuration::WorkingDays(env.case_rules.publication_working_days),
+            ));
+        }
+        _ => {}
+    }
+    let attachments: Vec<String> = match cmd {
+        Command::AddCaseRecord { attachment_ids, .. }
+        | Command::RecordHearing { attachment_ids, .. } => attachment_ids.clone(),
+        Command::ServeDecision {
+            receipt_attachment_id: Some(id),
+            ..
+        } => vec![id.clone()],
+        _ => vec![],
+    };
+    f.foreign_attachments = foreign(conn, &attachments, &issuer.user_id)?;
+    Ok(())
+}
+
+/// What the rules need to know of a person named as an officer or a hearing host; `squad` is
+/// the squad membership to check, if any.
+fn officer_fact(
+    conn: &mut DbConn,
+    env: &Env<'_>,
+    id: &str,
+    squad: Option<&str>,
+) -> Q<Option<OfficerFact>> {
+    let Some(u) = users::find(conn, id)? else {
+        return Ok(None);
+    };
+    let roles = users::roles_of(conn, id)?;
+    let in_squad = match squad {
+        Some(s) => scope::squads_of(conn, id)?.iter().any(|x| x == s),
+        None => false,
+    };
+    Ok(Some(OfficerFact {
+        user_id: id.to_owned(),
+        is_officer: roles.contains(&Role::Officer),
+        certified: certificate_valid(u.cert_valid_until, env.now),
+        in_squad,
+        active: !u.disabled,
+        is_legal_reviewer: roles.contains(&Role::LegalReviewer),
+    }))
 }
 
 fn load_task(conn: &mut DbConn, f: &mut Facts, task_id: &str) -> Q<()> {

@@ -47,6 +47,8 @@ pub struct Env<'a> {
     pub calendar: &'a WorkCalendar,
     /// Now (UTC, microseconds).
     pub now: NaiveDateTime,
+    /// The case procedure's figures (configuration `[case_rules]`).
+    pub case_rules: crate::domain::workflow::CaseRules,
 }
 
 /// The result of an applied command.

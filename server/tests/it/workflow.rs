@@ -582,6 +582,7 @@ async fn overdue_escalation_fires_once_and_tells_the_duty_chief() {
         grid_version: grid.as_ref().map_or(0, |g| g.version),
         calendar: &calendar,
         now,
+        case_rules: Default::default(),
     };
     assert_eq!(
         griddispatch::workflow::deadlines::sweep(&mut conn, &env(db::now())).unwrap(),

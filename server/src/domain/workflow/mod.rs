@@ -4,12 +4,17 @@
 
 mod decide;
 mod model;
+mod procedure;
 mod rules;
 
 pub use decide::{decide, ActorCtx, CategoryRules, Change, Facts, Located, OfficerFact};
 pub use model::{
     Case, CaseStatus, CellRef, PendingRequest, Recheck, Report, ReportStatus, Supplement, Task,
     TaskStatus,
+};
+pub use procedure::{
+    Archive, CaseRecord, CaseRules, Decision, Discussion, Extension, HandOver, Hearing, Notice,
+    Payment, Procedure, Review, Service, Statement,
 };
 pub use rules::{
     DomainError, ErrorKind, Fen, ARRIVAL_TOLERANCE_M, SIMPLE_FINE_LIMIT_ORGANIZATION,
@@ -18,3 +23,5 @@ pub use rules::{
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_case;

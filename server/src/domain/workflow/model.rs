@@ -289,9 +289,7 @@ pub struct Task {
     pub escalated_at: Option<NaiveDateTime>,
 }
 
-/// Case states. Filing is where this issue stops; investigation, notice, hearing, legal review,
-/// decision, service, execution, publication and archiving are added as the procedure grows —
-/// each as a new state with its own transition in `decide`.
+/// Case states of the general procedure (DOMAIN.md §4, 行政处罚法 chapter V).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseStatus {
@@ -301,16 +299,67 @@ pub enum CaseStatus {
     Filed,
     /// 不予立案.
     Declined,
+    /// 调查取证.
+    Investigating,
+    /// 已告知.
+    Notified,
+    /// 听证.
+    Hearing,
+    /// 法制审核.
+    LegalReview,
+    /// 已决定.
+    Decided,
+    /// 已送达.
+    Served,
+    /// 已公示.
+    Published,
+    /// 已归档.
+    Archived,
+    /// 已移送公安 (suspected crime).
+    HandedOver,
 }
 
 impl CaseStatus {
+    /// Every state (for property tests and filters).
+    pub const ALL: [CaseStatus; 12] = [
+        Self::Proposed,
+        Self::Filed,
+        Self::Declined,
+        Self::Investigating,
+        Self::Notified,
+        Self::Hearing,
+        Self::LegalReview,
+        Self::Decided,
+        Self::Served,
+        Self::Published,
+        Self::Archived,
+        Self::HandedOver,
+    ];
+
     /// Stable name.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Proposed => "proposed",
             Self::Filed => "filed",
             Self::Declined => "declined",
+            Self::Investigating => "investigating",
+            Self::Notified => "notified",
+            Self::Hearing => "hearing",
+            Self::LegalReview => "legal_review",
+            Self::Decided => "decided",
+            Self::Served => "served",
+            Self::Published => "published",
+            Self::Archived => "archived",
+            Self::HandedOver => "handed_over",
         }
+    }
+
+    /// Before a decision: the 90-day clock runs and a crime may still be handed over.
+    pub fn before_decision(self) -> bool {
+        matches!(
+            self,
+            Self::Filed | Self::Investigating | Self::Notified | Self::Hearing | Self::LegalReview
+        )
     }
 }
 
@@ -347,4 +396,7 @@ pub struct Case {
     pub decided_at: Option<NaiveDateTime>,
     /// Why declined.
     pub decline_reason: Option<String>,
+    /// The procedure after filing.
+    #[serde(default)]
+    pub procedure: super::procedure::Procedure,
 }

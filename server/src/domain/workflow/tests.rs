@@ -117,6 +117,7 @@ fn facts(a: ActorCtx) -> Facts {
         officers: ["off1", "off2", "uncert", "outsider", "clerk"]
             .iter()
             .map(|u| OfficerFact {
+                is_legal_reviewer: false,
                 user_id: (*u).into(),
                 is_officer: *u != "clerk",
                 certified: *u != "uncert",
@@ -441,6 +442,7 @@ fn only_an_approver_files_or_declines_a_case() {
         decided_by: None,
         decided_at: None,
         decline_reason: None,
+        procedure: Default::default(),
     };
     let mut f = facts(actor("disp", &[Role::Dispatcher, Role::LegalReviewer]));
     f.case = Some(proposal.clone());
@@ -511,6 +513,7 @@ fn allowed_roles(cmd: &Command) -> Vec<Role> {
         Command::RecheckTask { .. } => vec![Role::GridMember],
         Command::FileCase { .. } | Command::DeclineCase { .. } => vec![Role::Approver],
         Command::FlagDeadline { .. } => vec![],
+        other => super::tests_case::allowed_roles(other),
     }
 }
 
@@ -693,7 +696,7 @@ proptest! {
         }
         f.task = Some(t);
         f.merge_target = Some(Report { id: id(4), ..report(ReportStatus::Reported) });
-        f.case = Some(Case { id: id(3), number: None, task_id: id(2), report_id: id(1), status: CaseStatus::Proposed, finding: "f".into(), issuing_unit: "u".into(), suspected_provision: "p".into(), evidence_ids: vec![], proposed_by: "x".into(), proposed_at: now(), decided_by: None, decided_at: None, decline_reason: None });
+        f.case = Some(Case { id: id(3), number: None, task_id: id(2), report_id: id(1), status: CaseStatus::Proposed, finding: "f".into(), issuing_unit: "u".into(), suspected_provision: "p".into(), evidence_ids: vec![], proposed_by: "x".into(), proposed_at: now(), decided_by: None, decided_at: None, decline_reason: None, procedure: Default::default() });
         if let Ok(change) = decide(cmd, &f) {
             let allowed = allowed_roles(cmd);
             prop_assert!(allowed.iter().any(|r| roles.contains(r)), "{} succeeded for roles {:?}", cmd.name(), roles);
@@ -767,6 +770,7 @@ fn every_command_succeeds_for_its_role_from_some_allowed_state() {
                         decided_by: None,
                         decided_at: None,
                         decline_reason: None,
+                        procedure: Default::default(),
                     });
                     if matches!(cmd, Command::RecheckTask { .. }) {
                         f.actor.user_id = "checker".into();

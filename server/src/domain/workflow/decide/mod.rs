@@ -98,6 +98,8 @@ pub struct OfficerFact {
     pub in_squad: bool,
     /// Account enabled.
     pub active: bool,
+    /// Holds the legal reviewer role (may host a hearing).
+    pub is_legal_reviewer: bool,
 }
 
 /// Everything a decision may look at, loaded by the command handler.
@@ -137,6 +139,12 @@ pub struct Facts {
     pub id_taken: bool,
     /// A new report's position converted to WGS-84 `(lat, lon)`.
     pub position_wgs84: Option<(f64, f64)>,
+    /// The procedure's figures (configuration).
+    pub case_rules: super::CaseRules,
+    /// A hearing host named by the command.
+    pub host: Option<OfficerFact>,
+    /// Publication due for a decision made now (7 working days on the calendar).
+    pub publish_due_at: Option<NaiveDateTime>,
 }
 
 /// What a command changes.
@@ -225,7 +233,25 @@ pub fn decide(cmd: &Command, f: &Facts) -> Result<Change, DomainError> {
         | Command::RequestExtension { .. }
         | Command::DecideExtension { .. }
         | Command::FlagDeadline { .. } => task::decide(cmd, f, now),
-        Command::FileCase { .. } | Command::DeclineCase { .. } => case::decide(cmd, f, now),
+        Command::FileCase { .. }
+        | Command::DeclineCase { .. }
+        | Command::StartInvestigation { .. }
+        | Command::AddCaseRecord { .. }
+        | Command::NotifyParty { .. }
+        | Command::RecordStatement { .. }
+        | Command::RequestHearing { .. }
+        | Command::ScheduleHearing { .. }
+        | Command::RecordHearing { .. }
+        | Command::SubmitForReview { .. }
+        | Command::ReviewCase { .. }
+        | Command::RecordDiscussion { .. }
+        | Command::ExtendCaseDeadline { .. }
+        | Command::DecideCase { .. }
+        | Command::ServeDecision { .. }
+        | Command::RecordPayment { .. }
+        | Command::PublishDecision { .. }
+        | Command::ArchiveCase { .. }
+        | Command::HandOverToPolice { .. } => case::decide(cmd, f, now),
     }
 }
 

@@ -270,6 +270,7 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                         decided_by: None,
                         decided_at: None,
                         decline_reason: None,
+                        procedure: Default::default(),
                     });
                     t.case_id = Some(id);
                 }

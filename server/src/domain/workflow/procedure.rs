@@ -1,0 +1,414 @@
+//! What a case carries through the general procedure after filing, and the figures of the law
+//! that a town or province may set differently (行政处罚法 2021 unless noted).
+
+use chrono::NaiveDateTime;
+use griddispatch_protocol::case::{
+    CaseDecision, CaseRecordKind, Party, PaymentChannel, Sanction, SanctionKind, ServiceMethod,
+};
+use griddispatch_protocol::command::PartyKind;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::time::{rfc3339, rfc3339_opt};
+
+/// The procedure's figures. Defaults are the national law's; local thresholds for a hearing
+/// ("较大数额") differ by province and are configuration (`[case_rules]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CaseRules {
+    /// Days from filing to the decision (art. 60).
+    pub decision_days: i64,
+    /// Longest single extension of that limit, days, with the approver's approval.
+    pub max_extension_days: u32,
+    /// Days after the notice in which the party may ask for a hearing (art. 64).
+    pub hearing_request_days: i64,
+    /// Days the hearing notice must precede the hearing (art. 64).
+    pub hearing_notice_days: i64,
+    /// Days the party has to state and defend after the notice, when no hearing applies.
+    pub statement_days: i64,
+    /// Days to serve the decision (art. 61).
+    pub service_days: i64,
+    /// Days to pay a fine after service (art. 67).
+    pub payment_days: i64,
+    /// Late-payment surcharge per day, in per mille of the fine (3 % = 30, art. 72).
+    pub surcharge_per_mille_per_day: i64,
+    /// A fine from this amount on (fen) gives a person the right to a hearing.
+    pub hearing_fine_person_fen: i64,
+    /// A fine from this amount on (fen) gives an organisation the right to a hearing.
+    pub hearing_fine_organization_fen: i64,
+    /// Working days to publish a decision (国办发〔2018〕118号).
+    pub publication_working_days: u32,
+}
+
+impl Default for CaseRules {
+    fn default() -> Self {
+        Self {
+            decision_days: 90,
+            max_extension_days: 30,
+            hearing_request_days: 5,
+            hearing_notice_days: 7,
+            statement_days: 3,
+            service_days: 7,
+            payment_days: 15,
+            surcharge_per_mille_per_day: 30,
+            // Common provincial thresholds of "较大数额罚款": 10 000 元 for a person, 100 000 元
+            // for an organisation.
+            hearing_fine_person_fen: 1_000_000,
+            hearing_fine_organization_fen: 10_000_000,
+            publication_working_days: 7,
+        }
+    }
+}
+
+impl CaseRules {
+    /// Whether these sanctions give the party the right to a hearing (art. 63).
+    pub fn hearing_right(&self, party: PartyKind, sanctions: &[Sanction]) -> bool {
+        let large = match party {
+            PartyKind::Person => self.hearing_fine_person_fen,
+            PartyKind::Organization => self.hearing_fine_organization_fen,
+        };
+        sanctions.iter().any(|s| match s.kind {
+            SanctionKind::Warning => false,
+            SanctionKind::Fine | SanctionKind::Confiscation => {
+                s.amount_fen.is_some_and(|a| a >= large)
+            }
+            SanctionKind::SuspendLicence
+            | SanctionKind::LowerQualification
+            | SanctionKind::RevokeLicence
+            | SanctionKind::OrderClosure
+            | SanctionKind::RestrictPractice => true,
+        })
+    }
+
+    /// What a fine costs on `now`: the fine, plus 3 % a day after the payment period, never
+    /// more than the fine itself (art. 72).
+    pub fn amount_due(&self, fine_fen: i64, served_at: NaiveDateTime, now: NaiveDateTime) -> i64 {
+        let late_days = (now - served_at).num_days() - self.payment_days;
+        if late_days <= 0 {
+            return fine_fen;
+        }
+        let surcharge = fine_fen
+            .saturating_mul(self.surcharge_per_mille_per_day)
+            .saturating_mul(late_days)
+            / 1000;
+        fine_fen + surcharge.min(fine_fen)
+    }
+}
+
+/// Everything the procedure has produced so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Procedure {
+    /// 立案 time: the 90-day clock starts.
+    #[serde(with = "rfc3339_opt")]
+    pub filed_at: Option<NaiveDateTime>,
+    /// The decision is due (filing + 90 days + extensions).
+    #[serde(with = "rfc3339_opt")]
+    pub decision_due_at: Option<NaiveDateTime>,
+    /// Investigating officers.
+    pub investigators: Vec<String>,
+    /// Investigation records.
+    pub records: Vec<CaseRecord>,
+    /// The notice of the intended penalty.
+    pub notice: Option<Notice>,
+    /// The party's statements and defences.
+    pub statements: Vec<Statement>,
+    /// The hearing, once asked for.
+    pub hearing: Option<Hearing>,
+    /// Every legal review, oldest first.
+    pub reviews: Vec<Review>,
+    /// Collective discussion.
+    pub discussion: Option<Discussion>,
+    /// Approved extensions of the decision limit.
+    pub extensions: Vec<Extension>,
+    /// The decision.
+    pub decision: Option<Decision>,
+    /// Service of the decision.
+    pub service: Option<Service>,
+    /// Payment of the fine.
+    pub payment: Option<Payment>,
+    /// Published at.
+    #[serde(with = "rfc3339_opt")]
+    pub published_at: Option<NaiveDateTime>,
+    /// Archived at, with the closing report.
+    pub archive: Option<Archive>,
+    /// Handed over to police.
+    pub hand_over: Option<HandOver>,
+}
+
+impl Procedure {
+    /// The last review passed and nothing has changed since.
+    pub fn review_passed(&self) -> bool {
+        self.reviews.last().is_some_and(|r| r.passed)
+    }
+
+    /// Total fine decided, fen.
+    pub fn fine_fen(&self) -> i64 {
+        match self.decision.as_ref().map(|d| &d.decision) {
+            Some(CaseDecision::Penalty { sanctions, .. }) => sanctions
+                .iter()
+                .filter(|s| s.kind == SanctionKind::Fine)
+                .filter_map(|s| s.amount_fen)
+                .sum(),
+            _ => 0,
+        }
+    }
+
+    /// The party asked for a hearing that has not been held yet.
+    pub fn hearing_pending(&self) -> bool {
+        self.hearing.as_ref().is_some_and(|h| h.held_at.is_none())
+    }
+}
+
+/// An investigation record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseRecord {
+    /// Id.
+    pub id: String,
+    /// Kind.
+    pub kind: CaseRecordKind,
+    /// Officers present.
+    pub officer_ids: Vec<String>,
+    /// Content.
+    pub content: String,
+    /// Evidence.
+    pub attachment_ids: Vec<String>,
+    /// Entered by.
+    pub by: String,
+    /// When.
+    #[serde(with = "rfc3339")]
+    pub at: NaiveDateTime,
+}
+
+/// 行政处罚事先告知.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    /// The party.
+    pub party: Party,
+    /// Facts.
+    pub facts: String,
+    /// Legal basis.
+    pub legal_basis: String,
+    /// Intended sanctions.
+    pub sanctions: Vec<Sanction>,
+    /// The penalty qualifies for a hearing (art. 63).
+    pub hearing_right: bool,
+    /// Last moment to ask for a hearing.
+    #[serde(with = "rfc3339")]
+    pub hearing_request_until: NaiveDateTime,
+    /// End of the statement period.
+    #[serde(with = "rfc3339")]
+    pub statement_until: NaiveDateTime,
+    /// By.
+    pub by: String,
+    /// When.
+    #[serde(with = "rfc3339")]
+    pub at: NaiveDateTime,
+}
+
+/// 陈述申辩.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Statement {
+    /// What was said.
+    pub content: String,
+    /// The party waived the rest of the period.
+    pub waived: bool,
+    /// Recorded by.
+    pub by: String,
+    /// When.
+    #[serde(with = "rfc3339")]
+    pub at: NaiveDateTime,
+}
+
+/// 听证.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hearing {
+    /// Asked for at.
+    #[serde(with = "rfc3339")]
+    pub requested_at: NaiveDateTime,
+    /// Host.
+    pub host_id: Option<String>,
+    /// Hearing time.
+    #[serde(with = "rfc3339_opt")]
+    pub hearing_at: Option<NaiveDateTime>,
+    /// The hearing notice was given at.
+    #[serde(with = "rfc3339_opt")]
+    pub noticed_at: Option<NaiveDateTime>,
+    /// Public.
+    pub public: bool,
+    /// Why not public.
+    pub not_public_reason: Option<String>,
+    /// The record (听证笔录).
+    pub record: Option<String>,
+    /// Evidence produced at the hearing.
+    pub attachment_ids: Vec<String>,
+    /// Held (recorded) at.
+    #[serde(with = "rfc3339_opt")]
+    pub held_at: Option<NaiveDateTime>,
+}
+
+/// 法制审核.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    /// Reviewer.
+    pub by: String,
+    /// Passed.
+    pub passed: bool,
+    /// Opinion.
+    pub opinion: String,
+    /// When.
+    #[serde(with = "rfc3339")]
+    pub at: NaiveDateTime,
+}
+
+/// 集体讨论.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Discussion {
+    /// Who took part.
+    pub participants: Vec<String>,
+    /// Minutes.
+    pub minutes: String,
+    /// Conclusion.
+    pub conclusion: String,
+    /// Recorded by.
+    pub by: String,
+    /// When.
+    #[serde(with = "rfc3339")]
+    pub at: NaiveDateTime,
+}
+
+/// An approved extension of the decision limit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extension {
+    /// Days.
+    pub days: u32,
+    /// Why.
+    pub reason: String,
+    /// Approver.
+    pub by: String,
+    /// When.
+    #[serde(with = "rfc3339")]
+    pub at: NaiveDateTime,
+}
+
+/// 决定.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// 决定书 number.
+    pub number: String,
+    /// What was decided.
+    pub decision: CaseDecision,
+    /// Approver.
+    pub by: String,
+    /// When.
+    #[serde(with = "rfc3339")]
+    pub at: NaiveDateTime,
+    /// Service due (7 days).
+    #[serde(with = "rfc3339")]
+    pub serve_by: NaiveDateTime,
+    /// Publication due (7 working days).
+    #[serde(with = "rfc3339_opt")]
+    pub publish_by: Option<NaiveDateTime>,
+}
+
+/// 送达.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Service {
+    /// How.
+    pub method: ServiceMethod,
+    /// Proof.
+    pub receipt_attachment_id: Option<String>,
+    /// After the 7 days.
+    pub late: bool,
+    /// By.
+    pub by: String,
+    /// When.
+    #[serde(with = "rfc3339")]
+    pub at: NaiveDateTime,
+}
+
+/// 缴纳罚款.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    /// Paid, fen (fine and surcharge).
+    pub amount_fen: i64,
+    /// Of which surcharge (加处罚款), fen.
+    pub surcharge_fen: i64,
+    /// Where.
+    pub channel: PaymentChannel,
+    /// Bank receipt number.
+    pub reference: String,
+    /// Recorded by.
+    pub by: String,
+    /// When.
+    #[serde(with = "rfc3339")]
+    pub at: NaiveDateTime,
+}
+
+/// 结案归档.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Archive {
+    /// 结案报告.
+    pub closing_report: String,
+    /// By.
+    pub by: String,
+    /// When.
+    #[serde(with = "rfc3339")]
+    pub at: NaiveDateTime,
+}
+
+/// 移送公安.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandOver {
+    /// Why a crime is suspected.
+    pub reason: String,
+    /// State the case was in.
+    pub from_status: String,
+    /// By.
+    pub by: String,
+    /// When.
+    #[serde(with = "rfc3339")]
+    pub at: NaiveDateTime,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(day: u32) -> NaiveDateTime {
+        chrono::NaiveDate::from_ymd_opt(2026, 12, day)
+            .and_then(|d| d.and_hms_opt(9, 0, 0))
+            .unwrap()
+    }
+
+    #[test]
+    fn the_surcharge_is_three_percent_a_day_after_fifteen_days_and_never_above_the_fine() {
+        let r = CaseRules::default();
+        assert_eq!(r.amount_due(100_000, at(1), at(16)), 100_000);
+        assert_eq!(r.amount_due(100_000, at(1), at(17)), 103_000);
+        assert_eq!(r.amount_due(100_000, at(1), at(26)), 130_000);
+        // 40 days late would be 120 %: capped at the fine.
+        assert_eq!(
+            r.amount_due(100_000, at(1), at(1) + chrono::Duration::days(55)),
+            200_000
+        );
+    }
+
+    #[test]
+    fn large_fines_and_licence_sanctions_give_a_right_to_a_hearing() {
+        let r = CaseRules::default();
+        let fine = |a| Sanction {
+            kind: SanctionKind::Fine,
+            amount_fen: Some(a),
+        };
+        assert!(!r.hearing_right(PartyKind::Person, &[fine(999_999)]));
+        assert!(r.hearing_right(PartyKind::Person, &[fine(1_000_000)]));
+        assert!(!r.hearing_right(PartyKind::Organization, &[fine(1_000_000)]));
+        assert!(r.hearing_right(
+            PartyKind::Organization,
+            &[Sanction {
+                kind: SanctionKind::RevokeLicence,
+                amount_fen: None
+            }]
+        ));
+    }
+}

@@ -1,0 +1,1001 @@
+//! The general procedure's rules tried against their breakers (行政处罚法 2021; seeds 002,
+//! 003), and a property test over case states × case commands × roles.
+
+use chrono::{Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use griddispatch_protocol::case::{
+    CaseDecision, CaseRecordKind, Party, PaymentChannel, Sanction, SanctionKind, ServiceMethod,
+};
+use griddispatch_protocol::command::{Command, PartyKind};
+use griddispatch_protocol::Role;
+use proptest::prelude::*;
+
+use super::*;
+
+const CASE: &str = "0190f7a8-8d5e-7c3a-9d6b-2f1e4c5a6b03";
+const RECORD: &str = "0190f7a8-8d5e-7c3a-9d6b-2f1e4c5a6b0a";
+
+fn t0() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2026, 12, 1)
+        .unwrap()
+        .and_hms_opt(1, 0, 0)
+        .unwrap()
+}
+
+fn person(user: &str, roles: &[Role]) -> ActorCtx {
+    ActorCtx {
+        user_id: user.into(),
+        roles: roles.to_vec(),
+        certified: true,
+        villages: vec![],
+        squads: vec![],
+        is_system: false,
+    }
+}
+
+fn officer(id: &str, certified: bool) -> OfficerFact {
+    OfficerFact {
+        user_id: id.into(),
+        is_officer: true,
+        certified,
+        in_squad: true,
+        active: true,
+        is_legal_reviewer: false,
+    }
+}
+
+fn fine(fen: i64) -> Sanction {
+    Sanction {
+        kind: SanctionKind::Fine,
+        amount_fen: Some(fen),
+    }
+}
+
+fn filed() -> Case {
+    Case {
+        id: CASE.into(),
+        number: Some("立〔2026〕1号".into()),
+        task_id: "task".into(),
+        report_id: "report".into(),
+        status: CaseStatus::Filed,
+        finding: "未取得规划许可建设".into(),
+        issuing_unit: "自然资源所".into(),
+        suspected_provision: "城乡规划法第六十四条".into(),
+        evidence_ids: vec![],
+        proposed_by: "off1".into(),
+        proposed_at: t0(),
+        decided_by: Some("boss".into()),
+        decided_at: Some(t0()),
+        decline_reason: None,
+        procedure: Procedure {
+            filed_at: Some(t0()),
+            decision_due_at: Some(t0() + Duration::days(90)),
+            ..Procedure::default()
+        },
+    }
+}
+
+/// Facts for `user` acting on `case` at `now`, with the usual people known.
+fn facts(user: &str, roles: &[Role], case: &Case, now: NaiveDateTime) -> Facts {
+    Facts {
+        actor: person(user, roles),
+        now: Some(now),
+        case: Some(case.clone()),
+        officers: vec![
+            officer("off1", true),
+            officer("off2", true),
+            officer("old", false),
+        ],
+        host: Some(OfficerFact {
+            is_legal_reviewer: true,
+            is_officer: false,
+            certified: false,
+            ..officer("legal", false)
+        }),
+        number: Some("罚决〔2026〕1号".into()),
+        publish_due_at: Some(now + Duration::days(9)),
+        ..Facts::default()
+    }
+}
+
+/// Run `cmd` and return the case, or the refusal's code.
+fn run(
+    user: &str,
+    roles: &[Role],
+    case: &Case,
+    now: NaiveDateTime,
+    cmd: Command,
+) -> Result<Case, &'static str> {
+    decide(&cmd, &facts(user, roles, case, now))
+        .map(|c| c.case.expect("a case command changes the case"))
+        .map_err(|e| e.code)
+}
+
+const BOSS: (&str, &[Role]) = ("boss", &[Role::Approver]);
+const OFF1: (&str, &[Role]) = ("off1", &[Role::Officer]);
+const LEGAL: (&str, &[Role]) = ("legal", &[Role::LegalReviewer]);
+
+fn investigate(officers: &[&str]) -> Command {
+    Command::StartInvestigation {
+        case_id: CASE.into(),
+        officer_ids: officers.iter().map(|s| (*s).to_owned()).collect(),
+    }
+}
+
+fn record(officers: &[&str], shown: bool) -> Command {
+    Command::AddCaseRecord {
+        case_id: CASE.into(),
+        record_id: RECORD.into(),
+        kind: CaseRecordKind::Inquiry,
+        officer_ids: officers.iter().map(|s| (*s).to_owned()).collect(),
+        certificates_shown: shown,
+        content: "询问当事人李某，承认未办理规划许可".into(),
+        attachment_ids: vec![],
+    }
+}
+
+fn notify(sanctions: Vec<Sanction>) -> Command {
+    Command::NotifyParty {
+        case_id: CASE.into(),
+        party: Party {
+            kind: PartyKind::Person,
+            name: "李某".into(),
+            id_number: Some("410881199001011234".into()),
+            address: None,
+        },
+        facts: "未取得建设工程规划许可证建设房屋".into(),
+        legal_basis: "城乡规划法第六十四条".into(),
+        sanctions,
+    }
+}
+
+fn penalty(sanctions: Vec<Sanction>) -> Command {
+    Command::DecideCase {
+        case_id: CASE.into(),
+        decision: CaseDecision::Penalty {
+            sanctions,
+            facts: "未取得建设工程规划许可证建设房屋".into(),
+            legal_basis: "城乡规划法第六十四条".into(),
+            discretion: "一般情节，按裁量基准第二档".into(),
+            statements_answer: "当事人未提出陈述申辩".into(),
+        },
+    }
+}
+
+fn simple(case_id: &str) -> Command {
+    Command::SubmitForReview {
+        case_id: case_id.into(),
+    }
+}
+
+fn review(passed: bool) -> Command {
+    Command::ReviewCase {
+        case_id: CASE.into(),
+        passed,
+        opinion: "事实清楚，证据确凿，程序合法".into(),
+    }
+}
+
+/// A case investigated by off1 and off2, one record, notified of `sanctions` at t0.
+fn notified(sanctions: Vec<Sanction>) -> Case {
+    let c = run(
+        BOSS.0,
+        BOSS.1,
+        &filed(),
+        t0(),
+        investigate(&["off1", "off2"]),
+    )
+    .unwrap();
+    let c = run(OFF1.0, OFF1.1, &c, t0(), record(&["off1", "off2"], true)).unwrap();
+    run(OFF1.0, OFF1.1, &c, t0(), notify(sanctions)).unwrap()
+}
+
+/// A notified case past its statement period, reviewed and passed.
+fn reviewed(sanctions: Vec<Sanction>) -> (Case, NaiveDateTime) {
+    let c = notified(sanctions);
+    let later = t0() + Duration::days(6);
+    let c = run(OFF1.0, OFF1.1, &c, later, simple(CASE)).unwrap();
+    (
+        run(LEGAL.0, LEGAL.1, &c, later, review(true)).unwrap(),
+        later,
+    )
+}
+
+#[test]
+fn investigation_needs_two_distinct_officers_with_valid_certificates() {
+    let c = filed();
+    assert_eq!(
+        run(BOSS.0, BOSS.1, &c, t0(), investigate(&["off1"])).err(),
+        Some("two_officers_required")
+    );
+    assert_eq!(
+        run(BOSS.0, BOSS.1, &c, t0(), investigate(&["off1", "off1"])).err(),
+        Some("two_officers_required")
+    );
+    assert_eq!(
+        run(BOSS.0, BOSS.1, &c, t0(), investigate(&["off1", "old"])).err(),
+        Some("certificate_required")
+    );
+    assert_eq!(
+        run(BOSS.0, BOSS.1, &c, t0(), investigate(&["off1", "nobody"])).err(),
+        Some("not_an_officer")
+    );
+    assert_eq!(
+        run(OFF1.0, OFF1.1, &c, t0(), investigate(&["off1", "off2"])).err(),
+        Some("forbidden")
+    );
+    let c = run(BOSS.0, BOSS.1, &c, t0(), investigate(&["off1", "off2"])).unwrap();
+    assert_eq!(c.status, CaseStatus::Investigating);
+    assert_eq!(c.procedure.investigators, vec!["off1", "off2"]);
+}
+
+#[test]
+fn a_record_is_made_by_two_investigators_who_showed_their_certificates() {
+    let c = run(
+        BOSS.0,
+        BOSS.1,
+        &filed(),
+        t0(),
+        investigate(&["off1", "off2"]),
+    )
+    .unwrap();
+    assert_eq!(
+        run(OFF1.0, OFF1.1, &c, t0(), record(&["off1"], true)).err(),
+        Some("two_officers_required")
+    );
+    assert_eq!(
+        run(OFF1.0, OFF1.1, &c, t0(), record(&["off1", "off2"], false)).err(),
+        Some("certificate_not_shown")
+    );
+    // An officer who is not on the case cannot write its records.
+    assert_eq!(
+        run(
+            "off3",
+            &[Role::Officer],
+            &c,
+            t0(),
+            record(&["off1", "off2"], true)
+        )
+        .err(),
+        Some("out_of_scope")
+    );
+    let mut uncertified = facts(OFF1.0, OFF1.1, &c, t0());
+    uncertified.actor.certified = false;
+    assert_eq!(
+        decide(&record(&["off1", "off2"], true), &uncertified)
+            .err()
+            .map(|e| e.code),
+        Some("certificate_required")
+    );
+    let c = run(OFF1.0, OFF1.1, &c, t0(), record(&["off1", "off2"], true)).unwrap();
+    assert_eq!(c.procedure.records.len(), 1);
+}
+
+#[test]
+fn no_notice_without_an_investigation_record_and_no_review_without_a_notice() {
+    let c = run(
+        BOSS.0,
+        BOSS.1,
+        &filed(),
+        t0(),
+        investigate(&["off1", "off2"]),
+    )
+    .unwrap();
+    assert_eq!(
+        run(OFF1.0, OFF1.1, &c, t0(), notify(vec![fine(50_000)])).err(),
+        Some("investigation_required")
+    );
+    assert_eq!(
+        run(OFF1.0, OFF1.1, &c, t0(), simple(CASE)).err(),
+        Some("invalid_state")
+    );
+    let n = notified(vec![fine(50_000)]);
+    assert_eq!(n.status, CaseStatus::Notified);
+    assert!(!n.procedure.notice.as_ref().unwrap().hearing_right);
+}
+
+#[test]
+fn a_hearing_is_asked_for_within_five_days_and_only_where_the_penalty_qualifies() {
+    let small = notified(vec![fine(50_000)]);
+    let ask = Command::RequestHearing {
+        case_id: CASE.into(),
+    };
+    assert_eq!(
+        run(OFF1.0, OFF1.1, &small, t0(), ask.clone()).err(),
+        Some("hearing_not_available")
+    );
+    let large = notified(vec![fine(2_000_000)]);
+    assert!(large.procedure.notice.as_ref().unwrap().hearing_right);
+    assert_eq!(
+        run(
+            OFF1.0,
+            OFF1.1,
+            &large,
+            t0() + Duration::days(5) + Duration::seconds(1),
+            ask.clone()
+        )
+        .err(),
+        Some("hearing_request_late")
+    );
+    let c = run(OFF1.0, OFF1.1, &large, t0() + Duration::days(4), ask).unwrap();
+    assert_eq!(c.status, CaseStatus::Hearing);
+}
+
+#[test]
+fn the_hearing_is_noticed_seven_days_ahead_and_hosted_by_someone_who_did_not_investigate() {
+    let c = run(
+        OFF1.0,
+        OFF1.1,
+        &notified(vec![fine(2_000_000)]),
+        t0(),
+        Command::RequestHearing {
+            case_id: CASE.into(),
+        },
+    )
+    .unwrap();
+    let schedule = |host: &str, days: i64, public: bool| Command::ScheduleHearing {
+        case_id: CASE.into(),
+        host_id: host.into(),
+        hearing_at: Utc.from_utc_datetime(&(t0() + Duration::days(days))),
+        public,
+        not_public_reason: None,
+    };
+    assert_eq!(
+        run(LEGAL.0, LEGAL.1, &c, t0(), schedule("legal", 6, true)).err(),
+        Some("hearing_notice_too_short")
+    );
+    assert_eq!(
+        run(LEGAL.0, LEGAL.1, &c, t0(), schedule("off1", 8, true)).err(),
+        Some("host_investigated")
+    );
+    assert_eq!(
+        run(LEGAL.0, LEGAL.1, &c, t0(), schedule("stranger", 8, true)).err(),
+        Some("host_not_qualified")
+    );
+    assert_eq!(
+        run(LEGAL.0, LEGAL.1, &c, t0(), schedule("legal", 8, false)).err(),
+        Some("reason_required")
+    );
+    let c = run(LEGAL.0, LEGAL.1, &c, t0(), schedule("legal", 8, true)).unwrap();
+    // The case cannot go to review before the hearing is held, nor be recorded before its day.
+    assert_eq!(
+        run(OFF1.0, OFF1.1, &c, t0() + Duration::days(6), simple(CASE)).err(),
+        Some("hearing_pending")
+    );
+    let held = Command::RecordHearing {
+        case_id: CASE.into(),
+        record: "听证笔录：当事人陈述……".into(),
+        attachment_ids: vec![],
+    };
+    assert_eq!(
+        run(LEGAL.0, LEGAL.1, &c, t0() + Duration::days(7), held.clone()).err(),
+        Some("hearing_not_yet")
+    );
+    assert_eq!(
+        run(BOSS.0, BOSS.1, &c, t0() + Duration::days(8), held.clone()).err(),
+        Some("out_of_scope")
+    );
+    let c = run(LEGAL.0, LEGAL.1, &c, t0() + Duration::days(8), held).unwrap();
+    let c = run(OFF1.0, OFF1.1, &c, t0() + Duration::days(8), simple(CASE)).unwrap();
+    assert_eq!(c.status, CaseStatus::LegalReview);
+}
+
+#[test]
+fn the_party_keeps_the_statement_period_unless_they_waive_it() {
+    let c = notified(vec![fine(50_000)]);
+    assert_eq!(
+        run(OFF1.0, OFF1.1, &c, t0() + Duration::days(1), simple(CASE)).err(),
+        Some("statement_period_open")
+    );
+    let waived = Command::RecordStatement {
+        case_id: CASE.into(),
+        content: "无异议，放弃陈述申辩".into(),
+        waived: true,
+    };
+    let c = run(OFF1.0, OFF1.1, &c, t0() + Duration::days(1), waived).unwrap();
+    assert!(run(OFF1.0, OFF1.1, &c, t0() + Duration::days(1), simple(CASE)).is_ok());
+}
+
+#[test]
+fn no_decision_without_a_passed_review_by_someone_who_did_not_investigate() {
+    let c = notified(vec![fine(50_000)]);
+    let later = t0() + Duration::days(6);
+    let c = run(OFF1.0, OFF1.1, &c, later, simple(CASE)).unwrap();
+    assert_eq!(
+        run(BOSS.0, BOSS.1, &c, later, penalty(vec![fine(50_000)])).err(),
+        Some("legal_review_required")
+    );
+    // off1 also holds the legal reviewer role, but investigated the case.
+    assert_eq!(
+        run(
+            "off1",
+            &[Role::Officer, Role::LegalReviewer],
+            &c,
+            later,
+            review(true)
+        )
+        .err(),
+        Some("reviewer_investigated")
+    );
+    // Sent back with opinions: investigation again, and still no decision.
+    let back = run(LEGAL.0, LEGAL.1, &c, later, review(false)).unwrap();
+    assert_eq!(back.status, CaseStatus::Investigating);
+    assert_eq!(
+        run(BOSS.0, BOSS.1, &back, later, penalty(vec![fine(50_000)])).err(),
+        Some("invalid_state")
+    );
+    let passed = run(LEGAL.0, LEGAL.1, &c, later, review(true)).unwrap();
+    let decided = run(BOSS.0, BOSS.1, &passed, later, penalty(vec![fine(50_000)])).unwrap();
+    assert_eq!(decided.status, CaseStatus::Decided);
+    assert_eq!(
+        decided.procedure.decision.as_ref().unwrap().number,
+        "罚决〔2026〕1号"
+    );
+}
+
+#[test]
+fn a_major_case_is_decided_after_a_collective_discussion() {
+    let c = run(
+        OFF1.0,
+        OFF1.1,
+        &notified(vec![Sanction {
+            kind: SanctionKind::RevokeLicence,
+            amount_fen: None,
+        }]),
+        t0() + Duration::days(6),
+        simple(CASE),
+    )
+    .unwrap();
+    let c = run(LEGAL.0, LEGAL.1, &c, t0() + Duration::days(6), review(true)).unwrap();
+    let revoke = penalty(vec![Sanction {
+        kind: SanctionKind::RevokeLicence,
+        amount_fen: None,
+    }]);
+    let later = t0() + Duration::days(7);
+    assert_eq!(
+        run(BOSS.0, BOSS.1, &c, later, revoke.clone()).err(),
+        Some("collective_discussion_required")
+    );
+    let two = Command::RecordDiscussion {
+        case_id: CASE.into(),
+        participants: vec!["镇长".into(), "副镇长".into()],
+        minutes: "m".into(),
+        conclusion: "吊销".into(),
+    };
+    assert_eq!(
+        run(BOSS.0, BOSS.1, &c, later, two).err(),
+        Some("participants_required")
+    );
+    let three = Command::RecordDiscussion {
+        case_id: CASE.into(),
+        participants: vec!["镇长".into(), "副镇长".into(), "大队长".into()],
+        minutes: "讨论记录".into(),
+        conclusion: "同意吊销".into(),
+    };
+    let c = run(BOSS.0, BOSS.1, &c, later, three).unwrap();
+    assert!(run(BOSS.0, BOSS.1, &c, later, revoke).is_ok());
+}
+
+#[test]
+fn the_decision_comes_within_ninety_days_of_filing_unless_extended() {
+    let (c, _) = reviewed(vec![fine(50_000)]);
+    let late = t0() + Duration::days(91);
+    assert_eq!(
+        run(BOSS.0, BOSS.1, &c, late, penalty(vec![fine(50_000)])).err(),
+        Some("case_deadline_passed")
+    );
+    let extend = |days| Command::ExtendCaseDeadline {
+        case_id: CASE.into(),
+        days,
+        reason: "案情复杂，需鉴定".into(),
+    };
+    assert_eq!(
+        run(BOSS.0, BOSS.1, &c, late, extend(31)).err(),
+        Some("invalid_extension")
+    );
+    assert_eq!(
+        run(OFF1.0, OFF1.1, &c, late, extend(30)).err(),
+        Some("forbidden")
+    );
+    let c = run(BOSS.0, BOSS.1, &c, late, extend(30)).unwrap();
+    assert!(run(BOSS.0, BOSS.1, &c, late, penalty(vec![fine(50_000)])).is_ok());
+}
+
+#[test]
+fn the_decision_is_never_heavier_than_the_notice() {
+    let (c, at) = reviewed(vec![fine(50_000)]);
+    assert_eq!(
+        run(BOSS.0, BOSS.1, &c, at, penalty(vec![fine(50_001)])).err(),
+        Some("heavier_than_notified")
+    );
+    let added = vec![
+        fine(50_000),
+        Sanction {
+            kind: SanctionKind::Confiscation,
+            amount_fen: Some(100),
+        },
+    ];
+    assert_eq!(
+        run(BOSS.0, BOSS.1, &c, at, penalty(added)).err(),
+        Some("heavier_than_notified")
+    );
+    assert!(run(BOSS.0, BOSS.1, &c, at, penalty(vec![fine(30_000)])).is_ok());
+}
+
+#[test]
+fn after_a_hand_over_to_police_no_penalty_may_follow() {
+    let (c, at) = reviewed(vec![fine(50_000)]);
+    let hand = Command::HandOverToPolice {
+        case_id: CASE.into(),
+        reason: "涉嫌非法占用农用地罪".into(),
+    };
+    let c = run(BOSS.0, BOSS.1, &c, at, hand.clone()).unwrap();
+    assert_eq!(c.status, CaseStatus::HandedOver);
+    assert_eq!(
+        run(BOSS.0, BOSS.1, &c, at, penalty(vec![fine(50_000)])).err(),
+        Some("handed_to_police")
+    );
+    assert_eq!(
+        run(BOSS.0, BOSS.1, &c, at, hand).err(),
+        Some("invalid_state")
+    );
+}
+
+#[test]
+fn service_payment_publication_and_archive_follow_the_law() {
+    let (c, at) = reviewed(vec![fine(50_000)]);
+    let c = run(BOSS.0, BOSS.1, &c, at, penalty(vec![fine(50_000)])).unwrap();
+    let serve = |method, consent| Command::ServeDecision {
+        case_id: CASE.into(),
+        method,
+        consent_to_electronic: consent,
+        receipt_attachment_id: None,
+    };
+    assert_eq!(
+        run(
+            OFF1.0,
+            OFF1.1,
+            &c,
+            at,
+            serve(ServiceMethod::Electronic, false)
+        )
+        .err(),
+        Some("consent_required")
+    );
+    let c = run(
+        OFF1.0,
+        OFF1.1,
+        &c,
+        at,
+        serve(ServiceMethod::InPerson, false),
+    )
+    .unwrap();
+    assert_eq!(c.status, CaseStatus::Served);
+    let pay = |fen, channel| Command::RecordPayment {
+        case_id: CASE.into(),
+        amount_fen: fen,
+        channel,
+        reference: "ICBC-20261210-0001".into(),
+    };
+    assert_eq!(
+        run(OFF1.0, OFF1.1, &c, at, pay(50_000, PaymentChannel::Officer)).err(),
+        Some("payment_to_officer")
+    );
+    // Ten days late: 30 % surcharge on top of the fine.
+    let late = at + Duration::days(25);
+    assert_eq!(
+        run(OFF1.0, OFF1.1, &c, late, pay(50_000, PaymentChannel::Bank)).err(),
+        Some("amount_mismatch")
+    );
+    let archive = Command::ArchiveCase {
+        case_id: CASE.into(),
+        closing_report: "结案报告".into(),
+    };
+    let publish = Command::PublishDecision {
+        case_id: CASE.into(),
+    };
+    let published = run(BOSS.0, BOSS.1, &c, at, publish).unwrap();
+    assert_eq!(
+        run(BOSS.0, BOSS.1, &published, late, archive.clone()).err(),
+        Some("unpaid_fine")
+    );
+    let paid = run(
+        OFF1.0,
+        OFF1.1,
+        &published,
+        late,
+        pay(65_000, PaymentChannel::Bank),
+    )
+    .unwrap();
+    assert_eq!(
+        paid.procedure.payment.as_ref().unwrap().surcharge_fen,
+        15_000
+    );
+    let archived = run(LEGAL.0, LEGAL.1, &paid, late, archive).unwrap();
+    assert_eq!(archived.status, CaseStatus::Archived);
+}
+
+#[test]
+fn a_no_penalty_decision_is_not_published_and_archives_after_service() {
+    let (c, at) = reviewed(vec![fine(50_000)]);
+    let none = Command::DecideCase {
+        case_id: CASE.into(),
+        decision: CaseDecision::NoPenalty {
+            facts: "首次违法，当场改正".into(),
+            legal_basis: "行政处罚法第三十三条".into(),
+            reason: "初次违法且危害后果轻微并及时改正".into(),
+        },
+    };
+    let c = run(BOSS.0, BOSS.1, &c, at, none).unwrap();
+    let c = run(
+        OFF1.0,
+        OFF1.1,
+        &c,
+        at,
+        Command::ServeDecision {
+            case_id: CASE.into(),
+            method: ServiceMethod::Post,
+            consent_to_electronic: false,
+            receipt_attachment_id: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        run(
+            BOSS.0,
+            BOSS.1,
+            &c,
+            at,
+            Command::PublishDecision {
+                case_id: CASE.into()
+            }
+        )
+        .err(),
+        Some("nothing_to_publish")
+    );
+    assert!(run(
+        BOSS.0,
+        BOSS.1,
+        &c,
+        at,
+        Command::ArchiveCase {
+            case_id: CASE.into(),
+            closing_report: "结案".into()
+        }
+    )
+    .is_ok());
+}
+
+/// Who may issue each case command (the rules may narrow it further to the case's people).
+pub(super) fn allowed_roles(cmd: &Command) -> Vec<Role> {
+    match cmd {
+        Command::StartInvestigation { .. } => vec![Role::Approver, Role::SquadLeader],
+        Command::AddCaseRecord { .. }
+        | Command::NotifyParty { .. }
+        | Command::RecordStatement { .. }
+        | Command::RequestHearing { .. }
+        | Command::SubmitForReview { .. }
+        | Command::ServeDecision { .. } => vec![Role::Officer],
+        Command::ScheduleHearing { .. } | Command::ArchiveCase { .. } => {
+            vec![Role::Approver, Role::LegalReviewer]
+        }
+        Command::RecordHearing { .. } => Role::ALL.to_vec(),
+        Command::ReviewCase { .. } => vec![Role::LegalReviewer],
+        Command::RecordPayment { .. } => vec![Role::Approver, Role::Officer],
+        _ => vec![Role::Approver],
+    }
+}
+
+/// From which states each case command may succeed.
+fn allowed_states(cmd: &Command) -> Vec<CaseStatus> {
+    use CaseStatus::*;
+    match cmd {
+        Command::FileCase { .. } | Command::DeclineCase { .. } => vec![Proposed],
+        Command::StartInvestigation { .. } => vec![Filed, Investigating],
+        Command::AddCaseRecord { .. } | Command::NotifyParty { .. } => vec![Investigating],
+        Command::RecordStatement { .. } | Command::SubmitForReview { .. } => {
+            vec![Notified, Hearing]
+        }
+        Command::RequestHearing { .. } => vec![Notified],
+        Command::ScheduleHearing { .. } | Command::RecordHearing { .. } => vec![Hearing],
+        Command::ReviewCase { .. }
+        | Command::RecordDiscussion { .. }
+        | Command::DecideCase { .. } => vec![LegalReview],
+        Command::ExtendCaseDeadline { .. } | Command::HandOverToPolice { .. } => {
+            vec![Filed, Investigating, Notified, Hearing, LegalReview]
+        }
+        Command::ServeDecision { .. } => vec![Decided],
+        Command::RecordPayment { .. } => vec![Served, Published],
+        Command::PublishDecision { .. } => vec![Served],
+        Command::ArchiveCase { .. } => vec![Served, Published],
+        _ => vec![],
+    }
+}
+
+fn case_commands() -> Vec<Command> {
+    let at = Utc.from_utc_datetime(&(t0() + Duration::days(30)));
+    vec![
+        Command::FileCase {
+            case_id: CASE.into(),
+        },
+        Command::DeclineCase {
+            case_id: CASE.into(),
+            reason: "r".into(),
+        },
+        investigate(&["off1", "off2"]),
+        Command::AddCaseRecord {
+            case_id: CASE.into(),
+            record_id: "0190f7a8-8d5e-7c3a-9d6b-2f1e4c5a6b0b".into(),
+            kind: CaseRecordKind::Inspection,
+            officer_ids: vec!["off1".into(), "off2".into()],
+            certificates_shown: true,
+            content: "现场检查".into(),
+            attachment_ids: vec![],
+        },
+        notify(vec![fine(2_000_000)]),
+        Command::RecordStatement {
+            case_id: CASE.into(),
+            content: "c".into(),
+            waived: true,
+        },
+        Command::RequestHearing {
+            case_id: CASE.into(),
+        },
+        Command::ScheduleHearing {
+            case_id: CASE.into(),
+            host_id: "legal".into(),
+            hearing_at: at,
+            public: true,
+            not_public_reason: None,
+        },
+        Command::RecordHearing {
+            case_id: CASE.into(),
+            record: "r".into(),
+            attachment_ids: vec![],
+        },
+        simple(CASE),
+        review(true),
+        Command::RecordDiscussion {
+            case_id: CASE.into(),
+            participants: vec!["a".into(), "b".into(), "c".into()],
+            minutes: "m".into(),
+            conclusion: "c".into(),
+        },
+        Command::ExtendCaseDeadline {
+            case_id: CASE.into(),
+            days: 10,
+            reason: "r".into(),
+        },
+        penalty(vec![fine(2_000_000)]),
+        Command::ServeDecision {
+            case_id: CASE.into(),
+            method: ServiceMethod::InPerson,
+            consent_to_electronic: false,
+            receipt_attachment_id: None,
+        },
+        Command::RecordPayment {
+            case_id: CASE.into(),
+            amount_fen: 2_000_000,
+            channel: PaymentChannel::Bank,
+            reference: "r".into(),
+        },
+        Command::PublishDecision {
+            case_id: CASE.into(),
+        },
+        Command::ArchiveCase {
+            case_id: CASE.into(),
+            closing_report: "r".into(),
+        },
+        Command::HandOverToPolice {
+            case_id: CASE.into(),
+            reason: "r".into(),
+        },
+    ]
+}
+
+/// A case in `status` with everything that state implies already done (records, notice,
+/// hearing held, review passed, discussion, decision, service, payment), so that only the
+/// role and state rules are left to refuse.
+fn case_in(status: CaseStatus) -> Case {
+    let mut c = filed();
+    c.status = status;
+    let p = &mut c.procedure;
+    p.investigators = vec!["off1".into(), "off2".into()];
+    if status == CaseStatus::Proposed {
+        c.number = None;
+        return c;
+    }
+    let t = t0();
+    p.records.push(CaseRecord {
+        id: RECORD.into(),
+        kind: CaseRecordKind::Inspection,
+        officer_ids: p.investigators.clone(),
+        content: "c".into(),
+        attachment_ids: vec![],
+        by: "off1".into(),
+        at: t,
+    });
+    if matches!(
+        status,
+        CaseStatus::Filed | CaseStatus::Investigating | CaseStatus::Declined
+    ) {
+        return c;
+    }
+    p.notice = Some(Notice {
+        party: Party {
+            kind: PartyKind::Person,
+            name: "李某".into(),
+            id_number: None,
+            address: None,
+        },
+        facts: "f".into(),
+        legal_basis: "b".into(),
+        sanctions: vec![fine(2_000_000)],
+        hearing_right: true,
+        hearing_request_until: t + Duration::days(5),
+        statement_until: t + Duration::days(3),
+        by: "off1".into(),
+        at: t,
+    });
+    if status == CaseStatus::Hearing {
+        p.hearing = Some(Hearing {
+            requested_at: t,
+            host_id: Some("legal".into()),
+            hearing_at: Some(t + Duration::days(8)),
+            noticed_at: Some(t),
+            public: true,
+            not_public_reason: None,
+            record: None,
+            attachment_ids: vec![],
+            held_at: None,
+        });
+    }
+    if matches!(
+        status,
+        CaseStatus::Notified | CaseStatus::Hearing | CaseStatus::HandedOver
+    ) {
+        return c;
+    }
+    if status != CaseStatus::LegalReview {
+        p.reviews.push(Review {
+            by: "legal".into(),
+            passed: true,
+            opinion: "o".into(),
+            at: t,
+        });
+        p.discussion = Some(Discussion {
+            participants: vec!["a".into(), "b".into(), "c".into()],
+            minutes: "m".into(),
+            conclusion: "c".into(),
+            by: "boss".into(),
+            at: t,
+        });
+        p.decision = Some(Decision {
+            number: "罚决〔2026〕1号".into(),
+            decision: CaseDecision::Penalty {
+                sanctions: vec![fine(2_000_000)],
+                facts: "f".into(),
+                legal_basis: "b".into(),
+                discretion: "d".into(),
+                statements_answer: "s".into(),
+            },
+            by: "boss".into(),
+            at: t,
+            serve_by: t + Duration::days(7),
+            publish_by: Some(t + Duration::days(9)),
+        });
+    }
+    if matches!(
+        status,
+        CaseStatus::Served | CaseStatus::Published | CaseStatus::Archived
+    ) {
+        p.service = Some(Service {
+            method: ServiceMethod::InPerson,
+            receipt_attachment_id: None,
+            late: false,
+            by: "off1".into(),
+            at: t,
+        });
+    }
+    c
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+    #[test]
+    fn no_case_command_succeeds_for_a_role_or_from_a_state_the_procedure_does_not_allow(
+        cmd_i in 0usize..19,
+        state_i in 0usize..12,
+        role_bits in 1u16..1024,
+        user_i in 0usize..4,
+        pass_review in any::<bool>(),
+        paid in any::<bool>(),
+        days in 1i64..100,
+    ) {
+        let cmds = case_commands();
+        let cmd = &cmds[cmd_i % cmds.len()];
+        let status = CaseStatus::ALL[state_i];
+        let roles: Vec<Role> = Role::ALL.iter().enumerate().filter(|(i, _)| role_bits & (1 << i) != 0).map(|(_, r)| *r).collect();
+        let user = ["off1", "legal", "boss", "someone"][user_i];
+        let mut c = case_in(status);
+        if status == CaseStatus::LegalReview && pass_review {
+            c.procedure.reviews.push(Review { by: "legal".into(), passed: true, opinion: "o".into(), at: t0() });
+            c.procedure.discussion = Some(Discussion { participants: vec!["a".into(), "b".into(), "c".into()], minutes: "m".into(), conclusion: "c".into(), by: "boss".into(), at: t0() });
+        }
+        if paid && c.procedure.service.is_some() {
+            c.procedure.payment = Some(Payment { amount_fen: 2_000_000, surcharge_fen: 0, channel: PaymentChannel::Bank, reference: "r".into(), by: "off1".into(), at: t0() });
+        }
+        let now = t0() + Duration::days(days);
+        if let Ok(change) = decide(cmd, &facts(user, &roles, &c, now)) {
+            let allowed = allowed_roles(cmd);
+            prop_assert!(allowed.iter().any(|r| roles.contains(r)), "{} succeeded for roles {:?}", cmd.name(), roles);
+            prop_assert!(allowed_states(cmd).contains(&status), "{} succeeded from {:?}", cmd.name(), status);
+            let after = change.case.expect("case changed");
+            prop_assert_eq!(&after.id, &c.id);
+            if matches!(cmd, Command::DecideCase { .. }) {
+                prop_assert!(c.procedure.review_passed(), "decided without a passed review");
+            }
+            if matches!(cmd, Command::ArchiveCase { .. }) {
+                prop_assert!(paid, "archived with the fine unpaid");
+            }
+            if status == CaseStatus::HandedOver {
+                prop_assert!(false, "{} succeeded after the hand-over to police", cmd.name());
+            }
+        }
+    }
+}
+
+#[test]
+fn every_case_command_succeeds_for_its_role_from_some_allowed_state() {
+    // Keeps the property test honest: it must not pass merely because nothing succeeds.
+    for cmd in case_commands() {
+        let mut ok = false;
+        for status in CaseStatus::ALL {
+            for user in ["off1", "legal", "boss"] {
+                let mut c = case_in(status);
+                c.procedure.reviews.push(Review {
+                    by: "legal".into(),
+                    passed: status != CaseStatus::LegalReview
+                        || !matches!(cmd, Command::ReviewCase { .. }),
+                    opinion: "o".into(),
+                    at: t0(),
+                });
+                if matches!(cmd, Command::ReviewCase { .. }) {
+                    c.procedure.reviews.clear();
+                }
+                c.procedure.discussion.get_or_insert(Discussion {
+                    participants: vec!["a".into(), "b".into(), "c".into()],
+                    minutes: "m".into(),
+                    conclusion: "c".into(),
+                    by: "boss".into(),
+                    at: t0(),
+                });
+                if c.procedure.service.is_some() {
+                    c.procedure.payment = Some(Payment {
+                        amount_fen: 2_000_000,
+                        surcharge_fen: 0,
+                        channel: PaymentChannel::Bank,
+                        reference: "r".into(),
+                        by: "off1".into(),
+                        at: t0(),
+                    });
+                }
+                if matches!(cmd, Command::RecordPayment { .. }) {
+                    c.procedure.payment = None;
+                }
+                if matches!(cmd, Command::RecordHearing { .. }) {
+                    if let Some(h) = c.procedure.hearing.as_mut() {
+                        h.hearing_at = Some(t0());
+                    }
+                }
+                let days = if matches!(cmd, Command::RequestHearing { .. }) {
+                    1
+                } else {
+                    10
+                };
+                let now = t0() + Duration::days(days);
+                ok |= decide(&cmd, &facts(user, &allowed_roles(&cmd), &c, now)).is_ok();
+            }
+        }
+        assert!(ok, "{} never succeeds", cmd.name());
+    }
+}
