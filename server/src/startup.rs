@@ -63,7 +63,12 @@ pub async fn prepare_state(config: &Config) -> anyhow::Result<AppState> {
         position_mismatch_m: config.position_mismatch_m,
         running: Default::default(),
     };
-    std::fs::create_dir_all(&media.upload_dir)?;
+    std::fs::create_dir_all(&media.upload_dir).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot create the upload directory {}: {e}",
+            media.upload_dir.display()
+        )
+    })?;
     let calendar = {
         let mut conn = pool.get()?;
         crate::store::calendar::load(&mut conn)?
