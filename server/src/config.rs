@@ -53,6 +53,9 @@ pub struct Config {
     pub access_token_ttl_secs: i64,
     /// Refresh-token lifetime in days.
     pub refresh_token_ttl_days: i64,
+    /// Seconds after a refresh during which the replaced refresh token may be presented once
+    /// more and gets the same answer (a phone whose answer was lost); 0 turns the grace off.
+    pub refresh_grace_secs: i64,
     /// Maximum pooled database connections.
     pub pool_size: u32,
     /// Largest JSON request body accepted, in bytes.
@@ -90,6 +93,7 @@ impl Default for Config {
             log_filter: "info".into(),
             access_token_ttl_secs: 15 * 60,
             refresh_token_ttl_days: 30,
+            refresh_grace_secs: 60,
             pool_size: 8,
             max_json_bytes: 1024 * 1024,
             login_max_failures: 5,
@@ -151,6 +155,11 @@ impl Config {
         if self.refresh_token_ttl_days < 1 {
             return Err(ConfigError::Value(
                 "refresh_token_ttl_days must be at least 1".into(),
+            ));
+        }
+        if !(0..=600).contains(&self.refresh_grace_secs) {
+            return Err(ConfigError::Value(
+                "refresh_grace_secs must be between 0 and 600".into(),
             ));
         }
         if let Some(secret) = &self.jwt_secret {

@@ -149,12 +149,22 @@ fn token_response(
     })
 }
 
+fn refresh_reused() -> AppError {
+    AppError::unauthorized(
+        "refresh_token_reused",
+        "刷新令牌已被使用过，为安全起见已注销此设备，请重新登录 (refresh token reused; the session was revoked for safety)",
+    )
+}
+
 /// Exchange a refresh token for new tokens. Each refresh token works once: presenting a
-/// replaced one means it was copied, so the whole session is revoked.
+/// replaced one means it was copied, so the whole session is revoked — except the
+/// immediately previous token within `grace` of its replacement, which answers again with the
+/// same successor (the client's answer was lost on a bad network; nothing new is handed out).
 pub fn refresh(
     conn: &mut DbConn,
     keys: &TokenKeys,
     refresh_token: &str,
+    grace: Duration,
     now: NaiveDateTime,
 ) -> Result<TokenResponse, AppError> {
     let sid = tokens::refresh_token_session(refresh_token).ok_or_else(invalid_refresh)?;
@@ -166,14 +176,22 @@ pub fn refresh(
             "此设备已退出登录或被注销，请重新登录 (this device was signed out or revoked; sign in again)",
         ));
     }
-    if session.previous_hash.as_deref() == Some(presented.as_str()) {
-        sessions::revoke(conn, &session.id, "refresh_token_reused", now)?;
-        return Err(AppError::unauthorized(
-            "refresh_token_reused",
-            "刷新令牌已被使用过，为安全起见已注销此设备，请重新登录 (refresh token reused; the session was revoked for safety)",
-        ));
-    }
-    if session.refresh_hash != presented {
+    let next = keys.successor(&session.id, refresh_token);
+    let next_hash = tokens::hash_refresh_token(&next);
+    // `last_used_at` is when the current token replaced the previous one.
+    let is_current = session.refresh_hash == presented;
+    let is_previous = session.previous_hash.as_deref() == Some(presented.as_str());
+    let replay_in_grace =
+        is_previous && now - session.last_used_at <= grace && session.refresh_hash == next_hash;
+    if !is_current && !replay_in_grace {
+        let replaced = is_previous
+            || keys
+                .chain_steps(&session.id, refresh_token, &session.refresh_hash)
+                .is_some();
+        if replaced {
+            sessions::revoke(conn, &session.id, "refresh_token_reused", now)?;
+            return Err(refresh_reused());
+        }
         return Err(invalid_refresh());
     }
     if session.expires_at <= now {
@@ -186,17 +204,14 @@ pub fn refresh(
     if user.disabled {
         return Err(account_disabled());
     }
-    let next = tokens::new_refresh_token(&session.id);
-    if !sessions::rotate(
-        conn,
-        &session.id,
-        &presented,
-        &tokens::hash_refresh_token(&next),
-        now,
-    )? {
-        // Another request rotated this token a moment ago: treat as reuse.
-        sessions::revoke(conn, &session.id, "refresh_token_reused", now)?;
-        return Err(invalid_refresh());
+    if is_current && !sessions::rotate(conn, &session.id, &presented, &next_hash, now)? {
+        // Another request rotated this token a moment ago. The same token twice at once
+        // (a client retrying) rotated to the same successor: answer it too. Anything else
+        // (revoked meanwhile) is refused.
+        let again = sessions::find(conn, &session.id)?.ok_or_else(invalid_refresh)?;
+        if again.revoked_at.is_some() || again.refresh_hash != next_hash {
+            return Err(invalid_refresh());
+        }
     }
     token_response(keys, &user.id, &session.id, next, session.expires_at, now)
 }

@@ -33,7 +33,8 @@ pub async fn login(
     Ok(web::Json(tokens))
 }
 
-/// Exchange a refresh token for new tokens (the old refresh token stops working).
+/// Exchange a refresh token for new tokens (the old refresh token stops working; within
+/// `refresh_grace_secs` of its replacement it answers again with the same new refresh token).
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest, responses(
     (status = 200, body = TokenResponse),
     (status = 401, description = "invalid_refresh_token, refresh_token_reused, refresh_token_expired, session_revoked", body = ErrorBody)))]
@@ -43,7 +44,10 @@ pub async fn refresh(
 ) -> Result<web::Json<TokenResponse>, AppError> {
     let st = state.clone();
     let tokens = state
-        .db(move |conn| service::refresh(conn, &st.keys, &body.refresh_token, db::now()))
+        .db(move |conn| {
+            let grace = chrono::Duration::seconds(st.config.refresh_grace_secs);
+            service::refresh(conn, &st.keys, &body.refresh_token, grace, db::now())
+        })
         .await?;
     Ok(web::Json(tokens))
 }

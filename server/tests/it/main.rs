@@ -5,6 +5,7 @@
 mod common;
 
 mod auth;
+mod auth_refresh;
 mod cli;
 mod grid;
 mod grid_cli;
