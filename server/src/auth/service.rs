@@ -1,5 +1,7 @@
 //! Sign-in, token refresh, sign-out and device revocation.
 
+use std::net::IpAddr;
+
 use chrono::{Duration, NaiveDateTime};
 use diesel::Connection;
 use griddispatch_protocol::auth::{LoginRequest, TokenResponse};
@@ -47,70 +49,130 @@ fn check_device_id(device_id: &str) -> Result<&str, AppError> {
     Ok(d)
 }
 
-/// Sign in: throttled per account and per client address; replaces any earlier session of
-/// the same device.
-pub fn login(
+/// The throttling counters one sign-in attempt touches (see `docs/operations.md`).
+#[derive(Debug)]
+struct ThrottleKeys {
+    /// This account from this client address: the owner elsewhere is not affected.
+    account_at_address: String,
+    /// This client address over all accounts (one address guessing many accounts).
+    address: Option<String>,
+    /// This account from everywhere (many addresses guessing one account).
+    account: String,
+}
+
+/// A sign-in whose password is still to be checked (the check runs outside the database
+/// closure, bounded by [`password`]'s pool).
+#[derive(Debug)]
+pub struct PendingLogin {
+    user: Option<users::UserRow>,
+    device_id: String,
+    keys: ThrottleKeys,
+}
+
+impl PendingLogin {
+    /// The stored hash to check the password against; `None` for an unknown account (check
+    /// against a dummy so that the answer takes as long).
+    pub fn password_hash(&self) -> Option<&str> {
+        self.user.as_ref().map(|u| u.password_hash.as_str())
+    }
+}
+
+/// First half of a sign-in: refuse locked attempts and look the account up.
+///
+/// Locks: the account from this client address (`login_max_failures`), the client address
+/// over all accounts (`login_max_failures_per_ip`), and the account over all addresses
+/// (`login_max_failures_per_account`), which spares devices the account signed in on before.
+pub fn begin_login(
     conn: &mut DbConn,
-    keys: &TokenKeys,
-    config: &Config,
     req: &LoginRequest,
-    client_ip: Option<&str>,
+    client: Option<IpAddr>,
     now: NaiveDateTime,
-) -> Result<TokenResponse, AppError> {
-    let device_id = check_device_id(&req.device_id)?;
+) -> Result<PendingLogin, AppError> {
+    let device_id = check_device_id(&req.device_id)?.to_owned();
     // An impossible username cannot exist; answer like a wrong password.
     let username = Username::parse(&req.username).ok();
-    let user_key = format!(
-        "user:{}",
-        username
-            .as_ref()
-            .map_or(req.username.trim(), |u| u.as_str())
-    );
-    let ip_key = client_ip.map(|ip| format!("ip:{ip}"));
-    let lock = Duration::seconds(config.login_lock_secs);
-    for key in std::iter::once(&user_key).chain(ip_key.as_ref()) {
+    let name = username
+        .as_ref()
+        .map_or(req.username.trim(), |u| u.as_str());
+    let address = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let keys = ThrottleKeys {
+        account_at_address: format!("user:{name}@{address}"),
+        address: client.map(|ip| format!("ip:{ip}")),
+        account: format!("user:{name}"),
+    };
+    for key in std::iter::once(&keys.account_at_address).chain(keys.address.as_ref()) {
         if let Some(secs) = throttle::locked_for(conn, key, now)? {
             return Err(too_many(secs));
         }
     }
-
     let user = match &username {
         Some(u) => users::find_by_username(conn, u.as_str())?,
         None => None,
     };
-    let verified = match &user {
-        Some(u) => password::verify(&req.password, &u.password_hash),
-        None => {
-            password::verify_dummy(&req.password);
-            false
+    if let Some(secs) = throttle::locked_for(conn, &keys.account, now)? {
+        let known = match &user {
+            Some(u) => sessions::device_known(conn, &u.id, &device_id)?,
+            None => false,
+        };
+        if !known {
+            return Err(too_many(secs));
         }
-    };
-    let user = match (user, verified) {
+    }
+    Ok(PendingLogin {
+        user,
+        device_id,
+        keys,
+    })
+}
+
+/// Second half of a sign-in: count a failure, or open the device's session.
+pub fn finish_login(
+    conn: &mut DbConn,
+    keys: &TokenKeys,
+    config: &Config,
+    pending: PendingLogin,
+    password_matches: bool,
+    now: NaiveDateTime,
+) -> Result<TokenResponse, AppError> {
+    let PendingLogin {
+        user,
+        device_id,
+        keys: counters,
+    } = pending;
+    let user = match (user, password_matches) {
         (Some(u), true) => u,
         _ => {
-            let per_user = throttle::Policy {
-                max_failures: config.login_max_failures,
-                lock,
-            };
-            throttle::record_failure(conn, &user_key, now, per_user)?;
-            if let Some(k) = &ip_key {
-                let per_ip = throttle::Policy {
-                    max_failures: config.login_max_failures_per_ip,
-                    lock,
-                };
-                throttle::record_failure(conn, k, now, per_ip)?;
+            let lock = Duration::seconds(config.login_lock_secs);
+            let policy = |max_failures| throttle::Policy { max_failures, lock };
+            throttle::record_failure(
+                conn,
+                &counters.account_at_address,
+                now,
+                policy(config.login_max_failures),
+            )?;
+            if let Some(k) = &counters.address {
+                throttle::record_failure(conn, k, now, policy(config.login_max_failures_per_ip))?;
             }
+            throttle::record_failure(
+                conn,
+                &counters.account,
+                now,
+                policy(config.login_max_failures_per_account),
+            )?;
             return Err(invalid_credentials());
         }
     };
     if user.disabled {
         return Err(account_disabled());
     }
-    throttle::clear(conn, &user_key)?;
+    // The owner's success forgets only their own address's failures: strangers' failures
+    // elsewhere still count towards the account-wide limit.
+    throttle::clear(conn, &counters.account_at_address)?;
 
     let session_id = uuid::Uuid::now_v7().to_string();
     let refresh = tokens::new_refresh_token(&session_id);
     let expires_at = now + keys.refresh_ttl;
+    let device_id = device_id.as_str();
     conn.transaction(|conn| {
         sessions::revoke_device(conn, &user.id, device_id, "replaced_by_new_sign_in", now)?;
         sessions::insert(
@@ -127,6 +189,26 @@ pub fn login(
         )
     })?;
     token_response(keys, &user.id, &session_id, refresh, expires_at, now)
+}
+
+/// Sign in in one go (both halves and the password check on this thread).
+pub fn login(
+    conn: &mut DbConn,
+    keys: &TokenKeys,
+    config: &Config,
+    req: &LoginRequest,
+    client: Option<IpAddr>,
+    now: NaiveDateTime,
+) -> Result<TokenResponse, AppError> {
+    let pending = begin_login(conn, req, client, now)?;
+    let matches = match pending.password_hash() {
+        Some(stored) => password::verify(&req.password, stored),
+        None => {
+            password::verify_dummy(&req.password);
+            false
+        }
+    };
+    finish_login(conn, keys, config, pending, matches, now)
 }
 
 fn token_response(

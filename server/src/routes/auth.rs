@@ -1,5 +1,7 @@
 //! `/api/v1/auth/*` and `/api/v1/me*`.
 
+use std::net::IpAddr;
+
 use actix_web::{web, HttpRequest, HttpResponse};
 use griddispatch_protocol::auth::{
     DeviceView, LoginRequest, RefreshRequest, TokenResponse, UserView,
@@ -25,12 +27,38 @@ pub async fn login(
     req: HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> Result<web::Json<TokenResponse>, AppError> {
-    let ip = req.peer_addr().map(|a| a.ip().to_string());
+    let client = client_address(&req, &state.config.trusted_proxies);
     let st = state.clone();
     let tokens = state
-        .db(move |conn| service::login(conn, &st.keys, &st.config, &body, ip.as_deref(), db::now()))
+        .db(move |conn| service::login(conn, &st.keys, &st.config, &body, client, db::now()))
         .await?;
     Ok(web::Json(tokens))
+}
+
+/// The address sign-ins are counted by: the peer, or — only when the peer is a configured
+/// trusted proxy — the right-most `X-Forwarded-For` entry that is not itself a trusted proxy
+/// (entries further left are whatever the client chose to send).
+fn client_address(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> Option<IpAddr> {
+    let peer = req.peer_addr().map(|a| a.ip())?;
+    if !trusted_proxies.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for entry in forwarded.iter().rev() {
+        match entry.parse::<IpAddr>() {
+            Ok(ip) if trusted_proxies.contains(&ip) => continue,
+            Ok(ip) => return Some(ip),
+            // Not an address (a proxy sent garbage): count by the proxy itself.
+            Err(_) => return Some(peer),
+        }
+    }
+    Some(peer)
 }
 
 /// Exchange a refresh token for new tokens (the old refresh token stops working; within

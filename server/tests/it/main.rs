@@ -6,6 +6,7 @@ mod common;
 
 mod auth;
 mod auth_refresh;
+mod auth_throttle;
 mod cli;
 mod grid;
 mod grid_cli;
