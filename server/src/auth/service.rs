@@ -6,8 +6,8 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::Connection;
 use griddispatch_protocol::auth::{LoginRequest, TokenResponse};
 
+use super::account_disabled;
 use super::tokens::{self, TokenKeys};
-use super::{account_disabled, password};
 use crate::config::Config;
 use crate::db::DbConn;
 use crate::domain::account::Username;
@@ -61,7 +61,7 @@ struct ThrottleKeys {
 }
 
 /// A sign-in whose password is still to be checked (the check runs outside the database
-/// closure, bounded by [`password`]'s pool).
+/// closure, bounded by [`super::password::verify_queued`]).
 #[derive(Debug)]
 pub struct PendingLogin {
     user: Option<users::UserRow>,
@@ -189,26 +189,6 @@ pub fn finish_login(
         )
     })?;
     token_response(keys, &user.id, &session_id, refresh, expires_at, now)
-}
-
-/// Sign in in one go (both halves and the password check on this thread).
-pub fn login(
-    conn: &mut DbConn,
-    keys: &TokenKeys,
-    config: &Config,
-    req: &LoginRequest,
-    client: Option<IpAddr>,
-    now: NaiveDateTime,
-) -> Result<TokenResponse, AppError> {
-    let pending = begin_login(conn, req, client, now)?;
-    let matches = match pending.password_hash() {
-        Some(stored) => password::verify(&req.password, stored),
-        None => {
-            password::verify_dummy(&req.password);
-            false
-        }
-    };
-    finish_login(conn, keys, config, pending, matches, now)
 }
 
 fn token_response(

@@ -10,7 +10,7 @@ use griddispatch_protocol::ErrorBody;
 use serde_json::json;
 
 use crate::accounts;
-use crate::auth::{service, Actor};
+use crate::auth::{password, service, Actor};
 use crate::db;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -28,9 +28,21 @@ pub async fn login(
     body: web::Json<LoginRequest>,
 ) -> Result<web::Json<TokenResponse>, AppError> {
     let client = client_address(&req, &state.config.trusted_proxies);
+    let body = body.into_inner();
+    let password = body.password.clone();
+    let pending = state
+        .db(move |conn| service::begin_login(conn, &body, client, db::now()))
+        .await?;
+    // The password check runs without a database connection, queued behind at most one
+    // check per core (auth::password): a burst of sign-ins neither holds the pool nor
+    // multiplies the hash's working memory.
+    let matches =
+        password::verify_queued(password, pending.password_hash().map(str::to_owned)).await?;
     let st = state.clone();
     let tokens = state
-        .db(move |conn| service::login(conn, &st.keys, &st.config, &body, client, db::now()))
+        .db(move |conn| {
+            service::finish_login(conn, &st.keys, &st.config, pending, matches, db::now())
+        })
         .await?;
     Ok(web::Json(tokens))
 }
