@@ -134,3 +134,21 @@ async fn with_no_grace_the_previous_refresh_token_revokes_the_session_at_once() 
     .await;
     assert_session_revoked(&app, &second).await;
 }
+
+#[actix_web::test]
+async fn two_refreshes_with_the_same_token_at_once_both_get_the_same_pair() {
+    let app = TestApp::spawn().await;
+    app.user("gmem", &[Role::GridMember]);
+    let first = app.login("gmem", "phone").await;
+    // Whichever order the server sees them in (a race on the rotation, or a replay inside the
+    // grace), neither answer revokes the session and both carry the same successor.
+    let (a, b) = futures_util::join!(
+        refresh(&app, &first.refresh_token),
+        refresh(&app, &first.refresh_token)
+    );
+    assert_eq!((a.status().as_u16(), b.status().as_u16()), (200, 200));
+    let a: TokenResponse = a.json().await.unwrap();
+    let b: TokenResponse = b.json().await.unwrap();
+    assert_eq!(a.refresh_token, b.refresh_token);
+    refreshed(&app, &a.refresh_token).await;
+}
