@@ -75,7 +75,12 @@ impl Server {
     /// Start `griddispatch ARGS…` with extra environment and wait until it prints its URL
     /// and answers `/readyz`.
     pub fn start(args: &[&str], env: &[(&str, &str)]) -> Server {
-        let mut cmd = Command::new(binary());
+        Self::start_binary(&binary(), args, env)
+    }
+
+    /// Like [`Server::start`], with another `griddispatch` binary (benchmarks compare builds).
+    pub fn start_binary(bin: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut cmd = Command::new(bin);
         cmd.args(args)
             .env("GRIDDISPATCH_LOG_FILTER", "warn")
             .stdout(Stdio::piped())

@@ -53,14 +53,26 @@ pub struct Config {
     pub access_token_ttl_secs: i64,
     /// Refresh-token lifetime in days.
     pub refresh_token_ttl_days: i64,
+    /// Seconds after a refresh during which the replaced refresh token may be presented once
+    /// more and gets the same answer (a phone whose answer was lost); 0 turns the grace off.
+    pub refresh_grace_secs: i64,
     /// Maximum pooled database connections.
     pub pool_size: u32,
     /// Largest JSON request body accepted, in bytes.
     pub max_json_bytes: usize,
-    /// Failed sign-ins for one account before it is locked for a while.
+    /// Failed sign-ins for one account from one client address before that account is locked
+    /// for that address (other addresses are not affected).
     pub login_max_failures: i32,
-    /// Failed sign-ins from one client address before it is locked for a while.
+    /// Failed sign-ins from one client address, over all accounts, before the address is
+    /// locked (one address guessing many accounts).
     pub login_max_failures_per_ip: i32,
+    /// Failed sign-ins for one account from all addresses before the account is locked for
+    /// every device it has never signed in on (many addresses guessing one account); its
+    /// owner's known devices keep signing in.
+    pub login_max_failures_per_account: i32,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` header is believed; requests from
+    /// anywhere else are counted by their own peer address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How long a lock after too many failures lasts, in seconds.
     pub login_lock_secs: i64,
     /// Evidence storage backend.
@@ -93,10 +105,13 @@ impl Default for Config {
             log_filter: "info".into(),
             access_token_ttl_secs: 15 * 60,
             refresh_token_ttl_days: 30,
+            refresh_grace_secs: 60,
             pool_size: 8,
             max_json_bytes: 1024 * 1024,
             login_max_failures: 5,
             login_max_failures_per_ip: 30,
+            login_max_failures_per_account: 100,
+            trusted_proxies: Vec::new(),
             login_lock_secs: 15 * 60,
             storage: StorageConfig::Local { path: None },
             media_limits: griddispatch_media::Limits::default(),
@@ -155,6 +170,21 @@ impl Config {
         if self.refresh_token_ttl_days < 1 {
             return Err(ConfigError::Value(
                 "refresh_token_ttl_days must be at least 1".into(),
+            ));
+        }
+        if self.login_max_failures < 1
+            || self.login_max_failures_per_ip < 1
+            || self.login_max_failures_per_account < 1
+        {
+            return Err(ConfigError::Value(
+                "login_max_failures, login_max_failures_per_ip and \
+                 login_max_failures_per_account must be at least 1"
+                    .into(),
+            ));
+        }
+        if !(0..=600).contains(&self.refresh_grace_secs) {
+            return Err(ConfigError::Value(
+                "refresh_grace_secs must be between 0 and 600".into(),
             ));
         }
         if let Some(secret) = &self.jwt_secret {

@@ -268,6 +268,7 @@ impl From<DbError> for AppError {
         match err {
             DbError::Pool(e) => Self::Unavailable(e.to_string()),
             DbError::Connect(e) => Self::Unavailable(e.to_string()),
+            e @ DbError::OpenSqlite { .. } => Self::Unavailable(e.to_string()),
             other => Self::Internal(other.to_string()),
         }
     }

@@ -41,14 +41,18 @@ pub async fn prepare_state(config: &Config) -> anyhow::Result<AppState> {
     let url = config.database()?;
     let pool = db::pool(&url, config.pool_size)?;
     let mut conn = pool.get()?;
-    let applied = migrate::run_pending(&mut conn)?;
+    // Everything written at start-up happens under the migration lock: instances starting
+    // together on an empty database must not insert the same rows at once.
+    let (applied, (secret, calendar)) = migrate::run_pending_then(&mut conn, |conn| {
+        let secret = match &config.jwt_secret {
+            Some(s) => s.clone(),
+            None => settings::get_or_insert_with(conn, "jwt_secret", tokens::generate_secret)?,
+        };
+        anyhow::Ok((secret, crate::store::calendar::load(conn)?))
+    })?;
     if !applied.is_empty() {
         tracing::info!(?applied, "applied database migrations");
     }
-    let secret = match &config.jwt_secret {
-        Some(s) => s.clone(),
-        None => settings::get_or_insert_with(&mut conn, "jwt_secret", tokens::generate_secret)?,
-    };
     drop(conn);
     let keys = TokenKeys::new(
         secret.as_bytes(),
@@ -63,11 +67,12 @@ pub async fn prepare_state(config: &Config) -> anyhow::Result<AppState> {
         position_mismatch_m: config.position_mismatch_m,
         running: Default::default(),
     };
-    std::fs::create_dir_all(&media.upload_dir)?;
-    let calendar = {
-        let mut conn = pool.get()?;
-        crate::store::calendar::load(&mut conn)?
-    };
+    std::fs::create_dir_all(&media.upload_dir).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot create the upload directory {}: {e}",
+            media.upload_dir.display()
+        )
+    })?;
     // The current grid version, indexed once; `None` before the first import.
     let grid = {
         let mut conn = pool.get()?;

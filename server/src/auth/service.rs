@@ -1,11 +1,13 @@
 //! Sign-in, token refresh, sign-out and device revocation.
 
+use std::net::IpAddr;
+
 use chrono::{Duration, NaiveDateTime};
 use diesel::Connection;
 use griddispatch_protocol::auth::{LoginRequest, TokenResponse};
 
+use super::account_disabled;
 use super::tokens::{self, TokenKeys};
-use super::{account_disabled, password};
 use crate::config::Config;
 use crate::db::DbConn;
 use crate::domain::account::Username;
@@ -47,70 +49,130 @@ fn check_device_id(device_id: &str) -> Result<&str, AppError> {
     Ok(d)
 }
 
-/// Sign in: throttled per account and per client address; replaces any earlier session of
-/// the same device.
-pub fn login(
+/// The throttling counters one sign-in attempt touches (see `docs/operations.md`).
+#[derive(Debug)]
+struct ThrottleKeys {
+    /// This account from this client address: the owner elsewhere is not affected.
+    account_at_address: String,
+    /// This client address over all accounts (one address guessing many accounts).
+    address: Option<String>,
+    /// This account from everywhere (many addresses guessing one account).
+    account: String,
+}
+
+/// A sign-in whose password is still to be checked (the check runs outside the database
+/// closure, bounded by [`super::password::verify_queued`]).
+#[derive(Debug)]
+pub struct PendingLogin {
+    user: Option<users::UserRow>,
+    device_id: String,
+    keys: ThrottleKeys,
+}
+
+impl PendingLogin {
+    /// The stored hash to check the password against; `None` for an unknown account (check
+    /// against a dummy so that the answer takes as long).
+    pub fn password_hash(&self) -> Option<&str> {
+        self.user.as_ref().map(|u| u.password_hash.as_str())
+    }
+}
+
+/// First half of a sign-in: refuse locked attempts and look the account up.
+///
+/// Locks: the account from this client address (`login_max_failures`), the client address
+/// over all accounts (`login_max_failures_per_ip`), and the account over all addresses
+/// (`login_max_failures_per_account`), which spares devices the account signed in on before.
+pub fn begin_login(
     conn: &mut DbConn,
-    keys: &TokenKeys,
-    config: &Config,
     req: &LoginRequest,
-    client_ip: Option<&str>,
+    client: Option<IpAddr>,
     now: NaiveDateTime,
-) -> Result<TokenResponse, AppError> {
-    let device_id = check_device_id(&req.device_id)?;
+) -> Result<PendingLogin, AppError> {
+    let device_id = check_device_id(&req.device_id)?.to_owned();
     // An impossible username cannot exist; answer like a wrong password.
     let username = Username::parse(&req.username).ok();
-    let user_key = format!(
-        "user:{}",
-        username
-            .as_ref()
-            .map_or(req.username.trim(), |u| u.as_str())
-    );
-    let ip_key = client_ip.map(|ip| format!("ip:{ip}"));
-    let lock = Duration::seconds(config.login_lock_secs);
-    for key in std::iter::once(&user_key).chain(ip_key.as_ref()) {
+    let name = username
+        .as_ref()
+        .map_or(req.username.trim(), |u| u.as_str());
+    let address = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let keys = ThrottleKeys {
+        account_at_address: format!("user:{name}@{address}"),
+        address: client.map(|ip| format!("ip:{ip}")),
+        account: format!("user:{name}"),
+    };
+    for key in std::iter::once(&keys.account_at_address).chain(keys.address.as_ref()) {
         if let Some(secs) = throttle::locked_for(conn, key, now)? {
             return Err(too_many(secs));
         }
     }
-
     let user = match &username {
         Some(u) => users::find_by_username(conn, u.as_str())?,
         None => None,
     };
-    let verified = match &user {
-        Some(u) => password::verify(&req.password, &u.password_hash),
-        None => {
-            password::verify_dummy(&req.password);
-            false
+    if let Some(secs) = throttle::locked_for(conn, &keys.account, now)? {
+        let known = match &user {
+            Some(u) => sessions::device_known(conn, &u.id, &device_id)?,
+            None => false,
+        };
+        if !known {
+            return Err(too_many(secs));
         }
-    };
-    let user = match (user, verified) {
+    }
+    Ok(PendingLogin {
+        user,
+        device_id,
+        keys,
+    })
+}
+
+/// Second half of a sign-in: count a failure, or open the device's session.
+pub fn finish_login(
+    conn: &mut DbConn,
+    keys: &TokenKeys,
+    config: &Config,
+    pending: PendingLogin,
+    password_matches: bool,
+    now: NaiveDateTime,
+) -> Result<TokenResponse, AppError> {
+    let PendingLogin {
+        user,
+        device_id,
+        keys: counters,
+    } = pending;
+    let user = match (user, password_matches) {
         (Some(u), true) => u,
         _ => {
-            let per_user = throttle::Policy {
-                max_failures: config.login_max_failures,
-                lock,
-            };
-            throttle::record_failure(conn, &user_key, now, per_user)?;
-            if let Some(k) = &ip_key {
-                let per_ip = throttle::Policy {
-                    max_failures: config.login_max_failures_per_ip,
-                    lock,
-                };
-                throttle::record_failure(conn, k, now, per_ip)?;
+            let lock = Duration::seconds(config.login_lock_secs);
+            let policy = |max_failures| throttle::Policy { max_failures, lock };
+            throttle::record_failure(
+                conn,
+                &counters.account_at_address,
+                now,
+                policy(config.login_max_failures),
+            )?;
+            if let Some(k) = &counters.address {
+                throttle::record_failure(conn, k, now, policy(config.login_max_failures_per_ip))?;
             }
+            throttle::record_failure(
+                conn,
+                &counters.account,
+                now,
+                policy(config.login_max_failures_per_account),
+            )?;
             return Err(invalid_credentials());
         }
     };
     if user.disabled {
         return Err(account_disabled());
     }
-    throttle::clear(conn, &user_key)?;
+    // The owner's success forgets only their own address's failures: strangers' failures
+    // elsewhere still count towards the account-wide limit.
+    throttle::clear(conn, &counters.account_at_address)?;
 
     let session_id = uuid::Uuid::now_v7().to_string();
     let refresh = tokens::new_refresh_token(&session_id);
     let expires_at = now + keys.refresh_ttl;
+    let device_id = device_id.as_str();
     conn.transaction(|conn| {
         sessions::revoke_device(conn, &user.id, device_id, "replaced_by_new_sign_in", now)?;
         sessions::insert(
@@ -149,12 +211,22 @@ fn token_response(
     })
 }
 
+fn refresh_reused() -> AppError {
+    AppError::unauthorized(
+        "refresh_token_reused",
+        "刷新令牌已被使用过，为安全起见已注销此设备，请重新登录 (refresh token reused; the session was revoked for safety)",
+    )
+}
+
 /// Exchange a refresh token for new tokens. Each refresh token works once: presenting a
-/// replaced one means it was copied, so the whole session is revoked.
+/// replaced one means it was copied, so the whole session is revoked — except the
+/// immediately previous token within `grace` of its replacement, which answers again with the
+/// same successor (the client's answer was lost on a bad network; nothing new is handed out).
 pub fn refresh(
     conn: &mut DbConn,
     keys: &TokenKeys,
     refresh_token: &str,
+    grace: Duration,
     now: NaiveDateTime,
 ) -> Result<TokenResponse, AppError> {
     let sid = tokens::refresh_token_session(refresh_token).ok_or_else(invalid_refresh)?;
@@ -166,14 +238,22 @@ pub fn refresh(
             "此设备已退出登录或被注销，请重新登录 (this device was signed out or revoked; sign in again)",
         ));
     }
-    if session.previous_hash.as_deref() == Some(presented.as_str()) {
-        sessions::revoke(conn, &session.id, "refresh_token_reused", now)?;
-        return Err(AppError::unauthorized(
-            "refresh_token_reused",
-            "刷新令牌已被使用过，为安全起见已注销此设备，请重新登录 (refresh token reused; the session was revoked for safety)",
-        ));
-    }
-    if session.refresh_hash != presented {
+    let next = keys.successor(&session.id, refresh_token);
+    let next_hash = tokens::hash_refresh_token(&next);
+    // `last_used_at` is when the current token replaced the previous one.
+    let is_current = session.refresh_hash == presented;
+    let is_previous = session.previous_hash.as_deref() == Some(presented.as_str());
+    let replay_in_grace =
+        is_previous && now - session.last_used_at <= grace && session.refresh_hash == next_hash;
+    if !is_current && !replay_in_grace {
+        let replaced = is_previous
+            || keys
+                .chain_steps(&session.id, refresh_token, &session.refresh_hash)
+                .is_some();
+        if replaced {
+            sessions::revoke(conn, &session.id, "refresh_token_reused", now)?;
+            return Err(refresh_reused());
+        }
         return Err(invalid_refresh());
     }
     if session.expires_at <= now {
@@ -186,17 +266,14 @@ pub fn refresh(
     if user.disabled {
         return Err(account_disabled());
     }
-    let next = tokens::new_refresh_token(&session.id);
-    if !sessions::rotate(
-        conn,
-        &session.id,
-        &presented,
-        &tokens::hash_refresh_token(&next),
-        now,
-    )? {
-        // Another request rotated this token a moment ago: treat as reuse.
-        sessions::revoke(conn, &session.id, "refresh_token_reused", now)?;
-        return Err(invalid_refresh());
+    if is_current && !sessions::rotate(conn, &session.id, &presented, &next_hash, now)? {
+        // Another request rotated this token a moment ago. The same token twice at once
+        // (a client retrying) rotated to the same successor: answer it too. Anything else
+        // (revoked meanwhile) is refused.
+        let again = sessions::find(conn, &session.id)?.ok_or_else(invalid_refresh)?;
+        if again.revoked_at.is_some() || again.refresh_hash != next_hash {
+            return Err(invalid_refresh());
+        }
     }
     token_response(keys, &user.id, &session.id, next, session.expires_at, now)
 }

@@ -41,6 +41,8 @@ pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    /// Key of the refresh-token chain (see [`TokenKeys::successor`]), derived from the secret.
+    chain_key: [u8; 32],
     /// Access-token lifetime.
     pub access_ttl: Duration,
     /// Refresh-token lifetime.
@@ -59,6 +61,11 @@ impl TokenKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            chain_key: Sha256::new()
+                .chain_update(b"griddispatch refresh-token chain\0")
+                .chain_update(secret)
+                .finalize()
+                .into(),
             access_ttl,
             refresh_ttl,
         }
@@ -90,6 +97,40 @@ impl TokenKeys {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
                 _ => TokenError::Invalid,
             })
+    }
+}
+
+/// How far back [`TokenKeys::chain_steps`] looks: a client refreshing every 15 minutes for 30
+/// days rotates 2880 times; a replayed token older than this is refused without revoking.
+pub const MAX_CHAIN_STEPS: u32 = 4096;
+
+impl TokenKeys {
+    /// The refresh token that replaces `token` in its session: `<session id>.<SHA-256 of the
+    /// chain key and the token, base64url>`. Deterministic, so that presenting the previous
+    /// token again (its answer was lost) yields the same successor without storing any token,
+    /// and a token's place in the chain can be recognised later. Only the server can compute
+    /// it (the key is secret); knowing a successor reveals nothing about the next one. A plain
+    /// keyed hash suffices: length extension would only give successors of tokens no session
+    /// ever issued.
+    pub fn successor(&self, session_id: &str, token: &str) -> String {
+        let digest = Sha256::new()
+            .chain_update(self.chain_key)
+            .chain_update(token.as_bytes())
+            .finalize();
+        format!("{session_id}.{}", URL_SAFE_NO_PAD.encode(digest))
+    }
+
+    /// How many rotations ago `token` was replaced in the chain whose current token hashes
+    /// to `current_hash` (1: the immediately previous token); `None` if it is not part of it.
+    pub fn chain_steps(&self, session_id: &str, token: &str, current_hash: &str) -> Option<u32> {
+        let mut t = token.to_owned();
+        for step in 1..=MAX_CHAIN_STEPS {
+            t = self.successor(session_id, &t);
+            if hash_refresh_token(&t) == current_hash {
+                return Some(step);
+            }
+        }
+        None
     }
 }
 
@@ -159,6 +200,29 @@ mod tests {
         );
         let t = other.issue("u1", "s1", now()).unwrap();
         assert_eq!(keys().verify(&t).unwrap_err(), TokenError::Invalid);
+    }
+
+    #[test]
+    fn successors_are_keyed_and_their_chain_is_recognised() {
+        let k = keys();
+        let t0 = new_refresh_token("s1");
+        let t1 = k.successor("s1", &t0);
+        let t2 = k.successor("s1", &t1);
+        assert_eq!(refresh_token_session(&t1), Some("s1"));
+        assert_eq!(k.successor("s1", &t0), t1, "deterministic");
+        let other = TokenKeys::new(
+            b"another-secret-another-secret-xx",
+            Duration::minutes(15),
+            Duration::days(1),
+        );
+        assert_ne!(other.successor("s1", &t0), t1, "keyed by the secret");
+        let current = hash_refresh_token(&t2);
+        assert_eq!(k.chain_steps("s1", &t1, &current), Some(1));
+        assert_eq!(k.chain_steps("s1", &t0, &current), Some(2));
+        assert_eq!(
+            k.chain_steps("s1", &new_refresh_token("s1"), &current),
+            None
+        );
     }
 
     #[test]

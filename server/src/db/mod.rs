@@ -77,6 +77,22 @@ pub enum DbError {
     /// Could not connect.
     #[error("cannot connect to the database: {0}")]
     Connect(#[from] diesel::ConnectionError),
+    /// The SQLite file could not be opened (SQLite's own message names no path).
+    #[error("cannot open the SQLite database {}: {cause}", path.display())]
+    OpenSqlite {
+        /// The file.
+        path: PathBuf,
+        /// SQLite's reason.
+        cause: diesel::ConnectionError,
+    },
+    /// The directory that should hold the SQLite file does not exist and cannot be made.
+    #[error("cannot create the directory {} for the SQLite database: {cause}", path.display())]
+    CreateDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why not.
+        cause: std::io::Error,
+    },
     /// A query failed.
     #[error("database query failed: {0}")]
     Query(#[from] diesel::result::Error),
@@ -118,7 +134,14 @@ pub fn establish(url: &DatabaseUrl) -> Result<DbConn, DbError> {
             let path_str = path
                 .to_str()
                 .ok_or_else(|| DbError::Config("SQLite path is not valid UTF-8".into()))?;
-            let mut conn = SqliteConnection::establish(path_str)?;
+            // Every command (migrate, serve, user add …) may be the first to touch the data
+            // directory; SQLite itself would only say "Unable to open the database file".
+            ensure_parent_dir(path)?;
+            let mut conn =
+                SqliteConnection::establish(path_str).map_err(|cause| DbError::OpenSqlite {
+                    path: path.clone(),
+                    cause,
+                })?;
             // Switching a new database to WAL needs an exclusive lock that the busy handler
             // does not always wait for (several connections opening a fresh file at once):
             // retry briefly instead of failing start-up.
@@ -163,9 +186,6 @@ pub type PooledConn = r2d2::PooledConnection<Manager>;
 /// Build a pool; the first connection is made now so that a bad URL fails at start-up
 /// with the database's own message.
 pub fn pool(url: &DatabaseUrl, max_size: u32) -> Result<Pool, DbError> {
-    if let DatabaseUrl::Sqlite(path) = url {
-        ensure_parent_dir(path)?;
-    }
     // Fail fast with the real error before r2d2 starts retrying in the background.
     drop(establish(url)?);
     let pool = r2d2::Pool::builder()
@@ -177,9 +197,11 @@ pub fn pool(url: &DatabaseUrl, max_size: u32) -> Result<Pool, DbError> {
 
 fn ensure_parent_dir(path: &Path) -> Result<(), DbError> {
     match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir).map_err(|e| {
-            DbError::Config(format!("cannot create directory {}: {e}", dir.display()))
-        }),
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => std::fs::create_dir_all(dir)
+            .map_err(|cause| DbError::CreateDir {
+                path: dir.to_path_buf(),
+                cause,
+            }),
         _ => Ok(()),
     }
 }

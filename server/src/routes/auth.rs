@@ -1,5 +1,7 @@
 //! `/api/v1/auth/*` and `/api/v1/me*`.
 
+use std::net::IpAddr;
+
 use actix_web::{web, HttpRequest, HttpResponse};
 use griddispatch_protocol::auth::{
     DeviceView, LoginRequest, RefreshRequest, TokenResponse, UserView,
@@ -8,7 +10,7 @@ use griddispatch_protocol::ErrorBody;
 use serde_json::json;
 
 use crate::accounts;
-use crate::auth::{service, Actor};
+use crate::auth::{password, service, Actor};
 use crate::db;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -25,15 +27,54 @@ pub async fn login(
     req: HttpRequest,
     body: super::input::Json<LoginRequest>,
 ) -> Result<web::Json<TokenResponse>, AppError> {
-    let ip = req.peer_addr().map(|a| a.ip().to_string());
+    let client = client_address(&req, &state.config.trusted_proxies);
+    let body = body.into_inner();
+    let password = body.password.clone();
+    let pending = state
+        .db(move |conn| service::begin_login(conn, &body, client, db::now()))
+        .await?;
+    // The password check runs without a database connection, queued behind at most one
+    // check per core (auth::password): a burst of sign-ins neither holds the pool nor
+    // multiplies the hash's working memory.
+    let matches =
+        password::verify_queued(password, pending.password_hash().map(str::to_owned)).await?;
     let st = state.clone();
     let tokens = state
-        .db(move |conn| service::login(conn, &st.keys, &st.config, &body, ip.as_deref(), db::now()))
+        .db(move |conn| {
+            service::finish_login(conn, &st.keys, &st.config, pending, matches, db::now())
+        })
         .await?;
     Ok(web::Json(tokens))
 }
 
-/// Exchange a refresh token for new tokens (the old refresh token stops working).
+/// The address sign-ins are counted by: the peer, or — only when the peer is a configured
+/// trusted proxy — the right-most `X-Forwarded-For` entry that is not itself a trusted proxy
+/// (entries further left are whatever the client chose to send).
+fn client_address(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> Option<IpAddr> {
+    let peer = req.peer_addr().map(|a| a.ip())?;
+    if !trusted_proxies.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for entry in forwarded.iter().rev() {
+        match entry.parse::<IpAddr>() {
+            Ok(ip) if trusted_proxies.contains(&ip) => continue,
+            Ok(ip) => return Some(ip),
+            // Not an address (a proxy sent garbage): count by the proxy itself.
+            Err(_) => return Some(peer),
+        }
+    }
+    Some(peer)
+}
+
+/// Exchange a refresh token for new tokens (the old refresh token stops working; within
+/// `refresh_grace_secs` of its replacement it answers again with the same new refresh token).
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest, responses(
     (status = 200, body = TokenResponse),
     (status = 401, description = "invalid_refresh_token, refresh_token_reused, refresh_token_expired, session_revoked", body = ErrorBody)))]
@@ -43,7 +84,10 @@ pub async fn refresh(
 ) -> Result<web::Json<TokenResponse>, AppError> {
     let st = state.clone();
     let tokens = state
-        .db(move |conn| service::refresh(conn, &st.keys, &body.refresh_token, db::now()))
+        .db(move |conn| {
+            let grace = chrono::Duration::seconds(st.config.refresh_grace_secs);
+            service::refresh(conn, &st.keys, &body.refresh_token, grace, db::now())
+        })
         .await?;
     Ok(web::Json(tokens))
 }

@@ -100,6 +100,22 @@ pub fn rotate(
     Ok(n == 1)
 }
 
+/// Whether the user has signed in on this device before (a device revoked as lost does not
+/// count): such a device is spared the account-wide sign-in lock.
+pub fn device_known(conn: &mut DbConn, user_id: &str, device_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::device_id.eq(device_id))
+            .filter(
+                sessions::revoked_reason
+                    .is_null()
+                    .or(sessions::revoked_reason.ne("device_revoked")),
+            ),
+    ))
+    .get_result(conn)
+}
+
 /// Revoke one session (no-op when already revoked).
 pub fn revoke(conn: &mut DbConn, id: &str, reason: &str, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(

@@ -188,3 +188,114 @@ fn a_refused_postgres_connection_names_the_real_cause() {
         "{err}"
     );
 }
+
+/// Run the binary with only the given `GRIDDISPATCH_*` settings (no test database).
+fn run_with_env(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_griddispatch"))
+        .args(args)
+        .env_remove("GRIDDISPATCH_DATABASE_URL")
+        .env_remove("GRIDDISPATCH_DATA_DIR")
+        .envs(env.iter().copied())
+        .env("GRIDDISPATCH_LOG_FILTER", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(s) = stdin {
+        let _ = input.write_all(s.as_bytes());
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn migrate_and_user_add_create_the_missing_directories_of_the_sqlite_file() {
+    let root = tempfile::tempdir().unwrap();
+    let file = root.path().join("not/yet/there/griddispatch.db");
+    let url = file.to_str().unwrap();
+    let out = run_with_env(&["migrate"], &[("GRIDDISPATCH_DATABASE_URL", url)], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(file.is_file());
+
+    let other = root.path().join("second/level/gd.db");
+    let out = run_with_env(
+        &[
+            "user",
+            "add",
+            "--username",
+            "wang.fang",
+            "--name",
+            "王芳",
+            "--role",
+            "admin",
+        ],
+        &[("GRIDDISPATCH_DATABASE_URL", other.to_str().unwrap())],
+        Some("s3cret-password\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(other.is_file());
+}
+
+#[test]
+fn serve_creates_a_missing_data_directory() {
+    use std::io::BufRead;
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("srv/data");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_griddispatch"))
+        .arg("serve")
+        .env_remove("GRIDDISPATCH_DATABASE_URL")
+        .env("GRIDDISPATCH_DATA_DIR", &data)
+        .env("GRIDDISPATCH_BIND", "127.0.0.1:0")
+        .env("GRIDDISPATCH_LOG_FILTER", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    // The first line is either the listening banner or nothing (the process died).
+    let first = stdout.lines().next().map(Result::unwrap);
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        first.as_deref().is_some_and(|l| l.contains("listening on")),
+        "serve did not start: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(data.join("griddispatch.db").is_file());
+}
+
+#[test]
+fn a_data_directory_that_cannot_be_created_is_named_with_the_reason() {
+    let root = tempfile::tempdir().unwrap();
+    // A plain file where a directory should be: nothing can be created below it.
+    let blocker = root.path().join("blocker");
+    std::fs::write(&blocker, b"not a directory").unwrap();
+    let file = blocker.join("data/griddispatch.db");
+    for args in [&["migrate"][..], &["user", "list"][..]] {
+        let out = run_with_env(
+            args,
+            &[("GRIDDISPATCH_DATABASE_URL", file.to_str().unwrap())],
+            None,
+        );
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&blocker.join("data").display().to_string()),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains("Not a directory") || err.contains("not a directory"),
+            "{args:?}: {err}"
+        );
+    }
+}

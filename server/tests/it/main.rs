@@ -5,6 +5,8 @@
 mod common;
 
 mod auth;
+mod auth_refresh;
+mod auth_throttle;
 mod cli;
 mod grid;
 mod grid_cli;

@@ -58,14 +58,10 @@ fn instances_starting_together_apply_each_migration_once() {
     let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     let total = migrate::run_pending(&mut db.connect()).unwrap();
     assert!(total.is_empty());
-    if db.backend() == "postgres" {
-        // Under the advisory lock every instance succeeds and exactly one does the work.
-        let applied: Vec<usize> = results.into_iter().map(|r| r.unwrap()).collect();
-        assert_eq!(applied.iter().filter(|n| **n > 0).count(), 1, "{applied:?}");
-    } else {
-        // SQLite is single-node; the busy timeout serialises writers, none may corrupt the schema.
-        assert!(results.iter().any(|r| matches!(r, Ok(n) if *n > 0)));
-    }
+    // Under the start-up lock (advisory lock on PostgreSQL, an immediate transaction on
+    // SQLite) every instance succeeds and exactly one does the work.
+    let applied: Vec<usize> = results.into_iter().map(|r| r.unwrap()).collect();
+    assert_eq!(applied.iter().filter(|n| **n > 0).count(), 1, "{applied:?}");
 }
 
 #[test]
@@ -88,4 +84,46 @@ fn constraints_refuse_unknown_roles_and_half_certificates() {
     let half_cert =
         diesel::sql_query("UPDATE users SET cert_number = 'X' WHERE id = 'u1'").execute(&mut conn);
     assert!(half_cert.is_err());
+}
+
+#[test]
+fn instances_starting_together_on_an_empty_database_all_serve() {
+    const INSTANCES: usize = 6;
+    let db = TestDb::new();
+    let data = tempfile::tempdir().unwrap();
+    let config = griddispatch::config::Config {
+        database_url: Some(db.url.clone()),
+        bind: "127.0.0.1:0".into(),
+        data_dir: data.path().to_path_buf(),
+        pool_size: 2,
+        background_jobs: false,
+        ..Default::default()
+    };
+    let start = std::sync::Arc::new(std::sync::Barrier::new(INSTANCES));
+    let handles: Vec<_> = (0..INSTANCES)
+        .map(|_| {
+            let (config, start) = (config.clone(), start.clone());
+            std::thread::spawn(move || {
+                actix_web::rt::System::new().block_on(async move {
+                    start.wait();
+                    let app = griddispatch::Application::build(&config)
+                        .await
+                        .map_err(|e| format!("{e:#}"))?;
+                    let url = format!("http://127.0.0.1:{}/readyz", app.port());
+                    actix_web::rt::spawn(app.run_until_stopped());
+                    let status = reqwest::get(&url)
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .status();
+                    Ok::<_, String>(status.as_u16())
+                })
+            })
+        })
+        .collect();
+    let results: Vec<Result<u16, String>> =
+        handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(
+        results.iter().all(|r| r == &Ok(200)),
+        "every instance must start and serve: {results:?}"
+    );
 }
