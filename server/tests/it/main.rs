@@ -5,6 +5,7 @@
 mod common;
 
 mod auth;
+mod case;
 mod auth_refresh;
 mod auth_throttle;
 mod cli;

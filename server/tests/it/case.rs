@@ -1,0 +1,150 @@
+//! The general procedure over HTTP, on the configured backend: a case from filing to archive
+//! through the one command path, every step in the record, and the refusals that keep a town
+//! from an illegal step.
+
+use crate::common::assert_error;
+use crate::workflow::{uuid, Town};
+use griddispatch_protocol::Role;
+use serde_json::{json, Value};
+
+/// A filed case from a task handled as `case_needed`.
+async fn filed_case(t: &Town) -> String {
+    let r = t.report("0301").await;
+    let task = t.dispatch(&r).await;
+    t.to_on_site(&task).await;
+    let case_id = uuid();
+    t.ok("off1", json!({"type": "handle_task", "task_id": task, "attachment_ids": [uuid()], "case_id": case_id,
+        "outcome": {"outcome": "case_needed", "finding": "未取得建设工程规划许可证进行建设", "issuing_unit": "自然资源所", "suspected_provision": "城乡规划法第六十四条"}})).await;
+    t.ok("boss", json!({"type": "file_case", "case_id": case_id}))
+        .await;
+    case_id
+}
+
+fn rewind(t: &Town, case_id: &str, days: i64) {
+    // Time passes: the notice's periods are moved back instead of waiting.
+    use diesel::prelude::*;
+    let mut conn = t.app.state.pool.get().unwrap();
+    let data: String = griddispatch::schema::cases::table
+        .find(case_id)
+        .select(griddispatch::schema::cases::data)
+        .first(&mut conn)
+        .unwrap();
+    let mut v: Value = serde_json::from_str(&data).unwrap();
+    for key in ["hearing_request_until", "statement_until", "at"] {
+        let at = v["procedure"]["notice"][key].as_str().unwrap().to_owned();
+        let moved = chrono::DateTime::parse_from_rfc3339(&at).unwrap() - chrono::Duration::days(days);
+        v["procedure"]["notice"][key] = json!(moved.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+    }
+    diesel::update(griddispatch::schema::cases::table.find(case_id))
+        .set(griddispatch::schema::cases::data.eq(v.to_string()))
+        .execute(&mut conn)
+        .unwrap();
+}
+
+#[actix_web::test]
+async fn a_case_goes_from_filing_to_archive_with_every_step_in_the_record() {
+    let t = Town::new().await;
+    t.app.user("legal", &[Role::LegalReviewer]);
+    let legal = t.app.login("legal", "dev").await.access_token;
+    let case_id = filed_case(&t).await;
+    let (off1, off2) = (t.id("off1"), t.id("off2"));
+    t.ok("boss", json!({"type": "start_investigation", "case_id": case_id, "officer_ids": [off1, off2]})).await;
+    // One officer alone may not make a record.
+    assert_error(
+        t.cmd("off1", json!({"type": "add_case_record", "case_id": case_id, "record_id": uuid(), "kind": "inquiry",
+            "officer_ids": [off1], "certificates_shown": true, "content": "询问笔录"})).await,
+        422,
+        "two_officers_required",
+    )
+    .await;
+    t.ok("off1", json!({"type": "add_case_record", "case_id": case_id, "record_id": uuid(), "kind": "inspection",
+        "officer_ids": [off1, off2], "certificates_shown": true, "content": "现场检查：新建砖混房屋一间约 40 平方米", "attachment_ids": [uuid()]})).await;
+    let notified = t.ok("off1", json!({"type": "notify_party", "case_id": case_id,
+        "party": {"kind": "person", "name": "李某", "id_number": "410881199001011234"},
+        "facts": "未取得建设工程规划许可证建设房屋", "legal_basis": "城乡规划法第六十四条",
+        "sanctions": [{"kind": "fine", "amount_fen": 500000}]})).await;
+    assert_eq!(notified["case"]["status"], "notified");
+    assert_eq!(notified["case"]["procedure"]["notice"]["hearing_right"], false);
+    // The statement period is open: no legal review yet.
+    assert_error(
+        t.cmd("off1", json!({"type": "submit_for_review", "case_id": case_id})).await,
+        422,
+        "statement_period_open",
+    )
+    .await;
+    rewind(&t, &case_id, 6);
+    t.ok("off2", json!({"type": "submit_for_review", "case_id": case_id}))
+        .await;
+    // No decision before a passed review.
+    let decide = json!({"type": "decide_case", "case_id": case_id, "decision": {"decision": "penalty",
+        "sanctions": [{"kind": "fine", "amount_fen": 500000}], "facts": "未取得建设工程规划许可证建设房屋",
+        "legal_basis": "城乡规划法第六十四条", "discretion": "一般情节", "statements_answer": "当事人未陈述申辩"}});
+    assert_error(t.cmd("boss", decide.clone()).await, 422, "legal_review_required").await;
+    let review = json!({"command": {"type": "review_case", "case_id": case_id, "passed": true, "opinion": "事实清楚、证据确凿、程序合法"}});
+    let r = t.app.post("/api/v1/commands", &review, Some(&legal)).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let heavier = {
+        let mut d = decide.clone();
+        d["decision"]["sanctions"][0]["amount_fen"] = json!(600000);
+        d
+    };
+    assert_error(t.cmd("boss", heavier).await, 422, "heavier_than_notified").await;
+    let decided = t.ok("boss", decide).await;
+    let number = decided["case"]["procedure"]["decision"]["number"].as_str().unwrap().to_owned();
+    assert!(number.starts_with("罚决〔"), "{number}");
+    t.ok("off1", json!({"type": "serve_decision", "case_id": case_id, "method": "in_person"}))
+        .await;
+    assert_error(
+        t.cmd("off1", json!({"type": "record_payment", "case_id": case_id, "amount_fen": 500000, "channel": "officer", "reference": "现金"})).await,
+        422,
+        "payment_to_officer",
+    )
+    .await;
+    t.ok("boss", json!({"type": "publish_decision", "case_id": case_id}))
+        .await;
+    t.ok("off1", json!({"type": "record_payment", "case_id": case_id, "amount_fen": 500000, "channel": "bank", "reference": "ICBC-0001"})).await;
+    let archive = json!({"command": {"type": "archive_case", "case_id": case_id, "closing_report": "当事人已缴纳罚款，案件办结"}});
+    let r = t.app.post("/api/v1/commands", &archive, Some(&legal)).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+
+    let detail = t.get(&format!("/api/v1/cases/{case_id}")).await;
+    assert_eq!(detail["case"]["status"], "archived");
+    let commands: Vec<&str> = detail["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["command"].as_str().unwrap())
+        .collect();
+    for step in [
+        "file_case",
+        "start_investigation",
+        "add_case_record",
+        "notify_party",
+        "submit_for_review",
+        "review_case",
+        "decide_case",
+        "serve_decision",
+        "publish_decision",
+        "record_payment",
+        "archive_case",
+    ] {
+        assert!(commands.contains(&step), "{step} missing from {commands:?}");
+    }
+    t.verify();
+}
+
+#[actix_web::test]
+async fn a_case_handed_to_police_takes_no_penalty_decision() {
+    let t = Town::new().await;
+    let case_id = filed_case(&t).await;
+    t.ok("boss", json!({"type": "hand_over_to_police", "case_id": case_id, "reason": "涉嫌非法占用农用地罪"})).await;
+    let before = t.audit_count();
+    assert_error(
+        t.cmd("boss", json!({"type": "decide_case", "case_id": case_id, "decision": {"decision": "no_penalty",
+            "facts": "f", "legal_basis": "b", "reason": "r"}})).await,
+        422,
+        "handed_to_police",
+    )
+    .await;
+    assert_eq!(t.audit_count(), before, "a refused command writes nothing");
+}
