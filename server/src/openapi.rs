@@ -17,6 +17,7 @@ use crate::routes::*;
           list_categories, put_category, get_calendar, put_calendar, stats, my_notifications, events, put_squad_member, delete_squad_member,
           get_grid, locate, import, versions, get_cell, put_member, delete_member,
           create_squad, list_squads, put_squad_cell, delete_squad_cell,
+          decisions,
           crate::tus::options, crate::tus::create, crate::tus::head, crate::tus::patch, crate::tus::terminate),
     components(schemas(
         griddispatch_protocol::ErrorBody,
@@ -62,6 +63,7 @@ use crate::routes::*;
         crate::grid::CellDetail,
         crate::grid::SquadView,
         crate::grid::NewSquad,
+        crate::domain::workflow::PublicDecision,
     )),
     modifiers(&BearerAuth, &CommonErrors),
     tags((name = "auth", description = "登录与令牌 sign-in and tokens"),
@@ -70,6 +72,7 @@ use crate::routes::*;
          (name = "evidence", description = "证据 evidence files; uploads use tus 1.0 at /files/ (docs/api.md)"),
          (name = "workflow", description = "闭环 reports, tasks, cases: change them only through /api/v1/commands"),
          (name = "grid", description = "网格 the three-level grid, point lookup, cell people and squads (docs/grid.md)"),
+         (name = "public", description = "公示 published decisions, no sign-in"),
          (name = "ops", description = "运维 operations"))
 )]
 pub struct ApiDoc;

@@ -6,6 +6,7 @@ mod console;
 mod grid;
 mod health;
 mod input;
+mod public;
 mod sync;
 mod users;
 mod workflow;
@@ -36,6 +37,7 @@ pub use grid::{
     __path_put_squad_cell, __path_versions, MemberRequest,
 };
 pub use health::{__path_healthz, __path_readyz};
+pub use public::{__path_decisions, PublicQuery};
 pub use sync::{__path_info, __path_pull, __path_push, __path_wait, PullQuery, WaitQuery};
 pub use users::{
     __path_create_user, __path_list_users, __path_revoke_user_device, __path_set_user_disabled,
@@ -76,6 +78,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                 .service(web::resource("/wait").get(sync::wait)),
         )
         .service(web::resource("/").get(console::index))
+        .service(web::resource("/public/").get(public::page))
+        .service(web::resource("/api/v1/public/decisions").get(public::decisions))
         .service(
             web::scope("/api/v1")
                 .service(web::resource("/auth/login").post(auth::login))

@@ -32,8 +32,10 @@ fn rewind(t: &Town, case_id: &str, days: i64) {
     let mut v: Value = serde_json::from_str(&data).unwrap();
     for key in ["hearing_request_until", "statement_until", "at"] {
         let at = v["procedure"]["notice"][key].as_str().unwrap().to_owned();
-        let moved = chrono::DateTime::parse_from_rfc3339(&at).unwrap() - chrono::Duration::days(days);
-        v["procedure"]["notice"][key] = json!(moved.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+        let moved =
+            chrono::DateTime::parse_from_rfc3339(&at).unwrap() - chrono::Duration::days(days);
+        v["procedure"]["notice"][key] =
+            json!(moved.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
     }
     diesel::update(griddispatch::schema::cases::table.find(case_id))
         .set(griddispatch::schema::cases::data.eq(v.to_string()))
@@ -48,7 +50,11 @@ async fn a_case_goes_from_filing_to_archive_with_every_step_in_the_record() {
     let legal = t.app.login("legal", "dev").await.access_token;
     let case_id = filed_case(&t).await;
     let (off1, off2) = (t.id("off1"), t.id("off2"));
-    t.ok("boss", json!({"type": "start_investigation", "case_id": case_id, "officer_ids": [off1, off2]})).await;
+    t.ok(
+        "boss",
+        json!({"type": "start_investigation", "case_id": case_id, "officer_ids": [off1, off2]}),
+    )
+    .await;
     // One officer alone may not make a record.
     assert_error(
         t.cmd("off1", json!({"type": "add_case_record", "case_id": case_id, "record_id": uuid(), "kind": "inquiry",
@@ -59,27 +65,47 @@ async fn a_case_goes_from_filing_to_archive_with_every_step_in_the_record() {
     .await;
     t.ok("off1", json!({"type": "add_case_record", "case_id": case_id, "record_id": uuid(), "kind": "inspection",
         "officer_ids": [off1, off2], "certificates_shown": true, "content": "现场检查：新建砖混房屋一间约 40 平方米", "attachment_ids": [uuid()]})).await;
-    let notified = t.ok("off1", json!({"type": "notify_party", "case_id": case_id,
+    let notified = t
+        .ok(
+            "off1",
+            json!({"type": "notify_party", "case_id": case_id,
         "party": {"kind": "person", "name": "李某", "id_number": "410881199001011234"},
         "facts": "未取得建设工程规划许可证建设房屋", "legal_basis": "城乡规划法第六十四条",
-        "sanctions": [{"kind": "fine", "amount_fen": 500000}]})).await;
+        "sanctions": [{"kind": "fine", "amount_fen": 500000}]}),
+        )
+        .await;
     assert_eq!(notified["case"]["status"], "notified");
-    assert_eq!(notified["case"]["procedure"]["notice"]["hearing_right"], false);
+    assert_eq!(
+        notified["case"]["procedure"]["notice"]["hearing_right"],
+        false
+    );
     // The statement period is open: no legal review yet.
     assert_error(
-        t.cmd("off1", json!({"type": "submit_for_review", "case_id": case_id})).await,
+        t.cmd(
+            "off1",
+            json!({"type": "submit_for_review", "case_id": case_id}),
+        )
+        .await,
         422,
         "statement_period_open",
     )
     .await;
     rewind(&t, &case_id, 6);
-    t.ok("off2", json!({"type": "submit_for_review", "case_id": case_id}))
-        .await;
+    t.ok(
+        "off2",
+        json!({"type": "submit_for_review", "case_id": case_id}),
+    )
+    .await;
     // No decision before a passed review.
     let decide = json!({"type": "decide_case", "case_id": case_id, "decision": {"decision": "penalty",
         "sanctions": [{"kind": "fine", "amount_fen": 500000}], "facts": "未取得建设工程规划许可证建设房屋",
         "legal_basis": "城乡规划法第六十四条", "discretion": "一般情节", "statements_answer": "当事人未陈述申辩"}});
-    assert_error(t.cmd("boss", decide.clone()).await, 422, "legal_review_required").await;
+    assert_error(
+        t.cmd("boss", decide.clone()).await,
+        422,
+        "legal_review_required",
+    )
+    .await;
     let review = json!({"command": {"type": "review_case", "case_id": case_id, "passed": true, "opinion": "事实清楚、证据确凿、程序合法"}});
     let r = t.app.post("/api/v1/commands", &review, Some(&legal)).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
@@ -90,18 +116,47 @@ async fn a_case_goes_from_filing_to_archive_with_every_step_in_the_record() {
     };
     assert_error(t.cmd("boss", heavier).await, 422, "heavier_than_notified").await;
     let decided = t.ok("boss", decide).await;
-    let number = decided["case"]["procedure"]["decision"]["number"].as_str().unwrap().to_owned();
+    let number = decided["case"]["procedure"]["decision"]["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(number.starts_with("罚决〔"), "{number}");
-    t.ok("off1", json!({"type": "serve_decision", "case_id": case_id, "method": "in_person"}))
-        .await;
+    t.ok(
+        "off1",
+        json!({"type": "serve_decision", "case_id": case_id, "method": "in_person"}),
+    )
+    .await;
     assert_error(
         t.cmd("off1", json!({"type": "record_payment", "case_id": case_id, "amount_fen": 500000, "channel": "officer", "reference": "现金"})).await,
         422,
         "payment_to_officer",
     )
     .await;
-    t.ok("boss", json!({"type": "publish_decision", "case_id": case_id}))
-        .await;
+    t.ok(
+        "boss",
+        json!({"type": "publish_decision", "case_id": case_id}),
+    )
+    .await;
+    // The public page: no sign-in, the decision without personal data.
+    let public = t.app.get("/api/v1/public/decisions", None).await;
+    assert_eq!(public.status(), 200);
+    let body = public.text().await.unwrap();
+    let list: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(list[0]["number"], number.as_str());
+    assert_eq!(list[0]["party"], "李*");
+    for private in [
+        "410881199001011234",
+        "李某",
+        "\"lat\"",
+        "\"lon\"",
+        "id_number",
+        "contact",
+    ] {
+        assert!(!body.contains(private), "{private} published: {body}");
+    }
+    let page = t.app.get("/public/", None).await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("行政处罚决定公示"));
     t.ok("off1", json!({"type": "record_payment", "case_id": case_id, "amount_fen": 500000, "channel": "bank", "reference": "ICBC-0001"})).await;
     let archive = json!({"command": {"type": "archive_case", "case_id": case_id, "closing_report": "当事人已缴纳罚款，案件办结"}});
     let r = t.app.post("/api/v1/commands", &archive, Some(&legal)).await;
@@ -140,8 +195,12 @@ async fn a_case_handed_to_police_takes_no_penalty_decision() {
     t.ok("boss", json!({"type": "hand_over_to_police", "case_id": case_id, "reason": "涉嫌非法占用农用地罪"})).await;
     let before = t.audit_count();
     assert_error(
-        t.cmd("boss", json!({"type": "decide_case", "case_id": case_id, "decision": {"decision": "no_penalty",
-            "facts": "f", "legal_basis": "b", "reason": "r"}})).await,
+        t.cmd(
+            "boss",
+            json!({"type": "decide_case", "case_id": case_id, "decision": {"decision": "no_penalty",
+            "facts": "f", "legal_basis": "b", "reason": "r"}}),
+        )
+        .await,
         422,
         "handed_to_police",
     )

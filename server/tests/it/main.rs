@@ -5,9 +5,9 @@
 mod common;
 
 mod auth;
-mod case;
 mod auth_refresh;
 mod auth_throttle;
+mod case;
 mod cli;
 mod grid;
 mod grid_cli;

@@ -5,6 +5,7 @@
 mod decide;
 mod model;
 mod procedure;
+mod publication;
 mod rules;
 
 pub use decide::{decide, ActorCtx, CategoryRules, Change, Facts, Located, OfficerFact};
@@ -16,6 +17,7 @@ pub use procedure::{
     Archive, CaseRecord, CaseRules, Decision, Discussion, Extension, HandOver, Hearing, Notice,
     Payment, Procedure, Review, Service, Statement,
 };
+pub use publication::{mask_digits, mask_person, public_decision, PublicDecision};
 pub use rules::{
     DomainError, ErrorKind, Fen, ARRIVAL_TOLERANCE_M, SIMPLE_FINE_LIMIT_ORGANIZATION,
     SIMPLE_FINE_LIMIT_PERSON,
