@@ -140,7 +140,11 @@ fn spawn_deadline_job(state: AppState, every: std::time::Duration) {
         loop {
             tick.tick().await;
             let result = state
-                .with_command_env(|conn, env| Ok(crate::workflow::deadlines::sweep(conn, env)?))
+                .with_command_env(|conn, env| {
+                    let tasks = crate::workflow::deadlines::sweep(conn, env)?;
+                    let cases = crate::workflow::case_deadlines::sweep(conn, env)?;
+                    Ok(tasks + cases)
+                })
                 .await;
             match result {
                 Ok(0) => {}

@@ -463,6 +463,16 @@ pub enum Command {
         /// Why a crime is suspected.
         reason: String,
     },
+    /// 案件时限预警/督办: issued by the server's deadline job only — a yellow warning at 80 % of
+    /// a case clock (`decision`, `service`, `publication`, `payment`), red at 100 %.
+    FlagCaseDeadline {
+        /// Case.
+        case_id: String,
+        /// Which clock.
+        clock: String,
+        /// `yellow` or `red`.
+        level: String,
+    },
     /// 预警/督办: issued by the server's deadline job only (refused from clients): a yellow
     /// warning at 80 % of the handling time, a red escalation at 100 %.
     FlagDeadline {
@@ -495,7 +505,8 @@ impl Command {
             | Command::RecordPayment { case_id, .. }
             | Command::PublishDecision { case_id }
             | Command::ArchiveCase { case_id, .. }
-            | Command::HandOverToPolice { case_id, .. } => Some(case_id),
+            | Command::HandOverToPolice { case_id, .. }
+            | Command::FlagCaseDeadline { case_id, .. } => Some(case_id),
             _ => None,
         }
     }
@@ -540,6 +551,7 @@ impl Command {
             Command::PublishDecision { .. } => "publish_decision",
             Command::ArchiveCase { .. } => "archive_case",
             Command::HandOverToPolice { .. } => "hand_over_to_police",
+            Command::FlagCaseDeadline { .. } => "flag_case_deadline",
             Command::FlagDeadline { .. } => "flag_deadline",
         }
     }

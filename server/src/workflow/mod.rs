@@ -9,6 +9,7 @@
 //!        4. write the changed aggregates, one audit record (hash-chained), change-log rows
 //! ```
 
+pub mod case_deadlines;
 pub mod deadlines;
 mod facts;
 pub mod publication;

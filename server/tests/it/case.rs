@@ -207,3 +207,71 @@ async fn a_case_handed_to_police_takes_no_penalty_decision() {
     .await;
     assert_eq!(t.audit_count(), before, "a refused command writes nothing");
 }
+
+#[actix_web::test]
+async fn the_decision_clock_warns_the_investigators_at_80_percent_and_escalates_to_the_approver() {
+    let t = Town::new().await;
+    let case_id = filed_case(&t).await;
+    let (off1, off2) = (t.id("off1"), t.id("off2"));
+    t.ok(
+        "boss",
+        json!({"type": "start_investigation", "case_id": case_id, "officer_ids": [off1, off2]}),
+    )
+    .await;
+    let st = &t.app.state;
+    let calendar = st.calendar.load_full();
+    let grid = st.grid.load_full();
+    let mut conn = st.pool.get().unwrap();
+    let env = |now| griddispatch::workflow::Env {
+        grid: grid.as_deref().map(|g| &g.index),
+        grid_version: grid.as_ref().map_or(0, |g| g.version),
+        calendar: &calendar,
+        now,
+        case_rules: Default::default(),
+    };
+    let sweep = |conn: &mut _, days: i64| {
+        let now = griddispatch::db::now() + chrono::Duration::days(days);
+        griddispatch::workflow::case_deadlines::sweep(conn, &env(now)).unwrap()
+    };
+    assert_eq!(sweep(&mut conn, 1), 0, "nothing at day 1");
+    assert_eq!(sweep(&mut conn, 73), 1, "yellow after 80 % of 90 days");
+    assert_eq!(sweep(&mut conn, 74), 0, "raised once");
+    assert_eq!(sweep(&mut conn, 91), 1, "red after 90 days");
+    assert_eq!(sweep(&mut conn, 92), 0);
+    drop(conn);
+    let officer = notification_kinds(&t, "off1").await;
+    assert!(
+        officer.contains(&"case_deadline_warning".to_owned()),
+        "{officer:?}"
+    );
+    assert!(notification_kinds(&t, "boss")
+        .await
+        .contains(&"case_overdue".to_owned()));
+    let detail = t.get(&format!("/api/v1/cases/{case_id}")).await;
+    let flags = detail["case"]["procedure"]["flags"].as_array().unwrap();
+    assert_eq!(flags.len(), 2);
+    assert_eq!(
+        detail["history"].as_array().unwrap().last().unwrap()["command"],
+        "flag_case_deadline"
+    );
+    // A person cannot raise it.
+    assert_error(
+        t.cmd("boss", json!({"type": "flag_case_deadline", "case_id": case_id, "clock": "decision", "level": "red"})).await,
+        403,
+        "forbidden",
+    )
+    .await;
+}
+
+async fn notification_kinds(t: &Town, who: &str) -> Vec<String> {
+    let r = t
+        .app
+        .get("/api/v1/me/notifications", Some(&t.tokens[who]))
+        .await;
+    let v: Value = r.json().await.unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap().to_owned())
+        .collect()
+}

@@ -14,8 +14,8 @@ pub use model::{
     TaskStatus,
 };
 pub use procedure::{
-    Archive, CaseRecord, CaseRules, Decision, Discussion, Extension, HandOver, Hearing, Notice,
-    Payment, Procedure, Review, Service, Statement,
+    running_clocks, Archive, CaseRecord, CaseRules, ClockFlag, Decision, Discussion, Extension,
+    HandOver, Hearing, Notice, Payment, Procedure, Review, RunningClock, Service, Statement,
 };
 pub use publication::{mask_digits, mask_person, public_decision, PublicDecision};
 pub use rules::{

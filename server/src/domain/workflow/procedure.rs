@@ -133,6 +133,85 @@ pub struct Procedure {
     pub archive: Option<Archive>,
     /// Handed over to police.
     pub hand_over: Option<HandOver>,
+    /// Deadline warnings raised on the case's clocks.
+    pub flags: Vec<ClockFlag>,
+}
+
+/// A warning or escalation raised on one of a case's clocks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockFlag {
+    /// `decision`, `service`, `publication` or `payment`.
+    pub clock: String,
+    /// `yellow` or `red`.
+    pub level: String,
+    /// When.
+    #[serde(with = "rfc3339")]
+    pub at: NaiveDateTime,
+}
+
+/// A case clock that is running: what it is, when it started and when it runs out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningClock {
+    /// `decision` (90 days from filing), `service` (7 days from the decision), `publication`
+    /// (7 working days from the decision), `payment` (15 days from service).
+    pub clock: &'static str,
+    /// Started.
+    pub from: NaiveDateTime,
+    /// Runs out.
+    pub due: NaiveDateTime,
+    /// Counted in working time on the calendar.
+    pub working_time: bool,
+}
+
+/// The clocks running on a case in its present state.
+pub fn running_clocks(case: &super::Case, rules: &CaseRules) -> Vec<RunningClock> {
+    use super::CaseStatus as S;
+    let p = &case.procedure;
+    let mut out = Vec::new();
+    if case.status.before_decision() {
+        if let (Some(from), Some(due)) = (p.filed_at, p.decision_due_at) {
+            out.push(RunningClock {
+                clock: "decision",
+                from,
+                due,
+                working_time: false,
+            });
+        }
+    }
+    if let Some(d) = &p.decision {
+        if case.status == S::Decided {
+            out.push(RunningClock {
+                clock: "service",
+                from: d.at,
+                due: d.serve_by,
+                working_time: false,
+            });
+        }
+        if matches!(case.status, S::Decided | S::Served) {
+            if let Some(due) = d.publish_by {
+                out.push(RunningClock {
+                    clock: "publication",
+                    from: d.at,
+                    due,
+                    working_time: true,
+                });
+            }
+        }
+    }
+    if let Some(s) = &p.service {
+        if matches!(case.status, S::Served | S::Published)
+            && p.fine_fen() > 0
+            && p.payment.is_none()
+        {
+            out.push(RunningClock {
+                clock: "payment",
+                from: s.at,
+                due: s.at + chrono::Duration::days(rules.payment_days),
+                working_time: false,
+            });
+        }
+    }
+    out
 }
 
 impl Procedure {

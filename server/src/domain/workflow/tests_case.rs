@@ -681,6 +681,7 @@ pub(super) fn allowed_roles(cmd: &Command) -> Vec<Role> {
         Command::RecordHearing { .. } => Role::ALL.to_vec(),
         Command::ReviewCase { .. } => vec![Role::LegalReviewer],
         Command::RecordPayment { .. } => vec![Role::Approver, Role::Officer],
+        Command::FlagCaseDeadline { .. } => vec![],
         _ => vec![Role::Approver],
     }
 }

@@ -610,6 +610,35 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
             });
             c.status = CaseStatus::HandedOver;
         }
+        Command::FlagCaseDeadline { clock, level, .. } => {
+            if !a.is_system {
+                return Err(DomainError::forbidden("预警和督办由系统根据时限自动发出 (deadline warnings are raised by the server only)"));
+            }
+            if !matches!(level.as_str(), "yellow" | "red") {
+                return Err(DomainError::rule(
+                    "invalid_level",
+                    "level 须为 yellow 或 red (level must be yellow or red)",
+                ));
+            }
+            let running = super::super::procedure::running_clocks(&c, rules);
+            if !running.iter().any(|r| r.clock == clock) {
+                return Err(DomainError::state(format!(
+                    "时限 {clock} 未在计时 (clock {clock} is not running)"
+                )));
+            }
+            let p = &mut c.procedure;
+            if p.flags
+                .iter()
+                .any(|fl| &fl.clock == clock && &fl.level == level)
+            {
+                return Err(DomainError::state("已发出过该级别预警 (already raised)"));
+            }
+            p.flags.push(super::super::procedure::ClockFlag {
+                clock: clock.clone(),
+                level: level.clone(),
+                at: now,
+            });
+        }
         other => return Err(misrouted(other)),
     }
     Ok(Change {

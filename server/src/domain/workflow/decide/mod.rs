@@ -251,7 +251,8 @@ pub fn decide(cmd: &Command, f: &Facts) -> Result<Change, DomainError> {
         | Command::RecordPayment { .. }
         | Command::PublishDecision { .. }
         | Command::ArchiveCase { .. }
-        | Command::HandOverToPolice { .. } => case::decide(cmd, f, now),
+        | Command::HandOverToPolice { .. }
+        | Command::FlagCaseDeadline { .. } => case::decide(cmd, f, now),
     }
 }
 

@@ -1,0 +1,174 @@
+//! The case clocks' job: the decision limit (90 days from filing), service (7 days), publication
+//! (7 working days) and payment (15 days) — a yellow warning at 80 % and a red escalation at
+//! 100 % of each, raised once per clock and level through the command path (audited) and told
+//! to the case's investigators (yellow) and the approvers (red).
+
+use chrono::NaiveDateTime;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use griddispatch_protocol::command::Command;
+
+use super::deadlines::YELLOW_SHARE;
+use super::{execute, CommandError, Env, Issuer};
+use crate::db::DbConn;
+use crate::domain::calendar::WorkCalendar;
+use crate::domain::workflow::{running_clocks, Case, CaseStatus, RunningClock};
+use crate::schema::{cases, notifications, user_roles};
+use crate::store::workflow as store;
+
+/// Advisory-lock key: only one instance sweeps the case clocks at a time ("GDCASECL").
+const LOCK_KEY: i64 = 0x4744_4341_5345_434c;
+
+/// The level a running clock has reached at `now`, if any.
+pub fn level(
+    calendar: &WorkCalendar,
+    c: &RunningClock,
+    now: NaiveDateTime,
+) -> Option<&'static str> {
+    if now >= c.due {
+        return Some("red");
+    }
+    let share = if c.working_time {
+        let total = calendar.working_seconds_between(c.from, c.due).max(1);
+        calendar.working_seconds_between(c.from, now) as f64 / total as f64
+    } else {
+        (now - c.from).num_seconds() as f64 / (c.due - c.from).num_seconds().max(1) as f64
+    };
+    (share >= YELLOW_SHARE).then_some("yellow")
+}
+
+fn label(clock: &str) -> &'static str {
+    match clock {
+        "decision" => "作出处罚决定 (decision)",
+        "service" => "送达决定书 (service)",
+        "publication" => "公示 (publication)",
+        _ => "缴纳罚款 (payment)",
+    }
+}
+
+/// One pass over the open cases; returns how many warnings were raised.
+pub fn sweep(conn: &mut DbConn, env: &Env<'_>) -> Result<usize, CommandError> {
+    let pg = matches!(conn, DbConn::Pg(_));
+    if pg {
+        #[derive(QueryableByName)]
+        struct Got {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            got: bool,
+        }
+        let got: Got = diesel::sql_query(format!("SELECT pg_try_advisory_lock({LOCK_KEY}) AS got"))
+            .get_result(conn)?;
+        if !got.got {
+            return Ok(0);
+        }
+    }
+    let result = sweep_locked(conn, env);
+    if pg {
+        conn.batch_execute(&format!("SELECT pg_advisory_unlock({LOCK_KEY})"))?;
+    }
+    result
+}
+
+fn sweep_locked(conn: &mut DbConn, env: &Env<'_>) -> Result<usize, CommandError> {
+    let open = [
+        CaseStatus::Filed,
+        CaseStatus::Investigating,
+        CaseStatus::Notified,
+        CaseStatus::Hearing,
+        CaseStatus::LegalReview,
+        CaseStatus::Decided,
+        CaseStatus::Served,
+        CaseStatus::Published,
+    ]
+    .map(CaseStatus::as_str);
+    let ids: Vec<String> = cases::table
+        .filter(cases::status.eq_any(open))
+        .select(cases::id)
+        .load(conn)?;
+    let system = Issuer {
+        user_id: "system".into(),
+        is_system: true,
+    };
+    let mut raised = 0;
+    for id in ids {
+        let Some(case) = store::case(conn, &id)? else {
+            continue;
+        };
+        for clock in running_clocks(&case, &env.case_rules) {
+            let Some(level) = level(env.calendar, &clock, env.now) else {
+                continue;
+            };
+            let flagged = |lv: &str| {
+                case.procedure
+                    .flags
+                    .iter()
+                    .any(|f| f.clock == clock.clock && f.level == lv)
+            };
+            // A red clock that was never yellow gets only the red.
+            if flagged(level) || (level == "yellow" && flagged("red")) {
+                continue;
+            }
+            let cmd = Command::FlagCaseDeadline {
+                case_id: id.clone(),
+                clock: clock.clock.into(),
+                level: level.into(),
+            };
+            match execute(conn, env, &system, &cmd, None) {
+                Ok(_) => {}
+                // Another instance or an earlier pass got there first.
+                Err(CommandError::Domain(_)) => continue,
+                Err(e) => return Err(e),
+            }
+            raised += 1;
+            notify(conn, env, &case, clock.clock, level)?;
+        }
+    }
+    Ok(raised)
+}
+
+fn notify(
+    conn: &mut DbConn,
+    env: &Env<'_>,
+    case: &Case,
+    clock: &str,
+    level: &str,
+) -> QueryResult<()> {
+    let mut to: Vec<String> = case.procedure.investigators.clone();
+    if level == "red" {
+        let approvers: Vec<String> = user_roles::table
+            .filter(user_roles::role.eq("approver"))
+            .select(user_roles::user_id)
+            .load(conn)?;
+        to.extend(approvers);
+    }
+    to.sort();
+    to.dedup();
+    let number = case.number.clone().unwrap_or_else(|| case.id.clone());
+    let message = if level == "red" {
+        format!(
+            "督办：案件 {number} 已超过{}时限 (case overdue)",
+            label(clock)
+        )
+    } else {
+        format!(
+            "预警：案件 {number} 的{}时限已用去 80% (case clock at 80%)",
+            label(clock)
+        )
+    };
+    for user in to {
+        diesel::insert_into(notifications::table)
+            .values((
+                notifications::id.eq(uuid::Uuid::now_v7().to_string()),
+                notifications::user_id.eq(user),
+                notifications::kind.eq(if level == "red" {
+                    "case_overdue"
+                } else {
+                    "case_deadline_warning"
+                }),
+                notifications::task_id.eq(Some(case.task_id.clone())),
+                notifications::message.eq(&message),
+                notifications::created_at.eq(env.now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
