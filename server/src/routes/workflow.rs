@@ -124,7 +124,7 @@ pub async fn list_reports(
         .map_err(|m| AppError::bad_request("invalid_query", m))?;
     let vis = visibility(&state, &actor).await?;
     let page = state
-        .db(move |conn| Ok(queries::list_reports(conn, &vis, &q)?))
+        .db(move |conn| Ok(queries::list_reports(conn, &vis, &q, db::now())?))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -181,6 +181,27 @@ pub async fn get_task(
         })
         .await?;
     Ok(HttpResponse::Ok().json(json!({"task": task, "history": history})))
+}
+
+/// Cases (the approver's queue: `status=proposed`), newest first. Town-wide roles only.
+#[utoipa::path(get, path = "/api/v1/cases", tag = "workflow", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, description = "a page of cases"), (status = 403, description = "forbidden", body = ErrorBody)))]
+pub async fn list_cases(
+    state: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    actor.require_any(&[
+        Role::Approver,
+        Role::LegalReviewer,
+        Role::Dispatcher,
+        Role::DutyChief,
+        Role::Admin,
+    ])?;
+    let page = state
+        .db(move |conn| Ok(queries::list_cases(conn, q.status.as_deref(), &q)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// One case and its record.

@@ -102,8 +102,12 @@ pub struct ListQuery {
     pub category: Option<String>,
     /// Squad id.
     pub squad: Option<String>,
-    /// Only overdue tasks.
+    /// Only overdue tasks (for reports: those whose task is overdue).
     pub overdue: Option<bool>,
+    /// Reports only: where the lead came from (`grid_patrol`, `hotline`, …).
+    pub source: Option<String>,
+    /// Reports only: `newest` (default) or `oldest` (waiting longest first).
+    pub sort: Option<String>,
     /// `min_lon,min_lat,max_lon,max_lat` (WGS-84).
     pub bbox: Option<String>,
     /// Text in the description.
@@ -168,11 +172,21 @@ pub fn view(mut r: Report, task: Option<Task>, vis: &Visibility) -> ReportView {
     ReportView { report: r, task }
 }
 
+/// Task states in which the handling clock runs (an overdue task is one of these past its due time).
+const RUNNING: [&str; 5] = [
+    "dispatched",
+    "return_requested",
+    "accepted",
+    "on_site",
+    "rework",
+];
+
 /// List reports.
 pub fn list_reports(
     conn: &mut DbConn,
     vis: &Visibility,
     q: &ListQuery,
+    now: NaiveDateTime,
 ) -> QueryResult<Page<ReportView>> {
     let bbox = q.bbox().ok().flatten();
     let squad_reports: Vec<String> = if vis.all || vis.squads.is_empty() {
@@ -197,6 +211,19 @@ pub fn list_reports(
         }
         if let Some(v) = &q.category {
             s = s.filter(reports::category_code.eq(v.clone()));
+        }
+        if let Some(v) = &q.source {
+            s = s.filter(reports::source.eq(v.clone()));
+        }
+        if q.overdue == Some(true) {
+            s = s.filter(
+                reports::id.eq_any(
+                    tasks::table
+                        .filter(tasks::due_at.lt(now))
+                        .filter(tasks::status.eq_any(RUNNING))
+                        .select(tasks::report_id),
+                ),
+            );
         }
         if let Some(text) = &q.q {
             s = s.filter(reports::description.like(format!("%{}%", text.replace(['%', '_'], ""))));
@@ -228,8 +255,12 @@ pub fn list_reports(
     };
     let total: i64 = build().count().get_result(conn)?;
     let (per, offset) = q.paging();
-    let rows: Vec<String> = build()
-        .order(reports::created_at.desc())
+    let ordered = if q.sort.as_deref() == Some("oldest") {
+        build().order(reports::created_at.asc())
+    } else {
+        build().order(reports::created_at.desc())
+    };
+    let rows: Vec<String> = ordered
         .limit(per)
         .offset(offset)
         .select(reports::data)
@@ -259,13 +290,6 @@ pub fn list_tasks(
     q: &ListQuery,
     now: NaiveDateTime,
 ) -> QueryResult<Page<Task>> {
-    let running = [
-        "dispatched",
-        "return_requested",
-        "accepted",
-        "on_site",
-        "rework",
-    ];
     let build = || {
         let mut s = tasks::table.into_boxed();
         if let Some(v) = &q.status {
@@ -283,7 +307,7 @@ pub fn list_tasks(
         if q.overdue == Some(true) {
             s = s
                 .filter(tasks::due_at.lt(now))
-                .filter(tasks::status.eq_any(running));
+                .filter(tasks::status.eq_any(RUNNING));
         }
         if !vis.all {
             s = s.filter(
@@ -379,6 +403,40 @@ pub fn report_detail(
         attachments,
         pending_attachment_ids,
     }))
+}
+
+/// Cases, newest proposal first, for the town-wide roles (the approver's queue of proposals).
+pub fn list_cases(
+    conn: &mut DbConn,
+    status: Option<&str>,
+    q: &ListQuery,
+) -> QueryResult<Page<Case>> {
+    let build = || {
+        let mut s = cases::table.into_boxed();
+        if let Some(v) = status {
+            s = s.filter(cases::status.eq(v.to_owned()));
+        }
+        s
+    };
+    let total: i64 = build().count().get_result(conn)?;
+    let (per, offset) = q.paging();
+    let rows: Vec<String> = build()
+        .order(cases::updated_at.desc())
+        .limit(per)
+        .offset(offset)
+        .select(cases::data)
+        .load(conn)?;
+    let items = rows
+        .iter()
+        .map(|d| serde_json::from_str(d))
+        .collect::<Result<Vec<Case>, _>>()
+        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+    Ok(Page {
+        items,
+        total,
+        page: offset / per + 1,
+        per_page: per,
+    })
 }
 
 /// One task, if visible.
