@@ -20,7 +20,7 @@
     data: () => ({ members: [], picked: [], busy: false, error: "" }),
     template: `
       <el-dialog :model-value="modelValue" @update:model-value="$emit('update:modelValue', $event)"
-        title="签收并指派执法人员 Accept and assign officers" width="620px" class="gd-accept-dialog" @open="load">
+        title="签收并指派执法人员 Accept and assign officers" width="620px" class="gd-accept-dialog">
         <p v-if="penalty" class="gd-hint">此类别可能涉及处罚：须至少两名持证执法人员 (may lead to a penalty: at least two certified officers)</p>
         <el-checkbox-group v-model="picked" class="gd-officers">
           <div v-for="m in members" :key="m.id" class="gd-officer" :data-officer="m.username">
@@ -37,6 +37,8 @@
           <el-button type="primary" :loading="busy" @click="accept" id="accept-confirm">签收 Accept（{{ picked.length }} 人）</el-button>
         </template>
       </el-dialog>`,
+    // Loaded each time the dialog opens (also when it is created open).
+    watch: { modelValue: { immediate: true, handler(open) { if (open) this.load(); } } },
     computed: {
       penalty() {
         const c = store.categories.find((x) => x.code === this.task.category_code);
