@@ -1,0 +1,275 @@
+//! The dispatch console in a real browser (headless Chromium through chromedriver) against the
+//! real binary on the demo town: one test per user journey, waiting on what the user sees.
+//!
+//! Runs on the SQLite pass; skipped with a notice on the PostgreSQL pass and where no browser is
+//! installed, unless `GRIDDISPATCH_REQUIRE_BROWSER=1` (set by `.ci/run`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use griddispatch_e2e::browser::Browser;
+use griddispatch_e2e::town::{Town, PASSWORD};
+use serde_json::{json, Value};
+
+fn uuid() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// The demo town and a browser, or `None` when browser tests do not run here.
+fn setup(journey: &str) -> Option<(Town, Browser)> {
+    let browser = Browser::start_or_skip(journey)?;
+    Some((Town::start(), browser))
+}
+
+/// A hotline report filed over REST by the dispatcher, at the demo position; its id.
+fn hotline_report(town: &Town, category: &str, description: &str) -> String {
+    let id = uuid();
+    let here = town.here();
+    town.command(
+        "dispatcher",
+        json!({"type": "create_report", "report_id": id, "source": "hotline",
+               "category_code": category, "description": description,
+               "position": {"lat": here.lat, "lon": here.lon}, "attachment_ids": [],
+               "contact": {"name": "张先生", "phone": "13800000000"}}),
+    );
+    id
+}
+
+/// A report dispatched over REST to squad1; (report id, task id).
+fn dispatched_task(town: &Town, category: &str, description: &str) -> (String, String) {
+    let report = hotline_report(town, category, description);
+    let task = uuid();
+    town.command(
+        "dispatcher",
+        json!({"type": "dispatch_report", "report_id": report, "task_id": task,
+               "squad_id": town.squad_id("squad1")}),
+    );
+    (report, task)
+}
+
+/// A grid member's phone files a patrol report with a photo: the photo over tus, the report
+/// as a command through the sync API, as the field app does.
+fn phone_report(town: &Town, description: &str) -> String {
+    let http = reqwest::blocking::Client::new();
+    let device = "e2e-phone-grid-member";
+    let tokens: Value = http
+        .post(format!("{}/api/v1/auth/login", town.base()))
+        .json(&json!({"username": "grid_member", "password": PASSWORD, "device_id": device}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let token = tokens["access_token"].as_str().unwrap();
+    let photo_id = uuid();
+    let jpeg = griddispatch_e2e::media::jpeg(320, 240, 7, 16);
+    griddispatch_e2e::tus::TusClient::new(&town.base(), token)
+        .upload(&jpeg, &photo_id, "patrol.jpg", "image/jpeg", 1 << 20)
+        .expect("photo uploaded");
+    let here = town.here();
+    let report = uuid();
+    let resp: Value = http
+        .post(format!("{}/sync/v1/push", town.base()))
+        .bearer_auth(token)
+        .header("GridSync-Protocol", "1")
+        .json(&json!({"device_id": device, "commands": [{
+            "device_seq": 1,
+            "command": {"type": "create_report", "report_id": report, "source": "grid_patrol",
+                        "category_code": "0101", "description": description,
+                        "position": {"lat": here.lat, "lon": here.lon},
+                        "attachment_ids": [photo_id]},
+            "position": {"lat": here.lat, "lon": here.lon}}]}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(resp["results"][0]["status"], "applied", "push: {resp}");
+    report
+}
+
+#[test]
+fn dispatcher_sees_a_phone_report_appear_live_and_dispatches_it_with_the_suggested_squad() {
+    let Some((town, browser)) = setup("dispatcher_sees_a_phone_report_appear_live") else {
+        return;
+    };
+    browser.sign_in(&town.base(), "dispatcher", PASSWORD);
+    browser.goto(&format!("{}/#/intake", town.base()));
+    browser.wait_for_text(".gd-report-table", "待受理");
+    browser.wait_for_text("#live-indicator", "实时");
+
+    // The page is open and not reloaded; a phone files a report.
+    let description = format!("手机上报：道路积水（{}）", &uuid()[24..]);
+    let report = phone_report(&town, &description);
+    browser
+        .wait_for_text(".gd-report-table .gd-desc", &description)
+        .click();
+
+    // The detail: its photo, its state, and the dispatch with the suggested squad.
+    browser.wait_for_text("#report-description", &description);
+    browser.wait_for(".gd-evidence img");
+    browser.wait_for_text("#report-status", "待受理");
+    browser.click_button("受理并派遣");
+    let suggested = browser.wait_for(".gd-squad-option.is-checked");
+    assert!(suggested.text().contains("建议"), "{}", suggested.text());
+    let squad_name = suggested.find_all("b")[0].text();
+    browser.wait_for("#dispatch-confirm").click();
+
+    browser.wait_for_text("#task-status", "待签收");
+    browser.wait_for_text("#task-squad", &squad_name);
+    browser.wait_for_text("#report-status", "已受理");
+    // What the server holds: the squad the routing suggested first.
+    let routing = town.get("dispatcher", &format!("/api/v1/reports/{report}/routing"));
+    let detail = town.report(&report).unwrap();
+    assert_eq!(detail["task"]["squad_id"], routing[0]["squad_id"]);
+    assert_eq!(routing[0]["name"], squad_name.as_str());
+}
+
+#[test]
+fn squad_leader_accepts_picking_two_officers_by_name() {
+    let Some((town, browser)) = setup("squad_leader_accepts_picking_two_officers_by_name") else {
+        return;
+    };
+    // An officer of the squad whose certificate has expired.
+    let (status, v) = town.post(
+        "admin",
+        "/api/v1/users",
+        &json!({"username": "expired_officer", "display_name": "执法队员 钱过期", "password": PASSWORD,
+                "roles": ["officer"], "certificate": {"number": "豫济执 0099", "valid_until": "2020-12-31"}}),
+    );
+    assert_eq!(status, 201, "{v}");
+    let resp = reqwest::blocking::Client::new()
+        .put(format!(
+            "{}/api/v1/squads/{}/members/expired_officer",
+            town.base(),
+            town.squad_id("squad1")
+        ))
+        .bearer_auth(town.token("admin"))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    let description = format!("沿街违规搭建雨棚（{}）", &uuid()[24..]);
+    let (_, task) = dispatched_task(&town, "0301", &description);
+
+    browser.sign_in(&town.base(), "squad_leader", PASSWORD);
+    browser.goto(&format!("{}/#/squad", town.base()));
+    browser.wait_for(&format!("[data-accept='{task}']")).click();
+
+    // The officers by name; the expired one shown, disabled, with the reason.
+    let expired = browser.wait_for_text(".gd-officer", "钱过期");
+    assert!(
+        expired.text().contains("执法证已过期"),
+        "{}",
+        expired.text()
+    );
+    let input = expired.find_all("input")[0].clone();
+    assert_eq!(input.attribute("disabled").as_deref(), Some("true"));
+    browser
+        .wait_for_text(".gd-officer .el-checkbox", "刘洋")
+        .click();
+    browser
+        .wait_for_text(".gd-officer .el-checkbox", "孙磊")
+        .click();
+    browser.wait_for_text("#accept-confirm", "2 人").click();
+    browser.wait_for_text(".el-message--success", "已签收");
+
+    let t = town.task(&task);
+    assert_eq!(t["status"], "accepted");
+    let mut officers: Vec<String> = t["officer_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    officers.sort();
+    let mut expected = vec![town.user_id("officer"), town.user_id("officer2")];
+    expected.sort();
+    assert_eq!(officers, expected);
+}
+
+#[test]
+fn a_refused_action_shows_the_server_message() {
+    let Some((town, browser)) = setup("a_refused_action_shows_the_server_message") else {
+        return;
+    };
+    let description = format!("夜间施工噪音扰民（{}）", &uuid()[24..]);
+    let report = hotline_report(&town, "0601", &description);
+    browser.sign_in(&town.base(), "dispatcher", PASSWORD);
+    browser.goto(&format!("{}/#/report/{report}", town.base()));
+    browser.wait_for_text("#report-description", &description);
+
+    // Rejecting without a reason: the server refuses and says why.
+    browser.click_button("不予受理");
+    browser.wait_for(".el-message-box");
+    browser
+        .wait_for_text(".el-message-box button", "确定")
+        .click();
+    browser.wait_for_text(".el-message--error", "不予受理理由不能为空");
+    browser.wait_for_text("#report-status", "待受理");
+    assert_eq!(
+        town.report(&report).unwrap()["report"]["status"],
+        "reported"
+    );
+}
+
+#[test]
+fn a_reload_keeps_the_user_signed_in_even_when_the_access_token_has_expired() {
+    let Some((town, browser)) = setup("a_reload_keeps_the_user_signed_in") else {
+        return;
+    };
+    browser.sign_in(&town.base(), "duty_chief", PASSWORD);
+    browser.wait_for_text("#current-user", "赵刚");
+    // An access token the server no longer accepts: the console refreshes with the refresh token.
+    browser.execute(
+        "const s = JSON.parse(localStorage.getItem('gd.session')); \
+         s.access_token = 'expired.' + s.access_token; \
+         localStorage.setItem('gd.session', JSON.stringify(s));",
+        vec![],
+    );
+    browser.goto(&format!("{}/#/workbench", town.base()));
+    browser.wait_for_text("#current-user", "赵刚");
+    browser.wait_for_text(".gd-workbench", "我的待办");
+    assert!(browser.all("#login-submit").is_empty());
+    // Signing out ends it: a reload shows the sign-in form.
+    browser.wait_for("#logout").click();
+    browser.wait_for("#login-submit");
+    browser.goto(&format!("{}/", town.base()));
+    browser.wait_for("#login-submit");
+}
+
+#[test]
+fn each_role_sees_only_the_screens_it_works_on() {
+    let Some((town, browser)) = setup("each_role_sees_only_the_screens_it_works_on") else {
+        return;
+    };
+    let menu = |user: &str| {
+        browser.sign_in(&town.base(), user, PASSWORD);
+        let items: Vec<String> = browser
+            .all(".gd-menu .el-menu-item")
+            .iter()
+            .map(|e| e.text())
+            .collect();
+        browser.wait_for("#logout").click();
+        browser.wait_for("#login-submit");
+        items.join(" | ")
+    };
+    let dispatcher = menu("dispatcher");
+    for screen in [
+        "工作台",
+        "线索受理",
+        "来电登记",
+        "一张图",
+        "核查结案",
+        "综合评价",
+    ] {
+        assert!(dispatcher.contains(screen), "dispatcher: {dispatcher}");
+    }
+    for screen in ["中队任务", "系统管理", "立案审批"] {
+        assert!(!dispatcher.contains(screen), "dispatcher: {dispatcher}");
+    }
+    let squad = menu("squad_leader");
+    assert!(squad.contains("中队任务"), "squad leader: {squad}");
+    assert!(!squad.contains("来电登记"), "squad leader: {squad}");
+    let admin = menu("admin");
+    assert!(admin.contains("系统管理"), "admin: {admin}");
+    assert!(!admin.contains("来电登记"), "admin: {admin}");
+    // A grid member works in the field app: the console says so.
+    browser.sign_in(&town.base(), "grid_member", PASSWORD);
+    browser.wait_for_page_text("请使用移动端");
+}
