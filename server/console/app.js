@@ -134,7 +134,9 @@
           state.signedIn = true;
           state.ready = true;
           if (stopLive) stopLive();
-          stopLive = api.subscribe(
+          // Field-only accounts have no console screens and no access to the stream.
+          const hasScreens = NAV.some((n) => n.roles.some((r) => store.roles.includes(r)));
+          if (hasScreens) stopLive = api.subscribe(
             (ev) => { store.changed[ev.entity_id] = ev.seq; bump(); },
             bump,
             (mode) => { store.live = mode; },

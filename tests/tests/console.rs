@@ -273,3 +273,154 @@ fn each_role_sees_only_the_screens_it_works_on() {
     browser.sign_in(&town.base(), "grid_member", PASSWORD);
     browser.wait_for_page_text("请使用移动端");
 }
+
+/// A task taken through acceptance, arrival and handling over REST; (report id, task id).
+fn handled_task(
+    town: &Town,
+    category: &str,
+    description: &str,
+    outcome: Value,
+) -> (String, String) {
+    let (report, task) = dispatched_task(town, category, description);
+    town.command(
+        "squad_leader",
+        json!({"type": "accept_task", "task_id": task,
+               "officer_ids": [town.user_id("officer"), town.user_id("officer2")]}),
+    );
+    let here = town.here();
+    town.command(
+        "officer",
+        json!({"type": "arrive_on_site", "task_id": task,
+               "position": {"lat": here.lat, "lon": here.lon}}),
+    );
+    let mut handle = json!({"type": "handle_task", "task_id": task, "outcome": outcome,
+                            "attachment_ids": [uuid(), uuid()]});
+    if handle["outcome"]["outcome"] == "case_needed" {
+        handle["case_id"] = json!(uuid());
+    }
+    town.command("officer", handle);
+    (report, task)
+}
+
+#[test]
+fn dispatcher_closes_a_report_after_handling_and_a_passed_recheck() {
+    let Some((town, browser)) = setup("dispatcher_closes_a_report_after_a_passed_recheck") else {
+        return;
+    };
+    let description = format!("店外堆放杂物（{}）", &uuid()[24..]);
+    let (report, task) = handled_task(
+        &town,
+        "0401",
+        &description,
+        json!({"outcome": "rectified", "note": "已责令清理"}),
+    );
+    town.command(
+        "squad_leader",
+        json!({"type": "close_task", "task_id": task}),
+    );
+    town.command(
+        "gm_200",
+        json!({"type": "recheck_task", "task_id": task, "passed": true, "note": "现场已清理"}),
+    );
+
+    browser.sign_in(&town.base(), "dispatcher", PASSWORD);
+    browser.goto(&format!("{}/#/recheck", town.base()));
+    browser
+        .wait_for_text(".gd-verified .el-table__row", "现场已清理")
+        .click();
+    browser.wait_for_text("#report-description", &description);
+    browser.wait_for_text("#task-status", "核查通过");
+    browser.click_button("结案");
+    browser.wait_for_text("#report-status", "已结案");
+    assert!(browser.all("[data-action='close_report']").is_empty());
+    assert_eq!(town.report(&report).unwrap()["report"]["status"], "closed");
+}
+
+#[test]
+fn approver_files_a_proposed_case_from_the_queue() {
+    let Some((town, browser)) = setup("approver_files_a_proposed_case_from_the_queue") else {
+        return;
+    };
+    let finding = format!("未经批准擅自搭建（{}）", &uuid()[24..]);
+    let (report, _) = handled_task(
+        &town,
+        "0301",
+        "村道旁违建",
+        json!({"outcome": "case_needed", "finding": finding, "issuing_unit": "自然资源所",
+               "suspected_provision": "《城乡规划法》第六十五条"}),
+    );
+
+    browser.sign_in(&town.base(), "approver", PASSWORD);
+    browser.goto(&format!("{}/#/cases", town.base()));
+    browser
+        .wait_for_text(".gd-case-table .el-table__row", &finding)
+        .click();
+    browser.wait_for_text("#case-card", &finding);
+    browser.wait_for_text("#case-status", "立案建议");
+    browser.click_button("立案 File case");
+    browser.wait_for_text("#case-status", "已立案");
+    let detail = town.report(&report).unwrap();
+    assert_eq!(detail["case"]["status"], "filed");
+    assert!(detail["case"]["number"].is_string(), "{detail}");
+}
+
+#[test]
+fn the_statistics_page_draws_its_chart_per_squad() {
+    let Some((town, browser)) = setup("the_statistics_page_draws_its_chart_per_squad") else {
+        return;
+    };
+    browser.sign_in(&town.base(), "duty_chief", PASSWORD);
+    browser.goto(&format!("{}/#/stats", town.base()));
+    browser.wait_for("#stats-chart canvas");
+    // The demo's reports were all dispatched to the first squad.
+    browser.wait_for_text(".gd-stats-table .el-table__row", "一中队");
+    browser.wait_for_text(".el-radio-button", "按类别").click();
+    browser.wait_for_text(".gd-stats-table .el-table__row", "违法建设");
+}
+
+#[test]
+fn dispatcher_files_a_phone_report_with_the_position_picked_on_the_map() {
+    let Some((town, browser)) = setup("dispatcher_files_a_phone_report_with_the_position_picked")
+    else {
+        return;
+    };
+    browser.sign_in(&town.base(), "dispatcher", PASSWORD);
+    browser.goto(&format!("{}/#/hotline", town.base()));
+    browser.wait_for(".gd-hotline .el-select").click();
+    browser
+        .wait_for_text(".el-select-dropdown__item", "0101")
+        .click();
+    let description = format!("来电反映：小区门口垃圾满溢（{}）", &uuid()[24..]);
+    browser
+        .wait_for("textarea#hotline-description, #hotline-description textarea")
+        .send_keys(&description);
+    browser
+        .wait_for("input#hotline-name, #hotline-name input")
+        .send_keys("李女士");
+    browser
+        .wait_for("input#hotline-phone, #hotline-phone input")
+        .send_keys("13900000000");
+    // The map shows the town: a click in its middle lands in one of its villages.
+    browser.wait_for(".gd-map-pick .leaflet-control-layers");
+    browser.wait_for(".gd-map-pick").click();
+    browser.wait_for_text("#hotline-cell", "所在网格");
+    browser.wait_for("#hotline-submit").click();
+
+    browser.wait_for_text("#report-description", &description);
+    browser.wait_for_text("#report-status", "待受理");
+    browser.wait_for_text(".gd-report", "李女士");
+    let page = town.get(
+        "dispatcher",
+        "/api/v1/reports?source=hotline&status=reported&per_page=200",
+    );
+    let mine = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &i["report"])
+        .find(|r| r["description"] == description.as_str())
+        .expect("the report was filed")
+        .clone();
+    assert!(mine["cell"]["village"].is_string(), "{mine}");
+    assert_eq!(mine["contact"]["phone"], "13900000000");
+}

@@ -73,7 +73,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                 .service(web::resource("/wait").get(sync::wait)),
         )
         .service(web::resource("/").get(console::index))
-        .service(web::resource("/console/{path:.*}").get(console::asset))
+        .service(web::resource("/console/{path}*").get(console::asset))
         .service(
             web::scope("/api/v1")
                 .service(web::resource("/auth/login").post(auth::login))
