@@ -72,6 +72,13 @@ fn executable(candidates: &[&str]) -> Option<PathBuf> {
     None
 }
 
+/// Written to the process's stderr directly: the test harness captures `eprintln!`, and a
+/// skipped journey must be visible in the CI log.
+fn skip_notice(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -85,15 +92,21 @@ impl Browser {
     /// is missing — unless `GRIDDISPATCH_REQUIRE_BROWSER=1`, which makes a missing browser fail.
     pub fn start_or_skip(journey: &str) -> Option<Browser> {
         if std::env::var_os("GRIDDISPATCH_TEST_PG").is_some() {
-            eprintln!("SKIPPED {journey}: browser tests run on the SQLite pass only");
+            skip_notice(&format!(
+                "SKIPPED {journey}: browser tests run on the SQLite pass only"
+            ));
             return None;
         }
-        let driver = std::env::var_os("CHROMEDRIVER")
-            .map(PathBuf::from)
-            .or_else(|| executable(&["/usr/bin/chromedriver", "chromedriver"]));
-        let chromium = std::env::var_os("CHROMIUM")
-            .map(PathBuf::from)
-            .or_else(|| executable(&["/usr/bin/chromium", "chromium", "chromium-browser"]));
+        // CHROMEDRIVER / CHROMIUM name the programs explicitly (missing there = missing).
+        let pick = |var: &str, candidates: &[&str]| match std::env::var_os(var) {
+            Some(p) => Some(PathBuf::from(p)).filter(|p| p.exists()),
+            None => executable(candidates),
+        };
+        let driver = pick("CHROMEDRIVER", &["/usr/bin/chromedriver", "chromedriver"]);
+        let chromium = pick(
+            "CHROMIUM",
+            &["/usr/bin/chromium", "chromium", "chromium-browser"],
+        );
         let required = std::env::var("GRIDDISPATCH_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
         match (driver, chromium) {
             (Some(d), Some(c)) => Some(Browser::start(&d, &c)),
@@ -102,10 +115,10 @@ impl Browser {
                  (apt-get install chromium chromium-driver)"
             ),
             _ => {
-                eprintln!(
+                skip_notice(&format!(
                     "SKIPPED {journey}: no chromium/chromedriver found \
                      (apt-get install chromium chromium-driver; set GRIDDISPATCH_REQUIRE_BROWSER=1 to fail instead)"
-                );
+                ));
                 None
             }
         }
