@@ -317,6 +317,12 @@ impl Browser {
         self.wait_for("#current-user");
     }
 
+    /// Sign out from the header and wait for the sign-in form.
+    pub fn sign_out(&self) {
+        self.wait_for("#logout").click();
+        self.wait_for("#login-submit");
+    }
+
     /// A PNG of the window (for a failing journey's evidence).
     pub fn screenshot(&self, path: &Path) {
         if let Some(b64) = self

@@ -424,3 +424,51 @@ fn dispatcher_files_a_phone_report_with_the_position_picked_on_the_map() {
     assert!(mine["cell"]["village"].is_string(), "{mine}");
     assert_eq!(mine["contact"]["phone"], "13900000000");
 }
+
+#[test]
+fn a_wrongly_dispatched_task_is_returned_with_the_duty_chiefs_approval_and_redispatched() {
+    let Some((town, browser)) = setup("a_wrongly_dispatched_task_is_returned_and_redispatched")
+    else {
+        return;
+    };
+    let description = format!("商户超范围经营（{}）", &uuid()[24..]);
+    let (report, task) = dispatched_task(&town, "0601", &description);
+    let detail = format!("{}/#/report/{report}", town.base());
+
+    // The squad leader asks to return it.
+    browser.sign_in(&town.base(), "squad_leader", PASSWORD);
+    browser.goto(&detail);
+    browser.click_button("申请回退");
+    browser
+        .wait_for(".el-message-box textarea")
+        .send_keys("属市场监管领域，非本中队职责");
+    browser
+        .wait_for_text(".el-message-box button", "确定")
+        .click();
+    browser.wait_for_text("#task-status", "申请回退");
+    browser.sign_out();
+
+    // The duty chief finds it in the queue and approves.
+    browser.sign_in(&town.base(), "duty_chief", PASSWORD);
+    browser.goto(&format!("{}/#/duty", town.base()));
+    browser
+        .wait_for_text(".gd-returns .el-table__row", "非本中队职责")
+        .click();
+    browser.click_button("批准回退");
+    browser.wait_for_text("#task-status", "已回退");
+    browser.sign_out();
+
+    // The dispatcher re-dispatches it; another squad is offered first.
+    browser.sign_in(&town.base(), "dispatcher", PASSWORD);
+    browser.goto(&detail);
+    browser.click_button("重新派遣");
+    let first = browser.wait_for(".gd-squad-option.is-checked");
+    let name = first.find_all("b")[0].text();
+    assert_ne!(name, "一中队");
+    browser.wait_for("#dispatch-confirm").click();
+    browser.wait_for_text("#task-status", "待签收");
+    browser.wait_for_text("#task-squad", &name);
+    let t = town.task(&task);
+    assert_eq!(t["status"], "dispatched");
+    assert_ne!(t["squad_id"], town.squad_id("squad1").as_str());
+}
