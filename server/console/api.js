@@ -240,6 +240,8 @@
     notifications: () => request("GET", "/api/v1/me/notifications"),
     users: () => request("GET", "/api/v1/users"),
     createUser: (body) => request("POST", "/api/v1/users", body),
+    setCertificate: (id, number, validUntil) =>
+      request("PUT", `/api/v1/users/${encodeURIComponent(id)}/certificate`, { number, valid_until: validUntil }),
     setUserDisabled: (id, disabled) =>
       request("POST", `/api/v1/users/${encodeURIComponent(id)}/${disabled ? "disable" : "enable"}`, {}),
 

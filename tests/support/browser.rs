@@ -370,6 +370,12 @@ impl Element<'_> {
         );
     }
 
+    /// Empty an input.
+    pub fn clear(&self) {
+        self.browser
+            .call(reqwest::Method::POST, &self.path("/clear"), Some(json!({})));
+    }
+
     /// Its visible text (empty when it went away).
     pub fn text(&self) -> String {
         self.browser

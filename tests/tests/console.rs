@@ -472,3 +472,42 @@ fn a_wrongly_dispatched_task_is_returned_with_the_duty_chiefs_approval_and_redis
     assert_eq!(t["status"], "dispatched");
     assert_ne!(t["squad_id"], town.squad_id("squad1").as_str());
 }
+
+#[test]
+fn an_admin_renews_an_expired_certificate() {
+    let Some((town, browser)) = setup("an_admin_renews_an_expired_certificate") else {
+        return;
+    };
+    let (status, v) = town.post(
+        "admin",
+        "/api/v1/users",
+        &json!({"username": "old_cert", "display_name": "执法队员 周旧证", "password": PASSWORD,
+                "roles": ["officer"], "certificate": {"number": "豫济执 0077", "valid_until": "2021-06-30"}}),
+    );
+    assert_eq!(status, 201, "{v}");
+    browser.sign_in(&town.base(), "admin", PASSWORD);
+    browser.goto(&format!("{}/#/admin", town.base()));
+    let row = browser.wait_for_text(".gd-users .el-table__row", "周旧证");
+    assert!(row.text().contains("已过期"), "{}", row.text());
+    browser.wait_for("[data-renew='old_cert']").click();
+    let number = browser.wait_for("input#renew-number, #renew-number input");
+    number.clear();
+    number.send_keys("豫济执 0177");
+    let until = browser.wait_for("input#renew-until, #renew-until input");
+    until.click();
+    until.send_keys("2031-06-30\u{E007}");
+    browser.wait_for("#renew-save").click();
+    browser.wait_for_text(".el-message--success", "已换证");
+    let row = browser.wait_for_text(".gd-users .el-table__row", "豫济执 0177 · 2031-06-30");
+    assert!(!row.text().contains("已过期"), "{}", row.text());
+    let users = town.get("admin", "/api/v1/users");
+    let u = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "old_cert")
+        .unwrap()
+        .clone();
+    assert_eq!(u["certificate_valid"], true);
+    assert_eq!(u["certificate"]["valid_until"], "2031-06-30");
+}

@@ -1,5 +1,5 @@
-// 系统管理 Administration: accounts (create, roles, disable/enable) with certificate expiry
-// warnings. Squads, categories, the calendar and grid import are still done through the API.
+// 系统管理 Administration: accounts (create, roles, disable/enable, certificate renewal) with
+// certificate expiry warnings. Squads, categories, the calendar and grid import are still done through the API.
 (function () {
   "use strict";
   const { api, labels: L_ } = GD;
@@ -8,6 +8,7 @@
   GD.screens.admin = {
     data: () => ({
       users: [], loading: false, createOpen: false, busy: false,
+      renewing: null, renew: { number: "", valid_until: "" },
       form: { username: "", display_name: "", password: "", roles: [], cert_number: "", cert_valid_until: "" },
     }),
     template: `
@@ -31,12 +32,24 @@
             </template>
           </el-table-column>
           <el-table-column label="状态 State" width="90"><template #default="{ row }"><el-tag size="small" :type="row.disabled ? 'info' : 'success'">{{ row.disabled ? '停用' : '正常' }}</el-tag></template></el-table-column>
-          <el-table-column label="操作" width="110">
+          <el-table-column label="操作 Actions" width="200">
             <template #default="{ row }">
+              <el-button v-if="row.roles.includes('officer')" size="small" @click="openRenew(row)" :data-renew="row.username">换证 Renew</el-button>
               <el-button size="small" @click="toggle(row)">{{ row.disabled ? '启用 Enable' : '停用 Disable' }}</el-button>
             </template>
           </el-table-column>
         </el-table>
+        <el-dialog :model-value="!!renewing" @update:model-value="renewing = null" title="执法证换证 Renew certificate" width="480px">
+          <p v-if="renewing">{{ renewing.display_name }}</p>
+          <el-form label-width="140px">
+            <el-form-item label="执法证号 Number"><el-input v-model="renew.number" id="renew-number" /></el-form-item>
+            <el-form-item label="有效至 Valid until"><el-date-picker v-model="renew.valid_until" type="date" value-format="YYYY-MM-DD" id="renew-until" /></el-form-item>
+          </el-form>
+          <template #footer>
+            <el-button @click="renewing = null">取消 Cancel</el-button>
+            <el-button type="primary" :loading="busy" @click="saveRenew" id="renew-save">保存 Save</el-button>
+          </template>
+        </el-dialog>
         <el-dialog v-model="createOpen" title="新建账号 New account" width="560px">
           <el-form label-width="140px">
             <el-form-item label="用户名 Username"><el-input v-model="form.username" /></el-form-item>
@@ -66,6 +79,19 @@
         this.loading = true;
         try { this.users = await api.users(); this.users.forEach((u) => { GD.people[u.id] = u.display_name; }); }
         catch (e) { GD.showError(e); } finally { this.loading = false; }
+      },
+      openRenew(u) {
+        this.renewing = u;
+        this.renew = { number: u.certificate ? u.certificate.number : "", valid_until: "" };
+      },
+      async saveRenew() {
+        this.busy = true;
+        try {
+          await api.setCertificate(this.renewing.id, this.renew.number.trim(), this.renew.valid_until);
+          GD.showOk("已换证 Certificate renewed");
+          this.renewing = null;
+          await this.load();
+        } catch (e) { GD.showError(e); } finally { this.busy = false; }
       },
       async toggle(u) {
         try { await api.setUserDisabled(u.id, !u.disabled); await this.load(); } catch (e) { GD.showError(e); }

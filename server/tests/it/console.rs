@@ -197,3 +197,64 @@ async fn reports_filter_by_source_and_sort_oldest_first() {
     // None of them has a task, so none is overdue.
     assert!(list("overdue=true").await.is_empty());
 }
+
+#[actix_web::test]
+async fn an_admin_renews_an_expired_certificate_and_the_squad_list_shows_it_valid() {
+    let town = Town::new().await;
+    let renew = |who: &'static str, body: Value| {
+        let town = &town;
+        async move {
+            town.app
+                .client
+                .put(town.app.url("/api/v1/users/uncert/certificate"))
+                .bearer_auth(&town.tokens[who])
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_error(
+        renew(
+            "lead",
+            json!({"number": "O-9", "valid_until": "2099-12-31"}),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_error(
+        renew(
+            "admin1",
+            json!({"number": " ", "valid_until": "2099-12-31"}),
+        )
+        .await,
+        422,
+        "invalid_certificate",
+    )
+    .await;
+    let resp = renew(
+        "admin1",
+        json!({"number": "O-9-2026", "valid_until": "2099-12-31"}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let user: Value = resp.json().await.unwrap();
+    assert_eq!(user["certificate_valid"], true);
+    assert_eq!(user["certificate"]["number"], "O-9-2026");
+    // The squad's list shows it valid now.
+    let v: Value = members(&town, &town.squad, "lead")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let uncert = v["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["username"] == "uncert")
+        .unwrap()
+        .clone();
+    assert_eq!(uncert["certificate_valid"], true);
+}
