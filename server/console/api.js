@@ -12,10 +12,11 @@
 
   /** A refusal or failure, with the server's stable code and its message for people. */
   class ApiError extends Error {
-    constructor(status, code, message) {
+    constructor(status, code, message, detail) {
       super(message);
       this.status = status;
       this.code = code;
+      this.detail = detail || {}; // the whole error object, e.g. `problems` of invalid_grid
     }
   }
 
@@ -56,12 +57,12 @@
   }
 
   async function errorOf(resp) {
-    let code = "http_" + resp.status, message = `请求失败 (HTTP ${resp.status})`;
+    let code = "http_" + resp.status, message = `请求失败 (HTTP ${resp.status})`, detail = {};
     try {
       const body = await resp.json();
-      if (body && body.error) { code = body.error.code; message = body.error.message; }
+      if (body && body.error) { code = body.error.code; message = body.error.message; detail = body.error; }
     } catch (_) { /* not our JSON shape (a proxy's page): keep the generic message */ }
-    return new ApiError(resp.status, code, message);
+    return new ApiError(resp.status, code, message, detail);
   }
 
   // One refresh at a time; another tab may have refreshed already (the refresh token is
@@ -106,9 +107,12 @@
     return resp;
   }
 
-  async function request(method, path, body) {
+  async function request(method, path, body, raw) {
     const init = { method, headers: {} };
-    if (body !== undefined) {
+    if (raw !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = raw; // a file's text, sent as it is
+    } else if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
@@ -242,6 +246,9 @@
     createUser: (body) => request("POST", "/api/v1/users", body),
     setCertificate: (id, number, validUntil) =>
       request("PUT", `/api/v1/users/${encodeURIComponent(id)}/certificate`, { number, valid_until: validUntil }),
+    importGrid: (text, params) => request("POST", "/api/v1/grid/import" + qs(params), undefined, text),
+    gridVersions: () => request("GET", "/api/v1/grid/versions"),
+    putCalendar: (year, text) => request("PUT", `/api/v1/calendar/${encodeURIComponent(year)}`, undefined, text),
     setUserDisabled: (id, disabled) =>
       request("POST", `/api/v1/users/${encodeURIComponent(id)}/${disabled ? "disable" : "enable"}`, {}),
 

@@ -42,6 +42,8 @@
     }
     return gridCache;
   }
+  /** Forget the cached grid (after an import). */
+  function resetGrid() { gridCache = null; }
   const LEVEL_STYLE = {
     town: { color: "#1c4e80", weight: 3, fill: false },
     area: { color: "#3a7bd5", weight: 2, dashArray: "6 4", fill: false },
@@ -182,6 +184,7 @@
   window.GD.showOk = showOk;
   window.GD.gridMap = gridMap;
   window.GD.loadGrid = loadGrid;
+  window.GD.resetGrid = resetGrid;
   window.GD.people = {};
   window.GD.components = { "gd-report-status": ReportStatus, "gd-task-status": TaskStatus, "gd-deadline": Deadline, "gd-history": History, "gd-evidence": Evidence };
   window.GD.screens = {};

@@ -511,3 +511,42 @@ fn an_admin_renews_an_expired_certificate() {
     assert_eq!(u["certificate_valid"], true);
     assert_eq!(u["certificate"]["valid_until"], "2031-06-30");
 }
+
+#[test]
+fn an_admin_imports_a_grid_with_an_error_and_sees_the_problem() {
+    let Some((town, browser)) = setup("an_admin_imports_a_grid_with_an_error") else {
+        return;
+    };
+    // The town's own grid with one village ring left open.
+    let mut grid = town.get("admin", "/api/v1/grid");
+    let features = grid["features"].as_array_mut().unwrap();
+    let village = features
+        .iter_mut()
+        .find(|f| f["properties"]["level"] == "village")
+        .unwrap();
+    let code = village["properties"]["code"].as_str().unwrap().to_owned();
+    let geometry = &mut village["geometry"];
+    let ring = if geometry["type"] == "Polygon" {
+        &mut geometry["coordinates"][0]
+    } else {
+        &mut geometry["coordinates"][0][0]
+    };
+    ring.as_array_mut().unwrap().pop();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("town-broken.geojson");
+    std::fs::write(&file, serde_json::to_vec(&grid).unwrap()).unwrap();
+    let before = town.get("admin", "/api/v1/grid/versions");
+
+    browser.sign_in(&town.base(), "admin", PASSWORD);
+    browser.goto(&format!("{}/#/admin", town.base()));
+    browser.wait_for_text(".el-tabs__item", "网格导入").click();
+    browser
+        .wait_for("#grid-file")
+        .send_keys(file.to_str().unwrap());
+    browser.wait_for("#grid-upload").click();
+    browser.wait_for_text("#grid-error", "网格数据无效");
+    let row = browser.wait_for_text(".gd-problems .el-table__row", &code);
+    assert!(row.text().contains("unclosed_ring"), "{}", row.text());
+    // Nothing was imported.
+    assert_eq!(town.get("admin", "/api/v1/grid/versions"), before);
+}

@@ -1,5 +1,6 @@
 // 系统管理 Administration: accounts (create, roles, disable/enable, certificate renewal) with
-// certificate expiry warnings. Squads, categories, the calendar and grid import are still done through the API.
+// certificate expiry warnings; grid import and the calendar (admin_grid.js) in their tabs.
+// Squads and categories are still managed through the API.
 (function () {
   "use strict";
   const { api, labels: L_ } = GD;
@@ -7,17 +8,20 @@
 
   GD.screens.admin = {
     data: () => ({
-      users: [], loading: false, createOpen: false, busy: false,
+      tab: "accounts", users: [], loading: false, createOpen: false, busy: false,
       renewing: null, renew: { number: "", valid_until: "" },
       form: { username: "", display_name: "", password: "", roles: [], cert_number: "", cert_valid_until: "" },
     }),
     template: `
       <div class="gd-admin">
+        <h2 class="gd-title">系统管理 <small>Administration</small></h2>
+        <el-tabs v-model="tab" class="gd-admin-tabs">
+        <el-tab-pane label="账号 Accounts" name="accounts">
         <div class="gd-title-row">
-          <h2 class="gd-title">账号管理 <small>Accounts</small></h2>
+          <span class="gd-muted">执法证 30 天内到期标黄，已过期标红 (certificates expiring within 30 days / expired are flagged)</span>
           <el-button type="primary" @click="createOpen = true" id="user-new">＋ 新建账号 New account</el-button>
         </div>
-        <el-table :data="users" v-loading="loading" size="small" stripe class="gd-users" height="calc(100vh - 200px)">
+        <el-table :data="users" v-loading="loading" size="small" stripe class="gd-users" height="calc(100vh - 260px)">
           <el-table-column prop="username" label="用户名 Username" width="130" />
           <el-table-column prop="display_name" label="姓名 Name" min-width="170" />
           <el-table-column label="角色 Roles" min-width="180"><template #default="{ row }">{{ row.roles.map(r => L.ROLE[r] || r).join('、') }}</template></el-table-column>
@@ -39,6 +43,10 @@
             </template>
           </el-table-column>
         </el-table>
+        </el-tab-pane>
+        <el-tab-pane label="网格导入 Grid import" name="grid" lazy><gd-grid-import /></el-tab-pane>
+        <el-tab-pane label="工作日历 Calendar" name="calendar" lazy><gd-calendar-upload /></el-tab-pane>
+        </el-tabs>
         <el-dialog :model-value="!!renewing" @update:model-value="renewing = null" title="执法证换证 Renew certificate" width="480px">
           <p v-if="renewing">{{ renewing.display_name }}</p>
           <el-form label-width="140px">
