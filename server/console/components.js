@@ -176,6 +176,18 @@
     },
   };
 
+  // One evidence thumbnail by attachment id (shows a placeholder while it has not arrived).
+  const Thumb = {
+    props: ["id"],
+    data: () => ({ url: "", missing: false }),
+    template: `<img v-if="url" :src="url" class="gd-thumb gd-thumb-small" alt="" /><div v-else class="gd-thumb gd-thumb-small gd-thumb-pending">{{ missing ? '无照片' : '…' }}</div>`,
+    watch: { id: { immediate: true, async handler(id) {
+      this.url = ""; this.missing = !id;
+      if (!id) return;
+      try { this.url = await GD.api.attachmentUrl(id, "thumbnail"); } catch (_) { this.missing = true; }
+    } } },
+  };
+
   window.GD.store = store;
   window.GD.has = has;
   window.GD.categoryName = categoryName;
@@ -186,6 +198,6 @@
   window.GD.loadGrid = loadGrid;
   window.GD.resetGrid = resetGrid;
   window.GD.people = {};
-  window.GD.components = { "gd-report-status": ReportStatus, "gd-task-status": TaskStatus, "gd-deadline": Deadline, "gd-history": History, "gd-evidence": Evidence };
+  window.GD.components = { "gd-report-status": ReportStatus, "gd-task-status": TaskStatus, "gd-deadline": Deadline, "gd-history": History, "gd-evidence": Evidence, "gd-thumb": Thumb };
   window.GD.screens = {};
 })();

@@ -550,3 +550,32 @@ fn an_admin_imports_a_grid_with_an_error_and_sees_the_problem() {
     // Nothing was imported.
     assert_eq!(town.get("admin", "/api/v1/grid/versions"), before);
 }
+
+#[test]
+fn dispatcher_merges_a_duplicate_into_the_open_report_nearby() {
+    let Some((town, browser)) = setup("dispatcher_merges_a_duplicate") else {
+        return;
+    };
+    let tag = &uuid()[24..];
+    let first = hotline_report(&town, "0102", &format!("路面油污一片（{tag}）"));
+    let second = hotline_report(
+        &town,
+        "0102",
+        &format!("同一处路面油污，又一位市民来电（{tag}）"),
+    );
+    browser.sign_in(&town.base(), "dispatcher", PASSWORD);
+    browser.goto(&format!("{}/#/report/{second}", town.base()));
+    browser.wait_for_text("#report-description", "又一位市民来电");
+    browser.click_button("合并");
+    browser
+        .wait_for_text(
+            ".gd-merge-candidates .el-table__row",
+            &format!("路面油污一片（{tag}）"),
+        )
+        .click();
+    browser.wait_for("#merge-confirm").click();
+    browser.wait_for_text("#report-status", "已合并");
+    let merged = town.report(&second).unwrap();
+    assert_eq!(merged["report"]["status"], "merged");
+    assert_eq!(merged["report"]["merged_into"], first.as_str());
+}

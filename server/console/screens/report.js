@@ -105,8 +105,12 @@
         </el-dialog>
 
         <el-dialog v-model="mergeOpen" title="合并到 Merge into" width="720px">
-          <p class="gd-muted">同类、{{ DUP_RADIUS_M }} 米内、未办结的线索 (same category, nearby, open)</p>
-          <el-table :data="candidates" size="small" highlight-current-row @current-change="(c) => mergeInto = c ? c.report.id : ''" empty-text="附近没有同类线索 No candidates">
+          <p class="gd-muted">同类、{{ DUP_RADIUS_M }} 米内、未办结的线索，与本线索照片对照 (same category, nearby, open; photos side by side)</p>
+          <div class="gd-merge-self" v-if="r">
+            <gd-thumb :id="r.attachment_ids[0]" /> <span>本线索 This report：{{ r.description }}</span>
+          </div>
+          <el-table :data="candidates" size="small" highlight-current-row @current-change="(c) => mergeInto = c ? c.report.id : ''" empty-text="附近没有同类线索 No candidates" class="gd-merge-candidates">
+            <el-table-column label="照片" width="96"><template #default="{ row }"><gd-thumb :id="row.report.attachment_ids[0]" /></template></el-table-column>
             <el-table-column label="时间" width="140"><template #default="{ row }">{{ time(row.report.created_at) }}</template></el-table-column>
             <el-table-column label="描述" min-width="240"><template #default="{ row }">{{ row.report.description }}</template></el-table-column>
             <el-table-column label="距离" width="80"><template #default="{ row }">{{ Math.round(row.distance) }} 米</template></el-table-column>
@@ -114,7 +118,7 @@
           </el-table>
           <template #footer>
             <el-button @click="mergeOpen = false">取消 Cancel</el-button>
-            <el-button type="primary" :disabled="!mergeInto" :loading="busy" @click="confirmMerge">合并 Merge</el-button>
+            <el-button type="primary" :disabled="!mergeInto" :loading="busy" @click="confirmMerge" id="merge-confirm">合并 Merge</el-button>
           </template>
         </el-dialog>
 

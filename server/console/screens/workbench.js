@@ -8,16 +8,14 @@
     template: `
       <div class="gd-workbench">
         <h2 class="gd-title">工作台 <small>Workbench</small></h2>
-        <el-row :gutter="12" class="gd-counts">
-          <el-col :span="4" v-for="c in cards" :key="c.key">
-            <a :href="c.href" class="gd-count-link">
-              <el-card shadow="hover" class="gd-count" :class="'gd-count-' + c.key" :data-count="c.key">
-                <div class="gd-count-label">{{ c.zh }} <small>{{ c.en }}</small></div>
-                <div class="gd-count-value">{{ counts[c.key] ?? '…' }}</div>
-              </el-card>
-            </a>
-          </el-col>
-        </el-row>
+        <div class="gd-counts">
+          <a v-for="c in cards" :key="c.key" :href="c.href" class="gd-count-link">
+            <el-card shadow="hover" class="gd-count" :class="'gd-count-' + c.key" :data-count="c.key">
+              <div class="gd-count-label">{{ c.zh }} <small>{{ c.en }}</small></div>
+              <div class="gd-count-value">{{ counts[c.key] ?? '…' }}</div>
+            </el-card>
+          </a>
+        </div>
         <h3>我的待办 <small>My to-do</small></h3>
         <el-table :data="todo" v-loading="loading" size="small" empty-text="暂无待办 Nothing to do" class="gd-todo">
           <el-table-column label="事项 What" min-width="160">
@@ -38,6 +36,7 @@
       cards() {
         return [
           { key: "reported", zh: "待受理", en: "To triage", href: "#/intake" },
+          { key: "returned", zh: "待派遣", en: "To re-dispatch", href: "#/workbench" },
           { key: "dispatched", zh: "待签收", en: "To accept", href: has("squad_leader") ? "#/squad" : "#/intake" },
           { key: "working", zh: "处置中", en: "Handling", href: "#/map" },
           { key: "closed", zh: "待核查", en: "To re-check", href: "#/recheck" },
@@ -56,8 +55,9 @@
       async load() {
         this.loading = true;
         try {
-          const [reported, dispatched, accepted, onSite, rework, closed, running] = await Promise.all([
+          const [reported, returned, dispatched, accepted, onSite, rework, closed, running] = await Promise.all([
             this.total(api.reports, { status: "reported" }),
+            this.total(api.tasks, { status: "returned" }),
             this.total(api.tasks, { status: "dispatched" }),
             this.total(api.tasks, { status: "accepted" }),
             this.total(api.tasks, { status: "on_site" }),
@@ -69,7 +69,7 @@
           const levels = running.items.map((t) => L_.deadlineLevel(t, now));
           const num = (x) => (typeof x === "number" ? x : 0);
           this.counts = {
-            reported, dispatched, closed,
+            reported, returned, dispatched, closed,
             working: num(accepted) + num(onSite) + num(rework),
             yellow: levels.filter((l) => l === "yellow").length,
             red: levels.filter((l) => l === "red" || l === "escalated").length,
