@@ -13,7 +13,7 @@
     { path: "map", zh: "一张图", en: "Map", roles: ["dispatcher", "duty_chief", "grid_leader", "approver", "admin", "squad_leader"] },
     { path: "squad", zh: "中队任务", en: "Squad board", roles: ["squad_leader"] },
     { path: "duty", zh: "值班长审批", en: "Duty chief", roles: ["duty_chief"] },
-    { path: "recheck", zh: "核查结案", en: "Re-check & closure", roles: ["dispatcher", "duty_chief"] },
+    { path: "recheck", zh: "核查结案", en: "Closure", roles: ["dispatcher", "duty_chief"] },
     { path: "cases", zh: "立案审批", en: "Case filing", roles: ["approver", "legal_reviewer"] },
     { path: "stats", zh: "综合评价", en: "Statistics", roles: ["dispatcher", "duty_chief", "approver", "admin", "grid_leader"] },
     { path: "admin", zh: "系统管理", en: "Administration", roles: ["admin"] },
@@ -63,7 +63,7 @@
       <el-popover placement="bottom-end" :width="380" trigger="click" @show="markRead">
         <template #reference>
           <el-badge :value="unread" :hidden="!unread" class="gd-bell">
-            <el-button text class="gd-header-btn" id="bell">🔔 通知</el-button>
+            <el-button text class="gd-header-btn" id="bell">通知 Alerts</el-button>
           </el-badge>
         </template>
         <div class="gd-notes">

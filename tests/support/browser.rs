@@ -317,6 +317,18 @@ impl Browser {
         self.wait_for("#current-user");
     }
 
+    /// Wait until no Vue transition is running (dialogs fading in or out).
+    pub fn wait_transitions_done(&self) {
+        self.wait_until("transitions to end", || {
+            self.execute(
+                "return document.querySelector('[class*=\"-enter-active\"],[class*=\"-leave-active\"]') === null;",
+                vec![],
+            )
+            .as_bool()
+            .filter(|done| *done)
+        });
+    }
+
     /// Sign out from the header and wait for the sign-in form.
     pub fn sign_out(&self) {
         self.wait_for("#logout").click();

@@ -579,3 +579,84 @@ fn dispatcher_merges_a_duplicate_into_the_open_report_nearby() {
     assert_eq!(merged["report"]["status"], "merged");
     assert_eq!(merged["report"]["merged_into"], first.as_str());
 }
+
+/// Not a check: regenerates `docs/screenshots/*.png`, every screen on the demo data at
+/// 1366×768, for the role guides. Needs a CJK font for the labels (Debian:
+/// `fonts-wqy-microhei`). Run with
+/// `cargo test -p griddispatch-e2e --test console -- --ignored regenerate_screenshots`.
+#[test]
+#[ignore = "writes docs/screenshots; run on demand"]
+fn regenerate_screenshots() {
+    let Some((town, browser)) = setup("regenerate_screenshots") else {
+        return;
+    };
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+    std::fs::create_dir_all(&out).unwrap();
+    let shot = |name: &str| {
+        browser.wait_transitions_done();
+        browser.screenshot(&out.join(format!("{name}.png")));
+    };
+    let base = town.base();
+    let report = phone_report(&town, "手机上报：菜市场西口垃圾桶满溢（演示）");
+    let (_, task) = dispatched_task(&town, "0301", "沿街商铺违规搭建雨棚（演示）");
+
+    browser.goto(&format!("{base}/"));
+    browser.wait_for("#login-submit");
+    shot("login");
+
+    browser.sign_in(&base, "dispatcher", PASSWORD);
+    browser.wait_for_text(".gd-todo", "待受理");
+    shot("dispatcher-workbench");
+    browser.goto(&format!("{base}/#/intake"));
+    browser.wait_for_text(".gd-report-table", "菜市场西口");
+    shot("dispatcher-intake");
+    browser.goto(&format!("{base}/#/report/{report}"));
+    browser.wait_for(".gd-evidence img");
+    browser.wait_for(".gd-map-detail .leaflet-control-layers");
+    shot("dispatcher-report");
+    browser.click_button("受理并派遣");
+    browser.wait_for(".gd-squad-option.is-checked");
+    shot("dispatcher-dispatch");
+    browser.goto(&format!("{base}/#/hotline"));
+    browser.wait_for(".gd-map-pick .leaflet-control-layers");
+    shot("dispatcher-hotline");
+    browser.goto(&format!("{base}/#/map"));
+    browser.wait_for(".gd-map-full .leaflet-control-layers");
+    shot("dispatcher-map");
+    browser.goto(&format!("{base}/#/recheck"));
+    browser.wait_for(".gd-recheck");
+    shot("dispatcher-recheck");
+    browser.goto(&format!("{base}/#/stats"));
+    browser.wait_for("#stats-chart canvas");
+    shot("statistics");
+    browser.sign_out();
+
+    browser.sign_in(&base, "squad_leader", PASSWORD);
+    browser.goto(&format!("{base}/#/squad"));
+    browser.wait_for(&format!("[data-accept='{task}']")).click();
+    browser.wait_for_text(".gd-officer", "刘洋");
+    shot("squad-accept");
+    browser
+        .wait_for_text(".gd-accept-dialog button", "取消")
+        .click();
+    browser.wait_gone(".gd-accept-dialog", "刘洋");
+    shot("squad-board");
+    browser.sign_out();
+
+    browser.sign_in(&base, "duty_chief", PASSWORD);
+    browser.goto(&format!("{base}/#/duty"));
+    browser.wait_for(".gd-duty");
+    shot("duty-chief");
+    browser.sign_out();
+
+    browser.sign_in(&base, "approver", PASSWORD);
+    browser.goto(&format!("{base}/#/cases"));
+    browser.wait_for(".gd-case-table");
+    shot("approver-cases");
+    browser.sign_out();
+
+    browser.sign_in(&base, "admin", PASSWORD);
+    browser.goto(&format!("{base}/#/admin"));
+    browser.wait_for_text(".gd-users", "squad_leader");
+    shot("admin-accounts");
+}
