@@ -9,6 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+#[path = "support/browser.rs"]
+pub mod browser;
 #[path = "support/faults.rs"]
 pub mod faults;
 #[path = "support/media.rs"]

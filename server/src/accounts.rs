@@ -159,6 +159,22 @@ pub fn set_disabled(
     Ok(view(user, roles, now))
 }
 
+/// Renew (or give) an officer's enforcement certificate: number and last valid day.
+pub fn set_certificate(
+    conn: &mut DbConn,
+    id_or_username: &str,
+    cert: &Certificate,
+    now: NaiveDateTime,
+) -> Result<UserView, AccountError> {
+    account::check_certificate(cert)?;
+    let user = find(conn, id_or_username)?;
+    users::set_certificate(conn, &user.id, cert.number.trim(), cert.valid_until, now)?;
+    let roles = users::roles_of(conn, &user.id)?;
+    let user =
+        users::find(conn, &user.id)?.ok_or_else(|| AccountError::NotFound(user.id.clone()))?;
+    Ok(view(user, roles, now))
+}
+
 /// Revoke a user's device (lost phone); returns how many sessions were ended.
 pub fn revoke_device(
     conn: &mut DbConn,

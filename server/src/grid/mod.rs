@@ -19,8 +19,9 @@ pub use import::{
     build_snapshot, export_geojson, import, load_current, load_version, parse, ImportProgress,
 };
 pub use people::{
-    add_squad_cell, cell_detail, create_squad, list_squads, remove_member, remove_squad_cell,
-    set_member, CellDetail, CellMember, CellRole, NewSquad, SquadView,
+    add_squad_cell, cell_detail, create_squad, find_squad, list_squads, remove_member,
+    remove_squad_cell, set_member, squad_members, CellDetail, CellMember, CellRole, NewSquad,
+    SquadMembers, SquadView,
 };
 
 /// Why a grid operation failed.

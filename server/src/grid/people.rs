@@ -270,6 +270,43 @@ pub fn list_squads(conn: &mut DbConn) -> Result<Vec<SquadView>, GridError> {
         .collect())
 }
 
+/// A squad and its members (roles, certificate and whether it is valid today), by name: what
+/// a squad leader picks officers from when accepting a task.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SquadMembers {
+    /// Squad id.
+    pub squad_id: String,
+    /// Squad code.
+    pub code: String,
+    /// Squad name.
+    pub name: String,
+    /// Members, by display name.
+    pub members: Vec<griddispatch_protocol::auth::UserView>,
+}
+
+/// The squad (id or code), for deciding who may read its members.
+pub fn find_squad(conn: &mut DbConn, squad: &str) -> Result<SquadRow, GridError> {
+    store::find_squad(conn, squad)?.ok_or_else(|| GridError::UnknownSquad(squad.to_owned()))
+}
+
+/// The members of a squad, with certificates judged valid or not at `now`.
+pub fn squad_members(
+    conn: &mut DbConn,
+    squad: SquadRow,
+    now: NaiveDateTime,
+) -> Result<SquadMembers, GridError> {
+    let members = users::squad_members(conn, &squad.id)?
+        .into_iter()
+        .map(|m| accounts::view(m.user, m.roles, now))
+        .collect();
+    Ok(SquadMembers {
+        squad_id: squad.id,
+        code: squad.code,
+        name: squad.name,
+        members,
+    })
+}
+
 /// Make a squad (id or code) responsible for a cell of the current grid.
 pub fn add_squad_cell(
     conn: &mut DbConn,

@@ -1,12 +1,137 @@
-//! The dispatch console, embedded in the binary so that no build step is needed to run it.
+//! The dispatch console (指挥调度台): the static files under `server/console/` (the app and its
+//! vendored browser libraries), embedded in the binary so that nothing is built or fetched to
+//! run it. `GET /` is the app's page; `GET /console/{path}` its assets.
 
-use actix_web::HttpResponse;
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use rust_embed::RustEmbed;
 
-const INDEX_HTML: &str = include_str!("../console/index.html");
+use crate::error::AppError;
 
-/// `GET /`.
-pub async fn index() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(INDEX_HTML)
+/// The files of `server/console/`.
+#[derive(RustEmbed)]
+#[folder = "console/"]
+struct Assets;
+
+/// Vendored libraries change only with a re-vendoring (a new binary): browsers may keep them a
+/// day without asking. The app's own files are revalidated on each load (cheap: ETag → 304).
+const VENDOR_CACHE: &str = "public, max-age=86400";
+const APP_CACHE: &str = "no-cache";
+
+/// The app page may run only what the binary serves: no CDN, no outside request (town
+/// intranets). Vue compiles the screens' templates in the browser, hence `unsafe-eval`; Leaflet
+/// and Element Plus position elements with inline styles.
+const CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-eval'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob:; \
+    connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+/// `GET /`: the console's single page (screens are hash routes, `/#/intake` …).
+pub async fn index(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    serve(&req, "index.html")
+}
+
+/// `GET /console/{path}`: the console's scripts, styles and the vendored libraries.
+pub async fn asset(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    serve(&req, &path.into_inner())
+}
+
+fn serve(req: &HttpRequest, path: &str) -> Result<HttpResponse, AppError> {
+    let not_found = || AppError::NotFound("没有这个文件 (no such console file)".into());
+    // The re-vendoring script lives beside the files but is not part of the app.
+    if path.ends_with(".sh") {
+        return Err(not_found());
+    }
+    let file = Assets::get(path).ok_or_else(not_found)?;
+    let etag = format!("\"{}\"", hex::encode(file.metadata.sha256_hash()));
+    let cache = if path.starts_with("vendor/") {
+        VENDOR_CACHE
+    } else {
+        APP_CACHE
+    };
+    let fresh = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let mut resp = if fresh {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    resp.insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, cache))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
+    if path == "index.html" {
+        resp.insert_header((header::CONTENT_SECURITY_POLICY, CSP));
+    }
+    if fresh {
+        return Ok(resp.finish());
+    }
+    Ok(resp
+        .content_type(content_type(path))
+        .body(file.data.into_owned()))
+}
+
+/// The media type of a console file, by extension (the set the console ships).
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or_default() {
+        "html" => "text/html; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "png" => "image/png",
+        "svg" => "image/svg+xml",
+        "woff2" => "font/woff2",
+        "woff" => "font/woff",
+        "ttf" => "font/ttf",
+        _ => "text/plain; charset=utf-8",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::{Digest, Sha256};
+
+    /// The vendored libraries are exactly the pinned builds from the npm registry
+    /// (`server/console/vendor.sh` wrote `vendor/SHA256SUMS`): a file edited by hand, replaced,
+    /// added or left out fails here.
+    #[test]
+    fn every_vendored_file_matches_sha256sums() {
+        let sums = Assets::get("vendor/SHA256SUMS").expect("vendor/SHA256SUMS is embedded");
+        let sums = std::str::from_utf8(&sums.data).expect("utf-8");
+        let mut listed = Vec::new();
+        for line in sums.lines().filter(|l| !l.trim().is_empty()) {
+            let (hash, name) = line.split_once("  ").expect("`<sha256>  <path>` lines");
+            let file = Assets::get(&format!("vendor/{name}"))
+                .unwrap_or_else(|| panic!("vendor/{name} is listed in SHA256SUMS but missing"));
+            assert_eq!(
+                hex::encode(Sha256::digest(&file.data)),
+                hash,
+                "vendor/{name} differs from its pinned build: run `bash server/console/vendor.sh`"
+            );
+            listed.push(format!("vendor/{name}"));
+        }
+        for path in Assets::iter().filter(|p| p.starts_with("vendor/")) {
+            assert!(
+                path == "vendor/SHA256SUMS" || listed.iter().any(|l| *l == path),
+                "{path} is vendored but not listed in SHA256SUMS"
+            );
+        }
+        assert!(listed.len() >= 10, "SHA256SUMS lists only {}", listed.len());
+    }
+
+    #[test]
+    fn scripts_styles_and_pages_have_their_media_types() {
+        assert_eq!(content_type("app.js"), "text/javascript; charset=utf-8");
+        assert_eq!(
+            content_type("vendor/leaflet/leaflet.css"),
+            "text/css; charset=utf-8"
+        );
+        assert_eq!(
+            content_type("vendor/leaflet/images/marker-icon.png"),
+            "image/png"
+        );
+        assert_eq!(content_type("index.html"), "text/html; charset=utf-8");
+    }
 }

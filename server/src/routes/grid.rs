@@ -12,7 +12,8 @@ use crate::auth::Actor;
 use crate::db;
 use crate::error::AppError;
 use crate::grid::{
-    self, CellDetail, CellMember, CellRole, LocateView, NewSquad, SquadView, VersionView,
+    self, CellDetail, CellMember, CellRole, LocateView, NewSquad, SquadMembers, SquadView,
+    VersionView,
 };
 use crate::state::AppState;
 
@@ -271,6 +272,55 @@ pub async fn list_squads(
 ) -> Result<web::Json<Vec<SquadView>>, AppError> {
     let list = state.db(|conn| Ok(grid::list_squads(conn)?)).await?;
     Ok(web::Json(list))
+}
+
+/// The members of a squad (id or code) by name, with their roles and enforcement certificates
+/// (valid today or not): whom a squad leader assigns to a task and an approver to a case.
+/// Administrators, dispatchers, duty chiefs, approvers and legal reviewers see every squad; a
+/// squad leader sees their own squads.
+#[utoipa::path(get, path = "/api/v1/squads/{id}/members", tag = "grid", security(("bearer" = [])),
+    params(("id" = String, Path, description = "squad id or code")),
+    responses((status = 200, body = SquadMembers),
+        (status = 403, description = "forbidden, out_of_scope", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody)))]
+pub async fn list_squad_members(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+) -> Result<web::Json<SquadMembers>, AppError> {
+    actor.require_any(&[
+        Role::Admin,
+        Role::Dispatcher,
+        Role::DutyChief,
+        Role::Approver,
+        Role::LegalReviewer,
+        Role::SquadLeader,
+    ])?;
+    // Approvers assign a case's investigators from any squad; legal reviewers see who did.
+    let town_wide = [
+        Role::Admin,
+        Role::Dispatcher,
+        Role::DutyChief,
+        Role::Approver,
+        Role::LegalReviewer,
+    ]
+    .iter()
+    .any(|r| actor.has(*r));
+    let squad = path.into_inner();
+    let user_id = actor.user_id.clone();
+    let view = state
+        .db(move |conn| {
+            let row = grid::find_squad(conn, &squad)?;
+            if !town_wide && !crate::workflow::scope::squads_of(conn, &user_id)?.contains(&row.id) {
+                return Err(AppError::forbidden(
+                    "out_of_scope",
+                    "只能查看本中队的成员 (you may only see your own squad's members)",
+                ));
+            }
+            Ok(grid::squad_members(conn, row, db::now())?)
+        })
+        .await?;
+    Ok(web::Json(view))
 }
 
 /// Make a squad (id or code) responsible for a cell (admin; idempotent).

@@ -33,21 +33,22 @@ pub use auth::{
 };
 pub use grid::{
     __path_create_squad, __path_delete_member, __path_delete_squad_cell, __path_get_cell,
-    __path_get_grid, __path_import, __path_list_squads, __path_locate, __path_put_member,
-    __path_put_squad_cell, __path_versions, MemberRequest,
+    __path_get_grid, __path_import, __path_list_squad_members, __path_list_squads, __path_locate,
+    __path_put_member, __path_put_squad_cell, __path_versions, MemberRequest,
 };
 pub use health::{__path_healthz, __path_readyz};
 pub use public::{__path_decisions, PublicQuery};
 pub use sync::{__path_info, __path_pull, __path_push, __path_wait, PullQuery, WaitQuery};
 pub use users::{
-    __path_create_user, __path_list_users, __path_revoke_user_device, __path_set_user_disabled,
+    __path_create_user, __path_list_users, __path_put_certificate, __path_revoke_user_device,
+    __path_set_user_disabled,
 };
 pub use workflow::{
     __path_delete_squad_member, __path_events, __path_get_calendar, __path_get_case,
-    __path_get_report, __path_get_task, __path_list_categories, __path_list_reports,
-    __path_list_tasks, __path_my_notifications, __path_post_command, __path_put_calendar,
-    __path_put_category, __path_put_squad_member, __path_routing, __path_stats, CommandRequest,
-    CommandResponse,
+    __path_get_report, __path_get_task, __path_list_cases, __path_list_categories,
+    __path_list_reports, __path_list_tasks, __path_my_notifications, __path_post_command,
+    __path_put_calendar, __path_put_category, __path_put_squad_member, __path_routing,
+    __path_stats, CommandRequest, CommandResponse,
 };
 
 /// Register every route.
@@ -78,6 +79,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                 .service(web::resource("/wait").get(sync::wait)),
         )
         .service(web::resource("/").get(console::index))
+        .service(web::resource("/console/{path}*").get(console::asset))
         .service(web::resource("/public/").get(public::page))
         .service(web::resource("/api/v1/public/decisions").get(public::decisions))
         .service(
@@ -120,6 +122,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                         .get(grid::list_squads)
                         .post(grid::create_squad),
                 )
+                .service(web::resource("/squads/{id}/members").get(grid::list_squad_members))
                 .service(
                     web::resource("/squads/{id}/cells/{code}")
                         .put(grid::put_squad_cell)
@@ -131,6 +134,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                 .service(web::resource("/reports/{id}/routing").get(workflow::routing))
                 .service(web::resource("/tasks").get(workflow::list_tasks))
                 .service(web::resource("/tasks/{id}").get(workflow::get_task))
+                .service(web::resource("/cases").get(workflow::list_cases))
                 .service(web::resource("/cases/{id}").get(workflow::get_case))
                 .service(web::resource("/categories").get(workflow::list_categories))
                 .service(web::resource("/categories/{code}").put(workflow::put_category))
@@ -149,6 +153,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                 )
                 .service(web::resource("/users/{id}/disable").post(users::set_user_disabled))
                 .service(web::resource("/users/{id}/enable").post(users::set_user_disabled))
+                .service(web::resource("/users/{id}/certificate").put(users::put_certificate))
                 .service(
                     web::resource("/users/{id}/devices/{device_id}/revoke")
                         .post(users::revoke_user_device),

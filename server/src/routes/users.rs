@@ -1,7 +1,7 @@
 //! `/api/v1/users*`: account administration (admin only).
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use griddispatch_protocol::auth::{NewUserRequest, UserView};
+use griddispatch_protocol::auth::{Certificate, NewUserRequest, UserView};
 use griddispatch_protocol::{ErrorBody, Role};
 use serde_json::json;
 
@@ -66,6 +66,26 @@ pub async fn set_user_disabled(
     }
     let user = state
         .db(move |conn| Ok(accounts::set_disabled(conn, &id, disable, db::now())?))
+        .await?;
+    Ok(web::Json(user))
+}
+
+/// Renew an officer's enforcement certificate (执法证): number and last valid day (admin).
+/// Officers act on tasks only with a valid one.
+#[utoipa::path(put, path = "/api/v1/users/{id}/certificate", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path, description = "user id or username")), request_body = Certificate,
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, description = "invalid_certificate", body = ErrorBody)))]
+pub async fn put_certificate(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+    body: web::Json<Certificate>,
+) -> Result<web::Json<UserView>, AppError> {
+    actor.require_any(&[Role::Admin])?;
+    let id = path.into_inner();
+    let user = state
+        .db(move |conn| Ok(accounts::set_certificate(conn, &id, &body, db::now())?))
         .await?;
     Ok(web::Json(user))
 }

@@ -145,7 +145,7 @@ pub async fn list_reports(
         .map_err(|m| AppError::unprocessable("invalid_query", m))?;
     let vis = visibility(&state, &actor).await?;
     let page = state
-        .db(move |conn| Ok(queries::list_reports(conn, &vis, &q)?))
+        .db(move |conn| Ok(queries::list_reports(conn, &vis, &q, db::now())?))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -204,6 +204,39 @@ pub async fn get_task(
         })
         .await?;
     Ok(HttpResponse::Ok().json(detail))
+}
+
+/// Cases (the approver's queue: `status=proposed`), newest first. Town-wide roles see every
+/// case; squad leaders and officers the cases of their squads' tasks and those they investigate.
+#[utoipa::path(get, path = "/api/v1/cases", tag = "workflow", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, description = "a page of cases"), (status = 403, description = "forbidden", body = ErrorBody)))]
+pub async fn list_cases(
+    state: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    actor.require_any(&[
+        Role::Approver,
+        Role::LegalReviewer,
+        Role::Dispatcher,
+        Role::DutyChief,
+        Role::Admin,
+        Role::SquadLeader,
+        Role::Officer,
+    ])?;
+    if let Some(st) = &q.status {
+        serde_json::from_value::<crate::domain::workflow::CaseStatus>(json!(st)).map_err(|_| {
+            AppError::unprocessable(
+                "invalid_query",
+                format!("status `{st}` 不是案件状态 (unknown case status; see docs/workflow.md)"),
+            )
+        })?;
+    }
+    let vis = visibility(&state, &actor).await?;
+    let page = state
+        .db(move |conn| Ok(queries::list_cases(conn, &vis, q.status.as_deref(), &q)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// One case and its record.

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use griddispatch_protocol::Role;
 
 use crate::db::DbConn;
-use crate::schema::{user_roles, users};
+use crate::schema::{squad_members, user_roles, users};
 
 /// A row of `users`.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -132,6 +132,54 @@ pub fn list(conn: &mut DbConn) -> QueryResult<Vec<UserWithRoles>> {
             UserWithRoles { user, roles }
         })
         .collect())
+}
+
+/// Members of a squad with their roles, ordered by display name.
+pub fn squad_members(conn: &mut DbConn, squad_id: &str) -> QueryResult<Vec<UserWithRoles>> {
+    let member_ids: Vec<String> = squad_members::table
+        .filter(squad_members::squad_id.eq(squad_id))
+        .select(squad_members::user_id)
+        .load(conn)?;
+    let rows: Vec<UserRow> = users::table
+        .filter(users::id.eq_any(&member_ids))
+        .order((users::display_name.asc(), users::username.asc()))
+        .select(UserRow::as_select())
+        .load(conn)?;
+    let ids: Vec<&str> = rows.iter().map(|u| u.id.as_str()).collect();
+    let pairs: Vec<(String, String)> = user_roles::table
+        .filter(user_roles::user_id.eq_any(ids))
+        .select((user_roles::user_id, user_roles::role))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|user| {
+            let mut roles: Vec<Role> = pairs
+                .iter()
+                .filter(|(uid, _)| *uid == user.id)
+                .filter_map(|(_, r)| r.parse().ok())
+                .collect();
+            roles.sort();
+            UserWithRoles { user, roles }
+        })
+        .collect())
+}
+
+/// Set a user's enforcement certificate; returns whether a row changed.
+pub fn set_certificate(
+    conn: &mut DbConn,
+    id: &str,
+    number: &str,
+    valid_until: NaiveDate,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(users::table.find(id))
+        .set((
+            users::cert_number.eq(number),
+            users::cert_valid_until.eq(valid_until),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
 }
 
 /// Enable or disable an account; returns whether a row changed.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::scope;
 use crate::auth::Actor;
 use crate::db::DbConn;
-use crate::domain::workflow::{Report, Task};
+use crate::domain::workflow::{Case, Report, Task};
 use crate::schema::{cases, reports, tasks};
 use crate::store::audit::{self, AuditRecord};
 use crate::store::workflow as store;
@@ -211,8 +211,12 @@ pub struct ListQuery {
     pub category: Option<String>,
     /// Squad id.
     pub squad: Option<String>,
-    /// Only overdue tasks.
+    /// Only overdue tasks (for reports: those whose task is overdue).
     pub overdue: Option<bool>,
+    /// Reports only: where the lead came from (`grid_patrol`, `hotline`, …).
+    pub source: Option<String>,
+    /// Reports only: `newest` (default) or `oldest` (waiting longest first).
+    pub sort: Option<String>,
     /// `min_lon,min_lat,max_lon,max_lat` (WGS-84).
     pub bbox: Option<String>,
     /// Text in the description.
@@ -312,11 +316,21 @@ pub fn view(r: &Report, task: Option<&Task>, vis: &Visibility) -> ReportView {
     }
 }
 
+/// Task states in which the handling clock runs (an overdue task is one of these past its due time).
+const RUNNING: [&str; 5] = [
+    "dispatched",
+    "return_requested",
+    "accepted",
+    "on_site",
+    "rework",
+];
+
 /// List reports.
 pub fn list_reports(
     conn: &mut DbConn,
     vis: &Visibility,
     q: &ListQuery,
+    now: NaiveDateTime,
 ) -> QueryResult<Page<ReportView>> {
     let bbox = q.bbox().ok().flatten();
     let squad_reports: Vec<String> = if vis.all || vis.squads.is_empty() {
@@ -341,6 +355,19 @@ pub fn list_reports(
         }
         if let Some(v) = &q.category {
             s = s.filter(reports::category_code.eq(v.clone()));
+        }
+        if let Some(v) = &q.source {
+            s = s.filter(reports::source.eq(v.clone()));
+        }
+        if q.overdue == Some(true) {
+            s = s.filter(
+                reports::id.eq_any(
+                    tasks::table
+                        .filter(tasks::due_at.lt(now))
+                        .filter(tasks::status.eq_any(RUNNING))
+                        .select(tasks::report_id),
+                ),
+            );
         }
         if let Some(text) = &q.q {
             s = s.filter(reports::description.like(format!("%{}%", text.replace(['%', '_'], ""))));
@@ -372,8 +399,12 @@ pub fn list_reports(
     };
     let total: i64 = build().count().get_result(conn)?;
     let (per, offset) = q.paging();
-    let rows: Vec<String> = build()
-        .order(reports::created_at.desc())
+    let ordered = if q.sort.as_deref() == Some("oldest") {
+        build().order(reports::created_at.asc())
+    } else {
+        build().order(reports::created_at.desc())
+    };
+    let rows: Vec<String> = ordered
         .limit(per)
         .offset(offset)
         .select(reports::data)
@@ -403,13 +434,6 @@ pub fn list_tasks(
     q: &ListQuery,
     now: NaiveDateTime,
 ) -> QueryResult<Page<serde_json::Value>> {
-    let running = [
-        "dispatched",
-        "return_requested",
-        "accepted",
-        "on_site",
-        "rework",
-    ];
     let build = || {
         let mut s = tasks::table.into_boxed();
         if let Some(v) = &q.status {
@@ -427,7 +451,7 @@ pub fn list_tasks(
         if q.overdue == Some(true) {
             s = s
                 .filter(tasks::due_at.lt(now))
-                .filter(tasks::status.eq_any(running));
+                .filter(tasks::status.eq_any(RUNNING));
         }
         if !vis.all {
             s = s.filter(
@@ -542,6 +566,72 @@ pub struct CaseDetail {
     pub case: serde_json::Value,
     /// 执法全过程记录, oldest first.
     pub history: Vec<RecordView>,
+}
+
+/// Cases, newest proposal first, for the town-wide roles (the approver's queue of proposals).
+pub fn list_cases(
+    conn: &mut DbConn,
+    vis: &Visibility,
+    status: Option<&str>,
+    q: &ListQuery,
+) -> QueryResult<Page<serde_json::Value>> {
+    let build = || {
+        let mut s = cases::table.into_boxed();
+        if let Some(v) = status {
+            s = s.filter(cases::status.eq(v.to_owned()));
+        }
+        s
+    };
+    if !vis.all {
+        // Officers and squad leaders: the cases of their squads' tasks and those they
+        // investigate (a town holds hundreds of cases a year, so this filters in memory).
+        let rows: Vec<String> = build()
+            .order(cases::updated_at.desc())
+            .select(cases::data)
+            .load(conn)?;
+        let mut mine = Vec::new();
+        for d in rows {
+            let c: Case = serde_json::from_str(&d)
+                .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+            let investigates = c.procedure.investigators.contains(&vis.user_id);
+            let squad = store::task(conn, &c.task_id)?.map(|t| t.squad_id);
+            if investigates || squad.is_some_and(|s| vis.squads.contains(&s)) {
+                mine.push(vis.serve(&c));
+            }
+        }
+        let (per, offset) = q.paging();
+        let total = i64::try_from(mine.len()).unwrap_or(i64::MAX);
+        let items = mine
+            .into_iter()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(per).unwrap_or(0))
+            .collect();
+        return Ok(Page {
+            items,
+            total,
+            page: offset / per + 1,
+            per_page: per,
+        });
+    }
+    let total: i64 = build().count().get_result(conn)?;
+    let (per, offset) = q.paging();
+    let rows: Vec<String> = build()
+        .order(cases::updated_at.desc())
+        .limit(per)
+        .offset(offset)
+        .select(cases::data)
+        .load(conn)?;
+    let items = rows
+        .iter()
+        .map(|d| serde_json::from_str::<Case>(d).map(|c| vis.serve(&c)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+    Ok(Page {
+        items,
+        total,
+        page: offset / per + 1,
+        per_page: per,
+    })
 }
 
 /// One task, if visible.

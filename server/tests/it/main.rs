@@ -9,6 +9,7 @@ mod auth_refresh;
 mod auth_throttle;
 mod case;
 mod cli;
+mod console;
 mod grid;
 mod grid_cli;
 mod http;

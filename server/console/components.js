@@ -1,0 +1,203 @@
+// Pieces several screens share: the app's store, state tags, the grid on a Leaflet map, the
+// record timeline, evidence thumbnails.
+(function () {
+  "use strict";
+  const { reactive } = Vue;
+  const L_ = GD.labels;
+
+  // What every screen may read: who is signed in, cached reference data, live updates.
+  const store = reactive({
+    me: null,
+    roles: [],
+    categories: [],
+    squads: [],
+    live: "",          // "live" | "polling" | ""
+    changeTick: 0,     // bumped (debounced) on every change the server announces
+    changed: {},       // entity id -> seq of its last change (to highlight fresh rows)
+  });
+  const has = (...roles) => roles.some((r) => store.roles.includes(r));
+
+  function categoryName(code) {
+    const c = store.categories.find((x) => x.code === code);
+    return c ? `${c.name}` : code;
+  }
+  function squadName(id) {
+    const s = store.squads.find((x) => x.id === id);
+    return s ? s.name : id;
+  }
+
+  /** Show a refusal or failure the way the server worded it. */
+  function showError(e) {
+    ElementPlus.ElMessage({ type: "error", message: e && e.message ? e.message : String(e), duration: 6000, showClose: true });
+  }
+  function showOk(message) {
+    ElementPlus.ElMessage({ type: "success", message });
+  }
+
+  // ---- the grid on a map ---------------------------------------------------------------
+  let gridCache = null;
+  async function loadGrid() {
+    if (!gridCache) {
+      gridCache = GD.api.grid().catch((e) => { gridCache = null; throw e; });
+    }
+    return gridCache;
+  }
+  /** Forget the cached grid (after an import). */
+  function resetGrid() { gridCache = null; }
+  const LEVEL_STYLE = {
+    town: { color: "#1c4e80", weight: 3, fill: false },
+    area: { color: "#3a7bd5", weight: 2, dashArray: "6 4", fill: false },
+    village: { color: "#5b8def", weight: 1, fillColor: "#dbe7fb", fillOpacity: 0.35 },
+  };
+  const LEVEL_NAME = { town: "镇 Town", area: "片区 Areas", village: "村 Villages" };
+
+  /** A Leaflet map on a plain background (no tiles: works on an intranet without internet)
+   *  with the grid's levels as toggleable layers. Resolves to {map, layers, bounds}. */
+  async function gridMap(el, opts) {
+    opts = opts || {};
+    // No tile layer sets the zoom range, so the map does (clustering needs a maxZoom).
+    const map = L.map(el, { zoomSnap: 0.25, attributionControl: false, preferCanvas: true, minZoom: 6, maxZoom: 19 });
+    map.setView([35.0, 112.5], 12);
+    let fc = null;
+    try { fc = await loadGrid(); } catch (e) { /* no grid imported yet: an empty map */ }
+    const layers = {};
+    let bounds = null;
+    if (fc && fc.features) {
+      ["village", "area", "town"].forEach((level) => {
+        const feats = fc.features.filter((f) => f.properties && f.properties.level === level);
+        const layer = L.geoJSON({ type: "FeatureCollection", features: feats }, {
+          style: LEVEL_STYLE[level],
+          interactive: level === "village",
+          onEachFeature: (f, l) => {
+            if (level === "village") l.bindTooltip(`${f.properties.name}（${f.properties.code}）`, { sticky: true });
+          },
+        });
+        layers[level] = layer;
+        layer.addTo(map);
+        if (feats.length) bounds = bounds ? bounds.extend(layer.getBounds()) : layer.getBounds();
+      });
+      const overlays = {};
+      Object.entries(layers).forEach(([k, v]) => { overlays[LEVEL_NAME[k]] = v; });
+      L.control.layers(null, overlays, { collapsed: false }).addTo(map);
+    }
+    if (bounds && bounds.isValid()) map.fitBounds(bounds, { padding: [10, 10] });
+    if (opts.onClick) map.on("click", (ev) => opts.onClick(ev.latlng));
+    setTimeout(() => map.invalidateSize(), 0);
+    return { map, layers, bounds };
+  }
+
+  // ---- small components ----------------------------------------------------------------
+  const ReportStatus = {
+    props: ["status"],
+    template: `<el-tag :type="tag" size="small" effect="light" class="gd-status">{{ text }}</el-tag>`,
+    computed: {
+      tag() { return L_.REPORT_TAG[this.status] || "info"; },
+      text() { return L_.label(L_.REPORT_STATUS, this.status); },
+    },
+  };
+  const TaskStatus = {
+    props: ["status"],
+    template: `<el-tag size="small" effect="plain" class="gd-task-status">{{ text }}</el-tag>`,
+    computed: { text() { return L_.label(L_.TASK_STATUS, this.status); } },
+  };
+  // The deadline colour moves from normal to yellow to red as time passes (re-evaluated every
+  // 30 s through the `now` the app ticks).
+  const Deadline = {
+    props: ["task"],
+    inject: ["clock"],
+    template: `<el-tag v-if="level" :type="tag" size="small" effect="dark" class="gd-deadline" :class="'gd-deadline-' + level">{{ text }}</el-tag>`,
+    computed: {
+      level() { return L_.deadlineLevel(this.task, this.clock.now); },
+      tag() { return L_.DEADLINE_TAG[this.level]; },
+      text() { return L_.label(L_.DEADLINE, this.level); },
+    },
+  };
+
+  // 执法全过程记录: the report's record as a timeline, oldest first.
+  const History = {
+    props: ["records"],
+    template: `
+      <el-timeline class="gd-history">
+        <el-timeline-item v-for="h in records" :key="h.seq" :timestamp="time(h.at)" placement="top">
+          <b>{{ cmd(h.command) }}</b> <span class="gd-muted">{{ h.command }}</span>
+          <span class="gd-muted"> · {{ who(h.actor_id) }}</span>
+          <div v-if="detail(h)" class="gd-history-detail">{{ detail(h) }}</div>
+        </el-timeline-item>
+      </el-timeline>`,
+    methods: {
+      time: L_.time,
+      cmd(c) { return L_.label(L_.COMMAND, c); },
+      who(id) { return id === "system" ? "系统 system" : (GD.people && GD.people[id]) || id.slice(0, 8); },
+      detail(h) {
+        // The record serves the command as an object (older servers: a JSON string).
+        let p = h.payload;
+        if (typeof p === "string") { try { p = JSON.parse(p); } catch (_) { return ""; } }
+        const c = (p && (p.command || p)) || {};
+        return c.reason || c.question || c.note || c.description || c.department || c.opinion || c.content || "";
+      },
+    },
+  };
+
+  // Evidence: thumbnails that open the original (fetched with the token).
+  const Evidence = {
+    props: ["attachments", "pending"],
+    data: () => ({ thumbs: {}, originals: {} }),
+    template: `
+      <div class="gd-evidence">
+        <div v-for="a in attachments" :key="a.id" class="gd-evidence-item">
+          <el-image v-if="a.kind === 'photo' && thumbs[a.id]" :src="thumbs[a.id]" fit="cover"
+            class="gd-thumb" :preview-src-list="originals[a.id] ? [originals[a.id]] : []"
+            :preview-teleported="true" @click="openOriginal(a)" :alt="a.filename || a.id" />
+          <video v-else-if="a.kind === 'video' && originals[a.id]" :src="originals[a.id]" controls class="gd-thumb"></video>
+          <el-button v-else-if="a.kind !== 'photo'" size="small" @click="openOriginal(a)">{{ a.kind === 'video' ? '播放视频 Play' : '打开 Open' }}</el-button>
+          <div class="gd-muted gd-small">{{ a.kind }} · {{ time(a.captured_at || a.received_at) }}</div>
+          <el-tag v-if="a.position_mismatch" type="warning" size="small">位置偏离 {{ Math.round(a.position_gap_m || 0) }} 米</el-tag>
+          <el-tag v-if="a.similar_to" type="danger" size="small">疑似重复使用照片 reused</el-tag>
+        </div>
+        <div v-for="p in (pending || [])" :key="p" class="gd-evidence-item gd-pending">
+          <div class="gd-thumb gd-thumb-pending">上传中…<br><small>uploading</small></div>
+        </div>
+        <div v-if="!attachments.length && !(pending || []).length" class="gd-muted">无证据 No evidence</div>
+      </div>`,
+    watch: { attachments: { immediate: true, handler() { this.load(); } } },
+    methods: {
+      time: L_.time,
+      async load() {
+        for (const a of this.attachments) {
+          if (a.kind === "photo" && !this.thumbs[a.id]) {
+            try { this.thumbs[a.id] = await GD.api.attachmentUrl(a.id, "thumbnail"); } catch (_) { /* shown as missing */ }
+          }
+        }
+      },
+      async openOriginal(a) {
+        if (this.originals[a.id]) return;
+        try { this.originals[a.id] = await GD.api.attachmentUrl(a.id, "original"); } catch (e) { showError(e); }
+      },
+    },
+  };
+
+  // One evidence thumbnail by attachment id (shows a placeholder while it has not arrived).
+  const Thumb = {
+    props: ["id"],
+    data: () => ({ url: "", missing: false }),
+    template: `<img v-if="url" :src="url" class="gd-thumb gd-thumb-small" alt="" /><div v-else class="gd-thumb gd-thumb-small gd-thumb-pending">{{ missing ? '无照片' : '…' }}</div>`,
+    watch: { id: { immediate: true, async handler(id) {
+      this.url = ""; this.missing = !id;
+      if (!id) return;
+      try { this.url = await GD.api.attachmentUrl(id, "thumbnail"); } catch (_) { this.missing = true; }
+    } } },
+  };
+
+  window.GD.store = store;
+  window.GD.has = has;
+  window.GD.categoryName = categoryName;
+  window.GD.squadName = squadName;
+  window.GD.showError = showError;
+  window.GD.showOk = showOk;
+  window.GD.gridMap = gridMap;
+  window.GD.loadGrid = loadGrid;
+  window.GD.resetGrid = resetGrid;
+  window.GD.people = {};
+  window.GD.components = { "gd-report-status": ReportStatus, "gd-task-status": TaskStatus, "gd-deadline": Deadline, "gd-history": History, "gd-evidence": Evidence, "gd-thumb": Thumb };
+  window.GD.screens = {};
+})();

@@ -1,0 +1,328 @@
+// 线索详情 Report detail: the report, its evidence, its position and cell on the map, its task
+// and case, the full record as a timeline, and the actions the reader's roles allow in the
+// state the report is in. Every action is one command through POST /api/v1/commands; a
+// refusal shows the server's message.
+(function () {
+  "use strict";
+  const { api, store, has, labels: L_ } = GD;
+
+  const DUP_RADIUS_M = 500;
+
+  function distanceM(a, b) {
+    if (a.lat == null || b.lat == null) return Infinity;
+    const R = 6371000, rad = Math.PI / 180;
+    const dLat = (b.lat - a.lat) * rad, dLon = (b.lon - a.lon) * rad;
+    const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
+    return 2 * R * Math.asin(Math.sqrt(h));
+  }
+
+  GD.screens.report = {
+    props: ["param"],
+    data: () => ({
+      d: null, loading: true, missing: "", busy: false, myMembers: null, cells: [],
+      dispatchOpen: false, routing: [], squadChoice: "", redispatch: false,
+      mergeOpen: false, candidates: [], mergeInto: "",
+      transferOpen: false, transfer: { department: "", reason: "" },
+      acceptOpen: false, extensionOpen: false, extension: { hours: 8, reason: "" },
+    }),
+    template: `
+      <div class="gd-report" v-loading="loading">
+        <div class="gd-title-row">
+          <h2 class="gd-title" v-if="d">
+            <a href="javascript:history.back()" class="gd-back">‹</a>
+            {{ cat(r.category_code) }} <gd-report-status :status="r.status" id="report-status" />
+            <small>{{ L.label(L.SOURCE, r.source) }} · {{ time(r.created_at) }}</small>
+          </h2>
+        </div>
+        <el-empty v-if="missing" :description="missing" />
+        <el-row v-if="d" :gutter="14">
+          <el-col :span="14">
+            <el-card shadow="never" class="gd-card">
+              <p class="gd-description" id="report-description">{{ r.description }}</p>
+              <el-descriptions :column="2" size="small" border>
+                <el-descriptions-item label="网格 Cell">{{ r.cell ? cellName(r.cell.village) + '（' + r.cell.village + '）' : '不在网格内 outside' }}</el-descriptions-item>
+                <el-descriptions-item label="上报人 Reporter">{{ person(r.reporter_id) }}</el-descriptions-item>
+                <el-descriptions-item v-if="r.contact" label="联系人 Contact">{{ r.contact.name || '—' }} {{ r.contact.phone || '' }}</el-descriptions-item>
+                <el-descriptions-item v-if="r.note" label="说明 Note">{{ r.note }}</el-descriptions-item>
+                <el-descriptions-item v-if="r.merged_into" label="合并至 Merged into"><a :href="'#/report/' + r.merged_into">{{ r.merged_into.slice(0, 8) }}</a></el-descriptions-item>
+                <el-descriptions-item v-if="r.transferred_to" label="移送至 Transferred to">{{ r.transferred_to }}</el-descriptions-item>
+              </el-descriptions>
+              <div v-for="s in r.supplements" :key="s.at" class="gd-supplement">补充 {{ time(s.at) }}：{{ s.note }}</div>
+            </el-card>
+            <el-card shadow="never" class="gd-card">
+              <template #header>证据 Evidence</template>
+              <gd-evidence :attachments="d.attachments" :pending="d.pending_attachment_ids" />
+            </el-card>
+            <el-card v-if="t" shadow="never" class="gd-card" id="task-card">
+              <template #header>任务 Task <gd-task-status :status="t.status" id="task-status" /> <gd-deadline :task="t" /></template>
+              <el-descriptions :column="2" size="small" border>
+                <el-descriptions-item label="中队 Squad"><span id="task-squad">{{ squad(t.squad_id) }}</span></el-descriptions-item>
+                <el-descriptions-item label="处置时限 Due">{{ time(t.due_at) }}</el-descriptions-item>
+                <el-descriptions-item label="执法人员 Officers"><span id="task-officers">{{ t.officer_ids.map(person).join('、') || '—' }}</span></el-descriptions-item>
+                <el-descriptions-item label="签收时限 Ack due">{{ time(t.ack_due_at) }}</el-descriptions-item>
+                <el-descriptions-item v-if="t.outcome" label="处置结果 Outcome">{{ L.label(L.OUTCOME, t.outcome.outcome) }} {{ outcomeText(t.outcome) }}</el-descriptions-item>
+                <el-descriptions-item v-if="t.decision_number" label="决定书 Decision">{{ t.decision_number }}</el-descriptions-item>
+                <el-descriptions-item v-if="t.pending_return" label="回退申请 Return asked">{{ t.pending_return.reason }}</el-descriptions-item>
+                <el-descriptions-item v-if="t.pending_extension" label="延期申请 Extension asked">{{ t.pending_extension.extra_hours }} 工作小时：{{ t.pending_extension.reason }}</el-descriptions-item>
+                <el-descriptions-item v-if="t.last_recheck" label="核查 Re-check">{{ t.last_recheck.passed ? '通过 passed' : '不通过 failed' }} {{ t.last_recheck.note || '' }}</el-descriptions-item>
+                <el-descriptions-item v-if="t.rework_count" label="返工 Rework">{{ t.rework_count }} 次</el-descriptions-item>
+              </el-descriptions>
+            </el-card>
+            <el-card v-if="d.case" shadow="never" class="gd-card" id="case-card">
+              <template #header>案件 Case <el-tag size="small" id="case-status">{{ L.label(L.CASE_STATUS, d.case.status) }}</el-tag> <span v-if="d.case.number">{{ d.case.number }}</span></template>
+              <p>认定意见 Finding：{{ d.case.finding }}（{{ d.case.issuing_unit }}）</p>
+              <p>涉嫌违反 Provision：{{ d.case.suspected_provision }}</p>
+              <p v-if="d.case.decline_reason">不予立案理由：{{ d.case.decline_reason }}</p>
+            </el-card>
+            <el-card shadow="never" class="gd-card">
+              <template #header>执法全过程记录 Record</template>
+              <gd-history :records="d.history" />
+            </el-card>
+          </el-col>
+          <el-col :span="10">
+            <el-card shadow="never" class="gd-card gd-actions" id="actions">
+              <template #header>操作 Actions</template>
+              <div v-if="!actions.length" class="gd-muted" id="no-actions">当前状态下没有您可做的操作 (nothing for your roles in this state)</div>
+              <el-button v-for="a in actions" :key="a.key" :type="a.type || 'default'" :data-action="a.key"
+                :loading="busy" @click="a.run" class="gd-action">{{ a.label }}</el-button>
+            </el-card>
+            <div ref="map" class="gd-map gd-map-detail"></div>
+          </el-col>
+        </el-row>
+
+        <el-dialog v-model="dispatchOpen" :title="redispatch ? '重新派遣 Re-dispatch' : '派遣 Dispatch'" width="640px" id="dispatch-dialog">
+          <p class="gd-muted">建议中队：领域相符、负责该网格者优先，再按在办任务数 (suggested: matching domain, responsible for the cell, least loaded)</p>
+          <el-radio-group v-model="squadChoice" class="gd-squad-choice">
+            <el-radio v-for="(s, i) in routing" :key="s.squad_id" :value="s.squad_id" border class="gd-squad-option" :data-squad="s.squad_id">
+              <b>{{ s.name }}</b> <el-tag v-if="i === 0" size="small" type="success">建议 Suggested</el-tag>
+              <span class="gd-muted gd-small">{{ s.domain }} · {{ s.responsible_for_cell ? '负责本网格' : '非本网格' }} · 在办 {{ s.open_tasks }}</span>
+            </el-radio>
+          </el-radio-group>
+          <template #footer>
+            <el-button @click="dispatchOpen = false">取消 Cancel</el-button>
+            <el-button type="primary" :loading="busy" @click="confirmDispatch" id="dispatch-confirm">派遣 Dispatch</el-button>
+          </template>
+        </el-dialog>
+
+        <el-dialog v-model="mergeOpen" title="合并到 Merge into" width="720px">
+          <p class="gd-muted">同类、{{ DUP_RADIUS_M }} 米内、未办结的线索，与本线索照片对照 (same category, nearby, open; photos side by side)</p>
+          <div class="gd-merge-self" v-if="r">
+            <gd-thumb :id="r.attachment_ids[0]" /> <span>本线索 This report：{{ r.description }}</span>
+          </div>
+          <el-table :data="candidates" size="small" highlight-current-row @current-change="(c) => mergeInto = c ? c.report.id : ''" empty-text="附近没有同类线索 No candidates" class="gd-merge-candidates">
+            <el-table-column label="照片" width="96"><template #default="{ row }"><gd-thumb :id="row.report.attachment_ids[0]" /></template></el-table-column>
+            <el-table-column label="时间" width="140"><template #default="{ row }">{{ time(row.report.created_at) }}</template></el-table-column>
+            <el-table-column label="描述" min-width="240"><template #default="{ row }">{{ row.report.description }}</template></el-table-column>
+            <el-table-column label="距离" width="80"><template #default="{ row }">{{ Math.round(row.distance) }} 米</template></el-table-column>
+            <el-table-column label="状态" width="90"><template #default="{ row }"><gd-report-status :status="row.report.status" /></template></el-table-column>
+          </el-table>
+          <template #footer>
+            <el-button @click="mergeOpen = false">取消 Cancel</el-button>
+            <el-button type="primary" :disabled="!mergeInto" :loading="busy" @click="confirmMerge" id="merge-confirm">合并 Merge</el-button>
+          </template>
+        </el-dialog>
+
+        <el-dialog v-model="transferOpen" title="移送 Transfer" width="520px">
+          <el-form label-width="120px">
+            <el-form-item label="接收部门 Department"><el-input v-model="transfer.department" /></el-form-item>
+            <el-form-item label="移送理由 Reason"><el-input v-model="transfer.reason" type="textarea" /></el-form-item>
+          </el-form>
+          <template #footer>
+            <el-button @click="transferOpen = false">取消 Cancel</el-button>
+            <el-button type="primary" :loading="busy" @click="confirmTransfer">移送 Transfer</el-button>
+          </template>
+        </el-dialog>
+
+        <el-dialog v-model="extensionOpen" title="申请延期 Request an extension" width="520px">
+          <el-form label-width="140px">
+            <el-form-item label="延长工作小时 Hours"><el-input-number v-model="extension.hours" :min="1" :max="720" /></el-form-item>
+            <el-form-item label="理由 Reason"><el-input v-model="extension.reason" type="textarea" /></el-form-item>
+          </el-form>
+          <template #footer>
+            <el-button @click="extensionOpen = false">取消 Cancel</el-button>
+            <el-button type="primary" :loading="busy" @click="confirmExtension">提交 Submit</el-button>
+          </template>
+        </el-dialog>
+
+        <gd-accept-task v-if="t" v-model="acceptOpen" :task="t" @done="load" />
+      </div>`,
+    computed: {
+      r() { return this.d && this.d.report; },
+      t() { return this.d && this.d.task; },
+      // Only what the rules allow this reader in this state (server/src/domain/workflow/).
+      actions() {
+        if (!this.d) return [];
+        const r = this.r, t = this.t, c = this.d.case, out = [];
+        const add = (key, label, run, type) => out.push({ key, label, run, type });
+        if (has("dispatcher")) {
+          if (r.status === "reported" || r.status === "needs_info") {
+            add("dispatch", "受理并派遣 Dispatch", () => this.openDispatch(false), "primary");
+            if (r.status === "reported") add("request_info", "要求补充 Ask for information", this.requestInfo);
+            add("merge", "合并 Merge", this.openMerge);
+            add("transfer", "移送 Transfer", () => { this.transferOpen = true; });
+            add("reject", "不予受理 Reject", this.reject, "danger");
+          }
+          if (t && t.status === "returned") add("redispatch", "重新派遣 Re-dispatch", () => this.openDispatch(true), "primary");
+          if (r.status === "accepted" && t && t.status === "verified") add("close_report", "结案 Close report", this.closeReport, "success");
+        }
+        if (has("squad_leader") && t && this.mySquad) {
+          if (t.status === "dispatched") {
+            add("accept", "签收 Accept", () => { this.acceptOpen = true; }, "primary");
+            add("request_return", "申请回退 Ask to return", this.requestReturn, "warning");
+          }
+          if (["dispatched", "accepted", "on_site", "rework"].includes(t.status) && !t.pending_extension) {
+            add("request_extension", "申请延期 Ask for more time", () => { this.extensionOpen = true; });
+          }
+          if (t.status === "handled") add("close_task", "结束任务 Close task", this.closeTask, "success");
+        }
+        if (has("duty_chief") && t) {
+          if (t.status === "return_requested") {
+            add("approve_return", "批准回退 Approve return", () => this.decideReturn(true), "primary");
+            add("deny_return", "驳回回退 Deny return", () => this.decideReturn(false));
+          }
+          if (t.pending_extension) {
+            add("approve_extension", "批准延期 Approve extension", () => this.decideExtension(true), "primary");
+            add("deny_extension", "不批准延期 Deny extension", () => this.decideExtension(false));
+          }
+        }
+        if (has("approver") && c && c.status === "proposed") {
+          add("file_case", "立案 File case", this.fileCase, "primary");
+          add("decline_case", "不予立案 Decline", this.declineCase, "danger");
+        }
+        return out;
+      },
+      mySquad() {
+        return !!(this.myMembers && store.me && this.myMembers.members.some((m) => m.id === store.me.id));
+      },
+    },
+    watch: { "store.changeTick"() { this.load(); } },
+    created() { this.L = L_; this.DUP_RADIUS_M = DUP_RADIUS_M; this.load(); },
+    unmounted() { if (this.map) this.map.remove(); },
+    methods: {
+      time: L_.time,
+      cat: (c) => GD.categoryName(c),
+      squad: (id) => GD.squadName(id),
+      person(id) { return (GD.people && GD.people[id]) || (id ? id.slice(0, 8) : "—"); },
+      cellName(code) { const c = this.cells.find((x) => x.code === code); return c ? c.name : code; },
+      outcomeText(o) { return o.reply || o.note || o.facts || o.finding || o.department || ""; },
+      async load() {
+        try {
+          this.d = await api.report(this.param);
+          this.missing = "";
+          if (this.t && has("squad_leader") && (!this.myMembers || this.myMembers.squad_id !== this.t.squad_id)) {
+            try {
+              this.myMembers = await api.squadMembers(this.t.squad_id);
+              this.myMembers.members.forEach((m) => { GD.people[m.id] = m.display_name; });
+            } catch (_) { this.myMembers = null; /* not this leader's squad */ }
+          }
+          this.$nextTick(() => this.drawMap());
+        } catch (e) {
+          this.missing = e.message;
+        } finally { this.loading = false; }
+      },
+      async drawMap() {
+        if (!this.$refs.map || !this.r) return;
+        // One map per page, however many reloads arrive while it is being made.
+        if (!this.mapReady) {
+          this.mapReady = GD.gridMap(this.$refs.map).then(async (g) => {
+            this.map = g.map; this.layers = g.layers;
+            const fc = await GD.loadGrid().catch(() => ({ features: [] }));
+            this.cells = (fc.features || []).map((f) => f.properties);
+          });
+        }
+        await this.mapReady;
+        if (this.pin) this.pin.remove();
+        const r = this.r;
+        if (this.layers.village && r.cell) {
+          this.layers.village.eachLayer((l) => {
+            const own = l.feature.properties.code === r.cell.village;
+            l.setStyle(own ? { color: "#e6412b", weight: 3, fillColor: "#fde2dd", fillOpacity: 0.5 } : { color: "#5b8def", weight: 1, fillColor: "#dbe7fb", fillOpacity: 0.35 });
+          });
+        }
+        if (r.lat != null && r.lon != null) {
+          this.pin = L.circleMarker([r.lat, r.lon], { radius: 9, color: "#fff", weight: 2, fillColor: L_.PIN_COLOUR[r.status], fillOpacity: 1 }).addTo(this.map);
+          this.map.setView([r.lat, r.lon], Math.max(this.map.getZoom(), 14));
+        }
+      },
+      async run(command, ok) {
+        this.busy = true;
+        try { await api.command(command); GD.showOk(ok); await this.load(); return true; }
+        catch (e) { GD.showError(e); return false; }
+        finally { this.busy = false; }
+      },
+      async ask(title, label) {
+        try {
+          const { value } = await ElementPlus.ElMessageBox.prompt(label, title, {
+            confirmButtonText: "确定 OK", cancelButtonText: "取消 Cancel", inputType: "textarea",
+          });
+          return value || "";
+        } catch (_) { return null; }
+      },
+      async openDispatch(redispatch) {
+        this.redispatch = redispatch;
+        try {
+          this.routing = await api.routing(this.r.id);
+          if (redispatch && this.t) this.routing = this.routing.filter((s) => s.squad_id !== this.t.squad_id).concat(this.routing.filter((s) => s.squad_id === this.t.squad_id));
+          this.squadChoice = this.routing.length ? this.routing[0].squad_id : "";
+          this.dispatchOpen = true;
+        } catch (e) { GD.showError(e); }
+      },
+      async confirmDispatch() {
+        const cmd = this.redispatch
+          ? { type: "redispatch_task", task_id: this.t.id, squad_id: this.squadChoice }
+          : { type: "dispatch_report", report_id: this.r.id, task_id: api.uuid(), squad_id: this.squadChoice };
+        if (await this.run(cmd, "已派遣 Dispatched")) this.dispatchOpen = false;
+      },
+      async requestInfo() {
+        const q = await this.ask("要求补充 Ask for information", "需要补充什么？ What is missing?");
+        if (q !== null) await this.run({ type: "request_info", report_id: this.r.id, question: q }, "已要求补充 Asked");
+      },
+      async reject() {
+        const reason = await this.ask("不予受理 Reject", "不予受理的理由 Reason");
+        if (reason !== null) await this.run({ type: "reject_report", report_id: this.r.id, reason }, "已不予受理 Rejected");
+      },
+      async openMerge() {
+        try {
+          const pages = await Promise.all(["reported", "needs_info", "accepted"].map((status) =>
+            api.reports({ status, category: this.r.category_code, per_page: 100 })));
+          const here = { lat: this.r.lat, lon: this.r.lon };
+          this.candidates = pages.flatMap((p) => p.items)
+            .filter((v) => v.report.id !== this.r.id)
+            .map((v) => Object.assign({ distance: distanceM(here, v.report) }, v))
+            .filter((v) => v.distance <= DUP_RADIUS_M || here.lat == null)
+            .sort((a, b) => a.distance - b.distance);
+          this.mergeInto = "";
+          this.mergeOpen = true;
+        } catch (e) { GD.showError(e); }
+      },
+      async confirmMerge() {
+        if (await this.run({ type: "merge_report", report_id: this.r.id, into_report_id: this.mergeInto }, "已合并 Merged")) this.mergeOpen = false;
+      },
+      async confirmTransfer() {
+        if (await this.run({ type: "transfer_report", report_id: this.r.id, department: this.transfer.department, reason: this.transfer.reason }, "已移送 Transferred")) this.transferOpen = false;
+      },
+      async requestReturn() {
+        const reason = await this.ask("申请回退 Ask to return", "回退理由（如：不属于本中队职责）Reason");
+        if (reason !== null) await this.run({ type: "request_return", task_id: this.t.id, reason }, "已申请回退 Return asked");
+      },
+      async confirmExtension() {
+        if (await this.run({ type: "request_extension", task_id: this.t.id, extra_hours: this.extension.hours, reason: this.extension.reason }, "已申请延期 Extension asked")) this.extensionOpen = false;
+      },
+      closeTask() { return this.run({ type: "close_task", task_id: this.t.id }, "任务已结束，待核查 Closed; waiting for re-check"); },
+      closeReport() { return this.run({ type: "close_report", report_id: this.r.id }, "已结案 Report closed"); },
+      async decideReturn(approve) {
+        const note = approve ? "" : await this.ask("驳回回退 Deny return", "说明 Note");
+        if (note === null) return;
+        await this.run({ type: "decide_return", task_id: this.t.id, approve, note: note || null }, approve ? "已批准回退 Approved" : "已驳回 Denied");
+      },
+      decideExtension(approve) {
+        return this.run({ type: "decide_extension", task_id: this.t.id, approve }, approve ? "已批准延期 Approved" : "未批准 Denied");
+      },
+      fileCase() { return this.run({ type: "file_case", case_id: this.d.case.id }, "已立案 Case filed"); },
+      async declineCase() {
+        const reason = await this.ask("不予立案 Decline", "理由 Reason");
+        if (reason !== null) await this.run({ type: "decline_case", case_id: this.d.case.id, reason }, "已不予立案 Declined");
+      },
+    },
+  };
+})();

@@ -1,0 +1,260 @@
+//! The console: its files served from the binary, and the reads its screens need that no other
+//! endpoint gave (the squad's officers by name, the approver's case queue, intake filters).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use crate::common::{assert_error, TestApp};
+use crate::workflow::{uuid, Town};
+use serde_json::{json, Value};
+
+#[actix_web::test]
+async fn the_console_page_and_its_assets_are_served_with_types_and_caching() {
+    let app = TestApp::spawn().await;
+    let page = app.get("/", None).await;
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("指挥调度台"));
+    assert!(html.contains("/console/vendor/vue/vue.global.prod.js"));
+    assert!(
+        !html.contains("https://"),
+        "the page must not load anything from outside"
+    );
+
+    let js = app.get("/console/app.js", None).await;
+    assert_eq!(js.status(), 200);
+    assert_eq!(
+        js.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    assert_eq!(js.headers()["cache-control"], "no-cache");
+    let etag = js.headers()["etag"].to_str().unwrap().to_owned();
+    let again = app
+        .client
+        .get(app.url("/console/app.js"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+
+    let css = app.get("/console/vendor/leaflet/leaflet.css", None).await;
+    assert_eq!(css.status(), 200);
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+    assert!(css.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("max-age"));
+    let png = app
+        .get("/console/vendor/leaflet/images/marker-icon.png", None)
+        .await;
+    assert_eq!(png.headers()["content-type"], "image/png");
+}
+
+#[actix_web::test]
+async fn unknown_console_files_and_the_vendoring_script_are_not_found() {
+    let app = TestApp::spawn().await;
+    assert_error(app.get("/console/nothing.js", None).await, 404, "not_found").await;
+    assert_error(app.get("/console/vendor.sh", None).await, 404, "not_found").await;
+}
+
+async fn members(town: &Town, squad: &str, who: &str) -> reqwest::Response {
+    town.app
+        .get(
+            &format!("/api/v1/squads/{squad}/members"),
+            Some(&town.tokens[who]),
+        )
+        .await
+}
+
+#[actix_web::test]
+async fn a_squad_leader_sees_the_officers_of_the_squad_by_name_with_their_certificates() {
+    let town = Town::new().await;
+    let resp = members(&town, &town.squad, "lead").await;
+    assert_eq!(resp.status(), 200);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["name"], "一中队");
+    let list = v["members"].as_array().unwrap();
+    let names: Vec<&str> = list
+        .iter()
+        .map(|m| m["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+    for u in ["lead", "off1", "off2", "uncert"] {
+        assert!(names.contains(&u), "{names:?}");
+    }
+    let by = |u: &str| list.iter().find(|m| m["username"] == u).unwrap().clone();
+    assert_eq!(by("off1")["certificate_valid"], true);
+    assert_eq!(by("off1")["certificate"]["number"], "O-1");
+    // The expired certificate is there, judged invalid: the console shows why it is disabled.
+    assert_eq!(by("uncert")["certificate_valid"], false);
+    assert_eq!(by("uncert")["certificate"]["valid_until"], "2020-12-31");
+    assert!(by("off2")["roles"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("officer")));
+    // By code too, and for the dispatcher and duty chief.
+    assert_eq!(members(&town, "SQ1", "disp").await.status(), 200);
+    assert_eq!(members(&town, &town.squad, "chief").await.status(), 200);
+}
+
+#[actix_web::test]
+async fn squad_members_are_not_shown_to_others() {
+    let town = Town::new().await;
+    // An officer is not a squad leader; a grid member is neither.
+    assert_error(members(&town, &town.squad, "off1").await, 403, "forbidden").await;
+    assert_error(members(&town, &town.squad, "gmx").await, 403, "forbidden").await;
+    // A leader of another squad may not read this one.
+    town.app
+        .user("lead2", &[griddispatch_protocol::Role::SquadLeader]);
+    let token = town.app.login("lead2", "dev").await.access_token;
+    let resp = town
+        .app
+        .get(
+            &format!("/api/v1/squads/{}/members", town.squad),
+            Some(&token),
+        )
+        .await;
+    assert_error(resp, 403, "out_of_scope").await;
+    assert_error(
+        members(&town, "no-such-squad", "disp").await,
+        404,
+        "not_found",
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn the_approver_lists_proposed_cases_and_others_may_not() {
+    let town = Town::new().await;
+    let page: Value = town
+        .app
+        .get("/api/v1/cases?status=proposed", Some(&town.tokens["boss"]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["total"], 0);
+    assert_error(
+        town.app
+            .get("/api/v1/cases", Some(&town.tokens["gmx"]))
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn reports_filter_by_source_and_sort_oldest_first() {
+    let town = Town::new().await;
+    let (lat, lon) = town.point;
+    let mut ids = Vec::new();
+    for (source, text) in [
+        ("hotline", "热线一"),
+        ("public_complaint", "举报二"),
+        ("hotline", "热线三"),
+    ] {
+        let id = uuid();
+        let resp = town
+            .app
+            .post(
+                "/api/v1/commands",
+                &json!({"command": {"type": "create_report", "report_id": id, "source": source,
+                    "category_code": "0601", "description": text, "position": {"lat": lat, "lon": lon}}}),
+                Some(&town.tokens["disp"]),
+            )
+            .await;
+        assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+        ids.push(id);
+    }
+    let town = &town;
+    let list = |q: &'static str| async move {
+        let v: Value = town
+            .app
+            .get(&format!("/api/v1/reports?{q}"), Some(&town.tokens["disp"]))
+            .await
+            .json()
+            .await
+            .unwrap();
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["report"]["description"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(list("source=hotline").await, ["热线三", "热线一"]);
+    assert_eq!(
+        list("source=hotline&sort=oldest").await,
+        ["热线一", "热线三"]
+    );
+    assert_eq!(list("source=public_complaint").await, ["举报二"]);
+    // None of them has a task, so none is overdue.
+    assert!(list("overdue=true").await.is_empty());
+}
+
+#[actix_web::test]
+async fn an_admin_renews_an_expired_certificate_and_the_squad_list_shows_it_valid() {
+    let town = Town::new().await;
+    let renew = |who: &'static str, body: Value| {
+        let town = &town;
+        async move {
+            town.app
+                .client
+                .put(town.app.url("/api/v1/users/uncert/certificate"))
+                .bearer_auth(&town.tokens[who])
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_error(
+        renew(
+            "lead",
+            json!({"number": "O-9", "valid_until": "2099-12-31"}),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_error(
+        renew(
+            "admin1",
+            json!({"number": " ", "valid_until": "2099-12-31"}),
+        )
+        .await,
+        422,
+        "invalid_certificate",
+    )
+    .await;
+    let resp = renew(
+        "admin1",
+        json!({"number": "O-9-2026", "valid_until": "2099-12-31"}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let user: Value = resp.json().await.unwrap();
+    assert_eq!(user["certificate_valid"], true);
+    assert_eq!(user["certificate"]["number"], "O-9-2026");
+    // The squad's list shows it valid now.
+    let v: Value = members(&town, &town.squad, "lead")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let uncert = v["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["username"] == "uncert")
+        .unwrap()
+        .clone();
+    assert_eq!(uncert["certificate_valid"], true);
+}

@@ -1,0 +1,760 @@
+//! The dispatch console in a real browser (headless Chromium through chromedriver) against the
+//! real binary on the demo town: one test per user journey, waiting on what the user sees.
+//!
+//! Runs on the SQLite pass; skipped with a notice on the PostgreSQL pass and where no browser is
+//! installed, unless `GRIDDISPATCH_REQUIRE_BROWSER=1` (set by `.ci/run`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use griddispatch_e2e::browser::Browser;
+use griddispatch_e2e::town::{Town, PASSWORD};
+use serde_json::{json, Value};
+
+fn uuid() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// The demo town and a browser, or `None` when browser tests do not run here.
+fn setup(journey: &str) -> Option<(Town, Browser)> {
+    let browser = Browser::start_or_skip(journey)?;
+    Some((Town::start(), browser))
+}
+
+/// A hotline report filed over REST by the dispatcher, at the demo position; its id.
+fn hotline_report(town: &Town, category: &str, description: &str) -> String {
+    let id = uuid();
+    let here = town.here();
+    town.command(
+        "dispatcher",
+        json!({"type": "create_report", "report_id": id, "source": "hotline",
+               "category_code": category, "description": description,
+               "position": {"lat": here.lat, "lon": here.lon}, "attachment_ids": [],
+               "contact": {"name": "张先生", "phone": "13800000000"}}),
+    );
+    id
+}
+
+/// A report dispatched over REST to squad1; (report id, task id).
+fn dispatched_task(town: &Town, category: &str, description: &str) -> (String, String) {
+    let report = hotline_report(town, category, description);
+    let task = uuid();
+    town.command(
+        "dispatcher",
+        json!({"type": "dispatch_report", "report_id": report, "task_id": task,
+               "squad_id": town.squad_id("squad1")}),
+    );
+    (report, task)
+}
+
+/// A grid member's phone files a patrol report with a photo: the photo over tus, the report
+/// as a command through the sync API, as the field app does.
+fn phone_report(town: &Town, description: &str) -> String {
+    let http = reqwest::blocking::Client::new();
+    let device = "e2e-phone-grid-member";
+    let tokens: Value = http
+        .post(format!("{}/api/v1/auth/login", town.base()))
+        .json(&json!({"username": "grid_member", "password": PASSWORD, "device_id": device}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let token = tokens["access_token"].as_str().unwrap();
+    let photo_id = uuid();
+    let jpeg = griddispatch_e2e::media::jpeg(320, 240, 7, 16);
+    griddispatch_e2e::tus::TusClient::new(&town.base(), token)
+        .upload(&jpeg, &photo_id, "patrol.jpg", "image/jpeg", 1 << 20)
+        .expect("photo uploaded");
+    let here = town.here();
+    let report = uuid();
+    let resp: Value = http
+        .post(format!("{}/sync/v1/push", town.base()))
+        .bearer_auth(token)
+        .header("GridSync-Protocol", "1")
+        .json(&json!({"device_id": device, "commands": [{
+            "device_seq": 1,
+            "command": {"type": "create_report", "report_id": report, "source": "grid_patrol",
+                        "category_code": "0101", "description": description,
+                        "position": {"lat": here.lat, "lon": here.lon},
+                        "attachment_ids": [photo_id]},
+            "position": {"lat": here.lat, "lon": here.lon}}]}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(resp["results"][0]["status"], "applied", "push: {resp}");
+    report
+}
+
+#[test]
+fn dispatcher_sees_a_phone_report_appear_live_and_dispatches_it_with_the_suggested_squad() {
+    let Some((town, browser)) = setup("dispatcher_sees_a_phone_report_appear_live") else {
+        return;
+    };
+    browser.sign_in(&town.base(), "dispatcher", PASSWORD);
+    browser.goto(&format!("{}/#/intake", town.base()));
+    browser.wait_for_text(".gd-report-table", "待受理");
+    browser.wait_for_text("#live-indicator", "实时");
+
+    // The page is open and not reloaded; a phone files a report.
+    let description = format!("手机上报：道路积水（{}）", &uuid()[24..]);
+    let report = phone_report(&town, &description);
+    browser
+        .wait_for_text(".gd-report-table .gd-desc", &description)
+        .click();
+
+    // The detail: its photo, its state, and the dispatch with the suggested squad.
+    browser.wait_for_text("#report-description", &description);
+    browser.wait_for(".gd-evidence img");
+    browser.wait_for_text("#report-status", "待受理");
+    browser.click_button("受理并派遣");
+    let suggested = browser.wait_for(".gd-squad-option.is-checked");
+    assert!(suggested.text().contains("建议"), "{}", suggested.text());
+    let squad_name = suggested.find_all("b")[0].text();
+    browser.wait_for("#dispatch-confirm").click();
+
+    browser.wait_for_text("#task-status", "待签收");
+    browser.wait_for_text("#task-squad", &squad_name);
+    browser.wait_for_text("#report-status", "已受理");
+    // What the server holds: the squad the routing suggested first.
+    let routing = town.get("dispatcher", &format!("/api/v1/reports/{report}/routing"));
+    let detail = town.report(&report).unwrap();
+    assert_eq!(detail["task"]["squad_id"], routing[0]["squad_id"]);
+    assert_eq!(routing[0]["name"], squad_name.as_str());
+}
+
+#[test]
+fn squad_leader_accepts_picking_two_officers_by_name() {
+    let Some((town, browser)) = setup("squad_leader_accepts_picking_two_officers_by_name") else {
+        return;
+    };
+    // An officer of the squad whose certificate has expired.
+    let (status, v) = town.post(
+        "admin",
+        "/api/v1/users",
+        &json!({"username": "expired_officer", "display_name": "执法队员 钱过期", "password": PASSWORD,
+                "roles": ["officer"], "certificate": {"number": "豫济执 0099", "valid_until": "2020-12-31"}}),
+    );
+    assert_eq!(status, 201, "{v}");
+    let resp = reqwest::blocking::Client::new()
+        .put(format!(
+            "{}/api/v1/squads/{}/members/expired_officer",
+            town.base(),
+            town.squad_id("squad1")
+        ))
+        .bearer_auth(town.token("admin"))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    let description = format!("沿街违规搭建雨棚（{}）", &uuid()[24..]);
+    let (_, task) = dispatched_task(&town, "0301", &description);
+
+    browser.sign_in(&town.base(), "squad_leader", PASSWORD);
+    browser.goto(&format!("{}/#/squad", town.base()));
+    browser.wait_for(&format!("[data-accept='{task}']")).click();
+
+    // The officers by name; the expired one shown, disabled, with the reason.
+    let expired = browser.wait_for_text(".gd-officer", "钱过期");
+    assert!(
+        expired.text().contains("执法证已过期"),
+        "{}",
+        expired.text()
+    );
+    let input = expired.find_all("input")[0].clone();
+    assert_eq!(input.attribute("disabled").as_deref(), Some("true"));
+    browser
+        .wait_for_text(".gd-officer .el-checkbox", "刘洋")
+        .click();
+    browser
+        .wait_for_text(".gd-officer .el-checkbox", "孙磊")
+        .click();
+    browser.wait_for_text("#accept-confirm", "2 人").click();
+    browser.wait_for_text(".el-message--success", "已签收");
+
+    let t = town.task(&task);
+    assert_eq!(t["status"], "accepted");
+    let mut officers: Vec<String> = t["officer_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    officers.sort();
+    let mut expected = vec![town.user_id("officer"), town.user_id("officer2")];
+    expected.sort();
+    assert_eq!(officers, expected);
+}
+
+#[test]
+fn a_refused_action_shows_the_server_message() {
+    let Some((town, browser)) = setup("a_refused_action_shows_the_server_message") else {
+        return;
+    };
+    let description = format!("夜间施工噪音扰民（{}）", &uuid()[24..]);
+    let report = hotline_report(&town, "0601", &description);
+    browser.sign_in(&town.base(), "dispatcher", PASSWORD);
+    browser.goto(&format!("{}/#/report/{report}", town.base()));
+    browser.wait_for_text("#report-description", &description);
+
+    // Rejecting without a reason: the server refuses and says why.
+    browser.click_button("不予受理");
+    browser.wait_for(".el-message-box");
+    browser
+        .wait_for_text(".el-message-box button", "确定")
+        .click();
+    browser.wait_for_text(".el-message--error", "不予受理理由不能为空");
+    browser.wait_for_text("#report-status", "待受理");
+    assert_eq!(
+        town.report(&report).unwrap()["report"]["status"],
+        "reported"
+    );
+}
+
+#[test]
+fn a_reload_keeps_the_user_signed_in_even_when_the_access_token_has_expired() {
+    let Some((town, browser)) = setup("a_reload_keeps_the_user_signed_in") else {
+        return;
+    };
+    browser.sign_in(&town.base(), "duty_chief", PASSWORD);
+    browser.wait_for_text("#current-user", "赵刚");
+    // An access token the server no longer accepts: the console refreshes with the refresh token.
+    browser.execute(
+        "const s = JSON.parse(localStorage.getItem('gd.session')); \
+         s.access_token = 'expired.' + s.access_token; \
+         localStorage.setItem('gd.session', JSON.stringify(s));",
+        vec![],
+    );
+    browser.goto(&format!("{}/#/workbench", town.base()));
+    browser.wait_for_text("#current-user", "赵刚");
+    browser.wait_for_text(".gd-workbench", "我的待办");
+    assert!(browser.all("#login-submit").is_empty());
+    // Signing out ends it: a reload shows the sign-in form.
+    browser.wait_for("#logout").click();
+    browser.wait_for("#login-submit");
+    browser.goto(&format!("{}/", town.base()));
+    browser.wait_for("#login-submit");
+}
+
+#[test]
+fn each_role_sees_only_the_screens_it_works_on() {
+    let Some((town, browser)) = setup("each_role_sees_only_the_screens_it_works_on") else {
+        return;
+    };
+    let menu = |user: &str| {
+        browser.sign_in(&town.base(), user, PASSWORD);
+        let items: Vec<String> = browser
+            .all(".gd-menu .el-menu-item")
+            .iter()
+            .map(|e| e.text())
+            .collect();
+        browser.wait_for("#logout").click();
+        browser.wait_for("#login-submit");
+        items.join(" | ")
+    };
+    let dispatcher = menu("dispatcher");
+    for screen in [
+        "工作台",
+        "线索受理",
+        "来电登记",
+        "一张图",
+        "核查结案",
+        "综合评价",
+    ] {
+        assert!(dispatcher.contains(screen), "dispatcher: {dispatcher}");
+    }
+    for screen in ["中队任务", "系统管理", "立案审批"] {
+        assert!(!dispatcher.contains(screen), "dispatcher: {dispatcher}");
+    }
+    let squad = menu("squad_leader");
+    assert!(squad.contains("中队任务"), "squad leader: {squad}");
+    assert!(!squad.contains("来电登记"), "squad leader: {squad}");
+    let admin = menu("admin");
+    assert!(admin.contains("系统管理"), "admin: {admin}");
+    assert!(!admin.contains("来电登记"), "admin: {admin}");
+    // A grid member works in the field app: the console says so.
+    browser.sign_in(&town.base(), "grid_member", PASSWORD);
+    browser.wait_for_page_text("请使用移动端");
+}
+
+/// A task taken through acceptance, arrival and handling over REST; (report id, task id).
+fn handled_task(
+    town: &Town,
+    category: &str,
+    description: &str,
+    outcome: Value,
+) -> (String, String) {
+    let (report, task) = dispatched_task(town, category, description);
+    town.command(
+        "squad_leader",
+        json!({"type": "accept_task", "task_id": task,
+               "officer_ids": [town.user_id("officer"), town.user_id("officer2")]}),
+    );
+    let here = town.here();
+    town.command(
+        "officer",
+        json!({"type": "arrive_on_site", "task_id": task,
+               "position": {"lat": here.lat, "lon": here.lon}}),
+    );
+    let mut handle = json!({"type": "handle_task", "task_id": task, "outcome": outcome,
+                            "attachment_ids": [uuid(), uuid()]});
+    if handle["outcome"]["outcome"] == "case_needed" {
+        handle["case_id"] = json!(uuid());
+    }
+    town.command("officer", handle);
+    (report, task)
+}
+
+#[test]
+fn dispatcher_closes_a_report_after_handling_and_a_passed_recheck() {
+    let Some((town, browser)) = setup("dispatcher_closes_a_report_after_a_passed_recheck") else {
+        return;
+    };
+    let description = format!("店外堆放杂物（{}）", &uuid()[24..]);
+    let (report, task) = handled_task(
+        &town,
+        "0401",
+        &description,
+        json!({"outcome": "rectified", "note": "已责令清理"}),
+    );
+    town.command(
+        "squad_leader",
+        json!({"type": "close_task", "task_id": task}),
+    );
+    town.command(
+        "gm_200",
+        json!({"type": "recheck_task", "task_id": task, "passed": true, "note": "现场已清理"}),
+    );
+
+    browser.sign_in(&town.base(), "dispatcher", PASSWORD);
+    browser.goto(&format!("{}/#/recheck", town.base()));
+    browser
+        .wait_for_text(".gd-verified .el-table__row", "现场已清理")
+        .click();
+    browser.wait_for_text("#report-description", &description);
+    browser.wait_for_text("#task-status", "核查通过");
+    browser.click_button("结案");
+    browser.wait_for_text("#report-status", "已结案");
+    assert!(browser.all("[data-action='close_report']").is_empty());
+    assert_eq!(town.report(&report).unwrap()["report"]["status"], "closed");
+}
+
+#[test]
+fn approver_files_a_proposed_case_from_the_queue() {
+    let Some((town, browser)) = setup("approver_files_a_proposed_case_from_the_queue") else {
+        return;
+    };
+    let finding = format!("未经批准擅自搭建（{}）", &uuid()[24..]);
+    let (report, _) = handled_task(
+        &town,
+        "0301",
+        "村道旁违建",
+        json!({"outcome": "case_needed", "finding": finding, "issuing_unit": "自然资源所",
+               "suspected_provision": "《城乡规划法》第六十五条"}),
+    );
+
+    browser.sign_in(&town.base(), "approver", PASSWORD);
+    browser.goto(&format!("{}/#/cases", town.base()));
+    browser
+        .wait_for_text(".gd-case-table .el-table__row", &finding)
+        .click();
+    browser.wait_for_text("#case-card", &finding);
+    browser.wait_for_text("#case-status", "立案建议");
+    browser.click_button("立案 File case");
+    browser.wait_for_text("#case-status", "已立案");
+    let detail = town.report(&report).unwrap();
+    assert_eq!(detail["case"]["status"], "filed");
+    assert!(detail["case"]["number"].is_string(), "{detail}");
+}
+
+#[test]
+fn legal_reviewer_and_approver_take_a_case_from_review_to_decision_in_the_console() {
+    let Some((town, browser)) = setup("legal_reviewer_and_approver_take_a_case_to_decision") else {
+        return;
+    };
+    let finding = format!("未取得规划许可建房（{}）", &uuid()[24..]);
+    let (report, _) = handled_task(
+        &town,
+        "0301",
+        "村东违法建房",
+        json!({"outcome": "case_needed", "finding": finding, "issuing_unit": "自然资源所",
+               "suspected_provision": "《城乡规划法》第六十四条"}),
+    );
+    let case_id = town.report(&report).unwrap()["case"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Filing, investigation, notice and the party's waiver happen over REST.
+    town.command("approver", json!({"type": "file_case", "case_id": case_id}));
+    town.command(
+        "approver",
+        json!({"type": "start_investigation", "case_id": case_id,
+               "officer_ids": [town.user_id("officer"), town.user_id("officer2")]}),
+    );
+    town.command(
+        "officer",
+        json!({"type": "add_case_record", "case_id": case_id, "record_id": uuid(), "kind": "inspection",
+               "officer_ids": [town.user_id("officer"), town.user_id("officer2")],
+               "certificates_shown": true, "content": "现场检查：新建砖房一间"}),
+    );
+    town.command(
+        "officer",
+        json!({"type": "notify_party", "case_id": case_id,
+               "party": {"kind": "person", "name": "李某"}, "facts": finding,
+               "legal_basis": "《城乡规划法》第六十四条", "sanctions": [{"kind": "fine", "amount_fen": 300000}]}),
+    );
+    town.command(
+        "officer",
+        json!({"type": "record_statement", "case_id": case_id, "content": "无异议", "waived": true}),
+    );
+    town.command(
+        "officer",
+        json!({"type": "submit_for_review", "case_id": case_id}),
+    );
+
+    // The legal reviewer finds it in the queue and passes it.
+    browser.sign_in(&town.base(), "legal_reviewer", PASSWORD);
+    browser.goto(&format!("{}/#/cases", town.base()));
+    browser
+        .wait_for_text(".el-radio-button", "法制审核 Legal review")
+        .click();
+    browser
+        .wait_for_text(".gd-case-table .el-table__row", &finding)
+        .click();
+    browser.wait_for_text("#case-status", "法制审核");
+    // No decision for the reviewer, only the review.
+    assert!(browser.all("#case-decide").is_empty());
+    browser.wait_for("#case-review").click();
+    browser
+        .wait_for(".gd-case-form textarea[name='opinion'], .gd-case-form [name='opinion'] textarea")
+        .send_keys("事实清楚，证据确凿，程序合法，适用依据正确");
+    browser.wait_for("#case-dialog-ok").click();
+    browser.wait_for_text("#case-card ~ .gd-card, .gd-card", "通过 passed");
+    browser.sign_out();
+
+    // The approver decides; a heavier fine than notified is refused with the server's words.
+    browser.sign_in(&town.base(), "approver", PASSWORD);
+    browser.goto(&format!("{}/#/case/{case_id}", town.base()));
+    browser.wait_for_text("#case-status", "法制审核");
+    browser.wait_for("#case-decide").click();
+    let sanctions = browser.wait_for(
+        ".gd-case-form textarea[name='sanctions'], .gd-case-form [name='sanctions'] textarea",
+    );
+    // Select all and type over it, as a person would (a WebDriver clear skips Vue's input event).
+    sanctions.send_keys("\u{E009}a\u{E000}\u{E003}fine:5000");
+    browser
+        .wait_for(".gd-case-form input[name='discretion'], .gd-case-form [name='discretion'] input")
+        .send_keys("一般情节");
+    browser
+        .wait_for(".gd-case-form input[name='statements_answer'], .gd-case-form [name='statements_answer'] input")
+        .send_keys("当事人放弃陈述申辩");
+    browser.wait_for("#case-dialog-ok").click();
+    browser.wait_for_text(".el-message--error", "重于告知");
+    let sanctions = browser.wait_for(
+        ".gd-case-form textarea[name='sanctions'], .gd-case-form [name='sanctions'] textarea",
+    );
+    sanctions.send_keys("\u{E009}a\u{E000}\u{E003}fine:3000");
+    browser.wait_for("#case-dialog-ok").click();
+    browser.wait_for_text("#case-status", "已决定");
+    browser.wait_for_text("#case-decision", "罚决");
+    let case = town.get("approver", &format!("/api/v1/cases/{case_id}"));
+    assert_eq!(case["case"]["status"], "decided");
+    assert_eq!(
+        case["case"]["procedure"]["decision"]["decision"]["sanctions"][0]["amount_fen"],
+        300000
+    );
+}
+
+#[test]
+fn the_statistics_page_draws_its_chart_per_squad() {
+    let Some((town, browser)) = setup("the_statistics_page_draws_its_chart_per_squad") else {
+        return;
+    };
+    browser.sign_in(&town.base(), "duty_chief", PASSWORD);
+    browser.goto(&format!("{}/#/stats", town.base()));
+    browser.wait_for("#stats-chart canvas");
+    // The demo's reports were all dispatched to the first squad.
+    browser.wait_for_text(".gd-stats-table .el-table__row", "一中队");
+    browser.wait_for_text(".el-radio-button", "按类别").click();
+    browser.wait_for_text(".gd-stats-table .el-table__row", "违法建设");
+}
+
+#[test]
+fn dispatcher_files_a_phone_report_with_the_position_picked_on_the_map() {
+    let Some((town, browser)) = setup("dispatcher_files_a_phone_report_with_the_position_picked")
+    else {
+        return;
+    };
+    browser.sign_in(&town.base(), "dispatcher", PASSWORD);
+    browser.goto(&format!("{}/#/hotline", town.base()));
+    browser.wait_for(".gd-hotline .el-select").click();
+    browser
+        .wait_for_text(".el-select-dropdown__item", "0101")
+        .click();
+    let description = format!("来电反映：小区门口垃圾满溢（{}）", &uuid()[24..]);
+    browser
+        .wait_for("textarea#hotline-description, #hotline-description textarea")
+        .send_keys(&description);
+    browser
+        .wait_for("input#hotline-name, #hotline-name input")
+        .send_keys("李女士");
+    browser
+        .wait_for("input#hotline-phone, #hotline-phone input")
+        .send_keys("13900000000");
+    // The map shows the town: a click in its middle lands in one of its villages.
+    browser.wait_for(".gd-map-pick .leaflet-control-layers");
+    browser.wait_for(".gd-map-pick").click();
+    browser.wait_for_text("#hotline-cell", "所在网格");
+    browser.wait_for("#hotline-submit").click();
+
+    browser.wait_for_text("#report-description", &description);
+    browser.wait_for_text("#report-status", "待受理");
+    browser.wait_for_text(".gd-report", "李女士");
+    let page = town.get(
+        "dispatcher",
+        "/api/v1/reports?source=hotline&status=reported&per_page=200",
+    );
+    let mine = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &i["report"])
+        .find(|r| r["description"] == description.as_str())
+        .expect("the report was filed")
+        .clone();
+    assert!(mine["cell"]["village"].is_string(), "{mine}");
+    assert_eq!(mine["contact"]["phone"], "13900000000");
+}
+
+#[test]
+fn a_wrongly_dispatched_task_is_returned_with_the_duty_chiefs_approval_and_redispatched() {
+    let Some((town, browser)) = setup("a_wrongly_dispatched_task_is_returned_and_redispatched")
+    else {
+        return;
+    };
+    let description = format!("商户超范围经营（{}）", &uuid()[24..]);
+    let (report, task) = dispatched_task(&town, "0601", &description);
+    let detail = format!("{}/#/report/{report}", town.base());
+
+    // The squad leader asks to return it.
+    browser.sign_in(&town.base(), "squad_leader", PASSWORD);
+    browser.goto(&detail);
+    browser.click_button("申请回退");
+    browser
+        .wait_for(".el-message-box textarea")
+        .send_keys("属市场监管领域，非本中队职责");
+    browser
+        .wait_for_text(".el-message-box button", "确定")
+        .click();
+    browser.wait_for_text("#task-status", "申请回退");
+    browser.sign_out();
+
+    // The duty chief finds it in the queue and approves.
+    browser.sign_in(&town.base(), "duty_chief", PASSWORD);
+    browser.goto(&format!("{}/#/duty", town.base()));
+    browser
+        .wait_for_text(".gd-returns .el-table__row", "非本中队职责")
+        .click();
+    browser.click_button("批准回退");
+    browser.wait_for_text("#task-status", "已回退");
+    browser.sign_out();
+
+    // The dispatcher re-dispatches it; another squad is offered first.
+    browser.sign_in(&town.base(), "dispatcher", PASSWORD);
+    browser.goto(&detail);
+    browser.click_button("重新派遣");
+    let first = browser.wait_for(".gd-squad-option.is-checked");
+    let name = first.find_all("b")[0].text();
+    assert_ne!(name, "一中队");
+    browser.wait_for("#dispatch-confirm").click();
+    browser.wait_for_text("#task-status", "待签收");
+    browser.wait_for_text("#task-squad", &name);
+    let t = town.task(&task);
+    assert_eq!(t["status"], "dispatched");
+    assert_ne!(t["squad_id"], town.squad_id("squad1").as_str());
+}
+
+#[test]
+fn an_admin_renews_an_expired_certificate() {
+    let Some((town, browser)) = setup("an_admin_renews_an_expired_certificate") else {
+        return;
+    };
+    let (status, v) = town.post(
+        "admin",
+        "/api/v1/users",
+        &json!({"username": "old_cert", "display_name": "执法队员 周旧证", "password": PASSWORD,
+                "roles": ["officer"], "certificate": {"number": "豫济执 0077", "valid_until": "2021-06-30"}}),
+    );
+    assert_eq!(status, 201, "{v}");
+    browser.sign_in(&town.base(), "admin", PASSWORD);
+    browser.goto(&format!("{}/#/admin", town.base()));
+    let row = browser.wait_for_text(".gd-users .el-table__row", "周旧证");
+    assert!(row.text().contains("已过期"), "{}", row.text());
+    browser.wait_for("[data-renew='old_cert']").click();
+    let number = browser.wait_for("input#renew-number, #renew-number input");
+    number.clear();
+    number.send_keys("豫济执 0177");
+    let until = browser.wait_for("input#renew-until, #renew-until input");
+    until.click();
+    until.send_keys("2031-06-30\u{E007}");
+    browser.wait_for("#renew-save").click();
+    browser.wait_for_text(".el-message--success", "已换证");
+    let row = browser.wait_for_text(".gd-users .el-table__row", "豫济执 0177 · 2031-06-30");
+    assert!(!row.text().contains("已过期"), "{}", row.text());
+    let users = town.get("admin", "/api/v1/users");
+    let u = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "old_cert")
+        .unwrap()
+        .clone();
+    assert_eq!(u["certificate_valid"], true);
+    assert_eq!(u["certificate"]["valid_until"], "2031-06-30");
+}
+
+#[test]
+fn an_admin_imports_a_grid_with_an_error_and_sees_the_problem() {
+    let Some((town, browser)) = setup("an_admin_imports_a_grid_with_an_error") else {
+        return;
+    };
+    // The town's own grid with one village ring left open.
+    let mut grid = town.get("admin", "/api/v1/grid");
+    let features = grid["features"].as_array_mut().unwrap();
+    let village = features
+        .iter_mut()
+        .find(|f| f["properties"]["level"] == "village")
+        .unwrap();
+    let code = village["properties"]["code"].as_str().unwrap().to_owned();
+    let geometry = &mut village["geometry"];
+    let ring = if geometry["type"] == "Polygon" {
+        &mut geometry["coordinates"][0]
+    } else {
+        &mut geometry["coordinates"][0][0]
+    };
+    ring.as_array_mut().unwrap().pop();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("town-broken.geojson");
+    std::fs::write(&file, serde_json::to_vec(&grid).unwrap()).unwrap();
+    let before = town.get("admin", "/api/v1/grid/versions");
+
+    browser.sign_in(&town.base(), "admin", PASSWORD);
+    browser.goto(&format!("{}/#/admin", town.base()));
+    browser.wait_for_text(".el-tabs__item", "网格导入").click();
+    browser
+        .wait_for("#grid-file")
+        .send_keys(file.to_str().unwrap());
+    browser.wait_for("#grid-upload").click();
+    browser.wait_for_text("#grid-error", "网格数据无效");
+    let row = browser.wait_for_text(".gd-problems .el-table__row", &code);
+    assert!(row.text().contains("unclosed_ring"), "{}", row.text());
+    // Nothing was imported.
+    assert_eq!(town.get("admin", "/api/v1/grid/versions"), before);
+}
+
+#[test]
+fn dispatcher_merges_a_duplicate_into_the_open_report_nearby() {
+    let Some((town, browser)) = setup("dispatcher_merges_a_duplicate") else {
+        return;
+    };
+    let tag = &uuid()[24..];
+    let first = hotline_report(&town, "0102", &format!("路面油污一片（{tag}）"));
+    let second = hotline_report(
+        &town,
+        "0102",
+        &format!("同一处路面油污，又一位市民来电（{tag}）"),
+    );
+    browser.sign_in(&town.base(), "dispatcher", PASSWORD);
+    browser.goto(&format!("{}/#/report/{second}", town.base()));
+    browser.wait_for_text("#report-description", "又一位市民来电");
+    browser.click_button("合并");
+    browser
+        .wait_for_text(
+            ".gd-merge-candidates .el-table__row",
+            &format!("路面油污一片（{tag}）"),
+        )
+        .click();
+    browser.wait_for("#merge-confirm").click();
+    browser.wait_for_text("#report-status", "已合并");
+    let merged = town.report(&second).unwrap();
+    assert_eq!(merged["report"]["status"], "merged");
+    assert_eq!(merged["report"]["merged_into"], first.as_str());
+}
+
+/// Not a check: regenerates `docs/screenshots/*.png`, every screen on the demo data at
+/// 1366×768, for the role guides. Needs a CJK font for the labels (Debian:
+/// `fonts-wqy-microhei`). Run with
+/// `cargo test -p griddispatch-e2e --test console -- --ignored regenerate_screenshots`.
+#[test]
+#[ignore = "writes docs/screenshots; run on demand"]
+fn regenerate_screenshots() {
+    let Some((town, browser)) = setup("regenerate_screenshots") else {
+        return;
+    };
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+    std::fs::create_dir_all(&out).unwrap();
+    let shot = |name: &str| {
+        browser.wait_transitions_done();
+        browser.screenshot(&out.join(format!("{name}.png")));
+    };
+    let base = town.base();
+    let report = phone_report(&town, "手机上报：菜市场西口垃圾桶满溢（演示）");
+    let (_, task) = dispatched_task(&town, "0301", "沿街商铺违规搭建雨棚（演示）");
+
+    browser.goto(&format!("{base}/"));
+    browser.wait_for("#login-submit");
+    shot("login");
+
+    browser.sign_in(&base, "dispatcher", PASSWORD);
+    browser.wait_for_text(".gd-todo", "待受理");
+    shot("dispatcher-workbench");
+    browser.goto(&format!("{base}/#/intake"));
+    browser.wait_for_text(".gd-report-table", "菜市场西口");
+    shot("dispatcher-intake");
+    browser.goto(&format!("{base}/#/report/{report}"));
+    browser.wait_for(".gd-evidence img");
+    browser.wait_for(".gd-map-detail .leaflet-control-layers");
+    shot("dispatcher-report");
+    browser.click_button("受理并派遣");
+    browser.wait_for(".gd-squad-option.is-checked");
+    shot("dispatcher-dispatch");
+    browser.goto(&format!("{base}/#/hotline"));
+    browser.wait_for(".gd-map-pick .leaflet-control-layers");
+    shot("dispatcher-hotline");
+    browser.goto(&format!("{base}/#/map"));
+    browser.wait_for(".gd-map-full .leaflet-control-layers");
+    shot("dispatcher-map");
+    browser.goto(&format!("{base}/#/recheck"));
+    browser.wait_for(".gd-recheck");
+    shot("dispatcher-recheck");
+    browser.goto(&format!("{base}/#/stats"));
+    browser.wait_for("#stats-chart canvas");
+    shot("statistics");
+    browser.sign_out();
+
+    browser.sign_in(&base, "squad_leader", PASSWORD);
+    browser.goto(&format!("{base}/#/squad"));
+    browser.wait_for(&format!("[data-accept='{task}']")).click();
+    browser.wait_for_text(".gd-officer", "刘洋");
+    shot("squad-accept");
+    browser
+        .wait_for_text(".gd-accept-dialog button", "取消")
+        .click();
+    browser.wait_gone(".gd-accept-dialog", "刘洋");
+    shot("squad-board");
+    browser.sign_out();
+
+    browser.sign_in(&base, "duty_chief", PASSWORD);
+    browser.goto(&format!("{base}/#/duty"));
+    browser.wait_for(".gd-duty");
+    shot("duty-chief");
+    browser.sign_out();
+
+    browser.sign_in(&base, "approver", PASSWORD);
+    browser.goto(&format!("{base}/#/cases"));
+    browser.wait_for(".gd-case-table");
+    shot("approver-cases");
+    browser.sign_out();
+
+    browser.sign_in(&base, "admin", PASSWORD);
+    browser.goto(&format!("{base}/#/admin"));
+    browser.wait_for_text(".gd-users", "squad_leader");
+    shot("admin-accounts");
+}
