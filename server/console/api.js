@@ -235,6 +235,7 @@
     task: (id) => request("GET", `/api/v1/tasks/${encodeURIComponent(id)}`),
     cases: (filters) => request("GET", "/api/v1/cases" + qs(filters)),
     caseDetail: (id) => request("GET", `/api/v1/cases/${encodeURIComponent(id)}`),
+    caseDocuments: (id) => request("GET", `/api/v1/cases/${encodeURIComponent(id)}/documents`),
     categories: () => request("GET", "/api/v1/categories"),
     squads: () => request("GET", "/api/v1/squads"),
     squadMembers: (id) => request("GET", `/api/v1/squads/${encodeURIComponent(id)}/members`),
@@ -257,6 +258,13 @@
     async attachmentUrl(id, variant) {
       const resp = await authedFetch(
         `/api/v1/attachments/${encodeURIComponent(id)}/content` + qs({ variant }));
+      if (!resp.ok) throw await errorOf(resp);
+      return URL.createObjectURL(await resp.blob());
+    },
+
+    // A case document (PDF) as an object URL, fetched with the token.
+    async documentUrl(caseId, name) {
+      const resp = await authedFetch(`/api/v1/cases/${encodeURIComponent(caseId)}/documents/${encodeURIComponent(name)}`);
       if (!resp.ok) throw await errorOf(resp);
       return URL.createObjectURL(await resp.blob());
     },

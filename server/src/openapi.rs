@@ -17,7 +17,7 @@ use crate::routes::*;
           list_categories, put_category, get_calendar, put_calendar, stats, my_notifications, events, put_squad_member, delete_squad_member,
           get_grid, locate, import, versions, get_cell, put_member, delete_member,
           create_squad, list_squads, list_squad_members, put_squad_cell, delete_squad_cell,
-          decisions,
+          decisions, list_documents, get_document,
           crate::tus::options, crate::tus::create, crate::tus::head, crate::tus::patch, crate::tus::terminate),
     components(schemas(
         griddispatch_protocol::ErrorBody,
@@ -65,6 +65,8 @@ use crate::routes::*;
         crate::grid::SquadMembers,
         crate::grid::NewSquad,
         crate::domain::workflow::PublicDecision,
+        DocumentEntry,
+        crate::documents::DocumentKind,
     )),
     modifiers(&BearerAuth, &CommonErrors),
     tags((name = "auth", description = "登录与令牌 sign-in and tokens"),

@@ -454,6 +454,8 @@ fn legal_reviewer_and_approver_take_a_case_from_review_to_decision_in_the_consol
     browser.wait_for("#case-dialog-ok").click();
     browser.wait_for_text("#case-status", "已决定");
     browser.wait_for_text("#case-decision", "罚决");
+    // The decision document is there to open (the PDF itself is checked in server/tests/it/case.rs).
+    browser.wait_for_text("#case-documents", "行政处罚决定书");
     let case = town.get("approver", &format!("/api/v1/cases/{case_id}"));
     assert_eq!(case["case"]["status"], "decided");
     assert_eq!(

@@ -138,7 +138,7 @@
 
   GD.screens.case = {
     props: ["param"],
-    data: () => ({ d: null, loading: true, missing: "", officers: [], dialog: null, values: {}, busy: false }),
+    data: () => ({ d: null, loading: true, missing: "", officers: [], dialog: null, values: {}, busy: false, docs: [] }),
     inject: ["clock"],
     template: `
       <div class="gd-case" v-loading="loading">
@@ -210,6 +210,13 @@
               <el-alert v-if="p.hand_over" type="error" :closable="false" show-icon :title="'已移送公安 Handed over to police: ' + p.hand_over.reason" />
             </el-col>
             <el-col :span="10">
+              <el-card shadow="never" class="gd-card" id="case-documents" v-if="docs.length">
+                <template #header>执法文书 Documents</template>
+                <div v-for="doc in docs" :key="doc.name" class="gd-supplement">
+                  <el-link type="primary" :data-doc="doc.name" @click="openDoc(doc)">{{ doc.title }}</el-link>
+                  <span class="gd-muted gd-small"> {{ doc.number || '' }}</span>
+                </div>
+              </el-card>
               <el-card shadow="never" class="gd-card">
                 <template #header>执法全过程记录 Record</template>
                 <gd-history :records="d.history" />
@@ -265,6 +272,7 @@
         this.missing = "";
         try {
           this.d = await api.caseDetail(this.param);
+          this.docs = await api.caseDocuments(this.param).catch(() => []);
           await this.loadOfficers();
         } catch (e) {
           if (e.status === 404 || e.status === 422) this.missing = "没有这个案件，或无权查看 No such case, or not yours to see";
@@ -280,6 +288,9 @@
           this.officers = (m.members || []).filter((x) => (x.roles || []).includes("officer"));
           for (const o of m.members || []) GD.people[o.id] = o.display_name;
         } catch (_) { /* the names stay short ids; assigning needs the squad's list */ }
+      },
+      async openDoc(doc) {
+        try { window.open(await api.documentUrl(this.d.case.id, doc.name), "_blank"); } catch (e) { GD.showError(e); }
       },
       open(a) { this.values = Object.assign({}, a.init || {}); this.dialog = a; if (!a.fields.length) this.submit(); },
       async submit() {

@@ -3,6 +3,7 @@
 mod attachments;
 mod auth;
 mod console;
+mod documents;
 mod grid;
 mod health;
 mod input;
@@ -31,6 +32,7 @@ pub use auth::{
     __path_login, __path_logout, __path_me, __path_my_devices, __path_refresh,
     __path_revoke_my_device,
 };
+pub use documents::{__path_get_document, __path_list_documents, DocumentEntry};
 pub use grid::{
     __path_create_squad, __path_delete_member, __path_delete_squad_cell, __path_get_cell,
     __path_get_grid, __path_import, __path_list_squad_members, __path_list_squads, __path_locate,
@@ -136,6 +138,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                 .service(web::resource("/tasks/{id}").get(workflow::get_task))
                 .service(web::resource("/cases").get(workflow::list_cases))
                 .service(web::resource("/cases/{id}").get(workflow::get_case))
+                .service(web::resource("/cases/{id}/documents").get(documents::list_documents))
+                .service(web::resource("/cases/{id}/documents/{name}").get(documents::get_document))
                 .service(web::resource("/categories").get(workflow::list_categories))
                 .service(web::resource("/categories/{code}").put(workflow::put_category))
                 .service(

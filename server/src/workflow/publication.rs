@@ -36,7 +36,7 @@ pub fn published(conn: &mut DbConn, page: i64, per_page: i64) -> QueryResult<Vec
 
 /// The deciding body: the town government of the case's report (the legal subject of
 /// enforcement, DOMAIN.md §1).
-fn authority(conn: &mut DbConn, c: &Case) -> QueryResult<String> {
+pub fn authority(conn: &mut DbConn, c: &Case) -> QueryResult<String> {
     let town = store::report(conn, &c.report_id)?.and_then(|r| r.cell);
     if let Some(cell) = town {
         if let Some(row) = grid_store::find_cell(conn, cell.version, &cell.town)? {

@@ -656,6 +656,18 @@ pub fn task_detail(
     }))
 }
 
+/// A case as stored, if the reader may see it (for outputs built from it, e.g. documents).
+pub fn visible_case(conn: &mut DbConn, vis: &Visibility, id: &str) -> QueryResult<Option<Case>> {
+    let Some(c) = store::case(conn, id)? else {
+        return Ok(None);
+    };
+    let Some(r) = store::report(conn, &c.report_id)? else {
+        return Ok(None);
+    };
+    let t = store::task(conn, &c.task_id)?;
+    Ok(vis.report(&r, t.as_ref()).then_some(c))
+}
+
 /// One case, if visible.
 pub fn case_detail(
     conn: &mut DbConn,

@@ -164,6 +164,7 @@ async fn a_case_goes_from_filing_to_archive_with_every_step_in_the_record() {
 
     let detail = t.get(&format!("/api/v1/cases/{case_id}")).await;
     assert_eq!(detail["case"]["status"], "archived");
+    documents_read_as_the_law_wants(&t, &case_id, &number).await;
     let commands: Vec<&str> = detail["history"]
         .as_array()
         .unwrap()
@@ -274,4 +275,105 @@ async fn notification_kinds(t: &Town, who: &str) -> Vec<String> {
         .iter()
         .map(|n| n["kind"].as_str().unwrap().to_owned())
         .collect()
+}
+
+/// The case's documents exist as PDF, and their text — read back by poppler's `pdftotext`, as a
+/// person would read the page — says what the law wants them to say.
+async fn documents_read_as_the_law_wants(t: &Town, case_id: &str, number: &str) {
+    let list = t.get(&format!("/api/v1/cases/{case_id}/documents")).await;
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    for want in [
+        "filing", "record-1", "notice", "review", "decision", "service", "closing",
+    ] {
+        assert!(names.contains(&want), "{want} missing from {names:?}");
+    }
+    let r = t
+        .app
+        .get(
+            &format!("/api/v1/cases/{case_id}/documents/decision"),
+            Some(&t.tokens["boss"]),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let sha = r.headers()["x-content-sha256"].to_str().unwrap().to_owned();
+    let pdf = r.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    use sha2::Digest;
+    assert_eq!(hex::encode(sha2::Sha256::digest(&pdf)), sha);
+    // A document not made yet is a 404; another reader's case is not theirs to print.
+    assert_eq!(
+        t.app
+            .get(
+                &format!("/api/v1/cases/{case_id}/documents/hearing-notice"),
+                Some(&t.tokens["boss"])
+            )
+            .await
+            .status(),
+        404
+    );
+    t.app.user("outsider", &[Role::GridMember]);
+    let outsider = t.app.login("outsider", "dev").await.access_token;
+    assert_eq!(
+        t.app
+            .get(
+                &format!("/api/v1/cases/{case_id}/documents/decision"),
+                Some(&outsider)
+            )
+            .await
+            .status(),
+        404
+    );
+    let Some(text) = pdf_text(&pdf) else {
+        return;
+    };
+    for words in [
+        "行政处罚决定书",
+        number,
+        "李某",
+        "罚款人民币5000.00元",
+        "15日内缴至指定银行",
+        "行政复议",
+        "行政诉讼",
+        "人民政府",
+        "（印章）",
+    ] {
+        let compact: String = text.split_whitespace().collect();
+        assert!(
+            compact.contains(&words.replace(' ', "")),
+            "`{words}` not in the decision:\n{text}"
+        );
+    }
+}
+
+/// The text of a PDF by `pdftotext` (poppler-utils), or `None` where it is not installed
+/// (CI installs it; `GRIDDISPATCH_REQUIRE_PDFTOTEXT=1` makes its absence a failure).
+fn pdf_text(pdf: &[u8]) -> Option<String> {
+    use std::io::Write;
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(pdf).unwrap();
+    match std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(f.path())
+        .arg("-")
+        .output()
+    {
+        Ok(out) if out.status.success() => Some(String::from_utf8_lossy(&out.stdout).into_owned()),
+        Ok(out) => panic!(
+            "pdftotext refused the document: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(_) if std::env::var("GRIDDISPATCH_REQUIRE_PDFTOTEXT").is_ok() => {
+            panic!("pdftotext is required (apt-get install poppler-utils)")
+        }
+        Err(_) => {
+            eprintln!("pdftotext not installed: the documents' text is not checked");
+            None
+        }
+    }
 }
