@@ -131,6 +131,56 @@ impl Phone {
         (serde_json::from_str(&text).unwrap(), text.len())
     }
 
+    /// One pull page asking for `encoding` (`gzip`, `zstd`): (body, bytes on the wire).
+    fn pull_encoded(&self, cursor: Option<&str>, limit: u32, encoding: &str) -> (Value, usize) {
+        use std::io::Read;
+        let mut url = format!("{}/sync/v1/pull?limit={limit}&max_bytes=8388608", self.base);
+        if let Some(c) = cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let resp = self
+            .http
+            .get(url)
+            .bearer_auth(&self.token)
+            .header("GridSync-Protocol", "1")
+            .header("Accept-Encoding", encoding)
+            .send()
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let got = resp
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(got.as_deref(), Some(encoding), "the server compressed");
+        let wire = resp.bytes().unwrap().to_vec();
+        let mut text = String::new();
+        match encoding {
+            "gzip" => {
+                flate2::read::GzDecoder::new(wire.as_slice())
+                    .read_to_string(&mut text)
+                    .unwrap();
+            }
+            _ => text = String::from_utf8(zstd::decode_all(wire.as_slice()).unwrap()).unwrap(),
+        }
+        (serde_json::from_str(&text).unwrap(), wire.len())
+    }
+
+    /// Pull to the end asking for `encoding`: (changes, bytes on the wire, pages).
+    fn pull_all_encoded(&self, limit: u32, encoding: &str) -> (usize, usize, usize) {
+        let (mut n, mut bytes, mut pages) = (0, 0, 0);
+        let mut cursor: Option<String> = None;
+        loop {
+            let (page, b) = self.pull_encoded(cursor.as_deref(), limit, encoding);
+            n += page["changes"].as_array().unwrap().len();
+            bytes += b;
+            pages += 1;
+            cursor = Some(page["cursor"].as_str().unwrap().to_owned());
+            if !page["has_more"].as_bool().unwrap() {
+                return (n, bytes, pages);
+            }
+        }
+    }
+
     /// Pull to the end: (changes, bytes, pages, cursor).
     fn pull_all(&self, cursor: Option<String>, limit: u32) -> (usize, usize, usize, String) {
         let (mut n, mut bytes, mut pages) = (0, 0, 0);
@@ -259,6 +309,25 @@ fn main() {
             last.1 / last.0.max(1),
             times.iter().map(|x| x.round()).collect::<Vec<_>>()
         );
+        // The same pull, compressed as a phone asks for it: bytes on the wire.
+        for encoding in ["gzip", "zstd"] {
+            let mut times = Vec::new();
+            let mut last = (0, 0, 0);
+            for _ in 0..reps {
+                let phone = Phone::login(&base, "dispatcher");
+                let t0 = Instant::now();
+                last = phone.pull_all_encoded(limit, encoding);
+                times.push(ms(t0.elapsed()));
+            }
+            println!(
+                "  limit {limit}, {encoding}: median {:.0} ms for {} changes in {} pages, {:.2} MB on the wire ({} B/change)",
+                median(times),
+                last.0,
+                last.2,
+                last.1 as f64 / 1e6,
+                last.1 / last.0.max(1),
+            );
+        }
     }
     drop(server);
 

@@ -64,6 +64,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
         .service(web::resource("/readyz").get(health::readyz))
         .service(
             web::scope("/sync/v1")
+                // Answers compressed as the client accepts (zstd, brotli, gzip): a phone's first
+                // pull over 4G is mostly repetitive JSON.
+                .wrap(actix_web::middleware::Compress::default())
                 // Every answer, refusals included, names the protocol version spoken.
                 .wrap(actix_web::middleware::DefaultHeaders::new().add((
                     griddispatch_protocol::sync::PROTOCOL_HEADER,
@@ -86,6 +89,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
         .service(web::resource("/api/v1/public/decisions").get(public::decisions))
         .service(
             web::scope("/api/v1")
+                // JSON answers compressed as the client accepts; evidence (images, video) and
+                // the event stream (marked identity) are sent as they are.
+                .wrap(actix_web::middleware::Compress::default())
                 .service(web::resource("/auth/login").post(auth::login))
                 .service(web::resource("/auth/refresh").post(auth::refresh))
                 .service(web::resource("/auth/logout").post(auth::logout))

@@ -514,6 +514,8 @@ pub async fn events(
     );
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
+        // Never compressed: a compressor would hold events back until its buffer fills.
+        .insert_header((actix_web::http::header::CONTENT_ENCODING, "identity"))
         .insert_header(("Cache-Control", "no-cache"))
         .insert_header(("X-Accel-Buffering", "no"))
         .streaming(stream))

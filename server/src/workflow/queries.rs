@@ -297,6 +297,17 @@ pub struct Page<T> {
     pub per_page: i64,
 }
 
+impl<T> Page<T> {
+    fn of(items: Vec<T>, total: i64, per: i64, offset: i64) -> Self {
+        Page {
+            items,
+            total,
+            page: offset / per + 1,
+            per_page: per,
+        }
+    }
+}
+
 /// A report as the console shows it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReportView {
@@ -419,12 +430,7 @@ pub fn list_reports(
         };
         items.push(view(&r, task.as_ref(), vis));
     }
-    Ok(Page {
-        items,
-        total,
-        page: offset / per + 1,
-        per_page: per,
-    })
+    Ok(Page::of(items, total, per, offset))
 }
 
 /// List tasks.
@@ -475,12 +481,7 @@ pub fn list_tasks(
         .map(|d| serde_json::from_str::<Task>(d).map(|t| vis.serve(&t)))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
-    Ok(Page {
-        items,
-        total,
-        page: offset / per + 1,
-        per_page: per,
-    })
+    Ok(Page::of(items, total, per, offset))
 }
 
 /// Everything about one report: itself, its task, its case, and the full record in order.
@@ -606,12 +607,7 @@ pub fn list_cases(
             .skip(usize::try_from(offset).unwrap_or(usize::MAX))
             .take(usize::try_from(per).unwrap_or(0))
             .collect();
-        return Ok(Page {
-            items,
-            total,
-            page: offset / per + 1,
-            per_page: per,
-        });
+        return Ok(Page::of(items, total, per, offset));
     }
     let total: i64 = build().count().get_result(conn)?;
     let (per, offset) = q.paging();
@@ -626,12 +622,7 @@ pub fn list_cases(
         .map(|d| serde_json::from_str::<Case>(d).map(|c| vis.serve(&c)))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
-    Ok(Page {
-        items,
-        total,
-        page: offset / per + 1,
-        per_page: per,
-    })
+    Ok(Page::of(items, total, per, offset))
 }
 
 /// One task, if visible.

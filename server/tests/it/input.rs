@@ -4,22 +4,9 @@
 //! command is rejected alone and the good ones behind it apply.
 
 use crate::common::assert_error;
+use crate::sync::{create, reports_count};
 use crate::workflow::{uuid, Town};
 use serde_json::{json, Value};
-
-fn create(t: &Town, id: &str) -> Value {
-    json!({"type": "create_report", "report_id": id, "source": "grid_patrol", "category_code": "0401",
-        "description": "占道经营", "position": {"lat": t.point.0, "lon": t.point.1}, "attachment_ids": [uuid()]})
-}
-
-fn reports_count(t: &Town) -> i64 {
-    use diesel::prelude::*;
-    let mut conn = t.app.state.pool.get().unwrap();
-    griddispatch::schema::reports::table
-        .count()
-        .get_result(&mut conn)
-        .unwrap()
-}
 
 #[actix_web::test]
 async fn nul_text_is_refused_with_422_on_every_path_and_the_server_keeps_serving() {

@@ -47,7 +47,7 @@ async fn pull_with(t: &Town, token: &str, cursor: Option<&str>, limit: u32) -> V
 }
 
 /// Pull until `has_more` is false; returns every change and the last cursor.
-async fn pull_all(
+pub(crate) async fn pull_all(
     t: &Town,
     token: &str,
     cursor: Option<String>,
@@ -68,12 +68,12 @@ async fn pull_all(
     panic!("pull never finished");
 }
 
-fn create(t: &Town, id: &str) -> Value {
+pub(crate) fn create(t: &Town, id: &str) -> Value {
     json!({"type": "create_report", "report_id": id, "source": "grid_patrol", "category_code": "0401",
         "description": "占道经营", "position": {"lat": t.point.0, "lon": t.point.1}, "attachment_ids": [uuid()]})
 }
 
-fn reports_count(t: &Town) -> i64 {
+pub(crate) fn reports_count(t: &Town) -> i64 {
     use diesel::prelude::*;
     let mut conn = t.app.state.pool.get().unwrap();
     griddispatch::schema::reports::table
