@@ -3,7 +3,8 @@
 //! is added when any report exists.
 
 use geo::InteriorPoint;
-use griddispatch_protocol::command::{Command, Outcome, Position, ReportSource};
+use griddispatch_protocol::case::{CaseRecordKind, Party, Sanction, SanctionKind};
+use griddispatch_protocol::command::{Command, Outcome, PartyKind, Position, ReportSource};
 
 use crate::db::{self, DbConn};
 use crate::demo_categories::demo_categories;
@@ -215,7 +216,7 @@ pub fn load(conn: &mut DbConn, state: &AppState) -> anyhow::Result<usize> {
         &lead,
         Command::AcceptTask {
             task_id: t6.clone(),
-            officer_ids: officers,
+            officer_ids: officers.clone(),
         },
     )?;
     run(
@@ -239,6 +240,60 @@ pub fn load(conn: &mut DbConn, state: &AppState) -> anyhow::Result<usize> {
             case_id: Some(case_id.clone()),
         },
     )?;
-    run(&boss, Command::FileCase { case_id })?;
+    run(
+        &boss,
+        Command::FileCase {
+            case_id: case_id.clone(),
+        },
+    )?;
+    // …investigated, the party notified and waiving the statement period, now with the legal
+    // office (法制审核): the legal reviewer and the approver find work waiting.
+    run(
+        &boss,
+        Command::StartInvestigation {
+            case_id: case_id.clone(),
+            officer_ids: officers.clone(),
+        },
+    )?;
+    run(
+        &off1,
+        Command::AddCaseRecord {
+            case_id: case_id.clone(),
+            record_id: id(),
+            kind: CaseRecordKind::Inspection,
+            officer_ids: officers.clone(),
+            certificates_shown: true,
+            content: "现场检查：二层新建砖混结构约 60 平方米，未见乡村建设规划许可证（演示）"
+                .into(),
+            attachment_ids: vec![],
+        },
+    )?;
+    run(
+        &off1,
+        Command::NotifyParty {
+            case_id: case_id.clone(),
+            party: Party {
+                kind: PartyKind::Person,
+                name: "王某（演示）".into(),
+                id_number: None,
+                address: Some("承留示范镇某村（演示）".into()),
+            },
+            facts: "未取得乡村建设规划许可证，在宅基地上加盖二层约 60 平方米（演示）".into(),
+            legal_basis: "《中华人民共和国城乡规划法》第六十五条".into(),
+            sanctions: vec![Sanction {
+                kind: SanctionKind::Fine,
+                amount_fen: Some(500_000),
+            }],
+        },
+    )?;
+    run(
+        &off1,
+        Command::RecordStatement {
+            case_id: case_id.clone(),
+            content: "对事实无异议，放弃陈述申辩（演示）".into(),
+            waived: true,
+        },
+    )?;
+    run(&off1, Command::SubmitForReview { case_id })?;
     Ok(6)
 }
