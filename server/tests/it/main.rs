@@ -17,3 +17,4 @@ mod privacy;
 mod sync;
 mod tus;
 mod workflow;
+mod workflow_loop;

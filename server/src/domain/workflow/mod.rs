@@ -25,3 +25,5 @@ pub use rules::{
 mod tests;
 #[cfg(test)]
 mod tests_case;
+#[cfg(test)]
+mod tests_loop;

@@ -9,20 +9,20 @@ use proptest::prelude::*;
 
 use super::*;
 
-const VILLAGE: &str = "419001199201";
+pub(super) const VILLAGE: &str = "419001199201";
 
-fn now() -> NaiveDateTime {
+pub(super) fn now() -> NaiveDateTime {
     NaiveDate::from_ymd_opt(2026, 3, 10)
         .unwrap()
         .and_hms_opt(2, 0, 0)
         .unwrap()
 }
 
-fn id(n: u8) -> String {
+pub(super) fn id(n: u8) -> String {
     format!("0190f7a8-8d5e-7c3a-9d6b-2f1e4c5a6b{n:02x}")
 }
 
-fn actor(user: &str, roles: &[Role]) -> ActorCtx {
+pub(super) fn actor(user: &str, roles: &[Role]) -> ActorCtx {
     ActorCtx {
         user_id: user.into(),
         roles: roles.to_vec(),
@@ -33,7 +33,7 @@ fn actor(user: &str, roles: &[Role]) -> ActorCtx {
     }
 }
 
-fn cell() -> CellRef {
+pub(super) fn cell() -> CellRef {
     CellRef {
         village: VILLAGE.into(),
         area: "419001199A01".into(),
@@ -42,7 +42,7 @@ fn cell() -> CellRef {
     }
 }
 
-fn report(status: ReportStatus) -> Report {
+pub(super) fn report(status: ReportStatus) -> Report {
     Report {
         id: id(1),
         source: ReportSource::GridPatrol,
@@ -67,7 +67,7 @@ fn report(status: ReportStatus) -> Report {
     }
 }
 
-fn task(status: TaskStatus) -> Task {
+pub(super) fn task(status: TaskStatus) -> Task {
     Task {
         id: id(2),
         report_id: id(1),
@@ -104,7 +104,7 @@ fn task(status: TaskStatus) -> Task {
     }
 }
 
-fn facts(a: ActorCtx) -> Facts {
+pub(super) fn facts(a: ActorCtx) -> Facts {
     Facts {
         actor: a,
         now: Some(now()),
@@ -628,7 +628,7 @@ fn all_commands() -> Vec<Command> {
         },
         Command::RedispatchTask {
             task_id: id(2),
-            squad_id: "squad-1".into(),
+            squad_id: "squad-2".into(),
         },
         Command::ArriveOnSite {
             task_id: id(2),

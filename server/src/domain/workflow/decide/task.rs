@@ -117,6 +117,13 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                     "中队 {squad_id} 不存在 (no such squad)"
                 )));
             }
+            // A return was approved because this squad is the wrong one (DOMAIN.md §4).
+            if *squad_id == t.squad_id {
+                return Err(DomainError::rule(
+                    "same_squad",
+                    "回退的任务须改派其他中队 (a returned task must go to another squad)",
+                ));
+            }
             let (due_at, ack_due_at) = f
                 .due_at
                 .zip(f.ack_due_at)
