@@ -153,6 +153,9 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
             if let Some(tid) = f.report.as_ref().and_then(|r| r.task_id.clone()) {
                 f.task = store::task(conn, &tid)?;
             }
+            if let Some(cid) = f.task.as_ref().and_then(|t| t.case_id.clone()) {
+                f.case = store::case(conn, &cid)?;
+            }
         }
         Command::AcceptTask {
             task_id,

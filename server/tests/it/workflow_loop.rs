@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common::assert_error;
-use crate::workflow::Town;
+use crate::workflow::{uuid, Town};
 use serde_json::json;
 
 #[actix_web::test]
@@ -40,4 +40,43 @@ async fn a_returned_task_cannot_be_redispatched_to_the_same_squad() {
         )
         .await;
     assert_eq!(again["task"]["squad_id"], other.as_str());
+}
+
+#[actix_web::test]
+async fn a_report_whose_case_is_open_is_not_closed_until_the_case_ends() {
+    let t = Town::new().await;
+    let r = t.report("0301").await;
+    let task = t.dispatch(&r).await;
+    t.to_on_site(&task).await;
+    let case_id = uuid();
+    t.ok("off1", json!({"type": "handle_task", "task_id": task, "attachment_ids": [uuid()], "case_id": case_id,
+        "outcome": {"outcome": "case_needed", "finding": "未取得建设工程规划许可证进行建设", "issuing_unit": "自然资源所", "suspected_provision": "城乡规划法第六十四条"}})).await;
+    t.ok("boss", json!({"type": "file_case", "case_id": case_id}))
+        .await;
+    // The squad's part ends: the task is closed and re-checked on site.
+    t.ok("lead", json!({"type": "close_task", "task_id": task}))
+        .await;
+    t.ok(
+        "gmx",
+        json!({"type": "recheck_task", "task_id": task, "passed": true}),
+    )
+    .await;
+    let message = assert_error(
+        t.cmd("disp", json!({"type": "close_report", "report_id": r}))
+            .await,
+        409,
+        "invalid_state",
+    )
+    .await;
+    assert!(message.contains("filed"), "{message}");
+    t.ok(
+        "boss",
+        json!({"type": "hand_over_to_police", "case_id": case_id, "reason": "涉嫌非法占用农用地罪"}),
+    )
+    .await;
+    let closed = t
+        .ok("disp", json!({"type": "close_report", "report_id": r}))
+        .await;
+    assert_eq!(closed["report"]["status"], "closed");
+    t.verify();
 }

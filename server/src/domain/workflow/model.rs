@@ -354,6 +354,12 @@ impl CaseStatus {
         }
     }
 
+    /// Still being worked on: every state but declined, archived and handed over to police.
+    /// A report is not closed while its case is open.
+    pub fn is_open(self) -> bool {
+        !matches!(self, Self::Declined | Self::Archived | Self::HandedOver)
+    }
+
     /// Before a decision: the 90-day clock runs and a crime may still be handed over.
     pub fn before_decision(self) -> bool {
         matches!(

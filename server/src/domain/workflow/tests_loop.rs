@@ -4,8 +4,28 @@
 use griddispatch_protocol::command::Command;
 use griddispatch_protocol::Role;
 
-use super::tests::{actor, facts, id, task};
+use super::tests::{actor, facts, id, report, task};
 use super::*;
+
+fn case(status: CaseStatus) -> Case {
+    Case {
+        id: id(3),
+        number: None,
+        task_id: id(2),
+        report_id: id(1),
+        status,
+        finding: "f".into(),
+        issuing_unit: "u".into(),
+        suspected_provision: "p".into(),
+        evidence_ids: vec![],
+        proposed_by: "off1".into(),
+        proposed_at: super::tests::now(),
+        decided_by: None,
+        decided_at: None,
+        decline_reason: None,
+        procedure: Procedure::default(),
+    }
+}
 
 #[test]
 fn a_returned_task_is_never_redispatched_to_the_same_squad() {
@@ -24,4 +44,48 @@ fn a_returned_task_is_never_redispatched_to_the_same_squad() {
         decide(&other, &f).unwrap().task.unwrap().squad_id,
         "squad-2"
     );
+}
+
+#[test]
+fn a_report_is_not_closed_while_its_case_is_open() {
+    let close = Command::CloseReport { report_id: id(1) };
+    let mut f = facts(actor("disp", &[Role::Dispatcher]));
+    f.report = Some(report(ReportStatus::Accepted));
+    let mut t = task(TaskStatus::Verified);
+    t.case_id = Some(id(3));
+    f.task = Some(t);
+    for open in [
+        CaseStatus::Proposed,
+        CaseStatus::Filed,
+        CaseStatus::Investigating,
+        CaseStatus::Decided,
+        CaseStatus::Published,
+    ] {
+        f.case = Some(case(open));
+        let e = decide(&close, &f).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidState, "{open:?}");
+    }
+    for ended in [
+        CaseStatus::Declined,
+        CaseStatus::Archived,
+        CaseStatus::HandedOver,
+    ] {
+        f.case = Some(case(ended));
+        let r = decide(&close, &f).unwrap().report.unwrap();
+        assert_eq!(r.status, ReportStatus::Closed, "{ended:?}");
+    }
+}
+
+#[test]
+fn the_squad_closes_a_task_whose_handling_proposed_a_case() {
+    let mut f = facts(actor("lead", &[Role::SquadLeader]));
+    let mut t = task(TaskStatus::Handled);
+    t.case_id = Some(id(3));
+    f.task = Some(t);
+    f.case = Some(case(CaseStatus::Filed));
+    let closed = decide(&Command::CloseTask { task_id: id(2) }, &f)
+        .unwrap()
+        .task
+        .unwrap();
+    assert_eq!(closed.status, TaskStatus::Closed);
 }

@@ -277,6 +277,17 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                     t.status.as_str()
                 )));
             }
+            // A case proposed from the task carries the matter on: the report stays open
+            // until the case ends (declined, archived or handed over to police).
+            if t.case_id.is_some() {
+                let case = need(&f.case, "案件")?;
+                if case.status.is_open() {
+                    return Err(DomainError::state(format!(
+                        "案件状态为 {}，须案件办结（不予立案、归档或移送公安）后才能结案 (the report's case is still open)",
+                        case.status.as_str()
+                    )));
+                }
+            }
             finish(&mut r, ReportStatus::Closed, now);
             Ok(Change {
                 report: Some(r),
