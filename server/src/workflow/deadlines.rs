@@ -10,36 +10,68 @@ use griddispatch_protocol::command::Command;
 
 use super::{execute, CommandError, Env, Issuer};
 use crate::db::DbConn;
-use crate::domain::calendar::WorkCalendar;
+use crate::domain::calendar::{Measure, WorkCalendar, RED_AT_PERCENT, YELLOW_AT_PERCENT};
 use crate::domain::workflow::{Task, TaskStatus};
 use crate::schema::{notifications, tasks, user_roles};
 use crate::store::workflow as store;
 
 /// Share of the handling time at which the yellow warning is raised (the calendar's threshold).
-pub const YELLOW_SHARE: f64 = crate::domain::calendar::YELLOW_AT_PERCENT as f64 / 100.0;
+pub const YELLOW_SHARE: f64 = YELLOW_AT_PERCENT as f64 / 100.0;
 /// Advisory-lock key: only one instance sweeps at a time ("GDDEADLN").
 const LOCK_KEY: i64 = 0x4744_4445_4144_4c4e;
 
-/// Which level a task has reached at `now`, if any.
+/// Seconds between `from` and `to` in the clock's measure.
+fn seconds(
+    calendar: &WorkCalendar,
+    measure: Measure,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> i64 {
+    match measure {
+        Measure::Working => calendar.working_seconds_between(from, to),
+        Measure::Natural => (to - from).num_seconds(),
+    }
+}
+
+/// The traffic light of a clock from `start` to `due` at `now`: integers, so 80 % is exactly
+/// yellow.
+fn light(
+    calendar: &WorkCalendar,
+    measure: Measure,
+    start: NaiveDateTime,
+    due: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Option<&'static str> {
+    if now >= due {
+        return Some("red");
+    }
+    let allowed = i128::from(seconds(calendar, measure, start, due).max(0));
+    let used = i128::from(seconds(calendar, measure, start, now).max(0));
+    if allowed == 0 {
+        return None;
+    }
+    if used * 100 >= allowed * i128::from(RED_AT_PERCENT) {
+        Some("red")
+    } else if used * 100 >= allowed * i128::from(YELLOW_AT_PERCENT) {
+        Some("yellow")
+    } else {
+        None
+    }
+}
+
+/// Which level a task's handling clock has reached at `now`, if any; measured in the task's
+/// own measure (natural time for `24h`-style categories).
 pub fn level(calendar: &WorkCalendar, task: &Task, now: NaiveDateTime) -> Option<&'static str> {
     if !task.status.clock_running() {
         return None;
     }
-    if now >= task.due_at {
-        return Some("red");
-    }
-    let total = calendar
-        .working_seconds_between(task.dispatched_at, task.due_at)
-        .max(1);
-    let used = calendar.working_seconds_between(task.dispatched_at, now);
-    // Clocks in natural time (e.g. 24 h) fall back to elapsed wall time.
-    let share = if total > 1 {
-        used as f64 / total as f64
-    } else {
-        (now - task.dispatched_at).num_seconds() as f64
-            / (task.due_at - task.dispatched_at).num_seconds().max(1) as f64
-    };
-    (share >= YELLOW_SHARE).then_some("yellow")
+    light(
+        calendar,
+        task.handling_measure,
+        task.dispatched_at,
+        task.due_at,
+        now,
+    )
 }
 
 #[derive(QueryableByName)]
@@ -165,4 +197,57 @@ fn sweep_locked(conn: &mut DbConn, env: &Env<'_>) -> Result<usize, CommandError>
         }
     }
     Ok(raised)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
+    use serde_json::json;
+
+    use super::*;
+
+    /// A China wall-clock time as the UTC instant the server stores.
+    fn cst(m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, m, d)
+            .unwrap()
+            .and_hms_opt(h, min, 0)
+            .unwrap()
+            - TimeDelta::hours(8)
+    }
+
+    fn task(
+        status: &str,
+        dispatched: NaiveDateTime,
+        ack_due: NaiveDateTime,
+        due: NaiveDateTime,
+        measure: &str,
+    ) -> Task {
+        let t = |x: NaiveDateTime| x.and_utc().to_rfc3339();
+        serde_json::from_value(json!({
+            "id": "t", "report_id": "r", "squad_id": "s", "category_code": "0101",
+            "status": status, "officer_ids": [], "outcome_attachment_ids": [],
+            "dispatched_at": t(dispatched), "ack_due_at": t(ack_due), "due_at": t(due),
+            "handling_measure": measure,
+            "rework_count": 0, "return_count": 0, "extension_count": 0,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_natural_time_clock_is_measured_in_natural_time() {
+        let cal = WorkCalendar::official().unwrap();
+        // 24 h from Thursday noon: due Friday noon.
+        let start = cst(12, 3, 12, 0);
+        let due = start + TimeDelta::hours(24);
+        let at = cst(12, 4, 8, 0); // 20 of 24 natural hours used: 83 %
+        let natural = task("accepted", start, start, due, "natural");
+        assert_eq!(level(&cal, &natural, at), Some("yellow"));
+        assert_eq!(level(&cal, &natural, cst(12, 4, 3, 0)), None, "15 h: 62 %");
+        // The same times counted in office hours are far below 80 %: the measure matters.
+        let working = task("accepted", start, start, due, "working");
+        assert_eq!(level(&cal, &working, at), None);
+        assert_eq!(level(&cal, &natural, due), Some("red"));
+    }
 }

@@ -7,7 +7,7 @@ use griddispatch_protocol::Role;
 use super::{scope, Env, Issuer};
 use crate::db::DbConn;
 use crate::domain::account::certificate_valid;
-use crate::domain::calendar::WorkingDuration;
+use crate::domain::calendar::{Measure, WorkingDuration};
 use crate::domain::workflow::{ActorCtx, CategoryRules, Facts, Located, OfficerFact};
 use crate::store::{attachments, categories, users, workflow as store};
 
@@ -82,15 +82,17 @@ fn foreign(conn: &mut DbConn, ids: &[String], owner: &str) -> Q<Vec<String>> {
     Ok(out)
 }
 
-fn due(
-    env: &Env<'_>,
-    handling: &str,
-) -> (Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>) {
+/// The handling and acknowledgement due times of a task dispatched now, and how its handling
+/// clock counts.
+fn due(env: &Env<'_>, handling: &str, f: &mut Facts) {
     let spec: WorkingDuration = handling.parse().unwrap_or(WorkingDuration::WorkingDays(1));
-    (
-        Some(env.calendar.add_working(env.now, spec)),
-        Some(env.calendar.add_working(env.now, ACK_TIME)),
-    )
+    f.due_at = Some(env.calendar.add_working(env.now, spec));
+    f.ack_due_at = Some(env.calendar.add_working(env.now, ACK_TIME));
+    f.handling_measure = Some(if spec.is_working_time() {
+        Measure::Working
+    } else {
+        Measure::Natural
+    });
 }
 
 /// Load the facts for `cmd`.
@@ -144,7 +146,7 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
             if let Some(r) = &f.report {
                 if let Some((rules, handling)) = rules(conn, &r.category_code)? {
                     f.category = Some(rules);
-                    (f.due_at, f.ack_due_at) = due(env, &handling);
+                    due(env, &handling, &mut f);
                 }
             }
         }
@@ -178,7 +180,7 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
             f.squad_exists = scope::squad_exists(conn, squad_id)?;
             if let Some(t) = &f.task {
                 if let Some((_, handling)) = rules(conn, &t.category_code)? {
-                    (f.due_at, f.ack_due_at) = due(env, &handling);
+                    due(env, &handling, &mut f);
                 }
             }
         }

@@ -80,3 +80,83 @@ async fn a_report_whose_case_is_open_is_not_closed_until_the_case_ends() {
     assert_eq!(closed["report"]["status"], "closed");
     t.verify();
 }
+
+/// Run the deadline sweep as if it were `now`.
+fn sweep_at(t: &Town, now: chrono::NaiveDateTime) -> usize {
+    let st = &t.app.state;
+    let calendar = st.calendar.load_full();
+    let grid = st.grid.load_full();
+    let mut conn = st.pool.get().unwrap();
+    let env = griddispatch::workflow::Env {
+        grid: grid.as_deref().map(|g| &g.index),
+        grid_version: grid.as_ref().map_or(0, |g| g.version),
+        calendar: &calendar,
+        now,
+        case_rules: Default::default(),
+    };
+    griddispatch::workflow::deadlines::sweep(&mut conn, &env).unwrap()
+}
+
+fn stored_task(t: &Town, id: &str) -> griddispatch::domain::workflow::Task {
+    let mut conn = t.app.state.pool.get().unwrap();
+    griddispatch::store::workflow::task(&mut conn, id)
+        .unwrap()
+        .unwrap()
+}
+
+async fn notification_kinds(t: &Town, who: &str) -> Vec<String> {
+    let notes: Vec<serde_json::Value> = t
+        .app
+        .get("/api/v1/me/notifications", Some(&t.tokens[who]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut kinds: Vec<String> = notes
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap().to_owned())
+        .collect();
+    kinds.sort();
+    kinds
+}
+
+#[actix_web::test]
+async fn a_natural_time_category_keeps_its_measure_on_the_task_and_the_sweep_uses_it() {
+    let t = Town::new().await;
+    let body = json!({"code": "0501", "name": "突发事件", "domain": "城市管理", "handling": "24h",
+        "simple_procedure": false, "penalty_possible": false, "legal_basis": "依据", "active": true});
+    let resp = t
+        .app
+        .client
+        .put(t.app.url("/api/v1/categories/0501"))
+        .bearer_auth(&t.tokens["admin1"])
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let r = t.report("0501").await;
+    let task = t.dispatch(&r).await;
+    let detail = t.get(&format!("/api/v1/tasks/{task}")).await;
+    assert_eq!(detail["task"]["handling_measure"], "natural");
+    t.ok(
+        "lead",
+        json!({"type": "accept_task", "task_id": task, "officer_ids": [t.id("off1")]}),
+    )
+    .await;
+    let stored = stored_task(&t, &task);
+    assert_eq!(
+        stored.due_at - stored.dispatched_at,
+        chrono::Duration::hours(24)
+    );
+    // 19 h of 24 is 79 %: nothing; 20 h is 83 %: yellow, whatever the office hours.
+    assert_eq!(
+        sweep_at(&t, stored.dispatched_at + chrono::Duration::hours(19)),
+        0
+    );
+    assert_eq!(
+        sweep_at(&t, stored.dispatched_at + chrono::Duration::hours(20)),
+        1
+    );
+    assert_eq!(notification_kinds(&t, "lead").await, ["deadline_warning"]);
+}

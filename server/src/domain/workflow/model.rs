@@ -5,6 +5,8 @@ use chrono::NaiveDateTime;
 use griddispatch_protocol::command::{Contact, Outcome, ReportSource};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::calendar::Measure;
+
 /// The village cell a report was filed under, and the grid version of that moment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CellRef {
@@ -218,6 +220,10 @@ pub struct Recheck {
     pub at: NaiveDateTime,
 }
 
+fn working_measure() -> Measure {
+    Measure::Working
+}
+
 /// 派遣任务.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Task {
@@ -254,6 +260,10 @@ pub struct Task {
     /// Handling due (处置时限).
     #[serde(with = "crate::domain::time::rfc3339")]
     pub due_at: NaiveDateTime,
+    /// How the handling clock counts: working time (`4wh`, `1wd`) or natural time (`24h`,
+    /// `90d`), from the category at dispatch. Tasks stored before this was kept count working.
+    #[serde(default = "working_measure")]
+    pub handling_measure: Measure,
     /// Accepted at.
     #[serde(default, with = "crate::domain::time::rfc3339_opt")]
     pub accepted_at: Option<NaiveDateTime>,

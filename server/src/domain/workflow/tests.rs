@@ -88,6 +88,7 @@ pub(super) fn task(status: TaskStatus) -> Task {
         dispatched_at: now(),
         ack_due_at: now(),
         due_at: now(),
+        handling_measure: crate::domain::calendar::Measure::Working,
         accepted_at: None,
         arrived_at: None,
         handled_at: None,

@@ -1,5 +1,5 @@
 //! Loose ends of the closed loop (issue 15): re-dispatch, a report with an open case,
-//! escalation by hand, the acknowledgement clock.
+//! escalation by hand (督办), the acknowledgement clock (签收).
 
 use griddispatch_protocol::command::Command;
 use griddispatch_protocol::Role;

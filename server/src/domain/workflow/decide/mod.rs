@@ -131,6 +131,8 @@ pub struct Facts {
     pub due_at: Option<NaiveDateTime>,
     /// Acknowledgement due time.
     pub ack_due_at: Option<NaiveDateTime>,
+    /// How the category's handling clock counts (dispatch, re-dispatch); working if unknown.
+    pub handling_measure: Option<crate::domain::calendar::Measure>,
     /// A number reserved for a decision or a case.
     pub number: Option<String>,
     /// Attachments named by the command that belong to someone else.

@@ -8,6 +8,7 @@ use griddispatch_protocol::Role;
 use super::super::model::{Report, ReportStatus, Supplement, Task, TaskStatus};
 use super::super::rules::DomainError;
 use super::{check_attachments, misrouted, need, required, state_err, Change, Facts, Located};
+use crate::domain::calendar::Measure;
 
 pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Change, DomainError> {
     let a = &f.actor;
@@ -241,6 +242,7 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 dispatched_at: now,
                 ack_due_at,
                 due_at,
+                handling_measure: f.handling_measure.unwrap_or(Measure::Working),
                 accepted_at: None,
                 arrived_at: None,
                 handled_at: None,

@@ -8,6 +8,7 @@ use griddispatch_protocol::Role;
 use super::super::model::{Case, CaseStatus, PendingRequest, Recheck, Task, TaskStatus};
 use super::super::rules::{simple_fine_limit, DomainError, Fen, ARRIVAL_TOLERANCE_M};
 use super::{check_attachments, misrouted, need, required, state_err, Change, Facts};
+use crate::domain::calendar::Measure;
 
 pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Change, DomainError> {
     let a = &f.actor;
@@ -134,6 +135,7 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
             t.dispatched_at = now;
             t.due_at = due_at;
             t.ack_due_at = ack_due_at;
+            t.handling_measure = f.handling_measure.unwrap_or(Measure::Working);
             t.accepted_at = None;
             // The new squad's clock starts afresh.
             t.warned_at = None;
