@@ -120,6 +120,18 @@ pub enum Outcome {
     },
 }
 
+/// Which clock of a task a deadline flag is about (DOMAIN.md §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineClock {
+    /// 处置时限: the category's handling time (the default).
+    #[default]
+    Handling,
+    /// 签收时限: 1 working hour from dispatch to the squad leader's acceptance.
+    Acknowledgement,
+}
+
 /// One command. `type` names it; ids of new objects are made by the client (UUIDv7) so that
 /// commands can be created offline and replayed safely.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -470,6 +482,9 @@ pub enum Command {
         task_id: String,
         /// `yellow` or `red`.
         level: String,
+        /// Which clock: handling (default) or acknowledgement.
+        #[serde(default)]
+        clock: DeadlineClock,
     },
 }
 

@@ -11,6 +11,7 @@
 
 pub mod deadlines;
 mod facts;
+pub mod notify;
 pub mod queries;
 pub mod scope;
 pub mod stats;

@@ -602,6 +602,8 @@ async fn overdue_escalation_fires_once_and_tells_the_duty_chief() {
     let t = Town::new().await;
     let r = t.report("0401").await;
     let task = t.dispatch(&r).await;
+    // Accepted in time: only the handling clock runs on.
+    t.ok("lead", json!({"type": "accept_task", "task_id": task, "officer_ids": [t.id("off1"), t.id("off2")]})).await;
     let st = &t.app.state;
     let calendar = st.calendar.load_full();
     let grid = st.grid.load_full();

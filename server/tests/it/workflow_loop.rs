@@ -121,6 +121,50 @@ async fn notification_kinds(t: &Town, who: &str) -> Vec<String> {
 }
 
 #[actix_web::test]
+async fn an_unacknowledged_task_warns_the_squad_then_escalates_to_the_duty_chief() {
+    let t = Town::new().await;
+    let r = t.report("0401").await;
+    let task = t.dispatch(&r).await;
+    let ack_due = stored_task(&t, &task).ack_due_at;
+    assert_eq!(sweep_at(&t, ack_due - chrono::Duration::minutes(5)), 1);
+    assert_eq!(notification_kinds(&t, "lead").await, ["ack_warning"]);
+    assert_eq!(sweep_at(&t, ack_due + chrono::Duration::minutes(1)), 1);
+    assert_eq!(
+        sweep_at(&t, ack_due + chrono::Duration::minutes(2)),
+        0,
+        "fires once"
+    );
+    assert_eq!(notification_kinds(&t, "chief").await, ["ack_overdue"]);
+    let stored = stored_task(&t, &task);
+    assert!(stored.ack_escalated_at.is_some());
+    assert!(
+        stored.escalated_at.is_none(),
+        "the handling clock is its own"
+    );
+    let detail = t.get(&format!("/api/v1/tasks/{task}")).await;
+    let flags: Vec<&serde_json::Value> = detail["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["command"] == "flag_deadline")
+        .collect();
+    assert_eq!(flags.len(), 2);
+    assert_eq!(flags[1]["payload"]["clock"], "acknowledgement");
+    t.verify();
+}
+
+#[actix_web::test]
+async fn an_accepted_task_raises_no_acknowledgement_warning() {
+    let t = Town::new().await;
+    let r = t.report("0401").await;
+    let task = t.dispatch(&r).await;
+    t.ok("lead", json!({"type": "accept_task", "task_id": task, "officer_ids": [t.id("off1"), t.id("off2")]})).await;
+    let ack_due = stored_task(&t, &task).ack_due_at;
+    assert_eq!(sweep_at(&t, ack_due + chrono::Duration::minutes(1)), 0);
+    assert!(notification_kinds(&t, "chief").await.is_empty());
+}
+
+#[actix_web::test]
 async fn a_natural_time_category_keeps_its_measure_on_the_task_and_the_sweep_uses_it() {
     let t = Town::new().await;
     let body = json!({"code": "0501", "name": "突发事件", "domain": "城市管理", "handling": "24h",

@@ -297,6 +297,12 @@ pub struct Task {
     /// Red escalation (督办, deadline passed) raised at.
     #[serde(default, with = "crate::domain::time::rfc3339_opt")]
     pub escalated_at: Option<NaiveDateTime>,
+    /// Yellow warning of the acknowledgement clock (签收, 80 % of 1 working hour) raised at.
+    #[serde(default, with = "crate::domain::time::rfc3339_opt")]
+    pub ack_warned_at: Option<NaiveDateTime>,
+    /// Red escalation of the acknowledgement clock (not accepted in time) raised at.
+    #[serde(default, with = "crate::domain::time::rfc3339_opt")]
+    pub ack_escalated_at: Option<NaiveDateTime>,
 }
 
 /// Case states of the general procedure (DOMAIN.md §4, 行政处罚法 chapter V).

@@ -2,7 +2,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use griddispatch_protocol::command::{
-    Command, Outcome, PartyKind, Penalty, Position, ReportSource,
+    Command, DeadlineClock, Outcome, PartyKind, Penalty, Position, ReportSource,
 };
 use griddispatch_protocol::Role;
 use proptest::prelude::*;
@@ -102,6 +102,8 @@ pub(super) fn task(status: TaskStatus) -> Task {
         last_recheck: None,
         warned_at: None,
         escalated_at: None,
+        ack_warned_at: None,
+        ack_escalated_at: None,
     }
 }
 
@@ -470,6 +472,7 @@ fn deadline_flags_come_only_from_the_system_and_fire_once() {
     let flag = Command::FlagDeadline {
         task_id: id(2),
         level: "red".into(),
+        clock: DeadlineClock::Handling,
     };
     let mut f = facts(actor("chief", &[Role::DutyChief, Role::Admin]));
     f.task = Some(task(TaskStatus::Accepted));
@@ -667,6 +670,7 @@ fn all_commands() -> Vec<Command> {
         Command::FlagDeadline {
             task_id: id(2),
             level: "red".into(),
+            clock: DeadlineClock::Handling,
         },
     ]
 }

@@ -89,3 +89,35 @@ fn the_squad_closes_a_task_whose_handling_proposed_a_case() {
         .unwrap();
     assert_eq!(closed.status, TaskStatus::Closed);
 }
+
+#[test]
+fn the_acknowledgement_flag_runs_only_while_the_task_waits_and_fires_once() {
+    use griddispatch_protocol::command::DeadlineClock;
+    let flag = |level: &str| Command::FlagDeadline {
+        task_id: id(2),
+        level: level.into(),
+        clock: DeadlineClock::Acknowledgement,
+    };
+    let mut f = facts(ActorCtx {
+        user_id: "system".into(),
+        is_system: true,
+        ..ActorCtx::default()
+    });
+    f.task = Some(task(TaskStatus::Dispatched));
+    let t = decide(&flag("yellow"), &f).unwrap().task.unwrap();
+    assert!(t.ack_warned_at.is_some());
+    assert!(t.warned_at.is_none(), "the handling clock is not flagged");
+    f.task = Some(t);
+    let t = decide(&flag("red"), &f).unwrap().task.unwrap();
+    assert!(t.ack_escalated_at.is_some() && t.escalated_at.is_none());
+    f.task = Some(t);
+    assert_eq!(
+        decide(&flag("red"), &f).unwrap_err().kind,
+        ErrorKind::InvalidState
+    );
+    f.task = Some(task(TaskStatus::Accepted));
+    assert_eq!(
+        decide(&flag("yellow"), &f).unwrap_err().kind,
+        ErrorKind::InvalidState
+    );
+}

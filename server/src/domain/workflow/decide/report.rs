@@ -256,6 +256,8 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 last_recheck: None,
                 warned_at: None,
                 escalated_at: None,
+                ack_warned_at: None,
+                ack_escalated_at: None,
             };
             r.status = ReportStatus::Accepted;
             r.task_id = Some(task_id.clone());

@@ -2,7 +2,7 @@
 //! arrival on site, handling with its outcome, closure, re-check, extensions, deadline flags.
 
 use chrono::NaiveDateTime;
-use griddispatch_protocol::command::{Command, Outcome, Penalty};
+use griddispatch_protocol::command::{Command, DeadlineClock, Outcome, Penalty};
 use griddispatch_protocol::Role;
 
 use super::super::model::{Case, CaseStatus, PendingRequest, Recheck, Task, TaskStatus};
@@ -137,9 +137,11 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
             t.ack_due_at = ack_due_at;
             t.handling_measure = f.handling_measure.unwrap_or(Measure::Working);
             t.accepted_at = None;
-            // The new squad's clock starts afresh.
+            // The new squad's clocks start afresh.
             t.warned_at = None;
             t.escalated_at = None;
+            t.ack_warned_at = None;
+            t.ack_escalated_at = None;
             Ok(Change {
                 task: Some(t),
                 ..Change::default()
@@ -425,19 +427,29 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 ..Change::default()
             })
         }
-        Command::FlagDeadline { level, .. } => {
+        Command::FlagDeadline { level, clock, .. } => {
             if !a.is_system {
                 return Err(DomainError::forbidden("预警和督办由系统根据时限自动发出 (deadline warnings are raised by the server only)"));
             }
             let mut t = need(&f.task, "任务")?.clone();
-            if !t.status.clock_running() {
+            let running = match clock {
+                DeadlineClock::Handling => t.status.clock_running(),
+                // The acknowledgement clock stops when the squad leader accepts or asks to
+                // return the task.
+                DeadlineClock::Acknowledgement => t.status == TaskStatus::Dispatched,
+            };
+            if !running {
                 return Err(state_err("任务", t.status.as_str(), "预警"));
             }
+            let (warned, escalated) = match clock {
+                DeadlineClock::Handling => (&mut t.warned_at, &mut t.escalated_at),
+                DeadlineClock::Acknowledgement => (&mut t.ack_warned_at, &mut t.ack_escalated_at),
+            };
             match level.as_str() {
-                "yellow" if t.warned_at.is_none() => t.warned_at = Some(now),
-                "red" if t.escalated_at.is_none() => {
-                    t.warned_at.get_or_insert(now);
-                    t.escalated_at = Some(now);
+                "yellow" if warned.is_none() => *warned = Some(now),
+                "red" if escalated.is_none() => {
+                    warned.get_or_insert(now);
+                    *escalated = Some(now);
                 }
                 "yellow" | "red" => {
                     return Err(DomainError::state("已发出过该级别预警 (already raised)"))
