@@ -50,6 +50,7 @@ use crate::routes::*;
         griddispatch_protocol::command::Position,
         griddispatch_protocol::command::Contact,
         griddispatch_protocol::command::ReportSource,
+        griddispatch_protocol::command::DeadlineClock,
         crate::store::categories::CategoryRow,
         crate::workflow::stats::StatsRow,
         ProvesRequest,

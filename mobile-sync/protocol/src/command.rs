@@ -486,6 +486,14 @@ pub enum Command {
         #[serde(default)]
         clock: DeadlineClock,
     },
+    /// 督办: the duty chief escalates a running task by hand, with the reason; the squad's
+    /// leaders and the cell's grid leaders are told.
+    EscalateTask {
+        /// Task.
+        task_id: String,
+        /// Why (required).
+        reason: String,
+    },
 }
 
 impl Command {
@@ -556,6 +564,7 @@ impl Command {
             Command::ArchiveCase { .. } => "archive_case",
             Command::HandOverToPolice { .. } => "hand_over_to_police",
             Command::FlagDeadline { .. } => "flag_deadline",
+            Command::EscalateTask { .. } => "escalate_task",
         }
     }
 }

@@ -13,7 +13,7 @@ pub struct NotificationRow {
     /// Id.
     pub id: String,
     /// `deadline_warning`, `overdue` (handling clock), `ack_warning`, `ack_overdue`
-    /// (acknowledgement clock).
+    /// (acknowledgement clock) or `escalated` (督办 by the duty chief).
     pub kind: String,
     /// Task concerned.
     pub task_id: Option<String>,

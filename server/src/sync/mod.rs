@@ -58,7 +58,8 @@ pub fn command_refs(cmd: &Command) -> Vec<(&'static str, String)> {
         | RecheckTask { task_id, .. }
         | RequestExtension { task_id, .. }
         | DecideExtension { task_id, .. }
-        | FlagDeadline { task_id, .. } => out.push(("task", task_id.clone())),
+        | FlagDeadline { task_id, .. }
+        | EscalateTask { task_id, .. } => out.push(("task", task_id.clone())),
         HandleTask {
             task_id, case_id, ..
         } => {

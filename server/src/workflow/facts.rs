@@ -240,7 +240,8 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
         | Command::DecideReturn { task_id, .. }
         | Command::CloseTask { task_id }
         | Command::RequestExtension { task_id, .. }
-        | Command::FlagDeadline { task_id, .. } => load_task(conn, &mut f, task_id)?,
+        | Command::FlagDeadline { task_id, .. }
+        | Command::EscalateTask { task_id, .. } => load_task(conn, &mut f, task_id)?,
         Command::FileCase { case_id } => {
             f.case = store::case(conn, case_id)?;
             let n = store::next_counter(conn, &format!("case-{year}"))?;

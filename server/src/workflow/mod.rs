@@ -177,6 +177,7 @@ pub fn execute_in(
         rec.hash = rec.compute_hash();
         audit::append(conn, &rec)?;
         audit::set_head_hash(conn, &rec.hash)?;
+        notify::after_command(conn, cmd, &change, &facts, env.now)?;
         Ok(Applied {
             seq,
             command: cmd.name(),

@@ -1,11 +1,13 @@
-//! Notifications (`GET /api/v1/me/notifications`): who is told when a deadline flag is
-//! raised.
+//! Notifications (`GET /api/v1/me/notifications`): who is told when a deadline flag or a
+//! 督办 by hand is raised. Written in the command's transaction or right after the flag.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
+use griddispatch_protocol::command::Command;
 
 use crate::db::DbConn;
+use crate::domain::workflow::{Change, Facts};
 use crate::schema::notifications;
 
 #[derive(QueryableByName)]
@@ -47,4 +49,35 @@ pub fn grid_leaders(conn: &mut DbConn, cell: (String, String, String)) -> QueryR
     .bind::<Text, _>(t)
     .load(conn)?;
     Ok(leaders.into_iter().map(|u| u.user_id).collect())
+}
+
+/// Tell the people concerned by an applied command, if it is one that tells anyone: a 督办 by
+/// hand goes to the task's squad leaders and the cell's grid leaders.
+pub fn after_command(
+    conn: &mut DbConn,
+    cmd: &Command,
+    change: &Change,
+    facts: &Facts,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let Command::EscalateTask { reason, .. } = cmd else {
+        return Ok(());
+    };
+    let Some(task) = &change.task else {
+        return Ok(());
+    };
+    let mut users = super::scope::squad_leaders(conn, &task.squad_id)?;
+    if let Some(c) = facts.report.as_ref().and_then(|r| r.cell.clone()) {
+        users.extend(grid_leaders(conn, (c.village, c.area, c.town))?);
+    }
+    users.sort();
+    users.dedup();
+    let message = format!(
+        "督办：值班长督办任务 {}：{reason} (escalated by the duty chief)",
+        task.id
+    );
+    for user in users {
+        send(conn, &user, "escalated", &task.id, &message, now)?;
+    }
+    Ok(())
 }

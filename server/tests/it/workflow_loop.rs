@@ -204,3 +204,27 @@ async fn a_natural_time_category_keeps_its_measure_on_the_task_and_the_sweep_use
     );
     assert_eq!(notification_kinds(&t, "lead").await, ["deadline_warning"]);
 }
+
+#[actix_web::test]
+async fn the_duty_chief_escalates_a_task_by_hand_and_the_squad_is_told() {
+    let t = Town::new().await;
+    let r = t.report("0401").await;
+    let task = t.dispatch(&r).await;
+    let escalate =
+        |reason: &str| json!({"type": "escalate_task", "task_id": task, "reason": reason});
+    assert_error(t.cmd("disp", escalate("快办")).await, 403, "forbidden").await;
+    assert_error(t.cmd("chief", escalate("")).await, 422, "reason_required").await;
+    let done = t.ok("chief", escalate("群众三次来电投诉")).await;
+    assert_eq!(done["task"]["escalations"][0]["reason"], "群众三次来电投诉");
+    assert_eq!(done["task"]["status"], "dispatched");
+    assert_eq!(notification_kinds(&t, "lead").await, ["escalated"]);
+    let detail = t.get(&format!("/api/v1/tasks/{task}")).await;
+    let last = detail["history"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["command"], "escalate_task");
+    t.verify();
+}

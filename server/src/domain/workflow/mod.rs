@@ -9,8 +9,8 @@ mod rules;
 
 pub use decide::{decide, ActorCtx, CategoryRules, Change, Facts, Located, OfficerFact};
 pub use model::{
-    Case, CaseStatus, CellRef, PendingRequest, Recheck, Report, ReportStatus, Supplement, Task,
-    TaskStatus,
+    Case, CaseStatus, CellRef, Escalation, PendingRequest, Recheck, Report, ReportStatus,
+    Supplement, Task, TaskStatus,
 };
 pub use procedure::{
     Archive, CaseRecord, CaseRules, Decision, Discussion, Extension, HandOver, Hearing, Notice,

@@ -220,6 +220,18 @@ pub struct Recheck {
     pub at: NaiveDateTime,
 }
 
+/// A 督办 by hand: the duty chief pressed the squad on a running task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Escalation {
+    /// Duty chief.
+    pub by: String,
+    /// Why.
+    pub reason: String,
+    /// When.
+    #[serde(with = "crate::domain::time::rfc3339")]
+    pub at: NaiveDateTime,
+}
+
 fn working_measure() -> Measure {
     Measure::Working
 }
@@ -303,6 +315,9 @@ pub struct Task {
     /// Red escalation of the acknowledgement clock (not accepted in time) raised at.
     #[serde(default, with = "crate::domain::time::rfc3339_opt")]
     pub ack_escalated_at: Option<NaiveDateTime>,
+    /// Escalations by hand (督办 by the duty chief), oldest first.
+    #[serde(default)]
+    pub escalations: Vec<Escalation>,
 }
 
 /// Case states of the general procedure (DOMAIN.md §4, 行政处罚法 chapter V).

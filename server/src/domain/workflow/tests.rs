@@ -104,6 +104,7 @@ pub(super) fn task(status: TaskStatus) -> Task {
         escalated_at: None,
         ack_warned_at: None,
         ack_escalated_at: None,
+        escalations: vec![],
     }
 }
 
@@ -512,7 +513,9 @@ fn allowed_roles(cmd: &Command) -> Vec<Role> {
         | Command::RequestReturn { .. }
         | Command::CloseTask { .. }
         | Command::RequestExtension { .. } => vec![Role::SquadLeader],
-        Command::DecideReturn { .. } | Command::DecideExtension { .. } => vec![Role::DutyChief],
+        Command::DecideReturn { .. }
+        | Command::DecideExtension { .. }
+        | Command::EscalateTask { .. } => vec![Role::DutyChief],
         Command::ArriveOnSite { .. } | Command::HandleTask { .. } => vec![Role::Officer],
         Command::RecheckTask { .. } => vec![Role::GridMember],
         Command::FileCase { .. } | Command::DeclineCase { .. } => vec![Role::Approver],
@@ -533,6 +536,7 @@ fn allowed_task_states(cmd: &Command) -> Option<Vec<TaskStatus>> {
         Command::CloseTask { .. } => vec![Handled],
         Command::RecheckTask { .. } => vec![Closed],
         Command::RequestExtension { .. } => vec![Dispatched, Accepted, OnSite, Rework],
+        Command::EscalateTask { .. } => vec![Dispatched, ReturnRequested, Accepted, OnSite, Rework],
         _ => return None,
     })
 }
@@ -672,6 +676,10 @@ fn all_commands() -> Vec<Command> {
             level: "red".into(),
             clock: DeadlineClock::Handling,
         },
+        Command::EscalateTask {
+            task_id: id(2),
+            reason: "群众反复投诉".into(),
+        },
     ]
 }
 
@@ -679,7 +687,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
     #[test]
     fn no_command_succeeds_for_a_role_or_from_a_state_the_rules_do_not_allow(
-        cmd_i in 0usize..24,
+        cmd_i in 0usize..25,
         rstate in 0usize..7,
         tstate in 0usize..9,
         role_bits in 1u16..1024,

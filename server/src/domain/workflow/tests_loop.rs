@@ -91,6 +91,34 @@ fn the_squad_closes_a_task_whose_handling_proposed_a_case() {
 }
 
 #[test]
+fn the_duty_chief_escalates_a_running_task_by_hand_with_a_reason() {
+    let escalate = |reason: &str| Command::EscalateTask {
+        task_id: id(2),
+        reason: reason.into(),
+    };
+    let mut f = facts(actor("disp", &[Role::Dispatcher, Role::SquadLeader]));
+    f.task = Some(task(TaskStatus::OnSite));
+    assert_eq!(
+        decide(&escalate("拖延"), &f).unwrap_err().kind,
+        ErrorKind::Forbidden
+    );
+    f.actor = actor("chief", &[Role::DutyChief]);
+    assert_eq!(
+        decide(&escalate(" "), &f).unwrap_err().code,
+        "reason_required"
+    );
+    let t = decide(&escalate("群众反复投诉"), &f).unwrap().task.unwrap();
+    assert_eq!(t.escalations.len(), 1);
+    assert_eq!(t.escalations[0].by, "chief");
+    assert_eq!(t.status, TaskStatus::OnSite, "an escalation moves no state");
+    f.task = Some(task(TaskStatus::Verified));
+    assert_eq!(
+        decide(&escalate("拖延"), &f).unwrap_err().kind,
+        ErrorKind::InvalidState
+    );
+}
+
+#[test]
 fn the_acknowledgement_flag_runs_only_while_the_task_waits_and_fires_once() {
     use griddispatch_protocol::command::DeadlineClock;
     let flag = |level: &str| Command::FlagDeadline {

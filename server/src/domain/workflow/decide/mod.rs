@@ -234,7 +234,8 @@ pub fn decide(cmd: &Command, f: &Facts) -> Result<Change, DomainError> {
         | Command::RecheckTask { .. }
         | Command::RequestExtension { .. }
         | Command::DecideExtension { .. }
-        | Command::FlagDeadline { .. } => task::decide(cmd, f, now),
+        | Command::FlagDeadline { .. }
+        | Command::EscalateTask { .. } => task::decide(cmd, f, now),
         Command::FileCase { .. }
         | Command::DeclineCase { .. }
         | Command::StartInvestigation { .. }

@@ -258,6 +258,7 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 escalated_at: None,
                 ack_warned_at: None,
                 ack_escalated_at: None,
+                escalations: vec![],
             };
             r.status = ReportStatus::Accepted;
             r.task_id = Some(task_id.clone());

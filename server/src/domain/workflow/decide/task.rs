@@ -5,7 +5,9 @@ use chrono::NaiveDateTime;
 use griddispatch_protocol::command::{Command, DeadlineClock, Outcome, Penalty};
 use griddispatch_protocol::Role;
 
-use super::super::model::{Case, CaseStatus, PendingRequest, Recheck, Task, TaskStatus};
+use super::super::model::{
+    Case, CaseStatus, Escalation, PendingRequest, Recheck, Task, TaskStatus,
+};
 use super::super::rules::{simple_fine_limit, DomainError, Fen, ARRIVAL_TOLERANCE_M};
 use super::{check_attachments, misrouted, need, required, state_err, Change, Facts};
 use crate::domain::calendar::Measure;
@@ -461,6 +463,22 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                     ))
                 }
             }
+            Ok(Change {
+                task: Some(t),
+                ..Change::default()
+            })
+        }
+        Command::EscalateTask { reason, .. } => {
+            a.require(Role::DutyChief, "督办")?;
+            let mut t = need(&f.task, "任务")?.clone();
+            if !t.status.clock_running() {
+                return Err(state_err("任务", t.status.as_str(), "督办"));
+            }
+            t.escalations.push(Escalation {
+                by: a.user_id.clone(),
+                reason: required(reason, "reason_required", "督办理由")?,
+                at: now,
+            });
             Ok(Change {
                 task: Some(t),
                 ..Change::default()
