@@ -66,6 +66,7 @@ pub fn load(conn: &mut DbConn, state: &AppState) -> anyhow::Result<usize> {
         calendar: &calendar,
         now: db::now(),
         case_rules: state.config.case_rules,
+        merge_rules: state.config.merge_rules,
     };
     let gm = user(conn, "grid_member")?;
     let checker = user(conn, "gm_200")?;

@@ -134,6 +134,10 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
         } => {
             f.report = store::report(conn, report_id)?;
             f.merge_target = store::report(conn, into_report_id)?;
+            f.merge_rules = env.merge_rules;
+            if let (Some(a), Some(b)) = (&f.report, &f.merge_target) {
+                f.merge_distance_m = super::duplicates::distance_m(a, b);
+            }
         }
         Command::DispatchReport {
             report_id,

@@ -10,6 +10,7 @@
 //! ```
 
 pub mod deadlines;
+pub mod duplicates;
 mod facts;
 pub mod notify;
 pub mod queries;
@@ -50,6 +51,8 @@ pub struct Env<'a> {
     pub now: NaiveDateTime,
     /// The case procedure's figures (configuration `[case_rules]`).
     pub case_rules: crate::domain::workflow::CaseRules,
+    /// The duplicate criteria of a merge (configuration `[merge_rules]`).
+    pub merge_rules: crate::domain::workflow::MergeRules,
 }
 
 /// The result of an applied command.

@@ -618,6 +618,7 @@ async fn overdue_escalation_fires_once_and_tells_the_duty_chief() {
         calendar: &calendar,
         now,
         case_rules: Default::default(),
+        merge_rules: Default::default(),
     };
     assert_eq!(
         griddispatch::workflow::deadlines::sweep(&mut conn, &env(db::now())).unwrap(),

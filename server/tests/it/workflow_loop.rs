@@ -93,6 +93,7 @@ fn sweep_at(t: &Town, now: chrono::NaiveDateTime) -> usize {
         calendar: &calendar,
         now,
         case_rules: Default::default(),
+        merge_rules: Default::default(),
     };
     griddispatch::workflow::deadlines::sweep(&mut conn, &env).unwrap()
 }
@@ -227,4 +228,51 @@ async fn the_duty_chief_escalates_a_task_by_hand_and_the_squad_is_told() {
         .clone();
     assert_eq!(last["command"], "escalate_task");
     t.verify();
+}
+
+#[actix_web::test]
+async fn duplicates_are_offered_with_distance_and_age_and_a_merge_checks_them() {
+    let t = Town::new().await;
+    let first = t.report("0401").await;
+    let second = t.report("0401").await;
+    let other_kind = t.report("0601").await;
+    let list = t.get(&format!("/api/v1/reports/{second}/duplicates")).await;
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["report_id"], first.as_str());
+    assert_eq!(list[0]["distance_m"], 0.0);
+    assert!(list[0]["age_hours"].as_f64().unwrap() >= 0.0);
+    assert_error(
+        t.app
+            .get(
+                &format!("/api/v1/reports/{second}/duplicates"),
+                Some(&t.tokens["gmx"]),
+            )
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_error(
+        t.cmd(
+            "disp",
+            json!({"type": "merge_report", "report_id": other_kind, "into_report_id": first}),
+        )
+        .await,
+        422,
+        "not_a_duplicate",
+    )
+    .await;
+    let merged = t
+        .ok(
+            "disp",
+            json!({"type": "merge_report", "report_id": second, "into_report_id": first}),
+        )
+        .await;
+    assert_eq!(merged["report"]["status"], "merged");
+    let list = t.get(&format!("/api/v1/reports/{first}/duplicates")).await;
+    assert!(
+        list.as_array().unwrap().is_empty(),
+        "a merged report is no candidate"
+    );
 }

@@ -17,7 +17,7 @@ pub use procedure::{
     Payment, Procedure, Review, Service, Statement,
 };
 pub use rules::{
-    DomainError, ErrorKind, Fen, ARRIVAL_TOLERANCE_M, SIMPLE_FINE_LIMIT_ORGANIZATION,
+    DomainError, ErrorKind, Fen, MergeRules, ARRIVAL_TOLERANCE_M, SIMPLE_FINE_LIMIT_ORGANIZATION,
     SIMPLE_FINE_LIMIT_PERSON,
 };
 

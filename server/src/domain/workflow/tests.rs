@@ -130,6 +130,7 @@ pub(super) fn facts(a: ActorCtx) -> Facts {
             })
             .collect(),
         arrival_distance_m: Some(0.0),
+        merge_distance_m: Some(0.0),
         due_at: Some(now()),
         ack_due_at: Some(now()),
         number: Some("N-1".into()),

@@ -149,3 +149,41 @@ fn the_acknowledgement_flag_runs_only_while_the_task_waits_and_fires_once() {
         ErrorKind::InvalidState
     );
 }
+
+#[test]
+fn a_merge_needs_the_same_category_nearby_and_recent() {
+    let merge = Command::MergeReport {
+        report_id: id(1),
+        into_report_id: id(4),
+    };
+    let mut f = facts(actor("disp", &[Role::Dispatcher]));
+    f.report = Some(report(ReportStatus::Reported));
+    let target = Report {
+        id: id(4),
+        ..report(ReportStatus::Accepted)
+    };
+    f.merge_target = Some(target.clone());
+    f.merge_distance_m = Some(150.0);
+    assert_eq!(
+        decide(&merge, &f).unwrap().report.unwrap().status,
+        ReportStatus::Merged
+    );
+    f.merge_target = Some(Report {
+        category_code: "0302".into(),
+        ..target.clone()
+    });
+    assert_eq!(decide(&merge, &f).unwrap_err().code, "not_a_duplicate");
+    f.merge_target = Some(target.clone());
+    f.merge_distance_m = Some(250.0);
+    assert_eq!(decide(&merge, &f).unwrap_err().code, "not_a_duplicate");
+    f.merge_rules.max_distance_m = 300.0;
+    assert!(decide(&merge, &f).is_ok(), "the distance is configuration");
+    f.merge_distance_m = None;
+    assert_eq!(decide(&merge, &f).unwrap_err().code, "not_a_duplicate");
+    f.merge_distance_m = Some(10.0);
+    f.merge_target = Some(Report {
+        created_at: target.created_at - chrono::Duration::hours(73),
+        ..target
+    });
+    assert_eq!(decide(&merge, &f).unwrap_err().code, "not_a_duplicate");
+}

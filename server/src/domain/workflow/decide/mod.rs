@@ -117,6 +117,10 @@ pub struct Facts {
     pub case: Option<Case>,
     /// A merge target.
     pub merge_target: Option<Report>,
+    /// Distance between a report and its merge target, metres (None: a position is missing).
+    pub merge_distance_m: Option<f64>,
+    /// The duplicate criteria (configuration).
+    pub merge_rules: super::MergeRules,
     /// The category's rules (of a new report, or of the task's report).
     pub category: Option<CategoryRules>,
     /// Where a new report falls.

@@ -181,6 +181,7 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                     target.status.as_str()
                 )));
             }
+            is_duplicate(&r, target, f)?;
             r.merged_into = Some(into_report_id.clone());
             finish(&mut r, ReportStatus::Merged, now);
             Ok(Change {
@@ -301,6 +302,40 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
         }
         other => Err(misrouted(other)),
     }
+}
+
+/// The merge criteria: same category, nearby, recent (DOMAIN.md §4).
+fn is_duplicate(r: &Report, target: &Report, f: &Facts) -> Result<(), DomainError> {
+    let rules = f.merge_rules;
+    if r.category_code != target.category_code {
+        return Err(DomainError::rule(
+            "not_a_duplicate",
+            format!(
+                "事件类别不同（{} 与 {}），不能合并 (different categories: not a duplicate)",
+                r.category_code, target.category_code
+            ),
+        ));
+    }
+    let far = f.merge_distance_m.is_none_or(|d| d > rules.max_distance_m);
+    if far {
+        let max = rules.max_distance_m;
+        return Err(DomainError::rule(
+            "not_a_duplicate",
+            match f.merge_distance_m {
+                Some(d) => format!("两处相距约 {d:.0} 米，超过 {max:.0} 米，不能合并 (the reports are {d:.0} m apart, more than {max:.0} m)"),
+                None => "缺少位置，无法判断是否同一事件 (a position is missing: cannot tell they are the same)".to_owned(),
+            },
+        ));
+    }
+    let hours = (r.created_at - target.created_at).num_minutes().abs() as f64 / 60.0;
+    if hours > rules.max_hours as f64 {
+        let max = rules.max_hours;
+        return Err(DomainError::rule(
+            "not_a_duplicate",
+            format!("两条线索相隔约 {hours:.0} 小时，超过 {max} 小时，不能合并 (the reports are {hours:.0} h apart, more than {max} h)"),
+        ));
+    }
+    Ok(())
 }
 
 /// A report open for triage.
