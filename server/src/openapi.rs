@@ -26,6 +26,8 @@ use crate::routes::*;
         griddispatch_protocol::auth::RefreshRequest,
         griddispatch_protocol::auth::TokenResponse,
         griddispatch_protocol::auth::UserView,
+        griddispatch_protocol::auth::MeView,
+        griddispatch_protocol::auth::MyCell,
         griddispatch_protocol::auth::DeviceView,
         griddispatch_protocol::auth::Certificate,
         griddispatch_protocol::auth::NewUserRequest,

@@ -276,3 +276,26 @@ async fn duplicates_are_offered_with_distance_and_age_and_a_merge_checks_them() 
         "a merged report is no candidate"
     );
 }
+
+#[actix_web::test]
+async fn a_grid_member_finds_their_own_cells_in_me() {
+    let t = Town::new().await;
+    let me = t.app.get("/api/v1/me", Some(&t.tokens["gmx"])).await;
+    assert_eq!(me.status(), 200);
+    let me: serde_json::Value = me.json().await.unwrap();
+    assert_eq!(me["username"], "gmx", "the account is still there");
+    let cells = me["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 1, "{cells:?}");
+    assert_eq!(cells[0]["code"], t.village.as_str());
+    assert_eq!(cells[0]["level"], "village");
+    assert_eq!(cells[0]["role"], "grid_member");
+    assert!(!cells[0]["name"].as_str().unwrap().is_empty());
+    let chief: serde_json::Value = t
+        .app
+        .get("/api/v1/me", Some(&t.tokens["chief"]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(chief["cells"], json!([]));
+}
