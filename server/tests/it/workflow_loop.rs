@@ -299,3 +299,57 @@ async fn a_grid_member_finds_their_own_cells_in_me() {
         .unwrap();
     assert_eq!(chief["cells"], json!([]));
 }
+
+#[actix_web::test]
+async fn the_rechecking_grid_member_opens_the_officers_before_and_after_photos() {
+    let t = Town::new().await;
+    let r = t.report("0401").await;
+    let task = t.dispatch(&r).await;
+    t.to_on_site(&task).await;
+    let tus = crate::tus::Tus {
+        app: &t.app,
+        token: t.tokens["off2"].clone(),
+    };
+    let photos = [uuid(), uuid()];
+    for (i, id) in photos.iter().enumerate() {
+        let resp = tus
+            .upload(&crate::tus::photo(120, 90, 40 + i as u32), id, 1 << 20)
+            .await;
+        assert_eq!(resp.status(), 204);
+    }
+    t.ok("off2", json!({"type": "handle_task", "task_id": task, "outcome": {"outcome": "rectified", "note": "摊位已撤离"}, "attachment_ids": photos})).await;
+    t.ok("lead", json!({"type": "close_task", "task_id": task}))
+        .await;
+    for id in &photos {
+        let got = t
+            .app
+            .get(&format!("/api/v1/attachments/{id}"), Some(&t.tokens["gm2"]))
+            .await;
+        assert_eq!(got.status(), 200, "the re-checker sees {id}");
+        let file = t
+            .app
+            .get(
+                &format!("/api/v1/attachments/{id}/content?variant=display"),
+                Some(&t.tokens["gm2"]),
+            )
+            .await;
+        assert_eq!(file.status(), 200);
+    }
+    // A grid member of no cell of this task sees nothing.
+    t.app
+        .user("far", &[griddispatch_protocol::Role::GridMember]);
+    let far = t.app.login("far", "p").await.access_token;
+    assert_error(
+        t.app
+            .get(&format!("/api/v1/attachments/{}", photos[0]), Some(&far))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    t.ok(
+        "gm2",
+        json!({"type": "recheck_task", "task_id": task, "passed": true}),
+    )
+    .await;
+}
