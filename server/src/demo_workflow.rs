@@ -93,6 +93,7 @@ pub fn load(conn: &mut DbConn, state: &AppState) -> anyhow::Result<usize> {
                 attachment_ids: vec![id()],
                 contact: None,
                 occurred_at: None,
+                address: None,
             },
         )
     };

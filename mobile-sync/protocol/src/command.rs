@@ -159,6 +159,19 @@ pub enum Command {
         /// Device time of the observation.
         #[serde(default)]
         occurred_at: Option<DateTime<Utc>>,
+        /// Address as a caller gives it (hotline, complaints, referrals, departments): such a
+        /// report may come without a position; the dispatcher sets it with
+        /// `set_report_position` before dispatch.
+        #[serde(default)]
+        address: Option<String>,
+    },
+    /// 定位: the dispatcher sets (or corrects) a report's position on the map before dispatch;
+    /// the report is located to its cell again.
+    SetReportPosition {
+        /// Report.
+        report_id: String,
+        /// Where.
+        position: Position,
     },
     /// 要求补充: ask the reporter for more information.
     RequestInfo {
@@ -527,6 +540,7 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::CreateReport { .. } => "create_report",
+            Command::SetReportPosition { .. } => "set_report_position",
             Command::RequestInfo { .. } => "request_info",
             Command::SupplementReport { .. } => "supplement_report",
             Command::RejectReport { .. } => "reject_report",

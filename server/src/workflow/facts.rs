@@ -117,6 +117,14 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
             f.position_wgs84 = pos.as_ref().map(to_wgs84);
             f.foreign_attachments = foreign(conn, attachment_ids, &issuer.user_id)?;
         }
+        Command::SetReportPosition {
+            report_id,
+            position,
+        } => {
+            f.report = store::report(conn, report_id)?;
+            f.located = Some(locate(env, position));
+            f.position_wgs84 = Some(to_wgs84(position));
+        }
         Command::RequestInfo { report_id, .. }
         | Command::RejectReport { report_id, .. }
         | Command::TransferReport { report_id, .. } => f.report = store::report(conn, report_id)?,

@@ -353,3 +353,62 @@ async fn the_rechecking_grid_member_opens_the_officers_before_and_after_photos()
     )
     .await;
 }
+
+#[actix_web::test]
+async fn a_hotline_report_with_an_address_is_placed_on_the_map_before_dispatch() {
+    let t = Town::new().await;
+    let r = uuid();
+    let made = t
+        .ok(
+            "disp",
+            json!({"type": "create_report", "report_id": r, "source": "hotline", "category_code": "0401",
+                "description": "来电反映人民路有人占道经营", "address": "人民路 12 号门口",
+                "contact": {"name": "王先生", "phone": "13800000000"}}),
+        )
+        .await;
+    assert_eq!(made["report"]["address"], "人民路 12 号门口");
+    assert!(made["report"]["cell"].is_null());
+    let task = uuid();
+    let dispatch =
+        json!({"type": "dispatch_report", "report_id": r, "task_id": task, "squad_id": t.squad});
+    assert_error(
+        t.cmd("disp", dispatch.clone()).await,
+        422,
+        "position_required",
+    )
+    .await;
+    assert_error(
+        t.cmd(
+            "disp",
+            json!({"type": "set_report_position", "report_id": r, "position": {"lat": 0.5, "lon": 0.5}}),
+        )
+        .await,
+        422,
+        "outside_grid",
+    )
+    .await;
+    let placed = t
+        .ok(
+            "disp",
+            json!({"type": "set_report_position", "report_id": r, "position": {"lat": t.point.0, "lon": t.point.1}}),
+        )
+        .await;
+    assert_eq!(placed["report"]["cell"]["village"], t.village.as_str());
+    // The list filters see the new cell (stored columns follow the report).
+    let listed = t
+        .get(&format!(
+            "/api/v1/reports?cell={}&status=reported",
+            t.village
+        ))
+        .await;
+    assert!(
+        listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["report"]["id"] == r.as_str()),
+        "{listed}"
+    );
+    t.ok("disp", dispatch).await;
+    t.verify();
+}

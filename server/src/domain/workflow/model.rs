@@ -100,8 +100,11 @@ pub struct Report {
     pub lat: Option<f64>,
     /// WGS-84 longitude.
     pub lon: Option<f64>,
-    /// Cell it falls in.
+    /// Cell it falls in (None while a hotline report has only an address).
     pub cell: Option<CellRef>,
+    /// Address as the caller gave it.
+    #[serde(default)]
+    pub address: Option<String>,
     /// Evidence ids.
     pub attachment_ids: Vec<String>,
     /// State.

@@ -61,6 +61,7 @@ pub(super) fn report(status: ReportStatus) -> Report {
         task_id: Some(id(2)),
         supplements: vec![],
         occurred_at: None,
+        address: None,
         created_at: now(),
         updated_at: now(),
         finished_at: None,
@@ -174,6 +175,7 @@ fn a_patrol_report_is_created_in_the_members_cell_with_evidence() {
         attachment_ids: vec![id(9)],
         contact: None,
         occurred_at: None,
+        address: None,
     };
     let c = decide(&cmd, &f).unwrap();
     assert_eq!(c.report.unwrap().status, ReportStatus::Reported);
@@ -194,6 +196,7 @@ fn a_patrol_report_without_evidence_or_outside_the_grid_or_the_members_cells_is_
         attachment_ids: atts,
         contact: None,
         occurred_at: None,
+        address: None,
     };
     let f = facts(actor("gm", &[Role::GridMember]));
     assert_eq!(
@@ -502,6 +505,7 @@ fn allowed_roles(cmd: &Command) -> Vec<Role> {
             _ => vec![Role::Dispatcher],
         },
         Command::RequestInfo { .. }
+        | Command::SetReportPosition { .. }
         | Command::RejectReport { .. }
         | Command::MergeReport { .. }
         | Command::TransferReport { .. }
@@ -550,6 +554,7 @@ fn allowed_report_states(cmd: &Command) -> Option<Vec<ReportStatus>> {
         Command::RejectReport { .. }
         | Command::MergeReport { .. }
         | Command::TransferReport { .. }
+        | Command::SetReportPosition { .. }
         | Command::DispatchReport { .. } => {
             vec![Reported, NeedsInfo]
         }
@@ -574,6 +579,7 @@ fn all_commands() -> Vec<Command> {
             attachment_ids: vec![id(9)],
             contact: None,
             occurred_at: None,
+            address: None,
         },
         Command::CreateReport {
             report_id: id(5),
@@ -584,6 +590,7 @@ fn all_commands() -> Vec<Command> {
             attachment_ids: vec![],
             contact: None,
             occurred_at: None,
+            address: None,
         },
         Command::CreateReport {
             report_id: id(5),
@@ -594,6 +601,11 @@ fn all_commands() -> Vec<Command> {
             attachment_ids: vec![],
             contact: None,
             occurred_at: None,
+            address: None,
+        },
+        Command::SetReportPosition {
+            report_id: id(1),
+            position: pos.clone(),
         },
         Command::RequestInfo {
             report_id: id(1),
@@ -688,7 +700,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
     #[test]
     fn no_command_succeeds_for_a_role_or_from_a_state_the_rules_do_not_allow(
-        cmd_i in 0usize..25,
+        cmd_i in 0usize..26,
         rstate in 0usize..7,
         tstate in 0usize..9,
         role_bits in 1u16..1024,

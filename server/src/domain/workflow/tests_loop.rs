@@ -187,3 +187,65 @@ fn a_merge_needs_the_same_category_nearby_and_recent() {
     });
     assert_eq!(decide(&merge, &f).unwrap_err().code, "not_a_duplicate");
 }
+
+#[test]
+fn a_hotline_report_may_carry_only_an_address_and_is_placed_before_dispatch() {
+    use griddispatch_protocol::command::{Position, ReportSource};
+    let create = |source: ReportSource, address: Option<&str>| Command::CreateReport {
+        report_id: id(5),
+        source,
+        category_code: "0101".into(),
+        description: "来电反映夜间施工噪音".into(),
+        position: None,
+        attachment_ids: vec![id(9)],
+        contact: None,
+        occurred_at: None,
+        address: address.map(str::to_owned),
+    };
+    let mut f = facts(actor("disp", &[Role::Dispatcher, Role::GridMember]));
+    f.located = None;
+    let r = decide(&create(ReportSource::Hotline, Some("人民路 12 号")), &f)
+        .unwrap()
+        .report
+        .unwrap();
+    assert!(r.cell.is_none() && r.lat.is_none());
+    assert_eq!(r.address.as_deref(), Some("人民路 12 号"));
+    assert_eq!(
+        decide(&create(ReportSource::Hotline, Some("  ")), &f)
+            .unwrap_err()
+            .code,
+        "position_required"
+    );
+    assert_eq!(
+        decide(&create(ReportSource::GridPatrol, Some("人民路 12 号")), &f)
+            .unwrap_err()
+            .code,
+        "position_required",
+        "a patrol report is made on the spot"
+    );
+    // No dispatch before the report is on the map.
+    f.report = Some(r.clone());
+    let dispatch = Command::DispatchReport {
+        report_id: r.id.clone(),
+        task_id: id(6),
+        squad_id: "squad-1".into(),
+    };
+    assert_eq!(decide(&dispatch, &f).unwrap_err().code, "position_required");
+    let place = Command::SetReportPosition {
+        report_id: r.id.clone(),
+        position: Position {
+            lat: 35.05,
+            lon: 112.5,
+            crs: None,
+        },
+    };
+    f.located = Some(Located::Inside(super::tests::cell()));
+    f.position_wgs84 = Some((35.05, 112.5));
+    let placed = decide(&place, &f).unwrap().report.unwrap();
+    assert_eq!(placed.cell, Some(super::tests::cell()));
+    assert_eq!(placed.lat, Some(35.05));
+    f.report = Some(placed);
+    assert!(decide(&dispatch, &f).is_ok());
+    f.actor = actor("gm", &[Role::GridMember]);
+    assert_eq!(decide(&place, &f).unwrap_err().kind, ErrorKind::Forbidden);
+}

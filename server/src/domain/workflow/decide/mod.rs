@@ -221,6 +221,7 @@ pub fn decide(cmd: &Command, f: &Facts) -> Result<Change, DomainError> {
         .ok_or_else(|| DomainError::rule("no_clock", "no time given"))?;
     match cmd {
         Command::CreateReport { .. }
+        | Command::SetReportPosition { .. }
         | Command::RequestInfo { .. }
         | Command::SupplementReport { .. }
         | Command::RejectReport { .. }

@@ -22,6 +22,7 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
             attachment_ids,
             contact,
             occurred_at,
+            address,
         } => {
             match source {
                 ReportSource::GridPatrol => a.require(Role::GridMember, "上报巡查线索")?,
@@ -56,34 +57,33 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
             if *source == ReportSource::GridPatrol && attachment_ids.is_empty() {
                 return Err(DomainError::rule("attachments_required", "网格巡查上报须附至少一张照片或一段视频 (a patrol report needs at least one photo or video)"));
             }
-            let position = position.as_ref().ok_or_else(|| {
-                DomainError::rule(
-                    "position_required",
-                    "须提供位置 (a position is required to locate the cell)",
-                )
-            })?;
-            let cell = match &f.located {
-                Some(Located::Inside(cell)) => cell.clone(),
-                Some(Located::Outside { nearest, distance_m }) => {
+            let address = address
+                .as_deref()
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned);
+            // A caller gives an address; the dispatcher places it on the map before dispatch.
+            let may_lack_position = *source != ReportSource::GridPatrol && address.is_some();
+            let (cell, lat, lon) = match position {
+                Some(position) => {
+                    let cell = located_cell(f)?;
+                    if *source == ReportSource::GridPatrol && !a.covers(Some(&cell.village)) {
+                        return Err(DomainError::out_of_scope(format!(
+                            "该位置属于网格 {}，不在您负责的网格内 (not one of your cells)",
+                            cell.village
+                        )));
+                    }
+                    let (lat, lon) = f.position_wgs84.unwrap_or((position.lat, position.lon));
+                    (Some(cell), Some(lat), Some(lon))
+                }
+                None if may_lack_position => (None, None, None),
+                None => {
                     return Err(DomainError::rule(
-                        "outside_grid",
-                        format!("位置不在本镇网格内，最近的网格 {nearest} 相距约 {distance_m:.0} 米 (outside the grid; nearest cell {nearest}, {distance_m:.0} m away)"),
+                        "position_required",
+                        "须提供位置；热线等来源可只提供地址 (a position is required to locate the cell; hotline and other sources may give an address instead)",
                     ))
                 }
-                Some(Located::InvalidPoint) => {
-                    return Err(DomainError::rule("invalid_position", "经纬度无效 (latitude/longitude out of range)"))
-                }
-                Some(Located::NoGrid) | None => {
-                    return Err(DomainError::rule("no_grid", "尚未导入网格 (no grid has been imported)"))
-                }
             };
-            if *source == ReportSource::GridPatrol && !a.covers(Some(&cell.village)) {
-                return Err(DomainError::out_of_scope(format!(
-                    "该位置属于网格 {}，不在您负责的网格内 (not one of your cells)",
-                    cell.village
-                )));
-            }
-            let (lat, lon) = f.position_wgs84.unwrap_or((position.lat, position.lon));
             let report = Report {
                 id: report_id.clone(),
                 source: *source,
@@ -93,9 +93,10 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 }),
                 category_code: category_code.clone(),
                 description,
-                lat: Some(lat),
-                lon: Some(lon),
-                cell: Some(cell),
+                lat,
+                lon,
+                cell,
+                address,
                 attachment_ids: attachment_ids.clone(),
                 status: ReportStatus::Reported,
                 note: None,
@@ -110,6 +111,20 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
             };
             Ok(Change {
                 report: Some(report),
+                ..Change::default()
+            })
+        }
+        Command::SetReportPosition { position, .. } => {
+            a.require(Role::Dispatcher, "设置线索位置")?;
+            let mut r = triage(f, "设置位置")?;
+            let cell = located_cell(f)?;
+            let (lat, lon) = f.position_wgs84.unwrap_or((position.lat, position.lon));
+            r.lat = Some(lat);
+            r.lon = Some(lon);
+            r.cell = Some(cell);
+            r.updated_at = now;
+            Ok(Change {
+                report: Some(r),
                 ..Change::default()
             })
         }
@@ -207,6 +222,12 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
         } => {
             a.require(Role::Dispatcher, "派遣任务")?;
             let mut r = triage(f, "派遣")?;
+            if r.cell.is_none() {
+                return Err(DomainError::rule(
+                    "position_required",
+                    "线索尚无位置，请先在地图上设置位置 (set the report's position before dispatch: set_report_position)",
+                ));
+            }
             if uuid::Uuid::parse_str(task_id).is_err() {
                 return Err(DomainError::rule(
                     "invalid_id",
@@ -301,6 +322,25 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
             })
         }
         other => Err(misrouted(other)),
+    }
+}
+
+/// The village cell a position was located in, or why it cannot be used.
+fn located_cell(f: &Facts) -> Result<super::super::model::CellRef, DomainError> {
+    match &f.located {
+        Some(Located::Inside(cell)) => Ok(cell.clone()),
+        Some(Located::Outside { nearest, distance_m }) => Err(DomainError::rule(
+            "outside_grid",
+            format!("位置不在本镇网格内，最近的网格 {nearest} 相距约 {distance_m:.0} 米 (outside the grid; nearest cell {nearest}, {distance_m:.0} m away)"),
+        )),
+        Some(Located::InvalidPoint) => Err(DomainError::rule(
+            "invalid_position",
+            "经纬度无效 (latitude/longitude out of range)",
+        )),
+        Some(Located::NoGrid) | None => Err(DomainError::rule(
+            "no_grid",
+            "尚未导入网格 (no grid has been imported)",
+        )),
     }
 }
 
