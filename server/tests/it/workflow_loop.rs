@@ -412,3 +412,49 @@ async fn a_hotline_report_with_an_address_is_placed_on_the_map_before_dispatch()
     t.ok("disp", dispatch).await;
     t.verify();
 }
+
+#[actix_web::test]
+async fn a_fresh_installation_ships_the_standard_categories_and_takes_reports() {
+    let t = Town::new().await;
+    let list = t.get("/api/v1/categories").await;
+    let codes: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap())
+        .collect();
+    for code in ["0101", "0301", "0401", "0501"] {
+        assert!(codes.contains(&code), "{code} missing from {codes:?}");
+    }
+    // A grid member reports under a shipped category no admin has touched.
+    t.report("0101").await;
+    // Offered once: an admin's change is never undone at the next start.
+    let mut row = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "0101")
+        .unwrap()
+        .clone();
+    row["active"] = json!(false);
+    let resp = t
+        .app
+        .client
+        .put(t.app.url("/api/v1/categories/0101"))
+        .bearer_auth(&t.tokens["admin1"])
+        .json(&row)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut conn = t.app.state.pool.get().unwrap();
+    let standard = griddispatch::demo_categories::demo_categories();
+    assert_eq!(
+        griddispatch::store::categories::seed_standard(&mut conn, &standard).unwrap(),
+        0
+    );
+    let again = griddispatch::store::categories::find(&mut conn, "0101")
+        .unwrap()
+        .unwrap();
+    assert!(!again.active);
+}
