@@ -8,6 +8,7 @@ mod auth;
 mod auth_refresh;
 mod auth_throttle;
 mod cli;
+mod docs;
 mod grid;
 mod grid_cli;
 mod http;

@@ -27,3 +27,5 @@ mod tests;
 mod tests_case;
 #[cfg(test)]
 mod tests_loop;
+#[cfg(test)]
+mod tests_messages;

@@ -563,7 +563,7 @@ fn allowed_report_states(cmd: &Command) -> Option<Vec<ReportStatus>> {
     })
 }
 
-fn all_commands() -> Vec<Command> {
+pub(super) fn all_commands() -> Vec<Command> {
     let pos = Position {
         lat: 35.0,
         lon: 112.0,

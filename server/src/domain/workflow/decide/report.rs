@@ -244,10 +244,9 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                     "中队 {squad_id} 不存在 (no such squad)"
                 )));
             }
-            let (due_at, ack_due_at) = f
-                .due_at
-                .zip(f.ack_due_at)
-                .ok_or_else(|| DomainError::rule("no_deadline", "no deadline computed"))?;
+            let (due_at, ack_due_at) = f.due_at.zip(f.ack_due_at).ok_or_else(|| {
+                DomainError::rule("no_deadline", "未能计算时限 (no deadline computed)")
+            })?;
             let task = Task {
                 id: task_id.clone(),
                 report_id: r.id.clone(),

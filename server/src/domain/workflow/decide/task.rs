@@ -59,9 +59,9 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                     ));
                 }
             }
-            let rules = f
-                .category
-                .ok_or_else(|| DomainError::rule("unknown_category", "unknown category"))?;
+            let rules = f.category.ok_or_else(|| {
+                DomainError::rule("unknown_category", "未知事件类别 (unknown category)")
+            })?;
             if rules.penalty_possible && ids.len() < 2 {
                 return Err(DomainError::rule("two_officers_required", "可能涉及处罚的任务须指派至少两名持证执法人员 (a task that may lead to a penalty needs at least two certified officers)"));
             }
@@ -127,10 +127,9 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                     "回退的任务须改派其他中队 (a returned task must go to another squad)",
                 ));
             }
-            let (due_at, ack_due_at) = f
-                .due_at
-                .zip(f.ack_due_at)
-                .ok_or_else(|| DomainError::rule("no_deadline", "no deadline computed"))?;
+            let (due_at, ack_due_at) = f.due_at.zip(f.ack_due_at).ok_or_else(|| {
+                DomainError::rule("no_deadline", "未能计算时限 (no deadline computed)")
+            })?;
             t.squad_id = squad_id.clone();
             t.status = TaskStatus::Dispatched;
             t.officer_ids.clear();
@@ -181,9 +180,9 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 return Err(state_err("任务", t.status.as_str(), "处置"));
             }
             check_attachments(f, attachment_ids)?;
-            let rules = f
-                .category
-                .ok_or_else(|| DomainError::rule("unknown_category", "unknown category"))?;
+            let rules = f.category.ok_or_else(|| {
+                DomainError::rule("unknown_category", "未知事件类别 (unknown category)")
+            })?;
             let mut case = None;
             match outcome {
                 Outcome::NoViolation { reply } => {
@@ -226,11 +225,9 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                             "当场处罚须附现场证据 (a penalty needs evidence)",
                         ));
                     }
-                    t.decision_number = Some(
-                        f.number
-                            .clone()
-                            .ok_or_else(|| DomainError::rule("no_number", "no decision number"))?,
-                    );
+                    t.decision_number = Some(f.number.clone().ok_or_else(|| {
+                        DomainError::rule("no_number", "未能生成决定书编号 (no decision number)")
+                    })?);
                 }
                 Outcome::CaseNeeded {
                     finding,
@@ -416,9 +413,9 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
             }
             t.pending_extension = None;
             if *approve {
-                t.due_at = f
-                    .due_at
-                    .ok_or_else(|| DomainError::rule("no_deadline", "no deadline computed"))?;
+                t.due_at = f.due_at.ok_or_else(|| {
+                    DomainError::rule("no_deadline", "未能计算时限 (no deadline computed)")
+                })?;
                 t.extension_count += 1;
                 // Warnings restart against the new due time.
                 t.warned_at = None;
@@ -459,7 +456,7 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 _ => {
                     return Err(DomainError::rule(
                         "invalid_level",
-                        "level 须为 yellow 或 red",
+                        "level 须为 yellow 或 red (level must be yellow or red)",
                     ))
                 }
             }
