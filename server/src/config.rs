@@ -92,6 +92,9 @@ pub struct Config {
     /// The case procedure's time limits and hearing thresholds (`[case_rules]`; national law
     /// by default, local thresholds where a province sets them).
     pub case_rules: crate::domain::workflow::CaseRules,
+    /// When two reports are duplicates (`[merge_rules]`: `max_distance_m`, default 200;
+    /// `max_hours`, default 72).
+    pub merge_rules: crate::domain::workflow::MergeRules,
 }
 
 impl Default for Config {
@@ -120,6 +123,7 @@ impl Default for Config {
             sync_retention_days: 30,
             background_jobs: true,
             case_rules: crate::domain::workflow::CaseRules::default(),
+            merge_rules: crate::domain::workflow::MergeRules::default(),
         }
     }
 }

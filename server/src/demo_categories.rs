@@ -1,5 +1,6 @@
-//! The demo's event categories (CJ/T 214 style: major 2 digits + minor 2 digits), each with
-//! its squad domain, handling time (济源-style lists), procedure and legal basis.
+//! The standard event categories (CJ/T 214 style: major 2 digits + minor 2 digits), each with
+//! its squad domain, handling time (济源-style lists), procedure and legal basis: installed on
+//! every new database at start-up (`store::categories::seed_standard`) and used by the demo.
 
 use crate::store::categories::CategoryRow;
 

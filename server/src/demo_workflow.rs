@@ -67,6 +67,7 @@ pub fn load(conn: &mut DbConn, state: &AppState) -> anyhow::Result<usize> {
         calendar: &calendar,
         now: db::now(),
         case_rules: state.config.case_rules,
+        merge_rules: state.config.merge_rules,
     };
     let gm = user(conn, "grid_member")?;
     let checker = user(conn, "gm_200")?;
@@ -93,6 +94,7 @@ pub fn load(conn: &mut DbConn, state: &AppState) -> anyhow::Result<usize> {
                 attachment_ids: vec![id()],
                 contact: None,
                 occurred_at: None,
+                address: None,
             },
         )
     };

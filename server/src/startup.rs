@@ -48,6 +48,13 @@ pub async fn prepare_state(config: &Config) -> anyhow::Result<AppState> {
             Some(s) => s.clone(),
             None => settings::get_or_insert_with(conn, "jwt_secret", tokens::generate_secret)?,
         };
+        let installed = crate::store::categories::seed_standard(
+            conn,
+            &crate::demo_categories::demo_categories(),
+        )?;
+        if installed > 0 {
+            tracing::info!(installed, "installed the standard event categories");
+        }
         anyhow::Ok((secret, crate::store::calendar::load(conn)?))
     })?;
     if !applied.is_empty() {

@@ -71,6 +71,7 @@ impl AppState {
                 calendar: &calendar,
                 now: crate::db::now(),
                 case_rules: st.config.case_rules,
+                merge_rules: st.config.merge_rules,
             };
             f(conn, &env)
         })

@@ -37,6 +37,7 @@ fn patrol_report(id: &str, here: &Position, photos: Vec<String>, text: &str) -> 
         attachment_ids: photos,
         contact: None,
         occurred_at: Some(chrono::Utc::now()),
+        address: None,
     }
 }
 

@@ -447,6 +447,7 @@ mod tests {
         let flag = Command::FlagDeadline {
             task_id: "t".into(),
             level: "red".into(),
+            clock: Default::default(),
         };
         assert!(matches!(engine.enqueue(flag, None), Err(Error::Invalid(_))));
         assert_eq!(engine.enqueue(close, None).unwrap(), 2);

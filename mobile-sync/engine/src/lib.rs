@@ -27,6 +27,7 @@
 //!         attachment_ids: vec![photo],
 //!         contact: None,
 //!         occurred_at: Some(chrono::Utc::now()),
+//!         address: None,
 //!     },
 //!     Some(here),
 //! )?;

@@ -73,6 +73,33 @@ pub struct UserView {
     pub created_at: DateTime<Utc>,
 }
 
+/// A cell of the current grid the user serves in (网格员/网格长).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MyCell {
+    /// Cell code.
+    pub code: String,
+    /// Cell name (e.g. the village's).
+    pub name: String,
+    /// `town`, `area` or `village`.
+    pub level: String,
+    /// `grid_leader` or `grid_member`.
+    pub role: String,
+}
+
+/// The signed-in user (`GET /api/v1/me`): the account and the cells they serve in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MeView {
+    /// The account.
+    #[serde(flatten)]
+    pub user: UserView,
+    /// Cells of the current grid the user is a member or leader of, by code (an area or town
+    /// membership covers its villages).
+    #[serde(default)]
+    pub cells: Vec<MyCell>,
+}
+
 /// One signed-in device of a user.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

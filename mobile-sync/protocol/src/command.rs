@@ -120,6 +120,18 @@ pub enum Outcome {
     },
 }
 
+/// Which clock of a task a deadline flag is about (DOMAIN.md §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineClock {
+    /// 处置时限: the category's handling time (the default).
+    #[default]
+    Handling,
+    /// 签收时限: 1 working hour from dispatch to the squad leader's acceptance.
+    Acknowledgement,
+}
+
 /// One command. `type` names it; ids of new objects are made by the client (UUIDv7) so that
 /// commands can be created offline and replayed safely.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -147,6 +159,19 @@ pub enum Command {
         /// Device time of the observation.
         #[serde(default)]
         occurred_at: Option<DateTime<Utc>>,
+        /// Address as a caller gives it (hotline, complaints, referrals, departments): such a
+        /// report may come without a position; the dispatcher sets it with
+        /// `set_report_position` before dispatch.
+        #[serde(default)]
+        address: Option<String>,
+    },
+    /// 定位: the dispatcher sets (or corrects) a report's position on the map before dispatch;
+    /// the report is located to its cell again.
+    SetReportPosition {
+        /// Report.
+        report_id: String,
+        /// Where.
+        position: Position,
     },
     /// 要求补充: ask the reporter for more information.
     RequestInfo {
@@ -480,6 +505,17 @@ pub enum Command {
         task_id: String,
         /// `yellow` or `red`.
         level: String,
+        /// Which clock: handling (default) or acknowledgement.
+        #[serde(default)]
+        clock: DeadlineClock,
+    },
+    /// 督办: the duty chief escalates a running task by hand, with the reason; the squad's
+    /// leaders and the cell's grid leaders are told.
+    EscalateTask {
+        /// Task.
+        task_id: String,
+        /// Why (required).
+        reason: String,
     },
 }
 
@@ -515,6 +551,7 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::CreateReport { .. } => "create_report",
+            Command::SetReportPosition { .. } => "set_report_position",
             Command::RequestInfo { .. } => "request_info",
             Command::SupplementReport { .. } => "supplement_report",
             Command::RejectReport { .. } => "reject_report",
@@ -553,6 +590,7 @@ impl Command {
             Command::HandOverToPolice { .. } => "hand_over_to_police",
             Command::FlagCaseDeadline { .. } => "flag_case_deadline",
             Command::FlagDeadline { .. } => "flag_deadline",
+            Command::EscalateTask { .. } => "escalate_task",
         }
     }
 }

@@ -54,7 +54,9 @@ pub fn check_command(
                 check_occurred_at(t.naive_utc(), now)?;
             }
         }
-        Command::ArriveOnSite { position, .. } => check_position(position, "command.position")?,
+        Command::ArriveOnSite { position, .. } | Command::SetReportPosition { position, .. } => {
+            check_position(position, "command.position")?
+        }
         _ => {}
     }
     Ok(())
@@ -192,6 +194,7 @@ mod tests {
                 phone: Some("13912345678".into()),
             }),
             occurred_at: None,
+            address: None,
         };
         f(&mut c);
         c

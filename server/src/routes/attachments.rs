@@ -30,13 +30,23 @@ async fn load_visible(
     actor: &Actor,
     id: String,
 ) -> Result<AttachmentRow, AppError> {
-    let row = state
+    let version = state.grid.load_full().map_or(0, |g| g.version);
+    let grid_member = actor.require_any(&[Role::GridMember]).is_ok();
+    let user_id = actor.user_id.clone();
+    let (row, in_my_cells) = state
         .db(move |conn| {
-            attachments::find(conn, &id)?
-                .ok_or_else(|| AppError::NotFound("没有这个证据 (no such attachment)".into()))
+            let row = attachments::find(conn, &id)?
+                .ok_or_else(|| AppError::NotFound("没有这个证据 (no such attachment)".into()))?;
+            // A grid member re-checks the tasks of their cells: they see the officers'
+            // before/after photos and the reports' evidence there.
+            let in_my_cells = grid_member && {
+                let villages = crate::workflow::scope::villages_of(conn, &user_id, version)?;
+                crate::workflow::scope::evidence_in_villages(conn, &row.id, &villages)?
+            };
+            Ok((row, in_my_cells))
         })
         .await?;
-    if row.owner_id != actor.user_id && actor.require_any(&STAFF).is_err() {
+    if row.owner_id != actor.user_id && !in_my_cells && actor.require_any(&STAFF).is_err() {
         // Not yours and not staff: indistinguishable from absent.
         return Err(AppError::NotFound(
             "没有这个证据 (no such attachment)".into(),

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use griddispatch_protocol::auth::{
-    DeviceView, LoginRequest, RefreshRequest, TokenResponse, UserView,
+    DeviceView, LoginRequest, MeView, MyCell, RefreshRequest, TokenResponse,
 };
 use griddispatch_protocol::ErrorBody;
 use serde_json::json;
@@ -108,15 +108,31 @@ pub async fn logout(
 
 /// The signed-in user.
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])), responses(
-    (status = 200, body = UserView),
+    (status = 200, body = MeView),
     (status = 401, description = "missing_token, invalid_token, token_expired, session_revoked", body = ErrorBody)))]
-pub async fn me(state: web::Data<AppState>, actor: Actor) -> Result<web::Json<UserView>, AppError> {
+pub async fn me(state: web::Data<AppState>, actor: Actor) -> Result<web::Json<MeView>, AppError> {
+    let version = state.grid.load_full().map(|g| g.version);
     let view = state
         .db(move |conn| {
             let now = db::now();
             let user = users::find(conn, &actor.user_id)?
                 .ok_or_else(|| AppError::NotFound("user not found".into()))?;
-            Ok(accounts::view(user, actor.roles, now))
+            let cells = match version {
+                Some(v) => crate::store::grid::cells_of_member(conn, &actor.user_id, v)?
+                    .into_iter()
+                    .map(|(code, name, level, role)| MyCell {
+                        code,
+                        name,
+                        level,
+                        role,
+                    })
+                    .collect(),
+                None => vec![],
+            };
+            Ok(MeView {
+                user: accounts::view(user, actor.roles, now),
+                cells,
+            })
         })
         .await?;
     Ok(web::Json(view))

@@ -279,6 +279,29 @@ pub async fn routing(
     Ok(HttpResponse::Ok().json(suggestions))
 }
 
+/// Duplicate candidates of a report: open reports of the same category within the merge
+/// distance and time (`[merge_rules]`), nearest first, with distance and age.
+#[utoipa::path(get, path = "/api/v1/reports/{id}/duplicates", tag = "workflow", security(("bearer" = [])),
+    params(("id" = String, Path, description = "report id")),
+    responses((status = 200, body = Vec<crate::workflow::duplicates::DuplicateCandidate>)))]
+pub async fn duplicates(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    actor.require_any(&[Role::Dispatcher, Role::DutyChief])?;
+    let id = entity_id(path)?;
+    let rules = state.config.merge_rules;
+    let list = state
+        .db(move |conn| {
+            let r = store::report(conn, &id)?
+                .ok_or_else(|| AppError::NotFound("没有这条线索 (no such report)".into()))?;
+            Ok(crate::workflow::duplicates::candidates(conn, &r, rules)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
 /// Event categories.
 #[utoipa::path(get, path = "/api/v1/categories", tag = "workflow", security(("bearer" = [])),
     responses((status = 200, body = Vec<CategoryRow>)))]

@@ -68,3 +68,25 @@ pub fn put(conn: &mut DbConn, row: &CategoryRow) -> QueryResult<()> {
     }
     Ok(())
 }
+
+/// Setting recording that the standard categories were installed (or that the database
+/// already had its own): they are offered once, never put back after an admin changes them.
+const STANDARD_SEEDED: &str = "standard_categories_seeded";
+
+/// On a new database, install the standard category table (`standard`) once, so a fresh
+/// installation takes reports; a database that already has categories keeps them. Returns
+/// how many were installed. Run under the migration lock.
+pub fn seed_standard(conn: &mut DbConn, standard: &[CategoryRow]) -> QueryResult<usize> {
+    if crate::store::settings::get(conn, STANDARD_SEEDED)?.is_some() {
+        return Ok(0);
+    }
+    let mut installed = 0;
+    if list(conn)?.is_empty() {
+        for c in standard {
+            put(conn, c)?;
+            installed += 1;
+        }
+    }
+    crate::store::settings::get_or_insert_with(conn, STANDARD_SEEDED, || installed.to_string())?;
+    Ok(installed)
+}

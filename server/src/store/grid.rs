@@ -230,6 +230,25 @@ pub fn members_of(conn: &mut DbConn, cell_code: &str) -> QueryResult<Vec<MemberR
         .load(conn)
 }
 
+/// The cells of grid `version` a user is a member or leader of: `(code, name, level, role)`,
+/// by code.
+pub fn cells_of_member(
+    conn: &mut DbConn,
+    user_id: &str,
+    version: i64,
+) -> QueryResult<Vec<(String, String, String, String)>> {
+    cell_members::table
+        .inner_join(
+            cells::table.on(cells::code
+                .eq(cell_members::cell_code)
+                .and(cells::version.eq(version))),
+        )
+        .filter(cell_members::user_id.eq(user_id))
+        .order(cells::code.asc())
+        .select((cells::code, cells::name, cells::level, cell_members::role))
+        .load(conn)
+}
+
 /// Insert a squad.
 pub fn insert_squad(conn: &mut DbConn, row: &SquadRow) -> QueryResult<()> {
     diesel::insert_into(squads::table)

@@ -12,7 +12,8 @@ use crate::schema::notifications;
 pub struct NotificationRow {
     /// Id.
     pub id: String,
-    /// `deadline_warning` or `overdue`.
+    /// `deadline_warning`, `overdue` (handling clock), `ack_warning`, `ack_overdue`
+    /// (acknowledgement clock) or `escalated` (督办 by the duty chief).
     pub kind: String,
     /// Task concerned.
     pub task_id: Option<String>,

@@ -65,6 +65,7 @@ pub fn id_taken(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
 /// Insert or update a report (commands are serialised, so update-then-insert cannot race).
 pub fn save_report(conn: &mut DbConn, r: &Report) -> QueryResult<()> {
     let data = to_json(r)?;
+    // The position and its cell change when a dispatcher places a hotline report on the map.
     let values = (
         reports::status.eq(r.status.as_str()),
         reports::task_id.eq(r.task_id.as_deref()),
@@ -72,6 +73,10 @@ pub fn save_report(conn: &mut DbConn, r: &Report) -> QueryResult<()> {
         reports::finished_at.eq(r.finished_at),
         reports::description.eq(&r.description),
         reports::data.eq(&data),
+        reports::village_code.eq(r.cell.as_ref().map(|c| c.village.as_str())),
+        reports::area_code.eq(r.cell.as_ref().map(|c| c.area.as_str())),
+        reports::lat.eq(r.lat),
+        reports::lon.eq(r.lon),
     );
     let n = diesel::update(reports::table.find(&r.id))
         .set(values)
@@ -87,10 +92,6 @@ pub fn save_report(conn: &mut DbConn, r: &Report) -> QueryResult<()> {
                 reports::source.eq(source),
                 reports::reporter_id.eq(&r.reporter_id),
                 reports::category_code.eq(&r.category_code),
-                reports::village_code.eq(r.cell.as_ref().map(|c| c.village.as_str())),
-                reports::area_code.eq(r.cell.as_ref().map(|c| c.area.as_str())),
-                reports::lat.eq(r.lat),
-                reports::lon.eq(r.lon),
                 reports::created_at.eq(r.created_at),
                 values,
             ))

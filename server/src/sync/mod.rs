@@ -31,6 +31,7 @@ pub fn command_refs(cmd: &Command) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     match cmd {
         CreateReport { report_id, .. }
+        | SetReportPosition { report_id, .. }
         | RequestInfo { report_id, .. }
         | SupplementReport { report_id, .. }
         | RejectReport { report_id, .. }
@@ -58,7 +59,8 @@ pub fn command_refs(cmd: &Command) -> Vec<(&'static str, String)> {
         | RecheckTask { task_id, .. }
         | RequestExtension { task_id, .. }
         | DecideExtension { task_id, .. }
-        | FlagDeadline { task_id, .. } => out.push(("task", task_id.clone())),
+        | FlagDeadline { task_id, .. }
+        | EscalateTask { task_id, .. } => out.push(("task", task_id.clone())),
         HandleTask {
             task_id, case_id, ..
         } => {

@@ -1,51 +1,106 @@
-//! The deadline job: yellow warning at 80 % of a task's handling time, red escalation (督办)
-//! at 100 %, each raised once, through the command path (so each is audited) and told to the
+//! The deadline job: yellow warning at 80 % of a task's clock, red escalation (督办) at 100 %,
+//! each raised once per clock, through the command path (so each is audited) and told to the
 //! people who must act: the squad (yellow); the duty chiefs and the cell's grid leaders (red).
+//! Two clocks per task: acknowledgement (签收, 1 working hour, while dispatched) and handling
+//! (the category's time, in working or natural time as the category states it).
 
 use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::Text;
-use griddispatch_protocol::command::Command;
+use griddispatch_protocol::command::{Command, DeadlineClock};
 
 use super::{execute, CommandError, Env, Issuer};
 use crate::db::DbConn;
-use crate::domain::calendar::WorkCalendar;
+use crate::domain::calendar::{Measure, WorkCalendar, RED_AT_PERCENT, YELLOW_AT_PERCENT};
 use crate::domain::workflow::{Task, TaskStatus};
-use crate::schema::{notifications, tasks, user_roles};
+use crate::schema::{tasks, user_roles};
 use crate::store::workflow as store;
 
 /// Share of the handling time at which the yellow warning is raised (the calendar's threshold).
-pub const YELLOW_SHARE: f64 = crate::domain::calendar::YELLOW_AT_PERCENT as f64 / 100.0;
+pub const YELLOW_SHARE: f64 = YELLOW_AT_PERCENT as f64 / 100.0;
 /// Advisory-lock key: only one instance sweeps at a time ("GDDEADLN").
 const LOCK_KEY: i64 = 0x4744_4445_4144_4c4e;
 
-/// Which level a task has reached at `now`, if any.
+/// Seconds between `from` and `to` in the clock's measure.
+fn seconds(
+    calendar: &WorkCalendar,
+    measure: Measure,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> i64 {
+    match measure {
+        Measure::Working => calendar.working_seconds_between(from, to),
+        Measure::Natural => (to - from).num_seconds(),
+    }
+}
+
+/// The traffic light of a clock from `start` to `due` at `now`: integers, so 80 % is exactly
+/// yellow.
+fn light(
+    calendar: &WorkCalendar,
+    measure: Measure,
+    start: NaiveDateTime,
+    due: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Option<&'static str> {
+    if now >= due {
+        return Some("red");
+    }
+    let allowed = i128::from(seconds(calendar, measure, start, due).max(0));
+    let used = i128::from(seconds(calendar, measure, start, now).max(0));
+    if allowed == 0 {
+        return None;
+    }
+    if used * 100 >= allowed * i128::from(RED_AT_PERCENT) {
+        Some("red")
+    } else if used * 100 >= allowed * i128::from(YELLOW_AT_PERCENT) {
+        Some("yellow")
+    } else {
+        None
+    }
+}
+
+/// Which level a task's handling clock has reached at `now`, if any; measured in the task's
+/// own measure (natural time for `24h`-style categories).
 pub fn level(calendar: &WorkCalendar, task: &Task, now: NaiveDateTime) -> Option<&'static str> {
     if !task.status.clock_running() {
         return None;
     }
-    if now >= task.due_at {
-        return Some("red");
-    }
-    let total = calendar
-        .working_seconds_between(task.dispatched_at, task.due_at)
-        .max(1);
-    let used = calendar.working_seconds_between(task.dispatched_at, now);
-    // Clocks in natural time (e.g. 24 h) fall back to elapsed wall time.
-    let share = if total > 1 {
-        used as f64 / total as f64
-    } else {
-        (now - task.dispatched_at).num_seconds() as f64
-            / (task.due_at - task.dispatched_at).num_seconds().max(1) as f64
-    };
-    (share >= YELLOW_SHARE).then_some("yellow")
+    light(
+        calendar,
+        task.handling_measure,
+        task.dispatched_at,
+        task.due_at,
+        now,
+    )
 }
 
-#[derive(QueryableByName)]
-struct UserId {
-    #[diesel(sql_type = Text)]
-    user_id: String,
+/// Which level a task's acknowledgement clock (签收) has reached at `now`: it runs only while
+/// the task waits for the squad leader.
+pub fn ack_level(calendar: &WorkCalendar, task: &Task, now: NaiveDateTime) -> Option<&'static str> {
+    if task.status != TaskStatus::Dispatched {
+        return None;
+    }
+    light(
+        calendar,
+        Measure::Working,
+        task.dispatched_at,
+        task.ack_due_at,
+        now,
+    )
+}
+
+/// The next flag a clock owes at `now`, if any (each level is raised once).
+fn owed(
+    level: Option<&'static str>,
+    warned: Option<NaiveDateTime>,
+    escalated: Option<NaiveDateTime>,
+) -> Option<&'static str> {
+    match level? {
+        "red" if escalated.is_none() => Some("red"),
+        "yellow" if warned.is_none() => Some("yellow"),
+        _ => None,
+    }
 }
 
 fn recipients(
@@ -59,15 +114,8 @@ fn recipients(
             .filter(user_roles::role.eq("duty_chief"))
             .select(user_roles::user_id)
             .load(conn)?;
-        if let Some((v, a, t)) = report_cell {
-            let leaders: Vec<UserId> = diesel::sql_query(
-                "SELECT user_id FROM cell_members WHERE role = 'grid_leader' AND cell_code IN ($1, $2, $3)",
-            )
-            .bind::<Text, _>(v)
-            .bind::<Text, _>(a)
-            .bind::<Text, _>(t)
-            .load(conn)?;
-            chiefs.extend(leaders.into_iter().map(|u| u.user_id));
+        if let Some(cell) = report_cell {
+            chiefs.extend(super::notify::grid_leaders(conn, cell)?);
         }
         chiefs
     } else {
@@ -120,49 +168,160 @@ fn sweep_locked(conn: &mut DbConn, env: &Env<'_>) -> Result<usize, CommandError>
         let Some(task) = store::task(conn, &id)? else {
             continue;
         };
-        let Some(level) = level(env.calendar, &task, env.now) else {
-            continue;
-        };
-        if (level == "yellow" && task.warned_at.is_some())
-            || (level == "red" && task.escalated_at.is_some())
-        {
-            continue;
-        }
-        let cmd = Command::FlagDeadline {
-            task_id: id.clone(),
-            level: level.into(),
-        };
-        match execute(conn, env, &system, &cmd, None) {
-            Ok(_) => {}
-            // Another instance or an earlier pass got there first.
-            Err(CommandError::Domain(_)) => continue,
-            Err(e) => return Err(e),
-        }
-        raised += 1;
-        let cell = store::report(conn, &task.report_id)?
-            .and_then(|r| r.cell)
-            .map(|c| (c.village, c.area, c.town));
-        let message = if level == "red" {
-            format!("督办：任务 {id} 已超过处置时限 (task overdue: escalated)")
-        } else {
-            format!("预警：任务 {id} 已用去 80% 处置时限 (task at 80% of its handling time)")
-        };
-        for user in recipients(conn, &task, cell, level)? {
-            diesel::insert_into(notifications::table)
-                .values((
-                    notifications::id.eq(uuid::Uuid::now_v7().to_string()),
-                    notifications::user_id.eq(user),
-                    notifications::kind.eq(if level == "red" {
-                        "overdue"
-                    } else {
-                        "deadline_warning"
-                    }),
-                    notifications::task_id.eq(Some(id.clone())),
-                    notifications::message.eq(&message),
-                    notifications::created_at.eq(env.now),
-                ))
-                .execute(conn)?;
+        let flags = [
+            (
+                DeadlineClock::Acknowledgement,
+                owed(
+                    ack_level(env.calendar, &task, env.now),
+                    task.ack_warned_at,
+                    task.ack_escalated_at,
+                ),
+            ),
+            (
+                DeadlineClock::Handling,
+                owed(
+                    level(env.calendar, &task, env.now),
+                    task.warned_at,
+                    task.escalated_at,
+                ),
+            ),
+        ];
+        for (clock, level) in flags {
+            let Some(level) = level else {
+                continue;
+            };
+            if flag(conn, env, &system, &task, clock, level)? {
+                raised += 1;
+            }
         }
     }
     Ok(raised)
+}
+
+/// Raise one flag and tell its recipients; false if another pass got there first.
+fn flag(
+    conn: &mut DbConn,
+    env: &Env<'_>,
+    system: &Issuer,
+    task: &Task,
+    clock: DeadlineClock,
+    level: &'static str,
+) -> Result<bool, CommandError> {
+    let id = &task.id;
+    let cmd = Command::FlagDeadline {
+        task_id: id.clone(),
+        level: level.into(),
+        clock,
+    };
+    match execute(conn, env, system, &cmd, None) {
+        Ok(_) => {}
+        // Another instance or an earlier pass got there first.
+        Err(CommandError::Domain(_)) => return Ok(false),
+        Err(e) => return Err(e),
+    }
+    let cell = store::report(conn, &task.report_id)?
+        .and_then(|r| r.cell)
+        .map(|c| (c.village, c.area, c.town));
+    let (kind, message) = match (clock, level) {
+        (DeadlineClock::Handling, "red") => (
+            "overdue",
+            format!("督办：任务 {id} 已超过处置时限 (task overdue: escalated)"),
+        ),
+        (DeadlineClock::Handling, _) => (
+            "deadline_warning",
+            format!("预警：任务 {id} 已用去 80% 处置时限 (task at 80% of its handling time)"),
+        ),
+        (DeadlineClock::Acknowledgement, "red") => (
+            "ack_overdue",
+            format!("督办：任务 {id} 超过 1 个工作小时未签收 (task not accepted within 1 working hour: escalated)"),
+        ),
+        (DeadlineClock::Acknowledgement, _) => (
+            "ack_warning",
+            format!("预警：任务 {id} 已用去 80% 签收时限 (task at 80% of its acknowledgement time)"),
+        ),
+    };
+    for user in recipients(conn, task, cell, level)? {
+        super::notify::send(conn, &user, kind, id, &message, env.now)?;
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
+    use serde_json::json;
+
+    use super::*;
+
+    /// A China wall-clock time as the UTC instant the server stores.
+    fn cst(m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, m, d)
+            .unwrap()
+            .and_hms_opt(h, min, 0)
+            .unwrap()
+            - TimeDelta::hours(8)
+    }
+
+    fn task(
+        status: &str,
+        dispatched: NaiveDateTime,
+        ack_due: NaiveDateTime,
+        due: NaiveDateTime,
+        measure: &str,
+    ) -> Task {
+        let t = |x: NaiveDateTime| x.and_utc().to_rfc3339();
+        serde_json::from_value(json!({
+            "id": "t", "report_id": "r", "squad_id": "s", "category_code": "0101",
+            "status": status, "officer_ids": [], "outcome_attachment_ids": [],
+            "dispatched_at": t(dispatched), "ack_due_at": t(ack_due), "due_at": t(due),
+            "handling_measure": measure,
+            "rework_count": 0, "return_count": 0, "extension_count": 0,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_natural_time_clock_is_measured_in_natural_time() {
+        let cal = WorkCalendar::official().unwrap();
+        // 24 h from Thursday noon: due Friday noon.
+        let start = cst(12, 3, 12, 0);
+        let due = start + TimeDelta::hours(24);
+        let at = cst(12, 4, 8, 0); // 20 of 24 natural hours used: 83 %
+        let natural = task("accepted", start, start, due, "natural");
+        assert_eq!(level(&cal, &natural, at), Some("yellow"));
+        assert_eq!(level(&cal, &natural, cst(12, 4, 3, 0)), None, "15 h: 62 %");
+        // The same times counted in office hours are far below 80 %: the measure matters.
+        let working = task("accepted", start, start, due, "working");
+        assert_eq!(level(&cal, &working, at), None);
+        assert_eq!(level(&cal, &natural, due), Some("red"));
+    }
+
+    #[test]
+    fn the_acknowledgement_clock_warns_at_80_percent_and_escalates_at_one_working_hour() {
+        let cal = WorkCalendar::official().unwrap();
+        let start = cst(12, 3, 9, 0);
+        let ack_due = cal.add_working(
+            start,
+            crate::domain::calendar::WorkingDuration::WorkingHours(1),
+        );
+        let due = cst(12, 24, 17, 0);
+        let waiting = task("dispatched", start, ack_due, due, "working");
+        assert_eq!(
+            ack_level(&cal, &waiting, start + TimeDelta::minutes(40)),
+            None
+        );
+        assert_eq!(
+            ack_level(&cal, &waiting, ack_due - TimeDelta::minutes(10)),
+            Some("yellow")
+        );
+        assert_eq!(ack_level(&cal, &waiting, ack_due), Some("red"));
+        // Accepted: the acknowledgement clock has stopped.
+        let accepted = task("accepted", start, ack_due, due, "working");
+        assert_eq!(
+            ack_level(&cal, &accepted, ack_due + TimeDelta::hours(1)),
+            None
+        );
+    }
 }

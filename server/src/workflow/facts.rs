@@ -7,7 +7,7 @@ use griddispatch_protocol::Role;
 use super::{scope, Env, Issuer};
 use crate::db::DbConn;
 use crate::domain::account::certificate_valid;
-use crate::domain::calendar::WorkingDuration;
+use crate::domain::calendar::{Measure, WorkingDuration};
 use crate::domain::workflow::{ActorCtx, CategoryRules, Facts, Located, OfficerFact};
 use crate::store::{attachments, categories, users, workflow as store};
 
@@ -82,15 +82,17 @@ fn foreign(conn: &mut DbConn, ids: &[String], owner: &str) -> Q<Vec<String>> {
     Ok(out)
 }
 
-fn due(
-    env: &Env<'_>,
-    handling: &str,
-) -> (Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>) {
+/// The handling and acknowledgement due times of a task dispatched now, and how its handling
+/// clock counts.
+fn due(env: &Env<'_>, handling: &str, f: &mut Facts) {
     let spec: WorkingDuration = handling.parse().unwrap_or(WorkingDuration::WorkingDays(1));
-    (
-        Some(env.calendar.add_working(env.now, spec)),
-        Some(env.calendar.add_working(env.now, ACK_TIME)),
-    )
+    f.due_at = Some(env.calendar.add_working(env.now, spec));
+    f.ack_due_at = Some(env.calendar.add_working(env.now, ACK_TIME));
+    f.handling_measure = Some(if spec.is_working_time() {
+        Measure::Working
+    } else {
+        Measure::Natural
+    });
 }
 
 /// Load the facts for `cmd`.
@@ -115,6 +117,14 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
             f.position_wgs84 = pos.as_ref().map(to_wgs84);
             f.foreign_attachments = foreign(conn, attachment_ids, &issuer.user_id)?;
         }
+        Command::SetReportPosition {
+            report_id,
+            position,
+        } => {
+            f.report = store::report(conn, report_id)?;
+            f.located = Some(locate(env, position));
+            f.position_wgs84 = Some(to_wgs84(position));
+        }
         Command::RequestInfo { report_id, .. }
         | Command::RejectReport { report_id, .. }
         | Command::TransferReport { report_id, .. } => f.report = store::report(conn, report_id)?,
@@ -132,6 +142,10 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
         } => {
             f.report = store::report(conn, report_id)?;
             f.merge_target = store::report(conn, into_report_id)?;
+            f.merge_rules = env.merge_rules;
+            if let (Some(a), Some(b)) = (&f.report, &f.merge_target) {
+                f.merge_distance_m = super::duplicates::distance_m(a, b);
+            }
         }
         Command::DispatchReport {
             report_id,
@@ -144,7 +158,7 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
             if let Some(r) = &f.report {
                 if let Some((rules, handling)) = rules(conn, &r.category_code)? {
                     f.category = Some(rules);
-                    (f.due_at, f.ack_due_at) = due(env, &handling);
+                    due(env, &handling, &mut f);
                 }
             }
         }
@@ -152,6 +166,9 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
             f.report = store::report(conn, report_id)?;
             if let Some(tid) = f.report.as_ref().and_then(|r| r.task_id.clone()) {
                 f.task = store::task(conn, &tid)?;
+            }
+            if let Some(cid) = f.task.as_ref().and_then(|t| t.case_id.clone()) {
+                f.case = store::case(conn, &cid)?;
             }
         }
         Command::AcceptTask {
@@ -175,7 +192,7 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
             f.squad_exists = scope::squad_exists(conn, squad_id)?;
             if let Some(t) = &f.task {
                 if let Some((_, handling)) = rules(conn, &t.category_code)? {
-                    (f.due_at, f.ack_due_at) = due(env, &handling);
+                    due(env, &handling, &mut f);
                 }
             }
         }
@@ -235,7 +252,8 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
         | Command::DecideReturn { task_id, .. }
         | Command::CloseTask { task_id }
         | Command::RequestExtension { task_id, .. }
-        | Command::FlagDeadline { task_id, .. } => load_task(conn, &mut f, task_id)?,
+        | Command::FlagDeadline { task_id, .. }
+        | Command::EscalateTask { task_id, .. } => load_task(conn, &mut f, task_id)?,
         Command::FileCase { case_id } => {
             f.case = store::case(conn, case_id)?;
             let n = store::next_counter(conn, &format!("case-{year}"))?;

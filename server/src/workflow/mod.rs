@@ -11,7 +11,9 @@
 
 pub mod case_deadlines;
 pub mod deadlines;
+pub mod duplicates;
 mod facts;
+pub mod notify;
 pub mod publication;
 pub mod queries;
 pub mod scope;
@@ -51,6 +53,8 @@ pub struct Env<'a> {
     pub now: NaiveDateTime,
     /// The case procedure's figures (configuration `[case_rules]`).
     pub case_rules: crate::domain::workflow::CaseRules,
+    /// The duplicate criteria of a merge (configuration `[merge_rules]`).
+    pub merge_rules: crate::domain::workflow::MergeRules,
 }
 
 /// The result of an applied command.
@@ -178,6 +182,7 @@ pub fn execute_in(
         rec.hash = rec.compute_hash();
         audit::append(conn, &rec)?;
         audit::set_head_hash(conn, &rec.hash)?;
+        notify::after_command(conn, cmd, &change, &facts, env.now)?;
         Ok(Applied {
             seq,
             command: cmd.name(),

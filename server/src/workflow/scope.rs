@@ -98,6 +98,42 @@ pub fn arrival_distance(
     }
 }
 
+/// Whether an attachment is evidence of a report or of a task's handling (before/after
+/// photos) in one of `villages`: what a grid member may open to re-check the work.
+pub fn evidence_in_villages(
+    conn: &mut DbConn,
+    attachment_id: &str,
+    villages: &[String],
+) -> QueryResult<bool> {
+    use crate::schema::{reports, tasks};
+    if villages.is_empty() || uuid::Uuid::parse_str(attachment_id).is_err() {
+        return Ok(false);
+    }
+    // The id (a UUID, no LIKE wildcards) narrows the rows; the parsed lists decide.
+    let pattern = format!("%{attachment_id}%");
+    let task_rows: Vec<String> = tasks::table
+        .filter(tasks::village_code.eq_any(villages))
+        .filter(tasks::data.like(&pattern))
+        .select(tasks::data)
+        .load(conn)?;
+    for data in task_rows {
+        if let Ok(t) = serde_json::from_str::<Task>(&data) {
+            if t.outcome_attachment_ids.iter().any(|a| a == attachment_id) {
+                return Ok(true);
+            }
+        }
+    }
+    let report_rows: Vec<String> = reports::table
+        .filter(reports::village_code.eq_any(villages))
+        .filter(reports::data.like(&pattern))
+        .select(reports::data)
+        .load(conn)?;
+    Ok(report_rows.iter().any(|data| {
+        serde_json::from_str::<Report>(data)
+            .is_ok_and(|r| r.attachment_ids.iter().any(|a| a == attachment_id))
+    }))
+}
+
 /// Squad leaders of a squad (members holding the squad_leader role).
 pub fn squad_leaders(conn: &mut DbConn, squad_id: &str) -> QueryResult<Vec<String>> {
     use crate::schema::user_roles;

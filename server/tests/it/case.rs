@@ -229,6 +229,7 @@ async fn the_decision_clock_warns_the_investigators_at_80_percent_and_escalates_
         calendar: &calendar,
         now,
         case_rules: Default::default(),
+        merge_rules: Default::default(),
     };
     let sweep = |conn: &mut _, days: i64| {
         let now = griddispatch::db::now() + chrono::Duration::days(days);

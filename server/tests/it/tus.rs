@@ -15,7 +15,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// A structured picture (so perceptual hashes mean something), as JPEG.
-fn photo(w: u32, h: u32, seed: u32) -> Vec<u8> {
+pub(crate) fn photo(w: u32, h: u32, seed: u32) -> Vec<u8> {
     let img = RgbImage::from_fn(w, h, |x, y| {
         let (fx, fy) = (x as f32 / w as f32, y as f32 / h as f32);
         let cell = ((fx * 4.0) as u32 * 7 + (fy * 4.0) as u32 * 13 + seed * 31) % 5;
@@ -42,9 +42,9 @@ fn metadata(pairs: &[(&str, &str)]) -> String {
         .join(",")
 }
 
-struct Tus<'a> {
-    app: &'a TestApp,
-    token: String,
+pub(crate) struct Tus<'a> {
+    pub(crate) app: &'a TestApp,
+    pub(crate) token: String,
 }
 
 impl Tus<'_> {
@@ -128,7 +128,12 @@ impl Tus<'_> {
             .unwrap()
     }
 
-    async fn upload(&self, data: &[u8], attachment_id: &str, chunk: usize) -> reqwest::Response {
+    pub(crate) async fn upload(
+        &self,
+        data: &[u8],
+        attachment_id: &str,
+        chunk: usize,
+    ) -> reqwest::Response {
         let loc = self.create_ok(data, attachment_id).await;
         let mut offset = 0;
         loop {

@@ -189,6 +189,38 @@ impl Town {
         self.ok("off2", json!({"type": "arrive_on_site", "task_id": task, "position": {"lat": self.point.0, "lon": self.point.1}})).await;
     }
 
+    /// A second squad with the same leader and officers (a returned task goes elsewhere).
+    pub(crate) async fn second_squad(&self) -> String {
+        let admin = &self.tokens["admin1"];
+        let r = self
+            .app
+            .post(
+                "/api/v1/squads",
+                &json!({"code": "SQ2", "name": "二中队", "domain": "市场监管"}),
+                Some(admin),
+            )
+            .await;
+        assert!(
+            r.status().is_success(),
+            "squad: {}",
+            r.text().await.unwrap()
+        );
+        let squad: Value = r.json().await.unwrap();
+        let squad = squad["id"].as_str().unwrap().to_owned();
+        for u in ["lead", "off1", "off2"] {
+            let r = self
+                .app
+                .client
+                .put(self.app.url(&format!("/api/v1/squads/{squad}/members/{u}")))
+                .bearer_auth(admin)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 204);
+        }
+        squad
+    }
+
     pub(crate) fn id(&self, username: &str) -> String {
         let mut conn = self.app.state.pool.get().unwrap();
         griddispatch::store::users::find_by_username(&mut conn, username)
@@ -302,10 +334,11 @@ async fn return_is_approved_by_the_duty_chief_then_redispatched() {
         )
         .await;
     assert_eq!(back["task"]["status"], "returned");
+    let other = t.second_squad().await;
     let again = t
         .ok(
             "disp",
-            json!({"type": "redispatch_task", "task_id": task, "squad_id": t.squad}),
+            json!({"type": "redispatch_task", "task_id": task, "squad_id": other}),
         )
         .await;
     assert_eq!(again["task"]["status"], "dispatched");
@@ -569,6 +602,8 @@ async fn overdue_escalation_fires_once_and_tells_the_duty_chief() {
     let t = Town::new().await;
     let r = t.report("0401").await;
     let task = t.dispatch(&r).await;
+    // Accepted in time: only the handling clock runs on.
+    t.ok("lead", json!({"type": "accept_task", "task_id": task, "officer_ids": [t.id("off1"), t.id("off2")]})).await;
     let st = &t.app.state;
     let calendar = st.calendar.load_full();
     let grid = st.grid.load_full();
@@ -583,6 +618,7 @@ async fn overdue_escalation_fires_once_and_tells_the_duty_chief() {
         calendar: &calendar,
         now,
         case_rules: Default::default(),
+        merge_rules: Default::default(),
     };
     assert_eq!(
         griddispatch::workflow::deadlines::sweep(&mut conn, &env(db::now())).unwrap(),

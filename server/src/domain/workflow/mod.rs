@@ -10,8 +10,8 @@ mod rules;
 
 pub use decide::{decide, ActorCtx, CategoryRules, Change, Facts, Located, OfficerFact};
 pub use model::{
-    Case, CaseStatus, CellRef, PendingRequest, Recheck, Report, ReportStatus, Supplement, Task,
-    TaskStatus,
+    Case, CaseStatus, CellRef, Escalation, PendingRequest, Recheck, Report, ReportStatus,
+    Supplement, Task, TaskStatus,
 };
 pub use procedure::{
     running_clocks, Archive, CaseRecord, CaseRules, ClockFlag, Decision, Discussion, Extension,
@@ -19,7 +19,7 @@ pub use procedure::{
 };
 pub use publication::{mask_digits, mask_person, public_decision, PublicDecision};
 pub use rules::{
-    DomainError, ErrorKind, Fen, ARRIVAL_TOLERANCE_M, SIMPLE_FINE_LIMIT_ORGANIZATION,
+    DomainError, ErrorKind, Fen, MergeRules, ARRIVAL_TOLERANCE_M, SIMPLE_FINE_LIMIT_ORGANIZATION,
     SIMPLE_FINE_LIMIT_PERSON,
 };
 
@@ -27,3 +27,7 @@ pub use rules::{
 mod tests;
 #[cfg(test)]
 mod tests_case;
+#[cfg(test)]
+mod tests_loop;
+#[cfg(test)]
+mod tests_messages;

@@ -5,6 +5,8 @@ use chrono::NaiveDateTime;
 use griddispatch_protocol::command::{Contact, Outcome, ReportSource};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::calendar::Measure;
+
 /// The village cell a report was filed under, and the grid version of that moment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CellRef {
@@ -98,8 +100,11 @@ pub struct Report {
     pub lat: Option<f64>,
     /// WGS-84 longitude.
     pub lon: Option<f64>,
-    /// Cell it falls in.
+    /// Cell it falls in (None while a hotline report has only an address).
     pub cell: Option<CellRef>,
+    /// Address as the caller gave it.
+    #[serde(default)]
+    pub address: Option<String>,
     /// Evidence ids.
     pub attachment_ids: Vec<String>,
     /// State.
@@ -218,6 +223,22 @@ pub struct Recheck {
     pub at: NaiveDateTime,
 }
 
+/// A 督办 by hand: the duty chief pressed the squad on a running task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Escalation {
+    /// Duty chief.
+    pub by: String,
+    /// Why.
+    pub reason: String,
+    /// When.
+    #[serde(with = "crate::domain::time::rfc3339")]
+    pub at: NaiveDateTime,
+}
+
+fn working_measure() -> Measure {
+    Measure::Working
+}
+
 /// 派遣任务.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Task {
@@ -254,6 +275,10 @@ pub struct Task {
     /// Handling due (处置时限).
     #[serde(with = "crate::domain::time::rfc3339")]
     pub due_at: NaiveDateTime,
+    /// How the handling clock counts: working time (`4wh`, `1wd`) or natural time (`24h`,
+    /// `90d`), from the category at dispatch. Tasks stored before this was kept count working.
+    #[serde(default = "working_measure")]
+    pub handling_measure: Measure,
     /// Accepted at.
     #[serde(default, with = "crate::domain::time::rfc3339_opt")]
     pub accepted_at: Option<NaiveDateTime>,
@@ -287,6 +312,15 @@ pub struct Task {
     /// Red escalation (督办, deadline passed) raised at.
     #[serde(default, with = "crate::domain::time::rfc3339_opt")]
     pub escalated_at: Option<NaiveDateTime>,
+    /// Yellow warning of the acknowledgement clock (签收, 80 % of 1 working hour) raised at.
+    #[serde(default, with = "crate::domain::time::rfc3339_opt")]
+    pub ack_warned_at: Option<NaiveDateTime>,
+    /// Red escalation of the acknowledgement clock (not accepted in time) raised at.
+    #[serde(default, with = "crate::domain::time::rfc3339_opt")]
+    pub ack_escalated_at: Option<NaiveDateTime>,
+    /// Escalations by hand (督办 by the duty chief), oldest first.
+    #[serde(default)]
+    pub escalations: Vec<Escalation>,
 }
 
 /// Case states of the general procedure (DOMAIN.md §4, 行政处罚法 chapter V).
@@ -352,6 +386,12 @@ impl CaseStatus {
             Self::Archived => "archived",
             Self::HandedOver => "handed_over",
         }
+    }
+
+    /// Still being worked on: every state but declined, archived and handed over to police.
+    /// A report is not closed while its case is open.
+    pub fn is_open(self) -> bool {
+        !matches!(self, Self::Declined | Self::Archived | Self::HandedOver)
     }
 
     /// Before a decision: the 90-day clock runs and a crime may still be handed over.

@@ -21,6 +21,27 @@ pub const SIMPLE_FINE_LIMIT_ORGANIZATION: Fen = Fen(300_000);
 /// How far from the cell an officer may report arrival (GPS error, cell edges), metres.
 pub const ARRIVAL_TOLERANCE_M: f64 = 300.0;
 
+/// When two reports are the same matter (合并 criteria, DOMAIN.md §4): same category, within
+/// `max_distance_m` of each other, made within `max_hours` of each other. Configuration
+/// (`[merge_rules]`).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct MergeRules {
+    /// Farthest apart two duplicates may be, metres.
+    pub max_distance_m: f64,
+    /// Longest time between the two reports, hours.
+    pub max_hours: i64,
+}
+
+impl Default for MergeRules {
+    fn default() -> Self {
+        Self {
+            max_distance_m: 200.0,
+            max_hours: 72,
+        }
+    }
+}
+
 /// The statutory limit of a simple-procedure fine for a party.
 pub fn simple_fine_limit(kind: PartyKind) -> Fen {
     match kind {

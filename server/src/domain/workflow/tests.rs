@@ -2,27 +2,27 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use griddispatch_protocol::command::{
-    Command, Outcome, PartyKind, Penalty, Position, ReportSource,
+    Command, DeadlineClock, Outcome, PartyKind, Penalty, Position, ReportSource,
 };
 use griddispatch_protocol::Role;
 use proptest::prelude::*;
 
 use super::*;
 
-const VILLAGE: &str = "419001199201";
+pub(super) const VILLAGE: &str = "419001199201";
 
-fn now() -> NaiveDateTime {
+pub(super) fn now() -> NaiveDateTime {
     NaiveDate::from_ymd_opt(2026, 3, 10)
         .unwrap()
         .and_hms_opt(2, 0, 0)
         .unwrap()
 }
 
-fn id(n: u8) -> String {
+pub(super) fn id(n: u8) -> String {
     format!("0190f7a8-8d5e-7c3a-9d6b-2f1e4c5a6b{n:02x}")
 }
 
-fn actor(user: &str, roles: &[Role]) -> ActorCtx {
+pub(super) fn actor(user: &str, roles: &[Role]) -> ActorCtx {
     ActorCtx {
         user_id: user.into(),
         roles: roles.to_vec(),
@@ -33,7 +33,7 @@ fn actor(user: &str, roles: &[Role]) -> ActorCtx {
     }
 }
 
-fn cell() -> CellRef {
+pub(super) fn cell() -> CellRef {
     CellRef {
         village: VILLAGE.into(),
         area: "419001199A01".into(),
@@ -42,7 +42,7 @@ fn cell() -> CellRef {
     }
 }
 
-fn report(status: ReportStatus) -> Report {
+pub(super) fn report(status: ReportStatus) -> Report {
     Report {
         id: id(1),
         source: ReportSource::GridPatrol,
@@ -61,13 +61,14 @@ fn report(status: ReportStatus) -> Report {
         task_id: Some(id(2)),
         supplements: vec![],
         occurred_at: None,
+        address: None,
         created_at: now(),
         updated_at: now(),
         finished_at: None,
     }
 }
 
-fn task(status: TaskStatus) -> Task {
+pub(super) fn task(status: TaskStatus) -> Task {
     Task {
         id: id(2),
         report_id: id(1),
@@ -88,6 +89,7 @@ fn task(status: TaskStatus) -> Task {
         dispatched_at: now(),
         ack_due_at: now(),
         due_at: now(),
+        handling_measure: crate::domain::calendar::Measure::Working,
         accepted_at: None,
         arrived_at: None,
         handled_at: None,
@@ -101,10 +103,13 @@ fn task(status: TaskStatus) -> Task {
         last_recheck: None,
         warned_at: None,
         escalated_at: None,
+        ack_warned_at: None,
+        ack_escalated_at: None,
+        escalations: vec![],
     }
 }
 
-fn facts(a: ActorCtx) -> Facts {
+pub(super) fn facts(a: ActorCtx) -> Facts {
     Facts {
         actor: a,
         now: Some(now()),
@@ -126,6 +131,7 @@ fn facts(a: ActorCtx) -> Facts {
             })
             .collect(),
         arrival_distance_m: Some(0.0),
+        merge_distance_m: Some(0.0),
         due_at: Some(now()),
         ack_due_at: Some(now()),
         number: Some("N-1".into()),
@@ -169,6 +175,7 @@ fn a_patrol_report_is_created_in_the_members_cell_with_evidence() {
         attachment_ids: vec![id(9)],
         contact: None,
         occurred_at: None,
+        address: None,
     };
     let c = decide(&cmd, &f).unwrap();
     assert_eq!(c.report.unwrap().status, ReportStatus::Reported);
@@ -189,6 +196,7 @@ fn a_patrol_report_without_evidence_or_outside_the_grid_or_the_members_cells_is_
         attachment_ids: atts,
         contact: None,
         occurred_at: None,
+        address: None,
     };
     let f = facts(actor("gm", &[Role::GridMember]));
     assert_eq!(
@@ -469,6 +477,7 @@ fn deadline_flags_come_only_from_the_system_and_fire_once() {
     let flag = Command::FlagDeadline {
         task_id: id(2),
         level: "red".into(),
+        clock: DeadlineClock::Handling,
     };
     let mut f = facts(actor("chief", &[Role::DutyChief, Role::Admin]));
     f.task = Some(task(TaskStatus::Accepted));
@@ -496,6 +505,7 @@ fn allowed_roles(cmd: &Command) -> Vec<Role> {
             _ => vec![Role::Dispatcher],
         },
         Command::RequestInfo { .. }
+        | Command::SetReportPosition { .. }
         | Command::RejectReport { .. }
         | Command::MergeReport { .. }
         | Command::TransferReport { .. }
@@ -508,7 +518,9 @@ fn allowed_roles(cmd: &Command) -> Vec<Role> {
         | Command::RequestReturn { .. }
         | Command::CloseTask { .. }
         | Command::RequestExtension { .. } => vec![Role::SquadLeader],
-        Command::DecideReturn { .. } | Command::DecideExtension { .. } => vec![Role::DutyChief],
+        Command::DecideReturn { .. }
+        | Command::DecideExtension { .. }
+        | Command::EscalateTask { .. } => vec![Role::DutyChief],
         Command::ArriveOnSite { .. } | Command::HandleTask { .. } => vec![Role::Officer],
         Command::RecheckTask { .. } => vec![Role::GridMember],
         Command::FileCase { .. } | Command::DeclineCase { .. } => vec![Role::Approver],
@@ -529,6 +541,7 @@ fn allowed_task_states(cmd: &Command) -> Option<Vec<TaskStatus>> {
         Command::CloseTask { .. } => vec![Handled],
         Command::RecheckTask { .. } => vec![Closed],
         Command::RequestExtension { .. } => vec![Dispatched, Accepted, OnSite, Rework],
+        Command::EscalateTask { .. } => vec![Dispatched, ReturnRequested, Accepted, OnSite, Rework],
         _ => return None,
     })
 }
@@ -541,6 +554,7 @@ fn allowed_report_states(cmd: &Command) -> Option<Vec<ReportStatus>> {
         Command::RejectReport { .. }
         | Command::MergeReport { .. }
         | Command::TransferReport { .. }
+        | Command::SetReportPosition { .. }
         | Command::DispatchReport { .. } => {
             vec![Reported, NeedsInfo]
         }
@@ -549,7 +563,7 @@ fn allowed_report_states(cmd: &Command) -> Option<Vec<ReportStatus>> {
     })
 }
 
-fn all_commands() -> Vec<Command> {
+pub(super) fn all_commands() -> Vec<Command> {
     let pos = Position {
         lat: 35.0,
         lon: 112.0,
@@ -565,6 +579,7 @@ fn all_commands() -> Vec<Command> {
             attachment_ids: vec![id(9)],
             contact: None,
             occurred_at: None,
+            address: None,
         },
         Command::CreateReport {
             report_id: id(5),
@@ -575,6 +590,7 @@ fn all_commands() -> Vec<Command> {
             attachment_ids: vec![],
             contact: None,
             occurred_at: None,
+            address: None,
         },
         Command::CreateReport {
             report_id: id(5),
@@ -585,6 +601,11 @@ fn all_commands() -> Vec<Command> {
             attachment_ids: vec![],
             contact: None,
             occurred_at: None,
+            address: None,
+        },
+        Command::SetReportPosition {
+            report_id: id(1),
+            position: pos.clone(),
         },
         Command::RequestInfo {
             report_id: id(1),
@@ -628,7 +649,7 @@ fn all_commands() -> Vec<Command> {
         },
         Command::RedispatchTask {
             task_id: id(2),
-            squad_id: "squad-1".into(),
+            squad_id: "squad-2".into(),
         },
         Command::ArriveOnSite {
             task_id: id(2),
@@ -666,6 +687,11 @@ fn all_commands() -> Vec<Command> {
         Command::FlagDeadline {
             task_id: id(2),
             level: "red".into(),
+            clock: DeadlineClock::Handling,
+        },
+        Command::EscalateTask {
+            task_id: id(2),
+            reason: "群众反复投诉".into(),
         },
     ]
 }
@@ -674,7 +700,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
     #[test]
     fn no_command_succeeds_for_a_role_or_from_a_state_the_rules_do_not_allow(
-        cmd_i in 0usize..24,
+        cmd_i in 0usize..26,
         rstate in 0usize..7,
         tstate in 0usize..9,
         role_bits in 1u16..1024,

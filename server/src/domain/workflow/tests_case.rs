@@ -14,7 +14,7 @@ use super::*;
 const CASE: &str = "0190f7a8-8d5e-7c3a-9d6b-2f1e4c5a6b03";
 const RECORD: &str = "0190f7a8-8d5e-7c3a-9d6b-2f1e4c5a6b0a";
 
-fn t0() -> NaiveDateTime {
+pub(super) fn t0() -> NaiveDateTime {
     NaiveDate::from_ymd_opt(2026, 12, 1)
         .unwrap()
         .and_hms_opt(1, 0, 0)
@@ -75,7 +75,7 @@ fn filed() -> Case {
 }
 
 /// Facts for `user` acting on `case` at `now`, with the usual people known.
-fn facts(user: &str, roles: &[Role], case: &Case, now: NaiveDateTime) -> Facts {
+pub(super) fn facts(user: &str, roles: &[Role], case: &Case, now: NaiveDateTime) -> Facts {
     Facts {
         actor: person(user, roles),
         now: Some(now),
@@ -712,7 +712,7 @@ fn allowed_states(cmd: &Command) -> Vec<CaseStatus> {
     }
 }
 
-fn case_commands() -> Vec<Command> {
+pub(super) fn case_commands() -> Vec<Command> {
     let at = Utc.from_utc_datetime(&(t0() + Duration::days(30)));
     vec![
         Command::FileCase {
@@ -796,7 +796,7 @@ fn case_commands() -> Vec<Command> {
 /// A case in `status` with everything that state implies already done (records, notice,
 /// hearing held, review passed, discussion, decision, service, payment), so that only the
 /// role and state rules are left to refuse.
-fn case_in(status: CaseStatus) -> Case {
+pub(super) fn case_in(status: CaseStatus) -> Case {
     let mut c = filed();
     c.status = status;
     let p = &mut c.procedure;

@@ -255,6 +255,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 attachment_ids,
                 contact: None,
                 occurred_at: Some(chrono::Utc::now()),
+                address: None,
             };
             queue(
                 &engine,

@@ -41,10 +41,15 @@ impl ActorCtx {
         if self.has(role) {
             Ok(())
         } else {
+            let name = role.as_str();
+            let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
             Err(DomainError::forbidden(format!(
-                "只有{}可以{what} (only a {} may do this)",
+                "只有{}可以{what} (only {article} {name} may do this)",
                 role.label_zh(),
-                role.as_str()
             )))
         }
     }
@@ -117,6 +122,10 @@ pub struct Facts {
     pub case: Option<Case>,
     /// A merge target.
     pub merge_target: Option<Report>,
+    /// Distance between a report and its merge target, metres (None: a position is missing).
+    pub merge_distance_m: Option<f64>,
+    /// The duplicate criteria (configuration).
+    pub merge_rules: super::MergeRules,
     /// The category's rules (of a new report, or of the task's report).
     pub category: Option<CategoryRules>,
     /// Where a new report falls.
@@ -131,6 +140,8 @@ pub struct Facts {
     pub due_at: Option<NaiveDateTime>,
     /// Acknowledgement due time.
     pub ack_due_at: Option<NaiveDateTime>,
+    /// How the category's handling clock counts (dispatch, re-dispatch); working if unknown.
+    pub handling_measure: Option<crate::domain::calendar::Measure>,
     /// A number reserved for a decision or a case.
     pub number: Option<String>,
     /// Attachments named by the command that belong to someone else.
@@ -176,14 +187,75 @@ fn required(text: &str, code: &'static str, what: &str) -> Result<String, Domain
 }
 
 fn need<'a, T>(v: &'a Option<T>, what: &str) -> Result<&'a T, DomainError> {
-    v.as_ref()
-        .ok_or_else(|| DomainError::not_found(format!("{what}不存在 ({what} not found)")))
+    v.as_ref().ok_or_else(|| {
+        DomainError::not_found(format!(
+            "{what}不存在 ({} not found)",
+            capitalised(english(what))
+        ))
+    })
 }
 
 fn state_err(what: &str, status: &str, action: &str) -> DomainError {
     DomainError::state(format!(
-        "{what}当前状态为 {status}，不能{action} ({what} is {status}; cannot {action})"
+        "{what}当前状态为 {status}，不能{action} ({} is {status}; cannot {})",
+        capitalised(english(what)),
+        english(action)
     ))
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// The English half of a message names objects and actions in English: the rules name them
+/// in Chinese once, for the Chinese half.
+fn english(term: &str) -> &str {
+    match term {
+        "任务" => "the task",
+        "线索" => "the report",
+        "案件" => "the case",
+        "合并目标线索" => "the report to merge into",
+        "到场" => "record an arrival",
+        "回退" => "ask to return it",
+        "处置" => "record the handling",
+        "审批回退" => "decide the return",
+        "核查" => "re-check it",
+        "申请延期" => "ask for an extension",
+        "督办" => "escalate it",
+        "签收" => "accept it",
+        "结束" | "结案" => "close it",
+        "重新派遣" => "re-dispatch it",
+        "预警" => "flag its deadline",
+        "决定是否立案" => "decide whether to file it",
+        "延长办案期限" => "extend its time limit",
+        "移送公安机关" => "hand it over to the police",
+        "补充" => "supplement it",
+        "要求补充" => "ask for more information",
+        "不予受理" => "reject it",
+        "作出决定" => "decide it",
+        "公示" => "publish the decision",
+        "制作调查笔录" => "add an investigation record",
+        "合并" => "merge it",
+        "告知当事人" => "notify the party",
+        "安排听证" => "schedule a hearing",
+        "法制审核" => "review it",
+        "派遣" => "dispatch it",
+        "登记听证申请" => "record a hearing request",
+        "移送" => "transfer it",
+        "结案归档" => "archive it",
+        "记录听证" => "record the hearing",
+        "记录集体讨论" => "record the collective discussion",
+        "设置位置" => "set its position",
+        "送达" => "serve the decision",
+        "指派调查人员" => "assign investigators",
+        "提请法制审核" => "submit it for legal review",
+        "登记缴款" => "record a payment",
+        "记录陈述申辩" => "record the party's statement",
+        _ => "do this",
+    }
 }
 
 fn check_ids(ids: &[String]) -> Result<(), DomainError> {
@@ -212,9 +284,10 @@ fn check_attachments(f: &Facts, ids: &[String]) -> Result<(), DomainError> {
 pub fn decide(cmd: &Command, f: &Facts) -> Result<Change, DomainError> {
     let now = f
         .now
-        .ok_or_else(|| DomainError::rule("no_clock", "no time given"))?;
+        .ok_or_else(|| DomainError::rule("no_clock", "未给出当前时间 (no time given)"))?;
     match cmd {
         Command::CreateReport { .. }
+        | Command::SetReportPosition { .. }
         | Command::RequestInfo { .. }
         | Command::SupplementReport { .. }
         | Command::RejectReport { .. }
@@ -232,7 +305,8 @@ pub fn decide(cmd: &Command, f: &Facts) -> Result<Change, DomainError> {
         | Command::RecheckTask { .. }
         | Command::RequestExtension { .. }
         | Command::DecideExtension { .. }
-        | Command::FlagDeadline { .. } => task::decide(cmd, f, now),
+        | Command::FlagDeadline { .. }
+        | Command::EscalateTask { .. } => task::decide(cmd, f, now),
         Command::FileCase { .. }
         | Command::DeclineCase { .. }
         | Command::StartInvestigation { .. }

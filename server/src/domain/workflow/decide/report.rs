@@ -8,6 +8,7 @@ use griddispatch_protocol::Role;
 use super::super::model::{Report, ReportStatus, Supplement, Task, TaskStatus};
 use super::super::rules::DomainError;
 use super::{check_attachments, misrouted, need, required, state_err, Change, Facts, Located};
+use crate::domain::calendar::Measure;
 
 pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Change, DomainError> {
     let a = &f.actor;
@@ -21,6 +22,7 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
             attachment_ids,
             contact,
             occurred_at,
+            address,
         } => {
             match source {
                 ReportSource::GridPatrol => a.require(Role::GridMember, "上报巡查线索")?,
@@ -55,34 +57,33 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
             if *source == ReportSource::GridPatrol && attachment_ids.is_empty() {
                 return Err(DomainError::rule("attachments_required", "网格巡查上报须附至少一张照片或一段视频 (a patrol report needs at least one photo or video)"));
             }
-            let position = position.as_ref().ok_or_else(|| {
-                DomainError::rule(
-                    "position_required",
-                    "须提供位置 (a position is required to locate the cell)",
-                )
-            })?;
-            let cell = match &f.located {
-                Some(Located::Inside(cell)) => cell.clone(),
-                Some(Located::Outside { nearest, distance_m }) => {
+            let address = address
+                .as_deref()
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned);
+            // A caller gives an address; the dispatcher places it on the map before dispatch.
+            let may_lack_position = *source != ReportSource::GridPatrol && address.is_some();
+            let (cell, lat, lon) = match position {
+                Some(position) => {
+                    let cell = located_cell(f)?;
+                    if *source == ReportSource::GridPatrol && !a.covers(Some(&cell.village)) {
+                        return Err(DomainError::out_of_scope(format!(
+                            "该位置属于网格 {}，不在您负责的网格内 (not one of your cells)",
+                            cell.village
+                        )));
+                    }
+                    let (lat, lon) = f.position_wgs84.unwrap_or((position.lat, position.lon));
+                    (Some(cell), Some(lat), Some(lon))
+                }
+                None if may_lack_position => (None, None, None),
+                None => {
                     return Err(DomainError::rule(
-                        "outside_grid",
-                        format!("位置不在本镇网格内，最近的网格 {nearest} 相距约 {distance_m:.0} 米 (outside the grid; nearest cell {nearest}, {distance_m:.0} m away)"),
+                        "position_required",
+                        "须提供位置；热线等来源可只提供地址 (a position is required to locate the cell; hotline and other sources may give an address instead)",
                     ))
                 }
-                Some(Located::InvalidPoint) => {
-                    return Err(DomainError::rule("invalid_position", "经纬度无效 (latitude/longitude out of range)"))
-                }
-                Some(Located::NoGrid) | None => {
-                    return Err(DomainError::rule("no_grid", "尚未导入网格 (no grid has been imported)"))
-                }
             };
-            if *source == ReportSource::GridPatrol && !a.covers(Some(&cell.village)) {
-                return Err(DomainError::out_of_scope(format!(
-                    "该位置属于网格 {}，不在您负责的网格内 (not one of your cells)",
-                    cell.village
-                )));
-            }
-            let (lat, lon) = f.position_wgs84.unwrap_or((position.lat, position.lon));
             let report = Report {
                 id: report_id.clone(),
                 source: *source,
@@ -92,9 +93,10 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 }),
                 category_code: category_code.clone(),
                 description,
-                lat: Some(lat),
-                lon: Some(lon),
-                cell: Some(cell),
+                lat,
+                lon,
+                cell,
+                address,
                 attachment_ids: attachment_ids.clone(),
                 status: ReportStatus::Reported,
                 note: None,
@@ -109,6 +111,20 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
             };
             Ok(Change {
                 report: Some(report),
+                ..Change::default()
+            })
+        }
+        Command::SetReportPosition { position, .. } => {
+            a.require(Role::Dispatcher, "设置线索位置")?;
+            let mut r = triage(f, "设置位置")?;
+            let cell = located_cell(f)?;
+            let (lat, lon) = f.position_wgs84.unwrap_or((position.lat, position.lon));
+            r.lat = Some(lat);
+            r.lon = Some(lon);
+            r.cell = Some(cell);
+            r.updated_at = now;
+            Ok(Change {
+                report: Some(r),
                 ..Change::default()
             })
         }
@@ -180,6 +196,7 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                     target.status.as_str()
                 )));
             }
+            is_duplicate(&r, target, f)?;
             r.merged_into = Some(into_report_id.clone());
             finish(&mut r, ReportStatus::Merged, now);
             Ok(Change {
@@ -205,6 +222,12 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
         } => {
             a.require(Role::Dispatcher, "派遣任务")?;
             let mut r = triage(f, "派遣")?;
+            if r.cell.is_none() {
+                return Err(DomainError::rule(
+                    "position_required",
+                    "线索尚无位置，请先在地图上设置位置 (set the report's position before dispatch: set_report_position)",
+                ));
+            }
             if uuid::Uuid::parse_str(task_id).is_err() {
                 return Err(DomainError::rule(
                     "invalid_id",
@@ -221,10 +244,9 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                     "中队 {squad_id} 不存在 (no such squad)"
                 )));
             }
-            let (due_at, ack_due_at) = f
-                .due_at
-                .zip(f.ack_due_at)
-                .ok_or_else(|| DomainError::rule("no_deadline", "no deadline computed"))?;
+            let (due_at, ack_due_at) = f.due_at.zip(f.ack_due_at).ok_or_else(|| {
+                DomainError::rule("no_deadline", "未能计算时限 (no deadline computed)")
+            })?;
             let task = Task {
                 id: task_id.clone(),
                 report_id: r.id.clone(),
@@ -241,6 +263,7 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 dispatched_at: now,
                 ack_due_at,
                 due_at,
+                handling_measure: f.handling_measure.unwrap_or(Measure::Working),
                 accepted_at: None,
                 arrived_at: None,
                 handled_at: None,
@@ -254,6 +277,9 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 last_recheck: None,
                 warned_at: None,
                 escalated_at: None,
+                ack_warned_at: None,
+                ack_escalated_at: None,
+                escalations: vec![],
             };
             r.status = ReportStatus::Accepted;
             r.task_id = Some(task_id.clone());
@@ -277,6 +303,17 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                     t.status.as_str()
                 )));
             }
+            // A case proposed from the task carries the matter on: the report stays open
+            // until the case ends (declined, archived or handed over to police).
+            if t.case_id.is_some() {
+                let case = need(&f.case, "案件")?;
+                if case.status.is_open() {
+                    return Err(DomainError::state(format!(
+                        "案件状态为 {}，须案件办结（不予立案、归档或移送公安）后才能结案 (the report's case is still open)",
+                        case.status.as_str()
+                    )));
+                }
+            }
             finish(&mut r, ReportStatus::Closed, now);
             Ok(Change {
                 report: Some(r),
@@ -285,6 +322,59 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
         }
         other => Err(misrouted(other)),
     }
+}
+
+/// The village cell a position was located in, or why it cannot be used.
+fn located_cell(f: &Facts) -> Result<super::super::model::CellRef, DomainError> {
+    match &f.located {
+        Some(Located::Inside(cell)) => Ok(cell.clone()),
+        Some(Located::Outside { nearest, distance_m }) => Err(DomainError::rule(
+            "outside_grid",
+            format!("位置不在本镇网格内，最近的网格 {nearest} 相距约 {distance_m:.0} 米 (outside the grid; nearest cell {nearest}, {distance_m:.0} m away)"),
+        )),
+        Some(Located::InvalidPoint) => Err(DomainError::rule(
+            "invalid_position",
+            "经纬度无效 (latitude/longitude out of range)",
+        )),
+        Some(Located::NoGrid) | None => Err(DomainError::rule(
+            "no_grid",
+            "尚未导入网格 (no grid has been imported)",
+        )),
+    }
+}
+
+/// The merge criteria: same category, nearby, recent (DOMAIN.md §4).
+fn is_duplicate(r: &Report, target: &Report, f: &Facts) -> Result<(), DomainError> {
+    let rules = f.merge_rules;
+    if r.category_code != target.category_code {
+        return Err(DomainError::rule(
+            "not_a_duplicate",
+            format!(
+                "事件类别不同（{} 与 {}），不能合并 (different categories: not a duplicate)",
+                r.category_code, target.category_code
+            ),
+        ));
+    }
+    let far = f.merge_distance_m.is_none_or(|d| d > rules.max_distance_m);
+    if far {
+        let max = rules.max_distance_m;
+        return Err(DomainError::rule(
+            "not_a_duplicate",
+            match f.merge_distance_m {
+                Some(d) => format!("两处相距约 {d:.0} 米，超过 {max:.0} 米，不能合并 (the reports are {d:.0} m apart, more than {max:.0} m)"),
+                None => "缺少位置，无法判断是否同一事件 (a position is missing: cannot tell they are the same)".to_owned(),
+            },
+        ));
+    }
+    let hours = (r.created_at - target.created_at).num_minutes().abs() as f64 / 60.0;
+    if hours > rules.max_hours as f64 {
+        let max = rules.max_hours;
+        return Err(DomainError::rule(
+            "not_a_duplicate",
+            format!("两条线索相隔约 {hours:.0} 小时，超过 {max} 小时，不能合并 (the reports are {hours:.0} h apart, more than {max} h)"),
+        ));
+    }
+    Ok(())
 }
 
 /// A report open for triage.

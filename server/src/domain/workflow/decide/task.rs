@@ -2,12 +2,15 @@
 //! arrival on site, handling with its outcome, closure, re-check, extensions, deadline flags.
 
 use chrono::NaiveDateTime;
-use griddispatch_protocol::command::{Command, Outcome, Penalty};
+use griddispatch_protocol::command::{Command, DeadlineClock, Outcome, Penalty};
 use griddispatch_protocol::Role;
 
-use super::super::model::{Case, CaseStatus, PendingRequest, Recheck, Task, TaskStatus};
+use super::super::model::{
+    Case, CaseStatus, Escalation, PendingRequest, Recheck, Task, TaskStatus,
+};
 use super::super::rules::{simple_fine_limit, DomainError, Fen, ARRIVAL_TOLERANCE_M};
 use super::{check_attachments, misrouted, need, required, state_err, Change, Facts};
+use crate::domain::calendar::Measure;
 
 pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Change, DomainError> {
     let a = &f.actor;
@@ -56,9 +59,9 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                     ));
                 }
             }
-            let rules = f
-                .category
-                .ok_or_else(|| DomainError::rule("unknown_category", "unknown category"))?;
+            let rules = f.category.ok_or_else(|| {
+                DomainError::rule("unknown_category", "未知事件类别 (unknown category)")
+            })?;
             if rules.penalty_possible && ids.len() < 2 {
                 return Err(DomainError::rule("two_officers_required", "可能涉及处罚的任务须指派至少两名持证执法人员 (a task that may lead to a penalty needs at least two certified officers)"));
             }
@@ -117,20 +120,29 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                     "中队 {squad_id} 不存在 (no such squad)"
                 )));
             }
-            let (due_at, ack_due_at) = f
-                .due_at
-                .zip(f.ack_due_at)
-                .ok_or_else(|| DomainError::rule("no_deadline", "no deadline computed"))?;
+            // A return was approved because this squad is the wrong one (DOMAIN.md §4).
+            if *squad_id == t.squad_id {
+                return Err(DomainError::rule(
+                    "same_squad",
+                    "回退的任务须改派其他中队 (a returned task must go to another squad)",
+                ));
+            }
+            let (due_at, ack_due_at) = f.due_at.zip(f.ack_due_at).ok_or_else(|| {
+                DomainError::rule("no_deadline", "未能计算时限 (no deadline computed)")
+            })?;
             t.squad_id = squad_id.clone();
             t.status = TaskStatus::Dispatched;
             t.officer_ids.clear();
             t.dispatched_at = now;
             t.due_at = due_at;
             t.ack_due_at = ack_due_at;
+            t.handling_measure = f.handling_measure.unwrap_or(Measure::Working);
             t.accepted_at = None;
-            // The new squad's clock starts afresh.
+            // The new squad's clocks start afresh.
             t.warned_at = None;
             t.escalated_at = None;
+            t.ack_warned_at = None;
+            t.ack_escalated_at = None;
             Ok(Change {
                 task: Some(t),
                 ..Change::default()
@@ -168,9 +180,9 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 return Err(state_err("任务", t.status.as_str(), "处置"));
             }
             check_attachments(f, attachment_ids)?;
-            let rules = f
-                .category
-                .ok_or_else(|| DomainError::rule("unknown_category", "unknown category"))?;
+            let rules = f.category.ok_or_else(|| {
+                DomainError::rule("unknown_category", "未知事件类别 (unknown category)")
+            })?;
             let mut case = None;
             match outcome {
                 Outcome::NoViolation { reply } => {
@@ -213,11 +225,9 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                             "当场处罚须附现场证据 (a penalty needs evidence)",
                         ));
                     }
-                    t.decision_number = Some(
-                        f.number
-                            .clone()
-                            .ok_or_else(|| DomainError::rule("no_number", "no decision number"))?,
-                    );
+                    t.decision_number = Some(f.number.clone().ok_or_else(|| {
+                        DomainError::rule("no_number", "未能生成决定书编号 (no decision number)")
+                    })?);
                 }
                 Outcome::CaseNeeded {
                     finding,
@@ -403,9 +413,9 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
             }
             t.pending_extension = None;
             if *approve {
-                t.due_at = f
-                    .due_at
-                    .ok_or_else(|| DomainError::rule("no_deadline", "no deadline computed"))?;
+                t.due_at = f.due_at.ok_or_else(|| {
+                    DomainError::rule("no_deadline", "未能计算时限 (no deadline computed)")
+                })?;
                 t.extension_count += 1;
                 // Warnings restart against the new due time.
                 t.warned_at = None;
@@ -416,19 +426,29 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 ..Change::default()
             })
         }
-        Command::FlagDeadline { level, .. } => {
+        Command::FlagDeadline { level, clock, .. } => {
             if !a.is_system {
                 return Err(DomainError::forbidden("预警和督办由系统根据时限自动发出 (deadline warnings are raised by the server only)"));
             }
             let mut t = need(&f.task, "任务")?.clone();
-            if !t.status.clock_running() {
+            let running = match clock {
+                DeadlineClock::Handling => t.status.clock_running(),
+                // The acknowledgement clock stops when the squad leader accepts or asks to
+                // return the task.
+                DeadlineClock::Acknowledgement => t.status == TaskStatus::Dispatched,
+            };
+            if !running {
                 return Err(state_err("任务", t.status.as_str(), "预警"));
             }
+            let (warned, escalated) = match clock {
+                DeadlineClock::Handling => (&mut t.warned_at, &mut t.escalated_at),
+                DeadlineClock::Acknowledgement => (&mut t.ack_warned_at, &mut t.ack_escalated_at),
+            };
             match level.as_str() {
-                "yellow" if t.warned_at.is_none() => t.warned_at = Some(now),
-                "red" if t.escalated_at.is_none() => {
-                    t.warned_at.get_or_insert(now);
-                    t.escalated_at = Some(now);
+                "yellow" if warned.is_none() => *warned = Some(now),
+                "red" if escalated.is_none() => {
+                    warned.get_or_insert(now);
+                    *escalated = Some(now);
                 }
                 "yellow" | "red" => {
                     return Err(DomainError::state("已发出过该级别预警 (already raised)"))
@@ -436,10 +456,26 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 _ => {
                     return Err(DomainError::rule(
                         "invalid_level",
-                        "level 须为 yellow 或 red",
+                        "level 须为 yellow 或 red (level must be yellow or red)",
                     ))
                 }
             }
+            Ok(Change {
+                task: Some(t),
+                ..Change::default()
+            })
+        }
+        Command::EscalateTask { reason, .. } => {
+            a.require(Role::DutyChief, "督办")?;
+            let mut t = need(&f.task, "任务")?.clone();
+            if !t.status.clock_running() {
+                return Err(state_err("任务", t.status.as_str(), "督办"));
+            }
+            t.escalations.push(Escalation {
+                by: a.user_id.clone(),
+                reason: required(reason, "reason_required", "督办理由")?,
+                at: now,
+            });
             Ok(Change {
                 task: Some(t),
                 ..Change::default()
