@@ -4,14 +4,13 @@
 //! to the case's investigators (yellow) and the approvers (red).
 
 use chrono::NaiveDateTime;
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use griddispatch_protocol::command::Command;
 
-use super::deadlines::YELLOW_SHARE;
+use super::deadlines::{alone, light};
 use super::{execute, CommandError, Env, Issuer};
 use crate::db::DbConn;
-use crate::domain::calendar::WorkCalendar;
+use crate::domain::calendar::{Measure, WorkCalendar};
 use crate::domain::workflow::{running_clocks, Case, CaseStatus, RunningClock};
 use crate::schema::{cases, notifications, user_roles};
 use crate::store::workflow as store;
@@ -19,22 +18,18 @@ use crate::store::workflow as store;
 /// Advisory-lock key: only one instance sweeps the case clocks at a time ("GDCASECL").
 const LOCK_KEY: i64 = 0x4744_4341_5345_434c;
 
-/// The level a running clock has reached at `now`, if any.
+/// The level a running clock has reached at `now`, if any (the task clocks' thresholds).
 pub fn level(
     calendar: &WorkCalendar,
     c: &RunningClock,
     now: NaiveDateTime,
 ) -> Option<&'static str> {
-    if now >= c.due {
-        return Some("red");
-    }
-    let share = if c.working_time {
-        let total = calendar.working_seconds_between(c.from, c.due).max(1);
-        calendar.working_seconds_between(c.from, now) as f64 / total as f64
+    let measure = if c.working_time {
+        Measure::Working
     } else {
-        (now - c.from).num_seconds() as f64 / (c.due - c.from).num_seconds().max(1) as f64
+        Measure::Natural
     };
-    (share >= YELLOW_SHARE).then_some("yellow")
+    light(calendar, measure, c.from, c.due, now)
 }
 
 fn label(clock: &str) -> &'static str {
@@ -48,24 +43,7 @@ fn label(clock: &str) -> &'static str {
 
 /// One pass over the open cases; returns how many warnings were raised.
 pub fn sweep(conn: &mut DbConn, env: &Env<'_>) -> Result<usize, CommandError> {
-    let pg = matches!(conn, DbConn::Pg(_));
-    if pg {
-        #[derive(QueryableByName)]
-        struct Got {
-            #[diesel(sql_type = diesel::sql_types::Bool)]
-            got: bool,
-        }
-        let got: Got = diesel::sql_query(format!("SELECT pg_try_advisory_lock({LOCK_KEY}) AS got"))
-            .get_result(conn)?;
-        if !got.got {
-            return Ok(0);
-        }
-    }
-    let result = sweep_locked(conn, env);
-    if pg {
-        conn.batch_execute(&format!("SELECT pg_advisory_unlock({LOCK_KEY})"))?;
-    }
-    result
+    alone(conn, LOCK_KEY, |conn| sweep_locked(conn, env))
 }
 
 fn sweep_locked(conn: &mut DbConn, env: &Env<'_>) -> Result<usize, CommandError> {

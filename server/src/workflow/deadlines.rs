@@ -36,7 +36,7 @@ fn seconds(
 
 /// The traffic light of a clock from `start` to `due` at `now`: integers, so 80 % is exactly
 /// yellow.
-fn light(
+pub(super) fn light(
     calendar: &WorkCalendar,
     measure: Measure,
     start: NaiveDateTime,
@@ -128,6 +128,16 @@ fn recipients(
 
 /// One pass over the running tasks; returns how many warnings were raised.
 pub fn sweep(conn: &mut DbConn, env: &Env<'_>) -> Result<usize, CommandError> {
+    alone(conn, LOCK_KEY, |conn| sweep_locked(conn, env))
+}
+
+/// Run a sweep as the only instance doing it: on PostgreSQL under the advisory lock `key`
+/// (another instance holding it means this pass does nothing); SQLite is one process.
+pub(super) fn alone(
+    conn: &mut DbConn,
+    key: i64,
+    sweep: impl FnOnce(&mut DbConn) -> Result<usize, CommandError>,
+) -> Result<usize, CommandError> {
     let pg = matches!(conn, DbConn::Pg(_));
     if pg {
         #[derive(QueryableByName)]
@@ -135,15 +145,15 @@ pub fn sweep(conn: &mut DbConn, env: &Env<'_>) -> Result<usize, CommandError> {
             #[diesel(sql_type = diesel::sql_types::Bool)]
             got: bool,
         }
-        let got: Got = diesel::sql_query(format!("SELECT pg_try_advisory_lock({LOCK_KEY}) AS got"))
+        let got: Got = diesel::sql_query(format!("SELECT pg_try_advisory_lock({key}) AS got"))
             .get_result(conn)?;
         if !got.got {
             return Ok(0);
         }
     }
-    let result = sweep_locked(conn, env);
+    let result = sweep(conn);
     if pg {
-        conn.batch_execute(&format!("SELECT pg_advisory_unlock({LOCK_KEY})"))?;
+        conn.batch_execute(&format!("SELECT pg_advisory_unlock({key})"))?;
     }
     result
 }
