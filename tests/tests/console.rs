@@ -749,6 +749,20 @@ fn regenerate_screenshots() {
     shot("duty-chief");
     browser.sign_out();
 
+    // The demo's case waits with the legal office.
+    browser.sign_in(&base, "legal_reviewer", PASSWORD);
+    browser.goto(&format!("{base}/#/cases"));
+    browser
+        .wait_for_text(".el-radio-button", "法制审核 Legal review")
+        .click();
+    browser
+        .wait_for_text(".gd-case-table .el-table__row", "演示")
+        .click();
+    browser.wait_for_text("#case-status", "法制审核");
+    browser.wait_for("#case-documents");
+    shot("legal-reviewer-case");
+    browser.sign_out();
+
     browser.sign_in(&base, "approver", PASSWORD);
     browser.goto(&format!("{base}/#/cases"));
     browser.wait_for(".gd-case-table");

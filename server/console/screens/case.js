@@ -138,7 +138,7 @@
 
   GD.screens.case = {
     props: ["param"],
-    data: () => ({ d: null, loading: true, missing: "", officers: [], dialog: null, values: {}, busy: false, docs: [] }),
+    data: () => ({ d: null, loading: true, missing: "", officers: [], dialog: null, values: {}, busy: false, docs: [], names: {} }),
     inject: ["clock"],
     template: `
       <div class="gd-case" v-loading="loading">
@@ -266,14 +266,20 @@
       this.yuan = yuan; this.sanctionText = sanctionText; this.load();
     },
     methods: {
-      person(id) { return (GD.people && GD.people[id]) || (id ? id.slice(0, 8) : "—"); },
+      person(id) { return this.names[id] || (GD.people && GD.people[id]) || (id ? "…" + id.slice(-6) : "—"); },
       async load(quiet) {
         if (!quiet) this.loading = true;
         this.missing = "";
         try {
-          this.d = await api.caseDetail(this.param);
+          const d = await api.caseDetail(this.param);
+          // Names first, so that the record and the people are shown by name when drawn: the
+          // report's detail names its people; the task's squad names its officers.
+          const r = await api.report(d.case.report_id).catch(() => null);
+          if (r && r.people) Object.assign(GD.people, r.people);
+          this.d = d;
           this.docs = await api.caseDocuments(this.param).catch(() => []);
           await this.loadOfficers();
+          this.names = Object.assign({}, GD.people);
         } catch (e) {
           if (e.status === 404 || e.status === 422) this.missing = "没有这个案件，或无权查看 No such case, or not yours to see";
           else GD.showError(e);
