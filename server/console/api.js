@@ -242,6 +242,7 @@
     locate: (lat, lon) => request("GET", "/api/v1/grid/locate" + qs({ lat, lon })),
     stats: (groupBy) => request("GET", "/api/v1/stats" + qs({ group_by: groupBy })),
     notifications: () => request("GET", "/api/v1/me/notifications"),
+    markNotificationsRead: (ids) => request("POST", "/api/v1/me/notifications/read", { ids }),
     users: () => request("GET", "/api/v1/users"),
     createUser: (body) => request("POST", "/api/v1/users", body),
     setCertificate: (id, number, validUntil) =>

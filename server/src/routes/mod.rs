@@ -41,9 +41,10 @@ pub use users::{
 pub use workflow::{
     __path_delete_squad_member, __path_events, __path_get_calendar, __path_get_case,
     __path_get_report, __path_get_task, __path_list_cases, __path_list_categories,
-    __path_list_reports, __path_list_tasks, __path_my_notifications, __path_post_command,
-    __path_put_calendar, __path_put_category, __path_put_squad_member, __path_routing,
-    __path_stats, CommandRequest, CommandResponse,
+    __path_list_reports, __path_list_tasks, __path_mark_notifications_read,
+    __path_my_notifications, __path_post_command, __path_put_calendar, __path_put_category,
+    __path_put_squad_member, __path_routing, __path_stats, CommandRequest, CommandResponse,
+    MarkReadRequest,
 };
 
 /// Register every route.
@@ -139,6 +140,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                 .service(web::resource("/stats").get(workflow::stats))
                 .service(web::resource("/events").get(workflow::events))
                 .service(web::resource("/me/notifications").get(workflow::my_notifications))
+                .service(
+                    web::resource("/me/notifications/read").post(workflow::mark_notifications_read),
+                )
                 .service(
                     web::resource("/squads/{id}/members/{user}")
                         .put(workflow::put_squad_member)

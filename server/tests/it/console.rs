@@ -258,3 +258,87 @@ async fn an_admin_renews_an_expired_certificate_and_the_squad_list_shows_it_vali
         .clone();
     assert_eq!(uncert["certificate_valid"], true);
 }
+
+#[actix_web::test]
+async fn the_bell_marks_notifications_read_for_their_recipient_only() {
+    let t = Town::new().await;
+    let r = t.report("0401").await;
+    let task = t.dispatch(&r).await;
+    // The deadline job finds the task overdue: the duty chief is told.
+    {
+        let st = &t.app.state;
+        let calendar = st.calendar.load_full();
+        let grid = st.grid.load_full();
+        let mut conn = st.pool.get().unwrap();
+        let due = griddispatch::store::workflow::task(&mut conn, &task)
+            .unwrap()
+            .unwrap()
+            .due_at;
+        let env = griddispatch::workflow::Env {
+            grid: grid.as_deref().map(|g| &g.index),
+            grid_version: grid.as_ref().map_or(0, |g| g.version),
+            calendar: &calendar,
+            now: due + chrono::Duration::minutes(1),
+        };
+        griddispatch::workflow::deadlines::sweep(&mut conn, &env).unwrap();
+    }
+    let notes = |who: &'static str| {
+        let t = &t;
+        async move {
+            let v: Value = t
+                .app
+                .get("/api/v1/me/notifications", Some(&t.tokens[who]))
+                .await
+                .json()
+                .await
+                .unwrap();
+            v
+        }
+    };
+    let before = notes("chief").await;
+    assert_eq!(before.as_array().unwrap().len(), 1);
+    assert!(before[0]["read_at"].is_null());
+    let id = before[0]["id"].as_str().unwrap().to_owned();
+
+    // Someone else's ids change nothing.
+    let other: Value = t
+        .app
+        .post(
+            "/api/v1/me/notifications/read",
+            &json!({"ids": [id]}),
+            Some(&t.tokens["disp"]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(other["marked"], 0);
+    assert!(notes("chief").await[0]["read_at"].is_null());
+
+    let mine: Value = t
+        .app
+        .post(
+            "/api/v1/me/notifications/read",
+            &json!({"ids": [id]}),
+            Some(&t.tokens["chief"]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["marked"], 1);
+    assert!(notes("chief").await[0]["read_at"].is_string());
+    // Marking all again changes nothing more.
+    let again: Value = t
+        .app
+        .post(
+            "/api/v1/me/notifications/read",
+            &json!({}),
+            Some(&t.tokens["chief"]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["marked"], 0);
+}
