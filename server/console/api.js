@@ -223,6 +223,7 @@
       }
     },
     me: () => request("GET", "/api/v1/me"),
+    settings: () => request("GET", "/api/v1/console/settings"),
 
     // The one command path. Resolves with {applied, report, task, case}; rejects with ApiError.
     command: (command, actorPosition) =>
@@ -240,7 +241,7 @@
     squadMembers: (id) => request("GET", `/api/v1/squads/${encodeURIComponent(id)}/members`),
     grid: (params) => request("GET", "/api/v1/grid" + qs(params)),
     locate: (lat, lon) => request("GET", "/api/v1/grid/locate" + qs({ lat, lon })),
-    stats: (groupBy) => request("GET", "/api/v1/stats" + qs({ group_by: groupBy })),
+    stats: (groupBy, from, to) => request("GET", "/api/v1/stats" + qs({ group_by: groupBy, from, to })),
     notifications: () => request("GET", "/api/v1/me/notifications"),
     markNotificationsRead: (ids) => request("POST", "/api/v1/me/notifications/read", { ids }),
     users: () => request("GET", "/api/v1/users"),

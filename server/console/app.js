@@ -133,11 +133,13 @@
           store.me = me;
           store.roles = me.roles;
           GD.people[me.id] = me.display_name;
-          const [cats, squads] = await Promise.all([
+          const [cats, squads, settings] = await Promise.all([
             api.categories().catch(() => []), api.squads().catch(() => []),
+            api.settings().catch(() => ({ map_tiles: null })),
           ]);
           store.categories = cats;
           store.squads = squads;
+          store.mapTiles = settings.map_tiles;
           state.signedIn = true;
           state.ready = true;
           if (stopLive) stopLive();

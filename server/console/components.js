@@ -14,6 +14,7 @@
     live: "",          // "live" | "polling" | ""
     changeTick: 0,     // bumped (debounced) on every change the server announces
     changed: {},       // entity id -> seq of its last change (to highlight fresh rows)
+    mapTiles: null,    // {url, subdomains, attribution} when the server configures a tile layer
   });
   const has = (...roles) => roles.some((r) => store.roles.includes(r));
 
@@ -51,13 +52,20 @@
   };
   const LEVEL_NAME = { town: "镇 Town", area: "片区 Areas", village: "村 Villages" };
 
-  /** A Leaflet map on a plain background (no tiles: works on an intranet without internet)
-   *  with the grid's levels as toggleable layers. Resolves to {map, layers, bounds}. */
+  /** A Leaflet map with the grid's levels as toggleable layers, over the configured tile layer
+   *  or, with none, on a plain background (works on an intranet without internet).
+   *  Resolves to {map, layers, bounds}. */
   async function gridMap(el, opts) {
     opts = opts || {};
-    // No tile layer sets the zoom range, so the map does (clustering needs a maxZoom).
-    const map = L.map(el, { zoomSnap: 0.25, attributionControl: false, preferCanvas: true, minZoom: 6, maxZoom: 19 });
+    const tiles = store.mapTiles;
+    // The map sets its own zoom range (clustering needs a maxZoom, a plain map has no tiles to give one).
+    const map = L.map(el, { zoomSnap: 0.25, attributionControl: !!(tiles && tiles.attribution), preferCanvas: true, minZoom: 6, maxZoom: 18 });
     map.setView([35.0, 112.5], 12);
+    if (tiles && tiles.url) {
+      L.tileLayer(tiles.url, {
+        subdomains: tiles.subdomains || "abc", attribution: tiles.attribution || "", maxZoom: 18,
+      }).addTo(map);
+    }
     let fc = null;
     try { fc = await loadGrid(); } catch (e) { /* no grid imported yet: an empty map */ }
     const layers = {};

@@ -77,6 +77,13 @@ pub struct Config {
     /// Run the background jobs (upload upkeep, deadline warnings, grid refresh). Tests turn
     /// them off to drive the jobs by hand.
     pub background_jobs: bool,
+    /// The console's map tiles, a Leaflet URL template (`{z}/{x}/{y}`, optional `{s}`); none:
+    /// the grid is drawn on a plain background (works without internet).
+    pub map_tile_url: Option<String>,
+    /// Subdomains that replace `{s}` in `map_tile_url`, e.g. `01234567` for Tianditu.
+    pub map_tile_subdomains: Option<String>,
+    /// Attribution shown on the map for the tiles.
+    pub map_tile_attribution: Option<String>,
 }
 
 impl Default for Config {
@@ -101,6 +108,9 @@ impl Default for Config {
             position_mismatch_m: griddispatch_media::DEFAULT_GEO_THRESHOLD_M,
             sync_retention_days: 30,
             background_jobs: true,
+            map_tile_url: None,
+            map_tile_subdomains: None,
+            map_tile_attribution: None,
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::routes::*;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "GridDispatch API", description = "网格化综合行政执法 指挥调度系统 — API. Errors: docs/api.md."),
-    paths(healthz, readyz, login, refresh, logout, me, my_devices, revoke_my_device,
+    paths(healthz, readyz, settings, login, refresh, logout, me, my_devices, revoke_my_device,
           list_users, create_user, set_user_disabled, put_certificate, revoke_user_device,
           get_attachment, get_content, set_proves,
           info, push, pull, wait,

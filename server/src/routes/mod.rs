@@ -27,6 +27,7 @@ pub use auth::{
     __path_login, __path_logout, __path_me, __path_my_devices, __path_refresh,
     __path_revoke_my_device,
 };
+pub use console::__path_settings;
 pub use grid::{
     __path_create_squad, __path_delete_member, __path_delete_squad_cell, __path_get_cell,
     __path_get_grid, __path_import, __path_list_squad_members, __path_list_squads, __path_locate,
@@ -79,6 +80,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
         .service(
             web::scope("/api/v1")
                 .service(web::resource("/auth/login").post(auth::login))
+                .service(web::resource("/console/settings").get(console::settings))
                 .service(web::resource("/auth/refresh").post(auth::refresh))
                 .service(web::resource("/auth/logout").post(auth::logout))
                 .service(web::resource("/me").get(auth::me))

@@ -349,15 +349,29 @@ pub async fn put_calendar(
     Ok(HttpResponse::Ok().json(json!({"year": year, "days": days})))
 }
 
-/// Statistics grouping.
+/// Statistics grouping and period.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct StatsQuery {
     /// `cell`, `squad` or `category`.
     pub group_by: String,
+    /// First day of the period (China Standard Time), `YYYY-MM-DD`; needs `to`.
+    #[param(value_type = Option<String>)]
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day of the period, included.
+    #[param(value_type = Option<String>)]
+    pub to: Option<chrono::NaiveDate>,
+}
+
+/// The UTC instants bounding whole China Standard Time days `from ..= to`.
+fn china_days(from: chrono::NaiveDate, to: chrono::NaiveDate) -> crate::workflow::stats::Period {
+    let cst = chrono::Duration::hours(8);
+    let start = from.and_time(chrono::NaiveTime::MIN) - cst;
+    let end = to.and_time(chrono::NaiveTime::MIN) + chrono::Duration::days(1) - cst;
+    (start, end)
 }
 
 /// Statistics per cell, squad or category: received, closed, on-time, rework and extension
-/// rates, median time to acknowledge and to handle.
+/// rates, median time to acknowledge and to handle; optionally over a period of days.
 #[utoipa::path(get, path = "/api/v1/stats", tag = "workflow", security(("bearer" = [])), params(StatsQuery),
     responses((status = 200, description = "rows per group")))]
 pub async fn stats(
@@ -372,15 +386,23 @@ pub async fn stats(
         Role::Admin,
         Role::GridLeader,
     ])?;
-    let group = q.into_inner().group_by;
-    if !matches!(group.as_str(), "cell" | "squad" | "category") {
+    let StatsQuery { group_by, from, to } = q.into_inner();
+    if !matches!(group_by.as_str(), "cell" | "squad" | "category") {
         return Err(AppError::bad_request(
             "invalid_query",
             "group_by 须为 cell、squad 或 category",
         ));
     }
+    let period = match (from, to) {
+        (None, None) => None,
+        (Some(f), Some(t)) if f <= t => Some(china_days(f, t)),
+        _ => return Err(AppError::bad_request(
+            "invalid_query",
+            "统计期间须同时给出 from 和 to，且 from 不晚于 to (give both from and to, from ≤ to)",
+        )),
+    };
     let rows = state
-        .db(move |conn| Ok(crate::workflow::stats::compute(conn, &group)?))
+        .db(move |conn| Ok(crate::workflow::stats::compute(conn, &group_by, period)?))
         .await?;
     Ok(HttpResponse::Ok().json(rows))
 }

@@ -342,3 +342,85 @@ async fn the_bell_marks_notifications_read_for_their_recipient_only() {
         .unwrap();
     assert_eq!(again["marked"], 0);
 }
+
+#[actix_web::test]
+async fn statistics_cover_the_chosen_period_only() {
+    let t = Town::new().await;
+    let r = t.report("0401").await;
+    t.dispatch(&r).await;
+    let stats = |q: String| {
+        let t = &t;
+        async move {
+            t.app
+                .get(&format!("/api/v1/stats?{q}"), Some(&t.tokens["disp"]))
+                .await
+        }
+    };
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let around = format!(
+        "group_by=category&from={}&to={}",
+        today - chrono::Duration::days(1),
+        today
+    );
+    let rows: Value = stats(around).await.json().await.unwrap();
+    assert_eq!(rows[0]["key"], "0401");
+    assert_eq!(rows[0]["received"], 1);
+    let long_ago: Value = stats("group_by=category&from=2001-01-01&to=2001-12-31".into())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(long_ago, json!([]));
+    assert_error(
+        stats("group_by=category&from=2001-01-01".into()).await,
+        400,
+        "invalid_query",
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn a_configured_tile_server_reaches_the_console_and_its_security_policy() {
+    let plain = TestApp::spawn().await;
+    let token = {
+        plain.user("viewer", &[griddispatch_protocol::Role::Dispatcher]);
+        plain.login("viewer", "dev").await.access_token
+    };
+    let none: Value = plain
+        .get("/api/v1/console/settings", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none["map_tiles"], Value::Null);
+
+    let url =
+        "http://t{s}.tianditu.gov.cn/vec_w/wmts?tk=KEY&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}";
+    let app = TestApp::spawn_with(|c| {
+        c.map_tile_url = Some(url.into());
+        c.map_tile_subdomains = Some("01234567".into());
+    })
+    .await;
+    app.user("viewer", &[griddispatch_protocol::Role::Dispatcher]);
+    let token = app.login("viewer", "dev").await.access_token;
+    let v: Value = app
+        .get("/api/v1/console/settings", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["map_tiles"]["url"], url);
+    assert_eq!(v["map_tiles"]["subdomains"], "01234567");
+    let page = app.get("/", None).await;
+    let csp = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("img-src 'self' data: blob: http://*.tianditu.gov.cn;"),
+        "{csp}"
+    );
+    assert_error(
+        app.get("/api/v1/console/settings", None).await,
+        401,
+        "missing_token",
+    )
+    .await;
+}
