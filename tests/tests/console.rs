@@ -105,6 +105,8 @@ fn dispatcher_sees_a_phone_report_appear_live_and_dispatches_it_with_the_suggest
     browser.wait_for_text("#report-description", &description);
     browser.wait_for(".gd-evidence img");
     browser.wait_for_text("#report-status", "待受理");
+    // Who reported it, by name (the demo grid member).
+    browser.wait_for_text(".gd-report", "网格员 张明");
     browser.click_button("受理并派遣");
     let suggested = browser.wait_for(".gd-squad-option.is-checked");
     assert!(suggested.text().contains("建议"), "{}", suggested.text());

@@ -208,6 +208,7 @@
       async load() {
         try {
           this.d = await api.report(this.param);
+          Object.assign(GD.people, this.d.people || {});
           this.missing = "";
           if (this.t && has("squad_leader") && (!this.myMembers || this.myMembers.squad_id !== this.t.squad_id)) {
             try {

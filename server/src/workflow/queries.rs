@@ -355,6 +355,9 @@ pub struct ReportDetail {
     pub attachments: Vec<crate::tus::complete::AttachmentView>,
     /// Evidence named by the report or task whose upload has not arrived yet.
     pub pending_attachment_ids: Vec<String>,
+    /// Names of the people the report, task and record mention (reporter, officers, actors),
+    /// by user id, so that screens show who did what.
+    pub people: std::collections::BTreeMap<String, String>,
 }
 
 /// One report, if the reader may see it.
@@ -396,12 +399,23 @@ pub fn report_detail(
             None => pending_attachment_ids.push(a),
         }
     }
+    let mut ids: Vec<String> = history.iter().map(|h| h.actor_id.clone()).collect();
+    ids.push(r.reporter_id.clone());
+    if let Some(t) = &task {
+        ids.extend(t.officer_ids.iter().cloned());
+        ids.extend(t.handled_by.iter().cloned());
+        ids.extend(t.last_recheck.iter().map(|c| c.by.clone()));
+    }
+    ids.sort();
+    ids.dedup();
+    let people = crate::store::users::display_names(conn, &ids)?;
     Ok(Some(ReportDetail {
         view: view(r, task, vis),
         case,
         history,
         attachments,
         pending_attachment_ids,
+        people,
     }))
 }
 

@@ -424,3 +424,18 @@ async fn a_configured_tile_server_reaches_the_console_and_its_security_policy() 
     )
     .await;
 }
+
+#[actix_web::test]
+async fn a_report_names_the_people_its_record_mentions() {
+    let t = Town::new().await;
+    let r = t.report("0401").await;
+    t.dispatch(&r).await;
+    let detail = t.get(&format!("/api/v1/reports/{r}")).await;
+    let reporter = detail["report"]["reporter_id"].as_str().unwrap();
+    let people = detail["people"].as_object().unwrap();
+    assert!(people[reporter].is_string(), "{detail}");
+    for h in detail["history"].as_array().unwrap() {
+        let actor = h["actor_id"].as_str().unwrap();
+        assert!(people.contains_key(actor), "no name for {actor}");
+    }
+}
