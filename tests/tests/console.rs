@@ -662,3 +662,45 @@ fn regenerate_screenshots() {
     browser.wait_for_text(".gd-users", "squad_leader");
     shot("admin-accounts");
 }
+
+#[test]
+fn squad_leader_asks_for_more_time_and_the_duty_chief_approves_it() {
+    let Some((town, browser)) = setup("squad_leader_asks_for_more_time") else {
+        return;
+    };
+    let (report, task) = dispatched_task(&town, "0601", "废品收购站占道（延期演示）");
+    town.command(
+        "squad_leader",
+        json!({"type": "accept_task", "task_id": task,
+               "officer_ids": [town.user_id("officer"), town.user_id("officer2")]}),
+    );
+    let due_before = town.task(&task)["due_at"].as_str().unwrap().to_owned();
+    let detail = format!("{}/#/report/{report}", town.base());
+
+    browser.sign_in(&town.base(), "squad_leader", PASSWORD);
+    browser.goto(&detail);
+    browser.click_button("申请延期");
+    browser
+        .wait_for(".el-dialog textarea")
+        .send_keys("当事人外出，需约定时间复查");
+    browser.click_button("提交 Submit");
+    browser.wait_for_text(".el-message--success", "已申请延期");
+    browser.wait_for_text("#task-card", "当事人外出");
+    browser.sign_out();
+
+    browser.sign_in(&town.base(), "duty_chief", PASSWORD);
+    browser.goto(&format!("{}/#/duty", town.base()));
+    browser
+        .wait_for_text(".gd-extensions .el-table__row", "当事人外出")
+        .click();
+    browser.click_button("批准延期");
+    browser.wait_for_text(".el-message--success", "已批准延期");
+    browser.wait_gone("#task-card", "延期申请");
+    let t = town.task(&task);
+    assert_eq!(t["extension_count"], 1);
+    assert!(
+        t["due_at"].as_str().unwrap() > due_before.as_str(),
+        "{} vs {due_before}",
+        t["due_at"]
+    );
+}
