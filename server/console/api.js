@@ -133,13 +133,18 @@
 
   // Server-sent events read with fetch (EventSource cannot send the Authorization header).
   // `onChange({seq, entity_type, entity_id})` per change; `onMode("live" | "polling")`.
-  // When the stream cannot be held (no permission, a proxy that buffers, no streaming fetch),
-  // `onPoll()` is called every `pollMs` instead, and the stream is tried again now and then.
+  // When the stream cannot be held (no permission, a proxy that buffers or cuts long
+  // responses, no streaming fetch), `onPoll()` is called every `pollMs` instead, and the stream
+  // is tried again with backoff. Polling stops only once a stream has stayed up for `HEALTHY_MS`
+  // (a stream that keeps breaking must not starve the polling), and every reconnection after a
+  // failure polls once to catch up on what was missed.
+  const HEALTHY_MS = 15000;
   function subscribe(onChange, onPoll, onMode, pollMs) {
     pollMs = pollMs || 10000;
-    let stopped = false, after = null, controller = null, pollTimer = null, failures = 0;
+    let stopped = false, after = null, controller = null, pollTimer = null, healthyTimer = null;
+    let failures = 0;
     const setPolling = (on) => {
-      if (on && !pollTimer) { pollTimer = setInterval(() => { if (!stopped) onPoll(); }, pollMs); onMode("polling"); }
+      if (on && !pollTimer) { pollTimer = setInterval(() => { if (!stopped) onPoll(); }, pollMs); }
       if (!on && pollTimer) { clearInterval(pollTimer); pollTimer = null; }
     };
     async function run() {
@@ -150,10 +155,9 @@
             headers: { Accept: "text/event-stream" }, signal: controller.signal,
           });
           if (!resp.ok || !resp.body) throw await errorOf(resp);
-          setPolling(false);
           onMode("live");
-          if (after !== null) onPoll(); // catch up on what happened while away
-          failures = 0;
+          if (failures > 0) onPoll();
+          healthyTimer = setTimeout(() => { failures = 0; setPolling(false); }, HEALTHY_MS);
           const reader = resp.body.getReader();
           const decoder = new TextDecoder();
           let buf = "";
@@ -177,21 +181,26 @@
               }
             }
           }
+          throw new Error("event stream ended");
         } catch (e) {
+          clearTimeout(healthyTimer);
           if (stopped) return;
           failures += 1;
           setPolling(true);
+          onMode("polling");
           if (e instanceof ApiError && (e.status === 403 || e.status === 401)) {
             return; // this user may not hold the stream: polling only
           }
         }
-        if (stopped) return;
-        // Back off: 1 s, 2 s, 4 s … at most 30 s, polling meanwhile.
+        // Back off: 2 s, 4 s … at most 30 s, polling meanwhile.
         await new Promise((r) => setTimeout(r, Math.min(30000, 1000 * 2 ** Math.min(failures, 5))));
       }
     }
     run();
-    return () => { stopped = true; setPolling(false); if (controller) controller.abort(); };
+    return () => {
+      stopped = true; clearTimeout(healthyTimer); setPolling(false);
+      if (controller) controller.abort();
+    };
   }
 
   const api = {

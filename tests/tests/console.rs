@@ -704,3 +704,28 @@ fn squad_leader_asks_for_more_time_and_the_duty_chief_approves_it() {
         t["due_at"]
     );
 }
+
+#[test]
+fn without_the_live_stream_the_intake_queue_still_updates_by_polling() {
+    let Some((town, browser)) = setup("without_the_live_stream_the_queue_polls") else {
+        return;
+    };
+    // Between this browser and the server, every attempt at the event stream is cut (a proxy
+    // that buffers or drops long responses).
+    for _ in 0..200 {
+        town.proxy.fail(
+            "GET",
+            "/api/v1/events",
+            0,
+            griddispatch_e2e::faults::Fault::CutRequest(0),
+        );
+    }
+    let base = town.phone_url();
+    browser.sign_in(&base, "dispatcher", PASSWORD);
+    browser.goto(&format!("{base}/#/intake"));
+    browser.wait_for_text("#live-indicator", "轮询");
+    browser.wait_for_text(".gd-report-table", "待受理");
+    let description = format!("轮询也能看到的新线索（{}）", &uuid()[24..]);
+    hotline_report(&town, "0601", &description);
+    browser.wait_for_text(".gd-report-table .gd-desc", &description);
+}
