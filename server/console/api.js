@@ -258,6 +258,7 @@
     setCertificate: (id, number, validUntil) =>
       request("PUT", `/api/v1/users/${encodeURIComponent(id)}/certificate`, { number, valid_until: validUntil }),
     importGrid: (text, params) => request("POST", "/api/v1/grid/import" + qs(params), undefined, text),
+    verifyAudit: () => request("GET", "/api/v1/audit/verify"),
     gridVersions: () => request("GET", "/api/v1/grid/versions"),
     putCalendar: (year, text) => request("PUT", `/api/v1/calendar/${encodeURIComponent(year)}`, undefined, text),
     setUserDisabled: (id, disabled) =>

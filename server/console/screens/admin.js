@@ -46,6 +46,7 @@
         </el-tab-pane>
         <el-tab-pane label="网格导入 Grid import" name="grid" lazy><gd-grid-import /></el-tab-pane>
         <el-tab-pane label="工作日历 Calendar" name="calendar" lazy><gd-calendar-upload /></el-tab-pane>
+        <el-tab-pane label="审计链 Audit chain" name="audit" lazy><gd-audit-check /></el-tab-pane>
         </el-tabs>
         <el-dialog :model-value="!!renewing" @update:model-value="renewing = null" title="执法证换证 Renew certificate" width="480px">
           <p v-if="renewing">{{ renewing.display_name }}</p>

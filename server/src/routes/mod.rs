@@ -37,7 +37,7 @@ pub use health::{__path_healthz, __path_readyz};
 pub use sync::{__path_info, __path_pull, __path_push, __path_wait, PullQuery, WaitQuery};
 pub use users::{
     __path_create_user, __path_list_users, __path_put_certificate, __path_revoke_user_device,
-    __path_set_user_disabled,
+    __path_set_user_disabled, __path_verify_audit,
 };
 pub use workflow::{
     __path_delete_squad_member, __path_events, __path_get_calendar, __path_get_case,
@@ -153,6 +153,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                 .service(web::resource("/users/{id}/disable").post(users::set_user_disabled))
                 .service(web::resource("/users/{id}/enable").post(users::set_user_disabled))
                 .service(web::resource("/users/{id}/certificate").put(users::put_certificate))
+                .service(web::resource("/audit/verify").get(users::verify_audit))
                 .service(
                     web::resource("/users/{id}/devices/{device_id}/revoke")
                         .post(users::revoke_user_device),

@@ -439,3 +439,39 @@ async fn a_report_names_the_people_its_record_mentions() {
         assert!(people.contains_key(actor), "no name for {actor}");
     }
 }
+
+#[actix_web::test]
+async fn an_admin_checks_the_audit_chain_and_sees_an_edited_record() {
+    use diesel::prelude::*;
+    use griddispatch::schema::audit_log;
+    let t = Town::new().await;
+    let r = t.report("0401").await;
+    t.dispatch(&r).await;
+    let verify = |who: &'static str| {
+        let t = &t;
+        async move {
+            t.app
+                .get("/api/v1/audit/verify", Some(&t.tokens[who]))
+                .await
+        }
+    };
+    assert_error(verify("disp").await, 403, "forbidden").await;
+    let ok: Value = verify("admin1").await.json().await.unwrap();
+    assert_eq!(ok["intact"], true, "{ok}");
+    assert!(ok["checked"].as_i64().unwrap() >= 2, "{ok}");
+
+    {
+        let mut conn = t.app.state.pool.get().unwrap();
+        diesel::update(audit_log::table.filter(audit_log::seq.eq(1)))
+            .set(audit_log::after.eq("{\"report\":{\"status\":\"closed\"}}"))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    let broken: Value = verify("admin1").await.json().await.unwrap();
+    assert_eq!(broken["intact"], false);
+    assert_eq!(broken["problems"][0]["seq"], 1, "{broken}");
+    assert!(broken["problems"][0]["problem"]
+        .as_str()
+        .unwrap()
+        .contains("篡改"));
+}
