@@ -258,6 +258,15 @@
     setCertificate: (id, number, validUntil) =>
       request("PUT", `/api/v1/users/${encodeURIComponent(id)}/certificate`, { number, valid_until: validUntil }),
     importGrid: (text, params) => request("POST", "/api/v1/grid/import" + qs(params), undefined, text),
+    putCategory: (code, body) => request("PUT", `/api/v1/categories/${encodeURIComponent(code)}`, body),
+    putSquadMember: (squad, user) =>
+      request("PUT", `/api/v1/squads/${encodeURIComponent(squad)}/members/${encodeURIComponent(user)}`),
+    deleteSquadMember: (squad, user) =>
+      request("DELETE", `/api/v1/squads/${encodeURIComponent(squad)}/members/${encodeURIComponent(user)}`),
+    putSquadCell: (squad, cell) =>
+      request("PUT", `/api/v1/squads/${encodeURIComponent(squad)}/cells/${encodeURIComponent(cell)}`),
+    deleteSquadCell: (squad, cell) =>
+      request("DELETE", `/api/v1/squads/${encodeURIComponent(squad)}/cells/${encodeURIComponent(cell)}`),
     verifyAudit: () => request("GET", "/api/v1/audit/verify"),
     gridVersions: () => request("GET", "/api/v1/grid/versions"),
     putCalendar: (year, text) => request("PUT", `/api/v1/calendar/${encodeURIComponent(year)}`, undefined, text),

@@ -493,8 +493,7 @@ fn an_admin_renews_an_expired_certificate() {
     assert!(row.text().contains("已过期"), "{}", row.text());
     browser.wait_for("[data-renew='old_cert']").click();
     let number = browser.wait_for("input#renew-number, #renew-number input");
-    number.clear();
-    number.send_keys("豫济执 0177");
+    number.replace_text("豫济执 0177");
     let until = browser.wait_for("input#renew-until, #renew-until input");
     until.click();
     until.send_keys("2031-06-30\u{E007}");
@@ -742,4 +741,57 @@ fn an_admin_checks_the_audit_chain() {
     // The demo's reports were made through the command path: every record checks out.
     let result = browser.wait_for_text("#audit-result", "审计链完整");
     assert!(!result.text().contains("已核对 0 条"), "{}", result.text());
+}
+
+#[test]
+fn an_admin_adds_an_officer_to_a_squad_and_changes_a_categorys_deadline() {
+    let Some((town, browser)) = setup("an_admin_adds_an_officer_and_changes_a_deadline") else {
+        return;
+    };
+    let (status, v) = town.post(
+        "admin",
+        "/api/v1/users",
+        &json!({"username": "new_officer", "display_name": "执法队员 吴新", "password": PASSWORD,
+                "roles": ["officer"], "certificate": {"number": "豫济执 0200", "valid_until": "2031-12-31"}}),
+    );
+    assert_eq!(status, 201, "{v}");
+    browser.sign_in(&town.base(), "admin", PASSWORD);
+    browser.goto(&format!("{}/#/admin", town.base()));
+
+    browser.wait_for_text(".el-tabs__item", "中队").click();
+    browser.wait_for_text(".gd-squad-members", "刘洋");
+    browser
+        .wait_for(".gd-squads .gd-inline-add .el-select")
+        .click();
+    browser
+        .wait_for_text(".el-select-dropdown__item", "new_officer")
+        .click();
+    browser.wait_for("#squad-add").click();
+    browser.wait_for_text(".gd-squad-members", "吴新");
+    let members = town.get("admin", "/api/v1/squads/squad1/members");
+    assert!(
+        members["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["username"] == "new_officer"),
+        "{members}"
+    );
+
+    browser.wait_for_text(".el-tabs__item", "事件类别").click();
+    browser.wait_for("[data-edit-category='0101']").click();
+    let handling = browser.wait_for("input#category-handling, #category-handling input");
+    handling.replace_text("2wd");
+    browser.wait_for("#category-save").click();
+    browser.wait_for_text(".el-message--success", "已保存");
+    browser.wait_for_text(".gd-category-table .el-table__row", "2wd");
+    let cats = town.get("admin", "/api/v1/categories");
+    let c = cats
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "0101")
+        .unwrap()
+        .clone();
+    assert_eq!(c["handling"], "2wd");
 }

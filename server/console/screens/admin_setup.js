@@ -1,0 +1,121 @@
+// 系统管理 · 事件类别 and 中队: categories (handling time, simple procedure, penalty, legal
+// basis, active) and squads (members by name, cells). Every change is one API call; refusals
+// show the server's message.
+(function () {
+  "use strict";
+  const { api, store } = GD;
+
+  GD.components["gd-categories"] = {
+    data: () => ({ rows: [], editing: null, form: {}, busy: false }),
+    template: `
+      <div class="gd-categories">
+        <p class="gd-muted">处置时限写法 Handling: 4wh 工作小时 · 1wd 工作日 · 24h 自然小时 · 90d 自然日。</p>
+        <el-table :data="rows" size="small" height="calc(100vh - 290px)" class="gd-category-table">
+          <el-table-column prop="code" label="编码 Code" width="80" />
+          <el-table-column prop="name" label="名称 Name" width="140" />
+          <el-table-column prop="domain" label="执法领域 Domain" min-width="150" />
+          <el-table-column prop="handling" label="时限 Handling" width="100" />
+          <el-table-column label="简易程序 Simple" width="90"><template #default="{ row }">{{ row.simple_procedure ? '可' : '—' }}</template></el-table-column>
+          <el-table-column label="可能处罚 Penalty" width="90"><template #default="{ row }">{{ row.penalty_possible ? '是' : '—' }}</template></el-table-column>
+          <el-table-column label="启用 Active" width="70"><template #default="{ row }">{{ row.active ? '✓' : '停用' }}</template></el-table-column>
+          <el-table-column label="操作" width="90"><template #default="{ row }"><el-button size="small" @click="edit(row)" :data-edit-category="row.code">编辑 Edit</el-button></template></el-table-column>
+        </el-table>
+        <el-dialog :model-value="!!editing" @update:model-value="editing = null" :title="'事件类别 Category ' + (editing ? editing.code : '')" width="560px">
+          <el-form label-width="150px" v-if="editing">
+            <el-form-item label="名称 Name"><el-input v-model="form.name" /></el-form-item>
+            <el-form-item label="执法领域 Domain"><el-input v-model="form.domain" /></el-form-item>
+            <el-form-item label="处置时限 Handling"><el-input v-model="form.handling" id="category-handling" /></el-form-item>
+            <el-form-item label="简易程序 Simple"><el-switch v-model="form.simple_procedure" /></el-form-item>
+            <el-form-item label="可能处罚 Penalty"><el-switch v-model="form.penalty_possible" /></el-form-item>
+            <el-form-item label="法律依据 Legal basis"><el-input v-model="form.legal_basis" type="textarea" /></el-form-item>
+            <el-form-item label="启用 Active"><el-switch v-model="form.active" /></el-form-item>
+          </el-form>
+          <template #footer>
+            <el-button @click="editing = null">取消 Cancel</el-button>
+            <el-button type="primary" :loading="busy" @click="save" id="category-save">保存 Save</el-button>
+          </template>
+        </el-dialog>
+      </div>`,
+    created() { this.load(); },
+    methods: {
+      async load() { try { this.rows = await api.categories(); store.categories = this.rows; } catch (e) { GD.showError(e); } },
+      edit(row) { this.editing = row; this.form = Object.assign({}, row); },
+      async save() {
+        this.busy = true;
+        try {
+          await api.putCategory(this.editing.code, this.form);
+          GD.showOk("已保存 Saved");
+          this.editing = null;
+          await this.load();
+        } catch (e) { GD.showError(e); } finally { this.busy = false; }
+      },
+    },
+  };
+
+  GD.components["gd-squads"] = {
+    data: () => ({ squads: [], current: "", members: [], users: [], adding: "", cell: "", busy: false }),
+    template: `
+      <div class="gd-squads">
+        <el-form :inline="true" size="small" @submit.prevent>
+          <el-form-item label="中队 Squad">
+            <el-select v-model="current" style="width:260px" id="squad-pick">
+              <el-option v-for="s in squads" :key="s.id" :label="s.name + '（' + s.domain + '）'" :value="s.id" />
+            </el-select>
+          </el-form-item>
+        </el-form>
+        <el-row :gutter="16" v-if="squad">
+          <el-col :span="13">
+            <h4>成员 Members</h4>
+            <el-table :data="members" size="small" class="gd-squad-members">
+              <el-table-column prop="display_name" label="姓名 Name" min-width="150" />
+              <el-table-column label="角色 Roles" min-width="140"><template #default="{ row }">{{ row.roles.map(r => L.ROLE[r] || r).join('、') }}</template></el-table-column>
+              <el-table-column label="执法证 Certificate" width="170"><template #default="{ row }">
+                <template v-if="row.certificate">{{ row.certificate.valid_until }} <el-tag v-if="!row.certificate_valid" type="danger" size="small">已过期</el-tag></template><span v-else>—</span>
+              </template></el-table-column>
+              <el-table-column width="80"><template #default="{ row }"><el-button size="small" type="danger" text @click="remove(row)">移出</el-button></template></el-table-column>
+            </el-table>
+            <div class="gd-inline-add">
+              <el-select v-model="adding" filterable placeholder="选择人员 Person" style="width:240px" id="squad-add-user">
+                <el-option v-for="u in candidates" :key="u.id" :label="u.display_name + '（' + u.username + '）'" :value="u.username" />
+              </el-select>
+              <el-button :disabled="!adding" :loading="busy" @click="add" id="squad-add">加入 Add</el-button>
+            </div>
+          </el-col>
+          <el-col :span="11">
+            <h4>负责网格 Cells</h4>
+            <el-tag v-for="c in squad.cells" :key="c" closable @close="removeCell(c)" style="margin:0 6px 6px 0">{{ c }}</el-tag>
+            <div class="gd-inline-add">
+              <el-input v-model="cell" placeholder="网格编码 Cell code" style="width:200px" />
+              <el-button :disabled="!cell" :loading="busy" @click="addCell">添加 Add</el-button>
+            </div>
+          </el-col>
+        </el-row>
+      </div>`,
+    computed: {
+      squad() { return this.squads.find((s) => s.id === this.current) || null; },
+      candidates() { const ids = new Set(this.members.map((m) => m.id)); return this.users.filter((u) => !ids.has(u.id) && !u.disabled); },
+    },
+    watch: { current() { this.loadMembers(); } },
+    async created() {
+      await this.loadSquads();
+      if (this.squads.length) this.current = this.squads[0].id;
+      try { this.users = await api.users(); } catch (_) { this.users = []; }
+    },
+    methods: {
+      async loadSquads() { try { this.squads = await api.squads(); store.squads = this.squads; } catch (e) { GD.showError(e); } },
+      async loadMembers() {
+        if (!this.current) return;
+        try { this.members = (await api.squadMembers(this.current)).members; } catch (e) { GD.showError(e); }
+      },
+      async act(fn, ok) {
+        this.busy = true;
+        try { await fn(); GD.showOk(ok); await this.loadSquads(); await this.loadMembers(); }
+        catch (e) { GD.showError(e); } finally { this.busy = false; }
+      },
+      add() { const u = this.adding; this.adding = ""; return this.act(() => api.putSquadMember(this.current, u), "已加入 Added"); },
+      remove(m) { return this.act(() => api.deleteSquadMember(this.current, m.id), "已移出 Removed"); },
+      addCell() { const c = this.cell.trim(); this.cell = ""; return this.act(() => api.putSquadCell(this.current, c), "已添加 Added"); },
+      removeCell(c) { return this.act(() => api.deleteSquadCell(this.current, c), "已移除 Removed"); },
+    },
+  };
+})();
