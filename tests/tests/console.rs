@@ -795,3 +795,88 @@ fn an_admin_adds_an_officer_to_a_squad_and_changes_a_categorys_deadline() {
         .clone();
     assert_eq!(c["handling"], "2wd");
 }
+
+/// Not a check: how long the console takes to become usable on the demo town with many open
+/// reports (docs/benchmarks.md, "Console"). `CONSOLE_BENCH_REPORTS` (default 10000) hotline
+/// reports are filed first. Run with
+/// `cargo test --release -p griddispatch-e2e --test console -- --ignored --nocapture measure_console_load`.
+#[test]
+#[ignore = "a measurement; run on demand"]
+fn measure_console_load() {
+    let Some((town, browser)) = setup("measure_console_load") else {
+        return;
+    };
+    let n: usize = std::env::var("CONSOLE_BENCH_REPORTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let here = town.here();
+    let token = town.token("dispatcher");
+    let http = reqwest::blocking::Client::new();
+    let started = std::time::Instant::now();
+    for i in 0..n {
+        // Spread over ~1 km so that the map has something to cluster.
+        let (dlat, dlon) = ((i % 100) as f64 * 0.0001, (i / 100 % 100) as f64 * 0.0001);
+        let resp = http
+            .post(format!("{}/api/v1/commands", town.base()))
+            .bearer_auth(&token)
+            .json(&json!({"command": {"type": "create_report", "report_id": uuid(), "source": "hotline",
+                "category_code": "0601", "description": format!("压测线索 {i}"),
+                "position": {"lat": here.lat + dlat, "lon": here.lon + dlon}}}))
+            .send()
+            .unwrap();
+        assert!(resp.status().is_success());
+    }
+    let filed = started.elapsed();
+    let timed = |what: &str, url: String, ready: &str| {
+        let t = std::time::Instant::now();
+        browser.goto(&url);
+        browser.wait_for(ready);
+        let took = t.elapsed();
+        println!("{what}: {:.2} s", took.as_secs_f64());
+        took
+    };
+    browser.sign_in(&town.base(), "dispatcher", PASSWORD);
+    let base = town.base();
+    // A fresh load of the page each time (the vendored files come from the browser's cache).
+    timed(
+        "workbench (counts and to-do)",
+        format!("{base}/?w#/workbench"),
+        ".gd-todo .el-table__row",
+    );
+    timed(
+        "intake queue, first page",
+        format!("{base}/?i#/intake"),
+        ".gd-report-table .el-table__row",
+    );
+    browser.goto(&format!("{base}/#/intake"));
+    browser.wait_for(".gd-report-table .el-table__row");
+    let t = std::time::Instant::now();
+    browser.wait_for_text(".el-pager li", "5");
+    browser.wait_for_text(".el-pager li", "5").click();
+    browser.wait_for_text(".gd-report-table", &format!("压测线索 {}", n - 81));
+    println!("intake queue, page 5: {:.2} s", t.elapsed().as_secs_f64());
+    let open: u64 = ["reported", "needs_info", "accepted"]
+        .iter()
+        .map(|s| {
+            town.get(
+                "dispatcher",
+                &format!("/api/v1/reports?status={s}&per_page=1"),
+            )["total"]
+                .as_u64()
+                .unwrap()
+        })
+        .sum();
+    let t = std::time::Instant::now();
+    browser.goto(&format!("{base}/?m#/map"));
+    browser.wait_for_text("#map-count", &format!("显示 {open} / {open}"));
+    browser.wait_for(".marker-cluster");
+    println!(
+        "map with every open report ({open}) fetched and clustered: {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+    println!(
+        "{n} reports filed over REST in {:.1} s",
+        filed.as_secs_f64()
+    );
+}
