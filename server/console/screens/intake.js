@@ -78,7 +78,8 @@
       </div>`,
     computed: { isDispatcher() { return GD.has("dispatcher"); } },
     watch: {
-      f: { deep: true, handler() { this.reload(); } },
+      // Typing in the text filter should not send a request per keystroke.
+      f: { deep: true, handler() { clearTimeout(this.filterTimer); this.filterTimer = setTimeout(() => this.reload(), 300); } },
       "store.changeTick"() { this.load(); },
     },
     created() {
