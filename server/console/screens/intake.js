@@ -42,6 +42,7 @@
           </el-form-item>
           <el-form-item>
             <el-radio-group v-model="f.sort">
+              <el-radio-button value="urgent">最紧急 Most urgent</el-radio-button>
               <el-radio-button value="newest">最新 Newest</el-radio-button>
               <el-radio-button value="oldest">等待最久 Waiting longest</el-radio-button>
             </el-radio-group>

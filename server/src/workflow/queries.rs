@@ -106,7 +106,8 @@ pub struct ListQuery {
     pub overdue: Option<bool>,
     /// Reports only: where the lead came from (`grid_patrol`, `hotline`, …).
     pub source: Option<String>,
-    /// Reports only: `newest` (default) or `oldest` (waiting longest first).
+    /// Reports only: `newest` (default), `oldest` (waiting longest first) or `urgent` (the
+    /// earliest due time of its task, or its arrival when not dispatched yet, first).
     pub sort: Option<String>,
     /// `min_lon,min_lat,max_lon,max_lat` (WGS-84).
     pub bbox: Option<String>,
@@ -255,10 +256,18 @@ pub fn list_reports(
     };
     let total: i64 = build().count().get_result(conn)?;
     let (per, offset) = q.paging();
-    let ordered = if q.sort.as_deref() == Some("oldest") {
-        build().order(reports::created_at.asc())
-    } else {
-        build().order(reports::created_at.desc())
+    let ordered = match q.sort.as_deref() {
+        Some("oldest") => build().order(reports::created_at.asc()),
+        // Most pressing first: a report's task is due at its due time, a report not yet
+        // dispatched has waited since it arrived (portable SQL: both backends).
+        Some("urgent") => build().order((
+            diesel::dsl::sql::<diesel::sql_types::Timestamp>(
+                "COALESCE((SELECT t.due_at FROM tasks t WHERE t.id = reports.task_id), reports.created_at)",
+            )
+            .asc(),
+            reports::created_at.asc(),
+        )),
+        _ => build().order(reports::created_at.desc()),
     };
     let rows: Vec<String> = ordered
         .limit(per)

@@ -475,3 +475,43 @@ async fn an_admin_checks_the_audit_chain_and_sees_an_edited_record() {
         .unwrap()
         .contains("篡改"));
 }
+
+#[actix_web::test]
+async fn the_most_urgent_reports_come_first() {
+    let t = Town::new().await;
+    let (lat, lon) = t.point;
+    let mut ids = Vec::new();
+    for text in ["最早", "其次", "最新"] {
+        let id = uuid();
+        let resp = t
+            .app
+            .post(
+                "/api/v1/commands",
+                &json!({"command": {"type": "create_report", "report_id": id, "source": "hotline",
+                    "category_code": "0601", "description": text, "position": {"lat": lat, "lon": lon}}}),
+                Some(&t.tokens["disp"]),
+            )
+            .await;
+        assert_eq!(resp.status(), 200);
+        ids.push(id);
+    }
+    // The oldest is dispatched: its clock is now its task's due time, days away.
+    t.dispatch(&ids[0]).await;
+    let v: Value = t
+        .app
+        .get(
+            "/api/v1/reports?source=hotline&sort=urgent",
+            Some(&t.tokens["disp"]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let order: Vec<&str> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["report"]["description"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, ["其次", "最新", "最早"]);
+}
