@@ -240,6 +240,7 @@
 
     reports: (filters) => request("GET", "/api/v1/reports" + qs(filters)),
     report: (id) => request("GET", `/api/v1/reports/${encodeURIComponent(id)}`),
+    duplicates: (id) => request("GET", `/api/v1/reports/${encodeURIComponent(id)}/duplicates`),
     routing: (id) => request("GET", `/api/v1/reports/${encodeURIComponent(id)}/routing`),
     tasks: (filters) => request("GET", "/api/v1/tasks" + qs(filters)),
     task: (id) => request("GET", `/api/v1/tasks/${encodeURIComponent(id)}`),

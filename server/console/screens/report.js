@@ -6,15 +6,8 @@
   "use strict";
   const { api, store, has, labels: L_ } = GD;
 
+  // The server's duplicate rule (GET /api/v1/reports/{id}/duplicates), for the dialog's text.
   const DUP_RADIUS_M = 500;
-
-  function distanceM(a, b) {
-    if (a.lat == null || b.lat == null) return Infinity;
-    const R = 6371000, rad = Math.PI / 180;
-    const dLat = (b.lat - a.lat) * rad, dLon = (b.lon - a.lon) * rad;
-    const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
-    return 2 * R * Math.asin(Math.sqrt(h));
-  }
 
   GD.screens.report = {
     props: ["param"],
@@ -105,7 +98,7 @@
         </el-dialog>
 
         <el-dialog v-model="mergeOpen" title="合并到 Merge into" width="720px">
-          <p class="gd-muted">同类、{{ DUP_RADIUS_M }} 米内、未办结的线索，与本线索照片对照 (same category, nearby, open; photos side by side)</p>
+          <p class="gd-muted">同类、{{ DUP_RADIUS_M }} 米内、30 天内、未办结的线索，与本线索照片对照 (same category, nearby, open; photos side by side)</p>
           <div class="gd-merge-self" v-if="r">
             <gd-thumb :id="r.attachment_ids[0]" /> <span>本线索 This report：{{ r.description }}</span>
           </div>
@@ -284,14 +277,8 @@
       },
       async openMerge() {
         try {
-          const pages = await Promise.all(["reported", "needs_info", "accepted"].map((status) =>
-            api.reports({ status, category: this.r.category_code, per_page: 100 })));
-          const here = { lat: this.r.lat, lon: this.r.lon };
-          this.candidates = pages.flatMap((p) => p.items)
-            .filter((v) => v.report.id !== this.r.id)
-            .map((v) => Object.assign({ distance: distanceM(here, v.report) }, v))
-            .filter((v) => v.distance <= DUP_RADIUS_M || here.lat == null)
-            .sort((a, b) => a.distance - b.distance);
+          this.candidates = (await api.duplicates(this.r.id))
+            .map((c) => Object.assign({ distance: c.distance_m }, c));
           this.mergeInto = "";
           this.mergeOpen = true;
         } catch (e) { GD.showError(e); }

@@ -40,8 +40,8 @@ pub use users::{
     __path_set_user_disabled, __path_verify_audit,
 };
 pub use workflow::{
-    __path_delete_squad_member, __path_events, __path_get_calendar, __path_get_case,
-    __path_get_report, __path_get_task, __path_list_cases, __path_list_categories,
+    __path_delete_squad_member, __path_duplicates, __path_events, __path_get_calendar,
+    __path_get_case, __path_get_report, __path_get_task, __path_list_cases, __path_list_categories,
     __path_list_reports, __path_list_tasks, __path_mark_notifications_read,
     __path_my_notifications, __path_post_command, __path_put_calendar, __path_put_category,
     __path_put_squad_member, __path_routing, __path_stats, CommandRequest, CommandResponse,
@@ -128,6 +128,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                 .service(web::resource("/reports").get(workflow::list_reports))
                 .service(web::resource("/reports/{id}").get(workflow::get_report))
                 .service(web::resource("/reports/{id}/routing").get(workflow::routing))
+                .service(web::resource("/reports/{id}/duplicates").get(workflow::duplicates))
                 .service(web::resource("/tasks").get(workflow::list_tasks))
                 .service(web::resource("/tasks/{id}").get(workflow::get_task))
                 .service(web::resource("/cases").get(workflow::list_cases))

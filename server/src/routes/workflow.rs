@@ -244,6 +244,28 @@ pub async fn routing(
     Ok(HttpResponse::Ok().json(suggestions))
 }
 
+/// Possible duplicates of a report (重复线索): open reports of the same category within 500 m
+/// that arrived in the last 30 days, nearest first — what the dispatcher may merge it into.
+#[utoipa::path(get, path = "/api/v1/reports/{id}/duplicates", tag = "workflow", security(("bearer" = [])),
+    params(("id" = String, Path, description = "report id")),
+    responses((status = 200, description = "`[{report, task, distance_m}]`"), (status = 404, body = ErrorBody)))]
+pub async fn duplicates(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    actor.require_any(&[Role::Dispatcher, Role::DutyChief])?;
+    let vis = visibility(&state, &actor).await?;
+    let id = path.into_inner();
+    let list = state
+        .db(move |conn| {
+            queries::duplicate_candidates(conn, &vis, &id, db::now())?
+                .ok_or_else(|| AppError::NotFound("没有这条线索 (no such report)".into()))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
 /// Event categories.
 #[utoipa::path(get, path = "/api/v1/categories", tag = "workflow", security(("bearer" = [])),
     responses((status = 200, body = Vec<CategoryRow>)))]

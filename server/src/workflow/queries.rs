@@ -462,6 +462,82 @@ pub fn list_cases(
     })
 }
 
+/// How near and how recent an open report must be to be offered as a duplicate.
+pub const DUPLICATE_RADIUS_M: f64 = 500.0;
+/// Days back a duplicate may have arrived.
+pub const DUPLICATE_DAYS: i64 = 30;
+
+/// An open report that may be the same event as another.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DuplicateCandidate {
+    /// The report and its task.
+    #[serde(flatten)]
+    pub view: ReportView,
+    /// Metres between the two positions.
+    pub distance_m: f64,
+}
+
+/// Open reports of the same category within [`DUPLICATE_RADIUS_M`] that arrived in the last
+/// [`DUPLICATE_DAYS`] days, nearest first (at most 20); `None` if the report does not exist.
+pub fn duplicate_candidates(
+    conn: &mut DbConn,
+    vis: &Visibility,
+    id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<Vec<DuplicateCandidate>>> {
+    let Some(r) = store::report(conn, id)? else {
+        return Ok(None);
+    };
+    let (Some(lat), Some(lon)) = (r.lat, r.lon) else {
+        return Ok(Some(vec![]));
+    };
+    let Some(here) = griddispatch_media::GeoPoint::new(lat, lon) else {
+        return Ok(Some(vec![]));
+    };
+    // A box a little larger than the circle, then the exact distance.
+    let dlat = DUPLICATE_RADIUS_M / 111_000.0 * 1.1;
+    let dlon = dlat / lat.to_radians().cos().abs().max(0.01);
+    let rows: Vec<String> = reports::table
+        .filter(reports::category_code.eq(&r.category_code))
+        .filter(reports::id.ne(id))
+        .filter(reports::status.eq_any(["reported", "needs_info", "accepted"]))
+        .filter(reports::created_at.ge(now - chrono::Duration::days(DUPLICATE_DAYS)))
+        .filter(reports::lat.between(lat - dlat, lat + dlat))
+        .filter(reports::lon.between(lon - dlon, lon + dlon))
+        .select(reports::data)
+        .load(conn)?;
+    let mut out = Vec::new();
+    for data in rows {
+        let other: Report = serde_json::from_str(&data)
+            .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+        let Some(there) = other
+            .lat
+            .zip(other.lon)
+            .and_then(|(a, b)| griddispatch_media::GeoPoint::new(a, b))
+        else {
+            continue;
+        };
+        let distance_m = here.distance_m(&there);
+        if distance_m > DUPLICATE_RADIUS_M {
+            continue;
+        }
+        let task = match &other.task_id {
+            Some(t) => store::task(conn, t)?,
+            None => None,
+        };
+        if !vis.report(&other, task.as_ref()) {
+            continue;
+        }
+        out.push(DuplicateCandidate {
+            view: view(other, task, vis),
+            distance_m,
+        });
+    }
+    out.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m));
+    out.truncate(20);
+    Ok(Some(out))
+}
+
 /// One task, if visible.
 pub fn task_detail(
     conn: &mut DbConn,

@@ -515,3 +515,73 @@ async fn the_most_urgent_reports_come_first() {
         .collect();
     assert_eq!(order, ["其次", "最新", "最早"]);
 }
+
+#[actix_web::test]
+async fn duplicates_are_open_reports_of_the_same_category_nearby() {
+    let t = Town::new().await;
+    let (lat, lon) = t.point;
+    let file = |category: &'static str, text: &'static str, dlat: f64| {
+        let t = &t;
+        async move {
+            let id = uuid();
+            let resp = t
+                .app
+                .post(
+                    "/api/v1/commands",
+                    &json!({"command": {"type": "create_report", "report_id": id, "source": "hotline",
+                        "category_code": category, "description": text,
+                        "position": {"lat": lat + dlat, "lon": lon}}}),
+                    Some(&t.tokens["disp"]),
+                )
+                .await;
+            assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+            id
+        }
+    };
+    let me = file("0601", "本条", 0.0).await;
+    file("0601", "同类 100 米", 0.0009).await;
+    file("0601", "同类 20 米", 0.0002).await;
+    file("0401", "别类 20 米", 0.0002).await;
+    file("0601", "同类 2 公里", 0.018).await;
+    let closed_one = file("0601", "同类但已不予受理", 0.0001).await;
+    let resp = t
+        .app
+        .post(
+            "/api/v1/commands",
+            &json!({"command": {"type": "reject_report", "report_id": closed_one, "reason": "重复"}}),
+            Some(&t.tokens["disp"]),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+
+    let v: Value = t
+        .app
+        .get(
+            &format!("/api/v1/reports/{me}/duplicates"),
+            Some(&t.tokens["disp"]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["report"]["description"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["同类 20 米", "同类 100 米"]);
+    let d = v[0]["distance_m"].as_f64().unwrap();
+    assert!((15.0..30.0).contains(&d), "{d}");
+    assert_error(
+        t.app
+            .get(
+                &format!("/api/v1/reports/{me}/duplicates"),
+                Some(&t.tokens["gmx"]),
+            )
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+}
