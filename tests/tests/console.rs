@@ -305,7 +305,7 @@ fn handled_task(
 }
 
 #[test]
-fn dispatcher_closes_a_report_after_handling_and_a_passed_recheck() {
+fn the_squad_closes_a_handled_task_and_the_dispatcher_closes_the_report_after_the_recheck() {
     let Some((town, browser)) = setup("dispatcher_closes_a_report_after_a_passed_recheck") else {
         return;
     };
@@ -316,10 +316,14 @@ fn dispatcher_closes_a_report_after_handling_and_a_passed_recheck() {
         &description,
         json!({"outcome": "rectified", "note": "已责令清理"}),
     );
-    town.command(
-        "squad_leader",
-        json!({"type": "close_task", "task_id": task}),
-    );
+    // The squad leader sees the outcome and closes the task.
+    browser.sign_in(&town.base(), "squad_leader", PASSWORD);
+    browser.goto(&format!("{}/#/report/{report}", town.base()));
+    browser.wait_for_text("#task-card", "已责令清理");
+    browser.click_button("结束任务");
+    browser.wait_for_text("#task-status", "待核查");
+    browser.sign_out();
+    // A grid member of the cell re-checks it on the phone.
     town.command(
         "gm_200",
         json!({"type": "recheck_task", "task_id": task, "passed": true, "note": "现场已清理"}),
