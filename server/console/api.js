@@ -268,6 +268,11 @@
       request("PUT", `/api/v1/squads/${encodeURIComponent(squad)}/cells/${encodeURIComponent(cell)}`),
     deleteSquadCell: (squad, cell) =>
       request("DELETE", `/api/v1/squads/${encodeURIComponent(squad)}/cells/${encodeURIComponent(cell)}`),
+    cell: (code) => request("GET", `/api/v1/grid/cells/${encodeURIComponent(code)}`),
+    putCellMember: (code, user, role) =>
+      request("PUT", `/api/v1/grid/cells/${encodeURIComponent(code)}/members/${encodeURIComponent(user)}`, { role }),
+    deleteCellMember: (code, user) =>
+      request("DELETE", `/api/v1/grid/cells/${encodeURIComponent(code)}/members/${encodeURIComponent(user)}`),
     verifyAudit: () => request("GET", "/api/v1/audit/verify"),
     gridVersions: () => request("GET", "/api/v1/grid/versions"),
     putCalendar: (year, text) => request("PUT", `/api/v1/calendar/${encodeURIComponent(year)}`, undefined, text),

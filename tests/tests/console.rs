@@ -884,3 +884,48 @@ fn measure_console_load() {
         filed.as_secs_f64()
     );
 }
+
+#[test]
+fn an_admin_assigns_a_grid_member_to_a_village() {
+    let Some((town, browser)) = setup("an_admin_assigns_a_grid_member_to_a_village") else {
+        return;
+    };
+    let (status, v) = town.post(
+        "admin",
+        "/api/v1/users",
+        &json!({"username": "gm_new", "display_name": "网格员 郑新", "password": PASSWORD,
+                "roles": ["grid_member"]}),
+    );
+    assert_eq!(status, 201, "{v}");
+    let grid = town.get("admin", "/api/v1/grid?level=village");
+    let village = grid["features"][0]["properties"]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    browser.sign_in(&town.base(), "admin", PASSWORD);
+    browser.goto(&format!("{}/#/admin", town.base()));
+    browser.wait_for_text(".el-tabs__item", "网格人员").click();
+    browser.wait_for(".gd-cell-people .el-select").click();
+    browser
+        .wait_for_text(".el-select-dropdown__item", &village)
+        .click();
+    browser.wait_for(".gd-cell-members");
+    browser
+        .wait_for(".gd-cell-people .gd-inline-add .el-select")
+        .click();
+    browser
+        .wait_for_text(".el-select-dropdown__item", "gm_new")
+        .click();
+    browser.wait_for("#cell-add").click();
+    browser.wait_for_text(".gd-cell-members", "郑新");
+    let cell = town.get("admin", &format!("/api/v1/grid/cells/{village}"));
+    assert!(
+        cell["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["username"] == "gm_new" && m["role"] == "grid_member"),
+        "{cell}"
+    );
+}

@@ -45,6 +45,7 @@
         </el-table>
         </el-tab-pane>
         <el-tab-pane label="中队 Squads" name="squads" lazy><gd-squads /></el-tab-pane>
+        <el-tab-pane label="网格人员 Cell people" name="cells" lazy><gd-cell-people /></el-tab-pane>
         <el-tab-pane label="事件类别 Categories" name="categories" lazy><gd-categories /></el-tab-pane>
         <el-tab-pane label="网格导入 Grid import" name="grid" lazy><gd-grid-import /></el-tab-pane>
         <el-tab-pane label="工作日历 Calendar" name="calendar" lazy><gd-calendar-upload /></el-tab-pane>

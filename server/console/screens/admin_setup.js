@@ -1,5 +1,5 @@
-// 系统管理 · 事件类别 and 中队: categories (handling time, simple procedure, penalty, legal
-// basis, active) and squads (members by name, cells). Every change is one API call; refusals
+// 系统管理 · 事件类别, 中队 and 网格人员: categories (handling time, simple procedure, penalty,
+// legal basis, active), squads (members by name, cells) and the people of each cell. Every change is one API call; refusals
 // show the server's message.
 (function () {
   "use strict";
@@ -49,6 +49,68 @@
           await this.load();
         } catch (e) { GD.showError(e); } finally { this.busy = false; }
       },
+    },
+  };
+
+  // 网格人员: who is grid leader or grid member of each cell.
+  GD.components["gd-cell-people"] = {
+    data: () => ({ cells: [], code: "", detail: null, users: [], adding: "", role: "grid_member", busy: false }),
+    template: `
+      <div class="gd-cell-people">
+        <el-form :inline="true" size="small" @submit.prevent>
+          <el-form-item label="网格 Cell">
+            <el-select v-model="code" filterable style="width:280px" id="cell-pick" placeholder="选择网格 Choose a cell">
+              <el-option v-for="c in cells" :key="c.code" :label="levelName(c.level) + ' ' + c.name + '（' + c.code + '）'" :value="c.code" />
+            </el-select>
+          </el-form-item>
+        </el-form>
+        <template v-if="detail">
+          <el-table :data="detail.members" size="small" class="gd-cell-members" empty-text="没有人员 Nobody">
+            <el-table-column prop="display_name" label="姓名 Name" min-width="160" />
+            <el-table-column label="职责 Role" width="120"><template #default="{ row }">{{ L.ROLE[row.role] || row.role }}</template></el-table-column>
+            <el-table-column label="任命时间 Since" width="150"><template #default="{ row }">{{ L.time(row.assigned_at) }}</template></el-table-column>
+            <el-table-column width="80"><template #default="{ row }"><el-button size="small" type="danger" text @click="remove(row)">移出</el-button></template></el-table-column>
+          </el-table>
+          <div class="gd-inline-add">
+            <el-select v-model="adding" filterable placeholder="选择人员 Person" style="width:240px" id="cell-add-user">
+              <el-option v-for="u in candidates" :key="u.id" :label="u.display_name + '（' + u.username + '）'" :value="u.username" />
+            </el-select>
+            <el-radio-group v-model="role" size="small">
+              <el-radio-button value="grid_member">网格员</el-radio-button>
+              <el-radio-button value="grid_leader">网格长</el-radio-button>
+            </el-radio-group>
+            <el-button :disabled="!adding" :loading="busy" @click="add" id="cell-add">任命 Assign</el-button>
+          </div>
+        </template>
+      </div>`,
+    computed: {
+      candidates() {
+        const here = new Set((this.detail ? this.detail.members : []).map((m) => m.user_id));
+        return this.users.filter((u) => !u.disabled && !here.has(u.id) && u.roles.includes(this.role));
+      },
+    },
+    watch: { code() { this.load(); } },
+    async created() {
+      try {
+        const fc = await GD.loadGrid();
+        const order = { town: 0, area: 1, village: 2 };
+        this.cells = (fc.features || []).map((f) => f.properties)
+          .sort((a, b) => order[a.level] - order[b.level] || a.code.localeCompare(b.code));
+      } catch (_) { this.cells = []; }
+      try { this.users = await api.users(); } catch (_) { this.users = []; }
+    },
+    methods: {
+      levelName(l) { return { town: "镇", area: "片区", village: "村" }[l] || l; },
+      async load() {
+        if (!this.code) { this.detail = null; return; }
+        try { this.detail = await api.cell(this.code); } catch (e) { GD.showError(e); }
+      },
+      async act(fn, ok) {
+        this.busy = true;
+        try { await fn(); GD.showOk(ok); await this.load(); } catch (e) { GD.showError(e); } finally { this.busy = false; }
+      },
+      add() { const u = this.adding; this.adding = ""; return this.act(() => api.putCellMember(this.code, u, this.role), "已任命 Assigned"); },
+      remove(m) { return this.act(() => api.deleteCellMember(this.code, m.user_id), "已移出 Removed"); },
     },
   };
 
