@@ -5,6 +5,7 @@ mod auth;
 mod console;
 mod grid;
 mod health;
+mod notifications;
 mod sync;
 mod users;
 mod workflow;
@@ -34,6 +35,7 @@ pub use grid::{
     __path_put_member, __path_put_squad_cell, __path_versions, MemberRequest,
 };
 pub use health::{__path_healthz, __path_readyz};
+pub use notifications::{__path_mark_notifications_read, __path_my_notifications, MarkReadRequest};
 pub use sync::{__path_info, __path_pull, __path_push, __path_wait, PullQuery, WaitQuery};
 pub use users::{
     __path_create_user, __path_list_users, __path_put_certificate, __path_revoke_user_device,
@@ -42,10 +44,9 @@ pub use users::{
 pub use workflow::{
     __path_delete_squad_member, __path_duplicates, __path_events, __path_get_calendar,
     __path_get_case, __path_get_report, __path_get_task, __path_list_cases, __path_list_categories,
-    __path_list_reports, __path_list_tasks, __path_mark_notifications_read,
-    __path_my_notifications, __path_post_command, __path_put_calendar, __path_put_category,
-    __path_put_squad_member, __path_routing, __path_stats, CommandRequest, CommandResponse,
-    MarkReadRequest,
+    __path_list_reports, __path_list_tasks, __path_post_command, __path_put_calendar,
+    __path_put_category, __path_put_squad_member, __path_routing, __path_stats, CommandRequest,
+    CommandResponse,
 };
 
 /// Register every route.
@@ -142,9 +143,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                 )
                 .service(web::resource("/stats").get(workflow::stats))
                 .service(web::resource("/events").get(workflow::events))
-                .service(web::resource("/me/notifications").get(workflow::my_notifications))
+                .service(web::resource("/me/notifications").get(notifications::my_notifications))
                 .service(
-                    web::resource("/me/notifications/read").post(workflow::mark_notifications_read),
+                    web::resource("/me/notifications/read")
+                        .post(notifications::mark_notifications_read),
                 )
                 .service(
                     web::resource("/squads/{id}/members/{user}")
