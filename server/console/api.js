@@ -260,6 +260,7 @@
       request("PUT", `/api/v1/users/${encodeURIComponent(id)}/certificate`, { number, valid_until: validUntil }),
     importGrid: (text, params) => request("POST", "/api/v1/grid/import" + qs(params), undefined, text),
     putCategory: (code, body) => request("PUT", `/api/v1/categories/${encodeURIComponent(code)}`, body),
+    createSquad: (body) => request("POST", "/api/v1/squads", body),
     putSquadMember: (squad, user) =>
       request("PUT", `/api/v1/squads/${encodeURIComponent(squad)}/members/${encodeURIComponent(user)}`),
     deleteSquadMember: (squad, user) =>

@@ -109,13 +109,27 @@
         this.busy = true;
         try { await fn(); GD.showOk(ok); await this.load(); } catch (e) { GD.showError(e); } finally { this.busy = false; }
       },
+      async create() {
+        this.busy = true;
+        try {
+          const s = await api.createSquad({ code: this.form.code.trim(), name: this.form.name.trim(), domain: this.form.domain.trim() });
+          GD.showOk("已创建 Created");
+          this.newOpen = false;
+          this.form = { code: "", name: "", domain: "" };
+          await this.loadSquads();
+          this.current = s.id;
+        } catch (e) { GD.showError(e); } finally { this.busy = false; }
+      },
       add() { const u = this.adding; this.adding = ""; return this.act(() => api.putCellMember(this.code, u, this.role), "已任命 Assigned"); },
       remove(m) { return this.act(() => api.deleteCellMember(this.code, m.user_id), "已移出 Removed"); },
     },
   };
 
   GD.components["gd-squads"] = {
-    data: () => ({ squads: [], current: "", members: [], users: [], adding: "", cell: "", busy: false }),
+    data: () => ({
+      squads: [], current: "", members: [], users: [], adding: "", cell: "", busy: false,
+      newOpen: false, form: { code: "", name: "", domain: "" },
+    }),
     template: `
       <div class="gd-squads">
         <el-form :inline="true" size="small" @submit.prevent>
@@ -124,7 +138,19 @@
               <el-option v-for="s in squads" :key="s.id" :label="s.name + '（' + s.domain + '）'" :value="s.id" />
             </el-select>
           </el-form-item>
+          <el-form-item><el-button @click="newOpen = true" id="squad-new">＋ 新建中队 New squad</el-button></el-form-item>
         </el-form>
+        <el-dialog v-model="newOpen" title="新建中队 New squad" width="480px">
+          <el-form label-width="130px">
+            <el-form-item label="编码 Code"><el-input v-model="form.code" id="squad-code" placeholder="squad5" /></el-form-item>
+            <el-form-item label="名称 Name"><el-input v-model="form.name" id="squad-name" placeholder="五中队" /></el-form-item>
+            <el-form-item label="执法领域 Domain"><el-input v-model="form.domain" id="squad-domain" /></el-form-item>
+          </el-form>
+          <template #footer>
+            <el-button @click="newOpen = false">取消 Cancel</el-button>
+            <el-button type="primary" :loading="busy" @click="create" id="squad-create">创建 Create</el-button>
+          </template>
+        </el-dialog>
         <el-row :gutter="16" v-if="squad">
           <el-col :span="13">
             <h4>成员 Members</h4>
@@ -173,6 +199,17 @@
         this.busy = true;
         try { await fn(); GD.showOk(ok); await this.loadSquads(); await this.loadMembers(); }
         catch (e) { GD.showError(e); } finally { this.busy = false; }
+      },
+      async create() {
+        this.busy = true;
+        try {
+          const s = await api.createSquad({ code: this.form.code.trim(), name: this.form.name.trim(), domain: this.form.domain.trim() });
+          GD.showOk("已创建 Created");
+          this.newOpen = false;
+          this.form = { code: "", name: "", domain: "" };
+          await this.loadSquads();
+          this.current = s.id;
+        } catch (e) { GD.showError(e); } finally { this.busy = false; }
       },
       add() { const u = this.adding; this.adding = ""; return this.act(() => api.putSquadMember(this.current, u), "已加入 Added"); },
       remove(m) { return this.act(() => api.deleteSquadMember(this.current, m.id), "已移出 Removed"); },

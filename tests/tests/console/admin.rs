@@ -97,7 +97,7 @@ fn an_admin_checks_the_audit_chain() {
 }
 
 #[test]
-fn an_admin_adds_an_officer_to_a_squad_and_changes_a_categorys_deadline() {
+fn an_admin_adds_an_officer_to_a_squad_creates_a_squad_and_changes_a_categorys_deadline() {
     let Some((town, browser)) = setup("an_admin_adds_an_officer_and_changes_a_deadline") else {
         return;
     };
@@ -129,6 +129,29 @@ fn an_admin_adds_an_officer_to_a_squad_and_changes_a_categorys_deadline() {
             .iter()
             .any(|m| m["username"] == "new_officer"),
         "{members}"
+    );
+
+    // A new squad, made current once created.
+    browser.wait_for("#squad-new").click();
+    browser
+        .wait_for("input#squad-code, #squad-code input")
+        .send_keys("squad5");
+    browser
+        .wait_for("input#squad-name, #squad-name input")
+        .send_keys("五中队");
+    browser
+        .wait_for("input#squad-domain, #squad-domain input")
+        .send_keys("综合执法");
+    browser.wait_for("#squad-create").click();
+    browser.wait_for_text(".el-message--success", "已创建");
+    let squads = town.get("admin", "/api/v1/squads");
+    assert!(
+        squads
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["code"] == "squad5" && s["name"] == "五中队"),
+        "{squads}"
     );
 
     browser.wait_for_text(".el-tabs__item", "事件类别").click();
