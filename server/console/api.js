@@ -133,13 +133,18 @@
 
   // Server-sent events read with fetch (EventSource cannot send the Authorization header).
   // `onChange({seq, entity_type, entity_id})` per change; `onMode("live" | "polling")`.
-  // When the stream cannot be held (no permission, a proxy that buffers, no streaming fetch),
-  // `onPoll()` is called every `pollMs` instead, and the stream is tried again now and then.
+  // When the stream cannot be held (no permission, a proxy that buffers or cuts long
+  // responses, no streaming fetch), `onPoll()` is called every `pollMs` instead, and the stream
+  // is tried again with backoff. Polling stops only once a stream has stayed up for `HEALTHY_MS`
+  // (a stream that keeps breaking must not starve the polling), and every reconnection after a
+  // failure polls once to catch up on what was missed.
+  const HEALTHY_MS = 15000;
   function subscribe(onChange, onPoll, onMode, pollMs) {
     pollMs = pollMs || 10000;
-    let stopped = false, after = null, controller = null, pollTimer = null, failures = 0;
+    let stopped = false, after = null, controller = null, pollTimer = null, healthyTimer = null;
+    let failures = 0;
     const setPolling = (on) => {
-      if (on && !pollTimer) { pollTimer = setInterval(() => { if (!stopped) onPoll(); }, pollMs); onMode("polling"); }
+      if (on && !pollTimer) { pollTimer = setInterval(() => { if (!stopped) onPoll(); }, pollMs); }
       if (!on && pollTimer) { clearInterval(pollTimer); pollTimer = null; }
     };
     async function run() {
@@ -150,10 +155,9 @@
             headers: { Accept: "text/event-stream" }, signal: controller.signal,
           });
           if (!resp.ok || !resp.body) throw await errorOf(resp);
-          setPolling(false);
           onMode("live");
-          if (after !== null) onPoll(); // catch up on what happened while away
-          failures = 0;
+          if (failures > 0) onPoll();
+          healthyTimer = setTimeout(() => { failures = 0; setPolling(false); }, HEALTHY_MS);
           const reader = resp.body.getReader();
           const decoder = new TextDecoder();
           let buf = "";
@@ -177,21 +181,26 @@
               }
             }
           }
+          throw new Error("event stream ended");
         } catch (e) {
+          clearTimeout(healthyTimer);
           if (stopped) return;
           failures += 1;
           setPolling(true);
+          onMode("polling");
           if (e instanceof ApiError && (e.status === 403 || e.status === 401)) {
             return; // this user may not hold the stream: polling only
           }
         }
-        if (stopped) return;
-        // Back off: 1 s, 2 s, 4 s … at most 30 s, polling meanwhile.
+        // Back off: 2 s, 4 s … at most 30 s, polling meanwhile.
         await new Promise((r) => setTimeout(r, Math.min(30000, 1000 * 2 ** Math.min(failures, 5))));
       }
     }
     run();
-    return () => { stopped = true; setPolling(false); if (controller) controller.abort(); };
+    return () => {
+      stopped = true; clearTimeout(healthyTimer); setPolling(false);
+      if (controller) controller.abort();
+    };
   }
 
   const api = {
@@ -223,6 +232,7 @@
       }
     },
     me: () => request("GET", "/api/v1/me"),
+    settings: () => request("GET", "/api/v1/console/settings"),
 
     // The one command path. Resolves with {applied, report, task, case}; rejects with ApiError.
     command: (command, actorPosition) =>
@@ -230,6 +240,7 @@
 
     reports: (filters) => request("GET", "/api/v1/reports" + qs(filters)),
     report: (id) => request("GET", `/api/v1/reports/${encodeURIComponent(id)}`),
+    duplicates: (id) => request("GET", `/api/v1/reports/${encodeURIComponent(id)}/duplicates`),
     routing: (id) => request("GET", `/api/v1/reports/${encodeURIComponent(id)}/routing`),
     tasks: (filters) => request("GET", "/api/v1/tasks" + qs(filters)),
     task: (id) => request("GET", `/api/v1/tasks/${encodeURIComponent(id)}`),
@@ -241,13 +252,30 @@
     squadMembers: (id) => request("GET", `/api/v1/squads/${encodeURIComponent(id)}/members`),
     grid: (params) => request("GET", "/api/v1/grid" + qs(params)),
     locate: (lat, lon) => request("GET", "/api/v1/grid/locate" + qs({ lat, lon })),
-    stats: (groupBy) => request("GET", "/api/v1/stats" + qs({ group_by: groupBy })),
+    stats: (groupBy, from, to) => request("GET", "/api/v1/stats" + qs({ group_by: groupBy, from, to })),
     notifications: () => request("GET", "/api/v1/me/notifications"),
+    markNotificationsRead: (ids) => request("POST", "/api/v1/me/notifications/read", { ids }),
     users: () => request("GET", "/api/v1/users"),
     createUser: (body) => request("POST", "/api/v1/users", body),
     setCertificate: (id, number, validUntil) =>
       request("PUT", `/api/v1/users/${encodeURIComponent(id)}/certificate`, { number, valid_until: validUntil }),
     importGrid: (text, params) => request("POST", "/api/v1/grid/import" + qs(params), undefined, text),
+    putCategory: (code, body) => request("PUT", `/api/v1/categories/${encodeURIComponent(code)}`, body),
+    createSquad: (body) => request("POST", "/api/v1/squads", body),
+    putSquadMember: (squad, user) =>
+      request("PUT", `/api/v1/squads/${encodeURIComponent(squad)}/members/${encodeURIComponent(user)}`),
+    deleteSquadMember: (squad, user) =>
+      request("DELETE", `/api/v1/squads/${encodeURIComponent(squad)}/members/${encodeURIComponent(user)}`),
+    putSquadCell: (squad, cell) =>
+      request("PUT", `/api/v1/squads/${encodeURIComponent(squad)}/cells/${encodeURIComponent(cell)}`),
+    deleteSquadCell: (squad, cell) =>
+      request("DELETE", `/api/v1/squads/${encodeURIComponent(squad)}/cells/${encodeURIComponent(cell)}`),
+    cell: (code) => request("GET", `/api/v1/grid/cells/${encodeURIComponent(code)}`),
+    putCellMember: (code, user, role) =>
+      request("PUT", `/api/v1/grid/cells/${encodeURIComponent(code)}/members/${encodeURIComponent(user)}`, { role }),
+    deleteCellMember: (code, user) =>
+      request("DELETE", `/api/v1/grid/cells/${encodeURIComponent(code)}/members/${encodeURIComponent(user)}`),
+    verifyAudit: () => request("GET", "/api/v1/audit/verify"),
     gridVersions: () => request("GET", "/api/v1/grid/versions"),
     putCalendar: (year, text) => request("PUT", `/api/v1/calendar/${encodeURIComponent(year)}`, undefined, text),
     setUserDisabled: (id, disabled) =>

@@ -57,8 +57,10 @@
     },
   };
 
+  // The notification bell: deadline warnings and escalations; opening it marks them read
+  // (on the server, so every device of the user agrees).
   const Bell = {
-    data: () => ({ items: [], seen: localStorage.getItem("gd.notifications.seen") || "" }),
+    data: () => ({ items: [] }),
     template: `
       <el-popover placement="bottom-end" :width="380" trigger="click" @show="markRead">
         <template #reference>
@@ -68,28 +70,33 @@
         </template>
         <div class="gd-notes">
           <div v-if="!items.length" class="gd-muted">暂无通知 No notifications</div>
-          <div v-for="n in items.slice(0, 30)" :key="n.id" class="gd-note" :class="{unread: isUnread(n)}">
-            <el-tag size="small" :type="n.kind === 'red' || n.kind === 'escalated' ? 'danger' : 'warning'">{{ n.kind }}</el-tag>
-            {{ n.message }} <span class="gd-muted gd-small">{{ time(n.created_at) }}</span>
+          <div v-for="n in items.slice(0, 30)" :key="n.id" class="gd-note" :class="{unread: !n.read_at}">
+            <el-tag size="small" :type="n.kind === 'overdue' ? 'danger' : 'warning'">{{ n.kind === 'overdue' ? '督办' : '预警' }}</el-tag>
+            <a v-if="n.task_id" href="javascript:void 0" @click="openTask(n)">{{ n.message }}</a><span v-else>{{ n.message }}</span>
+            <span class="gd-muted gd-small"> {{ time(n.created_at) }}</span>
           </div>
         </div>
       </el-popover>`,
     computed: {
-      unread() { return this.items.filter((n) => this.isUnread(n)).length; },
+      unread() { return this.items.filter((n) => !n.read_at).length; },
     },
     watch: { "store.changeTick"() { this.load(); } },
     created() { this.load(); this.timer = setInterval(() => this.load(), 60000); },
     unmounted() { clearInterval(this.timer); },
     methods: {
       time: GD.labels.time,
-      isUnread(n) { return !this.seen || n.created_at > this.seen; },
       async load() { try { this.items = await api.notifications(); } catch (_) { /* the bell stays quiet */ } },
-      // Read state is kept in this browser: the newest time seen.
-      markRead() {
-        if (this.items.length) {
-          this.seen = this.items[0].created_at;
-          localStorage.setItem("gd.notifications.seen", this.seen);
-        }
+      async markRead() {
+        const ids = this.items.filter((n) => !n.read_at).map((n) => n.id);
+        if (!ids.length) return;
+        try { await api.markNotificationsRead(ids); } catch (e) { GD.showError(e); }
+        // Shown read at once; the next load brings the server's times.
+        const now = new Date().toISOString();
+        this.items.forEach((n) => { if (!n.read_at) n.read_at = now; });
+      },
+      async openTask(n) {
+        try { const d = await api.task(n.task_id); location.hash = "#/report/" + d.task.report_id; }
+        catch (e) { GD.showError(e); }
       },
     },
   };
@@ -126,11 +133,13 @@
           store.me = me;
           store.roles = me.roles;
           GD.people[me.id] = me.display_name;
-          const [cats, squads] = await Promise.all([
+          const [cats, squads, settings] = await Promise.all([
             api.categories().catch(() => []), api.squads().catch(() => []),
+            api.settings().catch(() => ({ map_tiles: null })),
           ]);
           store.categories = cats;
           store.squads = squads;
+          store.mapTiles = settings.map_tiles;
           state.signedIn = true;
           state.ready = true;
           if (stopLive) stopLive();

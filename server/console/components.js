@@ -14,6 +14,7 @@
     live: "",          // "live" | "polling" | ""
     changeTick: 0,     // bumped (debounced) on every change the server announces
     changed: {},       // entity id -> seq of its last change (to highlight fresh rows)
+    mapTiles: null,    // {url, subdomains, attribution} when the server configures a tile layer
   });
   const has = (...roles) => roles.some((r) => store.roles.includes(r));
 
@@ -51,13 +52,20 @@
   };
   const LEVEL_NAME = { town: "镇 Town", area: "片区 Areas", village: "村 Villages" };
 
-  /** A Leaflet map on a plain background (no tiles: works on an intranet without internet)
-   *  with the grid's levels as toggleable layers. Resolves to {map, layers, bounds}. */
+  /** A Leaflet map with the grid's levels as toggleable layers, over the configured tile layer
+   *  or, with none, on a plain background (works on an intranet without internet).
+   *  Resolves to {map, layers, bounds}. */
   async function gridMap(el, opts) {
     opts = opts || {};
-    // No tile layer sets the zoom range, so the map does (clustering needs a maxZoom).
-    const map = L.map(el, { zoomSnap: 0.25, attributionControl: false, preferCanvas: true, minZoom: 6, maxZoom: 19 });
+    const tiles = store.mapTiles;
+    // The map sets its own zoom range (clustering needs a maxZoom, a plain map has no tiles to give one).
+    const map = L.map(el, { zoomSnap: 0.25, attributionControl: !!(tiles && tiles.attribution), preferCanvas: true, minZoom: 6, maxZoom: 18 });
     map.setView([35.0, 112.5], 12);
+    if (tiles && tiles.url) {
+      L.tileLayer(tiles.url, {
+        subdomains: tiles.subdomains || "abc", attribution: tiles.attribution || "", maxZoom: 18,
+      }).addTo(map);
+    }
     let fc = null;
     try { fc = await loadGrid(); } catch (e) { /* no grid imported yet: an empty map */ }
     const layers = {};
@@ -150,7 +158,16 @@
             :preview-teleported="true" @click="openOriginal(a)" :alt="a.filename || a.id" />
           <video v-else-if="a.kind === 'video' && originals[a.id]" :src="originals[a.id]" controls class="gd-thumb"></video>
           <el-button v-else-if="a.kind !== 'photo'" size="small" @click="openOriginal(a)">{{ a.kind === 'video' ? '播放视频 Play' : '打开 Open' }}</el-button>
-          <div class="gd-muted gd-small">{{ a.kind }} · {{ time(a.captured_at || a.received_at) }}</div>
+          <el-tooltip placement="bottom" :show-after="300">
+            <template #content>
+              <div>制作人 Maker：{{ person(a.owner_id) }}</div>
+              <div>制作时间 Captured：{{ time(a.captured_at || a.exif_captured_at) }} · 收到 Received：{{ time(a.received_at) }}</div>
+              <div>设备 Device：{{ a.device_model || '—' }} · {{ a.media_type }} · {{ Math.round(a.size / 1024) }} KB</div>
+              <div>证明对象 Proves：{{ a.proves || '—' }}</div>
+              <div>SHA-256：{{ a.sha256.slice(0, 16) }}…</div>
+            </template>
+            <div class="gd-muted gd-small gd-evidence-meta">{{ kindLabel(a.kind) }} · {{ time(a.captured_at || a.received_at) }} ⓘ</div>
+          </el-tooltip>
           <el-tag v-if="a.position_mismatch" type="warning" size="small">位置偏离 {{ Math.round(a.position_gap_m || 0) }} 米</el-tag>
           <el-tag v-if="a.similar_to" type="danger" size="small">疑似重复使用照片 reused</el-tag>
         </div>
@@ -162,6 +179,8 @@
     watch: { attachments: { immediate: true, handler() { this.load(); } } },
     methods: {
       time: L_.time,
+      person(id) { return (GD.people && GD.people[id]) || (id ? id.slice(0, 8) : "—"); },
+      kindLabel(k) { return { photo: "照片", video: "视频", audio: "录音" }[k] || k; },
       async load() {
         for (const a of this.attachments) {
           if (a.kind === "photo" && !this.thumbs[a.id]) {

@@ -95,6 +95,13 @@ pub struct Config {
     /// When two reports are duplicates (`[merge_rules]`: `max_distance_m`, default 200;
     /// `max_hours`, default 72).
     pub merge_rules: crate::domain::workflow::MergeRules,
+    /// The console's map tiles, a Leaflet URL template (`{z}/{x}/{y}`, optional `{s}`); none:
+    /// the grid is drawn on a plain background (works without internet).
+    pub map_tile_url: Option<String>,
+    /// Subdomains that replace `{s}` in `map_tile_url`, e.g. `01234567` for Tianditu.
+    pub map_tile_subdomains: Option<String>,
+    /// Attribution shown on the map for the tiles.
+    pub map_tile_attribution: Option<String>,
 }
 
 impl Default for Config {
@@ -124,6 +131,9 @@ impl Default for Config {
             background_jobs: true,
             case_rules: crate::domain::workflow::CaseRules::default(),
             merge_rules: crate::domain::workflow::MergeRules::default(),
+            map_tile_url: None,
+            map_tile_subdomains: None,
+            map_tile_attribution: None,
         }
     }
 }

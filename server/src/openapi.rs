@@ -9,12 +9,12 @@ use crate::routes::*;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "GridDispatch API", description = "网格化综合行政执法 指挥调度系统 — API. Errors: docs/api.md."),
-    paths(healthz, readyz, login, refresh, logout, me, my_devices, revoke_my_device,
-          list_users, create_user, set_user_disabled, put_certificate, revoke_user_device,
+    paths(healthz, readyz, settings, login, refresh, logout, me, my_devices, revoke_my_device,
+          list_users, create_user, set_user_disabled, put_certificate, verify_audit, revoke_user_device,
           get_attachment, get_content, set_proves,
           info, push, pull, wait,
           post_command, list_reports, get_report, routing, duplicates, list_tasks, get_task, list_cases, get_case,
-          list_categories, put_category, get_calendar, put_calendar, stats, my_notifications, events, put_squad_member, delete_squad_member,
+          list_categories, put_category, get_calendar, put_calendar, stats, my_notifications, mark_notifications_read, events, put_squad_member, delete_squad_member,
           get_grid, locate, import, versions, get_cell, put_member, delete_member,
           create_squad, list_squads, list_squad_members, put_squad_cell, delete_squad_cell,
           decisions, list_documents, get_document,
@@ -46,6 +46,7 @@ use crate::routes::*;
         griddispatch_protocol::sync::ChangeOp,
         griddispatch_protocol::sync::WaitResponse,
         CommandResponse,
+        MarkReadRequest,
         griddispatch_protocol::command::Command,
         griddispatch_protocol::command::Outcome,
         griddispatch_protocol::command::Penalty,

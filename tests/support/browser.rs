@@ -382,10 +382,10 @@ impl Element<'_> {
         );
     }
 
-    /// Empty an input.
-    pub fn clear(&self) {
-        self.browser
-            .call(reqwest::Method::POST, &self.path("/clear"), Some(json!({})));
+    /// Replace an input's text as a user does: select all (Ctrl+A), type over it. (WebDriver's
+    /// clear bypasses the page's input events, and Vue's `v-model` puts the old value back.)
+    pub fn replace_text(&self, text: &str) {
+        self.send_keys(&format!("\u{E009}a\u{E009}{text}"));
     }
 
     /// Its visible text (empty when it went away).

@@ -1,6 +1,6 @@
 // 系统管理 Administration: accounts (create, roles, disable/enable, certificate renewal) with
-// certificate expiry warnings; grid import and the calendar (admin_grid.js) in their tabs.
-// Squads and categories are still managed through the API.
+// certificate expiry warnings; squads and categories (admin_setup.js), grid import, the calendar
+// and the audit chain (admin_grid.js) in their tabs.
 (function () {
   "use strict";
   const { api, labels: L_ } = GD;
@@ -44,8 +44,12 @@
           </el-table-column>
         </el-table>
         </el-tab-pane>
+        <el-tab-pane label="中队 Squads" name="squads" lazy><gd-squads /></el-tab-pane>
+        <el-tab-pane label="网格人员 Cell people" name="cells" lazy><gd-cell-people /></el-tab-pane>
+        <el-tab-pane label="事件类别 Categories" name="categories" lazy><gd-categories /></el-tab-pane>
         <el-tab-pane label="网格导入 Grid import" name="grid" lazy><gd-grid-import /></el-tab-pane>
         <el-tab-pane label="工作日历 Calendar" name="calendar" lazy><gd-calendar-upload /></el-tab-pane>
+        <el-tab-pane label="审计链 Audit chain" name="audit" lazy><gd-audit-check /></el-tab-pane>
         </el-tabs>
         <el-dialog :model-value="!!renewing" @update:model-value="renewing = null" title="执法证换证 Renew certificate" width="480px">
           <p v-if="renewing">{{ renewing.display_name }}</p>

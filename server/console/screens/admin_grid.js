@@ -1,6 +1,6 @@
-// 系统管理 · 网格导入 and 工作日历: upload a grid (GeoJSON) — every problem the server finds is
+// 系统管理 · 网格导入, 工作日历 and 审计链: upload a grid (GeoJSON) — every problem the server finds is
 // listed and shown on the map over the uploaded file — and load a year's official calendar
-// (holiday-cn JSON).
+// (holiday-cn JSON); check the audit chain.
 (function () {
   "use strict";
   const { api, labels: L_ } = GD;
@@ -105,6 +105,33 @@
         setTimeout(() => this.map.invalidateSize(), 0);
       },
       focus(p) { if (p && p.location && this.map) this.map.setView([p.location.lat, p.location.lon], 16); },
+    },
+  };
+
+  // 审计链校验: the full-process record's hash chain, checked on the server.
+  GD.components["gd-audit-check"] = {
+    data: () => ({ busy: false, result: null }),
+    template: `
+      <div class="gd-audit">
+        <p class="gd-muted">逐条核对执法全过程记录的哈希链：记录被修改、删除或截断都会被发现。
+          Walks the audit hash chain: an edited, deleted or truncated record is found.</p>
+        <el-button type="primary" :loading="busy" @click="run" id="audit-verify">校验 Verify</el-button>
+        <el-alert v-if="result && result.intact" type="success" :closable="false" show-icon style="margin-top:12px" id="audit-result"
+          :title="'审计链完整，已核对 ' + result.checked + ' 条记录 (intact: ' + result.checked + ' records)'" />
+        <template v-if="result && !result.intact">
+          <el-alert type="error" :closable="false" show-icon style="margin-top:12px" id="audit-result"
+            :title="'审计链被破坏：' + result.problems.length + ' 个问题 (chain broken)'" />
+          <el-table :data="result.problems" size="small" style="margin-top:8px">
+            <el-table-column prop="seq" label="序号 Seq" width="100" />
+            <el-table-column prop="problem" label="问题 Problem" min-width="300" />
+          </el-table>
+        </template>
+      </div>`,
+    methods: {
+      async run() {
+        this.busy = true;
+        try { this.result = await api.verifyAudit(); } catch (e) { GD.showError(e); } finally { this.busy = false; }
+      },
     },
   };
 

@@ -42,6 +42,7 @@
           </el-form-item>
           <el-form-item>
             <el-radio-group v-model="f.sort">
+              <el-radio-button value="urgent">最紧急 Most urgent</el-radio-button>
               <el-radio-button value="newest">最新 Newest</el-radio-button>
               <el-radio-button value="oldest">等待最久 Waiting longest</el-radio-button>
             </el-radio-group>
@@ -78,7 +79,8 @@
       </div>`,
     computed: { isDispatcher() { return GD.has("dispatcher"); } },
     watch: {
-      f: { deep: true, handler() { this.reload(); } },
+      // Typing in the text filter should not send a request per keystroke.
+      f: { deep: true, handler() { clearTimeout(this.filterTimer); this.filterTimer = setTimeout(() => this.reload(), 300); } },
       "store.changeTick"() { this.load(); },
     },
     created() {

@@ -3,7 +3,9 @@
 (function () {
   "use strict";
   const { api, store, labels: L_ } = GD;
-  const MAX_PINS = 5000;
+  // Pins fetched per state, 200 a page; clustering keeps tens of thousands smooth, the fetch
+  // is what grows (docs/benchmarks.md, "Console").
+  const MAX_PINS = 20000;
 
   GD.screens.map = {
     data: () => ({ openOnly: true, count: 0, total: 0, loading: false }),

@@ -6,15 +6,6 @@
   "use strict";
   const { api, store, has, labels: L_ } = GD;
 
-  const DUP_RADIUS_M = 500;
-
-  function distanceM(a, b) {
-    if (a.lat == null || b.lat == null) return Infinity;
-    const R = 6371000, rad = Math.PI / 180;
-    const dLat = (b.lat - a.lat) * rad, dLon = (b.lon - a.lon) * rad;
-    const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
-    return 2 * R * Math.asin(Math.sqrt(h));
-  }
 
   GD.screens.report = {
     props: ["param"],
@@ -105,16 +96,16 @@
         </el-dialog>
 
         <el-dialog v-model="mergeOpen" title="合并到 Merge into" width="720px">
-          <p class="gd-muted">同类、{{ DUP_RADIUS_M }} 米内、未办结的线索，与本线索照片对照 (same category, nearby, open; photos side by side)</p>
+          <p class="gd-muted">服务器判定的疑似重复：同类、附近、近期、未办结的线索，与本线索照片对照 (the server's duplicate candidates: same category, nearby, recent, open; photos side by side)</p>
           <div class="gd-merge-self" v-if="r">
             <gd-thumb :id="r.attachment_ids[0]" /> <span>本线索 This report：{{ r.description }}</span>
           </div>
-          <el-table :data="candidates" size="small" highlight-current-row @current-change="(c) => mergeInto = c ? c.report.id : ''" empty-text="附近没有同类线索 No candidates" class="gd-merge-candidates">
-            <el-table-column label="照片" width="96"><template #default="{ row }"><gd-thumb :id="row.report.attachment_ids[0]" /></template></el-table-column>
-            <el-table-column label="时间" width="140"><template #default="{ row }">{{ time(row.report.created_at) }}</template></el-table-column>
-            <el-table-column label="描述" min-width="240"><template #default="{ row }">{{ row.report.description }}</template></el-table-column>
+          <el-table :data="candidates" size="small" highlight-current-row @current-change="(c) => mergeInto = c ? c.id : ''" empty-text="附近没有同类线索 No candidates" class="gd-merge-candidates">
+            <el-table-column label="照片" width="96"><template #default="{ row }"><gd-thumb :id="row.photo" /></template></el-table-column>
+            <el-table-column label="时间" width="140"><template #default="{ row }">{{ row.created_at ? time(row.created_at) : Math.round(row.age_hours) + ' 小时前' }}</template></el-table-column>
+            <el-table-column label="描述" min-width="240"><template #default="{ row }">{{ row.description }}</template></el-table-column>
             <el-table-column label="距离" width="80"><template #default="{ row }">{{ Math.round(row.distance) }} 米</template></el-table-column>
-            <el-table-column label="状态" width="90"><template #default="{ row }"><gd-report-status :status="row.report.status" /></template></el-table-column>
+            <el-table-column label="状态" width="90"><template #default="{ row }"><gd-report-status :status="row.status" /></template></el-table-column>
           </el-table>
           <template #footer>
             <el-button @click="mergeOpen = false">取消 Cancel</el-button>
@@ -196,7 +187,7 @@
       },
     },
     watch: { "store.changeTick"() { this.load(); } },
-    created() { this.L = L_; this.DUP_RADIUS_M = DUP_RADIUS_M; this.load(); },
+    created() { this.L = L_; this.load(); },
     unmounted() { if (this.map) this.map.remove(); },
     methods: {
       time: L_.time,
@@ -208,6 +199,7 @@
       async load() {
         try {
           this.d = await api.report(this.param);
+          Object.assign(GD.people, this.d.people || {});
           this.missing = "";
           if (this.t && has("squad_leader") && (!this.myMembers || this.myMembers.squad_id !== this.t.squad_id)) {
             try {
@@ -283,14 +275,16 @@
       },
       async openMerge() {
         try {
-          const pages = await Promise.all(["reported", "needs_info", "accepted"].map((status) =>
-            api.reports({ status, category: this.r.category_code, per_page: 100 })));
-          const here = { lat: this.r.lat, lon: this.r.lon };
-          this.candidates = pages.flatMap((p) => p.items)
-            .filter((v) => v.report.id !== this.r.id)
-            .map((v) => Object.assign({ distance: distanceM(here, v.report) }, v))
-            .filter((v) => v.distance <= DUP_RADIUS_M || here.lat == null)
-            .sort((a, b) => a.distance - b.distance);
+          // Either shape of a candidate: {report, task, distance_m} or flat {report_id, status,
+          // description, distance_m, age_hours}.
+          this.candidates = (await api.duplicates(this.r.id)).map((c) => {
+            const r = c.report || {};
+            return {
+              id: r.id || c.report_id, status: r.status || c.status,
+              description: r.description || c.description, created_at: r.created_at,
+              age_hours: c.age_hours, photo: (r.attachment_ids || [])[0], distance: c.distance_m,
+            };
+          });
           this.mergeInto = "";
           this.mergeOpen = true;
         } catch (e) { GD.showError(e); }

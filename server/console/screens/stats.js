@@ -1,5 +1,5 @@
 // 综合评价 Statistics: on-time, closure, rework and extension rates and median times per cell,
-// squad or category, as a chart and a table, with CSV export.
+// squad or category over a chosen period (or all time), as a chart and a table, with CSV export.
 (function () {
   "use strict";
   const { api, store } = GD;
@@ -7,12 +7,14 @@
   const pct = (v) => (v == null ? "—" : (v * 100).toFixed(1) + "%");
 
   GD.screens.stats = {
-    data: () => ({ groupBy: "squad", rows: [], loading: false, cells: {} }),
+    data: () => ({ groupBy: "squad", period: null, rows: [], loading: false, cells: {} }),
     template: `
       <div class="gd-stats">
         <div class="gd-title-row">
           <h2 class="gd-title">综合评价 <small>Statistics</small></h2>
-          <div>
+          <div class="gd-stats-controls">
+            <el-date-picker v-model="period" type="daterange" value-format="YYYY-MM-DD" size="small" unlink-panels
+              range-separator="至" start-placeholder="开始 From" end-placeholder="结束 To" id="stats-period" style="width:260px" />
             <el-radio-group v-model="groupBy" size="small" id="stats-group">
               <el-radio-button value="squad">按中队 By squad</el-radio-button>
               <el-radio-button value="cell">按网格 By cell</el-radio-button>
@@ -34,7 +36,7 @@
           <el-table-column label="处置中位 Handle (min)" width="130"><template #default="{ row }">{{ row.median_handle_minutes ?? '—' }}</template></el-table-column>
         </el-table>
       </div>`,
-    watch: { groupBy() { this.load(); } },
+    watch: { groupBy() { this.load(); }, period() { this.load(); } },
     created() {
       
       GD.loadGrid().then((fc) => { (fc.features || []).forEach((f) => { this.cells[f.properties.code] = f.properties.name; }); }).catch(() => {});
@@ -56,7 +58,8 @@
       async load() {
         this.loading = true;
         try {
-          this.rows = await api.stats(this.groupBy);
+          const [from, to] = this.period || [];
+          this.rows = await api.stats(this.groupBy, from, to);
           this.draw();
         } catch (e) { GD.showError(e); } finally { this.loading = false; }
       },
@@ -86,7 +89,8 @@
         const blob = new Blob(["\ufeff" + lines.join("\n")], { type: "text/csv;charset=utf-8" });
         const a = document.createElement("a");
         a.href = URL.createObjectURL(blob);
-        a.download = `griddispatch-stats-${this.groupBy}.csv`;
+        const [from, to] = this.period || [];
+        a.download = `griddispatch-stats-${this.groupBy}${from ? `-${from}-${to}` : ""}.csv`;
         a.click();
         setTimeout(() => URL.revokeObjectURL(a.href), 1000);
       },

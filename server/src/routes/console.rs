@@ -5,8 +5,12 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use rust_embed::RustEmbed;
+use serde_json::json;
 
+use crate::auth::Actor;
+use crate::config::Config;
 use crate::error::AppError;
+use crate::state::AppState;
 
 /// The files of `server/console/`.
 #[derive(RustEmbed)]
@@ -19,15 +23,64 @@ const VENDOR_CACHE: &str = "public, max-age=86400";
 const APP_CACHE: &str = "no-cache";
 
 /// The app page may run only what the binary serves: no CDN, no outside request (town
-/// intranets). Vue compiles the screens' templates in the browser, hence `unsafe-eval`; Leaflet
-/// and Element Plus position elements with inline styles.
-const CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-eval'; \
-    style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob:; \
-    connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+/// intranets) — except map tiles from the configured tile server. Vue compiles the screens'
+/// templates in the browser, hence `unsafe-eval`; Leaflet and Element Plus position elements
+/// with inline styles.
+fn csp(config: &Config) -> String {
+    let tiles = config
+        .map_tile_url
+        .as_deref()
+        .and_then(tile_origin)
+        .map(|o| format!(" {o}"))
+        .unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data: blob:{tiles}; media-src 'self' blob:; connect-src 'self'; \
+         object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    )
+}
+
+/// The CSP source of a tile URL template: `scheme://host[:port]`, a `{s}` label as `*`
+/// (`http://t{s}.tianditu.gov.cn/…` → `http://*.tianditu.gov.cn`). None when it is not an
+/// http(s) URL or the host has other placeholders.
+fn tile_origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let host = rest.split(['/', '?', '#']).next()?;
+    let host = host
+        .split('.')
+        .map(|label| if label.contains("{s}") { "*" } else { label })
+        .collect::<Vec<_>>()
+        .join(".");
+    let valid = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '*'));
+    valid.then(|| format!("{scheme}://{host}"))
+}
 
 /// `GET /`: the console's single page (screens are hash routes, `/#/intake` …).
-pub async fn index(req: HttpRequest) -> Result<HttpResponse, AppError> {
-    serve(&req, "index.html")
+pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let mut resp = serve(&req, "index.html")?;
+    if let Ok(value) = header::HeaderValue::from_str(&csp(&state.config)) {
+        resp.headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    Ok(resp)
+}
+
+/// What the console needs to know of the server's configuration: the map's tile layer (none:
+/// the grid on a plain background).
+#[utoipa::path(get, path = "/api/v1/console/settings", tag = "ops", security(("bearer" = [])),
+    responses((status = 200, description = "`{map_tiles: {url, subdomains, attribution} | null}`")))]
+pub async fn settings(state: web::Data<AppState>, _actor: Actor) -> HttpResponse {
+    let c = &state.config;
+    let tiles = c.map_tile_url.as_ref().map(|url| {
+        json!({"url": url, "subdomains": c.map_tile_subdomains, "attribution": c.map_tile_attribution})
+    });
+    HttpResponse::Ok().json(json!({ "map_tiles": tiles }))
 }
 
 /// `GET /console/{path}`: the console's scripts, styles and the vendored libraries.
@@ -61,9 +114,6 @@ fn serve(req: &HttpRequest, path: &str) -> Result<HttpResponse, AppError> {
     resp.insert_header((header::ETAG, etag))
         .insert_header((header::CACHE_CONTROL, cache))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
-    if path == "index.html" {
-        resp.insert_header((header::CONTENT_SECURITY_POLICY, CSP));
-    }
     if fresh {
         return Ok(resp.finish());
     }
@@ -119,6 +169,34 @@ mod tests {
             );
         }
         assert!(listed.len() >= 10, "SHA256SUMS lists only {}", listed.len());
+    }
+
+    #[test]
+    fn the_tile_server_is_the_only_outside_origin_the_page_may_load_images_from() {
+        assert_eq!(
+            tile_origin("http://t{s}.tianditu.gov.cn/vec_w/wmts?tk=KEY&TILEMATRIX={z}").as_deref(),
+            Some("http://*.tianditu.gov.cn")
+        );
+        assert_eq!(
+            tile_origin("https://tile.openstreetmap.org/{z}/{x}/{y}.png").as_deref(),
+            Some("https://tile.openstreetmap.org")
+        );
+        assert_eq!(
+            tile_origin("http://10.1.2.3:8081/tiles/{z}/{x}/{y}.png").as_deref(),
+            Some("http://10.1.2.3:8081")
+        );
+        assert_eq!(tile_origin("javascript:alert(1)"), None);
+        assert_eq!(tile_origin("http://{host}/x"), None);
+        let none = csp(&Config::default());
+        assert!(none.contains("img-src 'self' data: blob:;"), "{none}");
+        let with = csp(&Config {
+            map_tile_url: Some("https://tile.openstreetmap.org/{z}/{x}/{y}.png".into()),
+            ..Config::default()
+        });
+        assert!(
+            with.contains("img-src 'self' data: blob: https://tile.openstreetmap.org;"),
+            "{with}"
+        );
     }
 
     #[test]

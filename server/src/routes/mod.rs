@@ -7,6 +7,7 @@ mod documents;
 mod grid;
 mod health;
 mod input;
+mod notifications;
 mod public;
 mod sync;
 mod users;
@@ -32,6 +33,7 @@ pub use auth::{
     __path_login, __path_logout, __path_me, __path_my_devices, __path_refresh,
     __path_revoke_my_device,
 };
+pub use console::__path_settings;
 pub use documents::{__path_get_document, __path_list_documents, DocumentEntry};
 pub use grid::{
     __path_create_squad, __path_delete_member, __path_delete_squad_cell, __path_get_cell,
@@ -39,18 +41,19 @@ pub use grid::{
     __path_put_member, __path_put_squad_cell, __path_versions, MemberRequest,
 };
 pub use health::{__path_healthz, __path_readyz};
+pub use notifications::{__path_mark_notifications_read, __path_my_notifications, MarkReadRequest};
 pub use public::{__path_decisions, PublicQuery};
 pub use sync::{__path_info, __path_pull, __path_push, __path_wait, PullQuery, WaitQuery};
 pub use users::{
     __path_create_user, __path_list_users, __path_put_certificate, __path_revoke_user_device,
-    __path_set_user_disabled,
+    __path_set_user_disabled, __path_verify_audit,
 };
 pub use workflow::{
     __path_delete_squad_member, __path_duplicates, __path_events, __path_get_calendar,
     __path_get_case, __path_get_report, __path_get_task, __path_list_cases, __path_list_categories,
-    __path_list_reports, __path_list_tasks, __path_my_notifications, __path_post_command,
-    __path_put_calendar, __path_put_category, __path_put_squad_member, __path_routing,
-    __path_stats, CommandRequest, CommandResponse,
+    __path_list_reports, __path_list_tasks, __path_post_command, __path_put_calendar,
+    __path_put_category, __path_put_squad_member, __path_routing, __path_stats, CommandRequest,
+    CommandResponse,
 };
 
 /// Register every route.
@@ -93,6 +96,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                 // the event stream (marked identity) are sent as they are.
                 .wrap(actix_web::middleware::Compress::default())
                 .service(web::resource("/auth/login").post(auth::login))
+                .service(web::resource("/console/settings").get(console::settings))
                 .service(web::resource("/auth/refresh").post(auth::refresh))
                 .service(web::resource("/auth/logout").post(auth::logout))
                 .service(web::resource("/me").get(auth::me))
@@ -156,7 +160,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                 )
                 .service(web::resource("/stats").get(workflow::stats))
                 .service(web::resource("/events").get(workflow::events))
-                .service(web::resource("/me/notifications").get(workflow::my_notifications))
+                .service(web::resource("/me/notifications").get(notifications::my_notifications))
+                .service(
+                    web::resource("/me/notifications/read")
+                        .post(notifications::mark_notifications_read),
+                )
                 .service(
                     web::resource("/squads/{id}/members/{user}")
                         .put(workflow::put_squad_member)
@@ -165,6 +173,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                 .service(web::resource("/users/{id}/disable").post(users::set_user_disabled))
                 .service(web::resource("/users/{id}/enable").post(users::set_user_disabled))
                 .service(web::resource("/users/{id}/certificate").put(users::put_certificate))
+                .service(web::resource("/audit/verify").get(users::verify_audit))
                 .service(
                     web::resource("/users/{id}/devices/{device_id}/revoke")
                         .post(users::revoke_user_device),

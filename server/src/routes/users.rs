@@ -90,6 +90,30 @@ pub async fn put_certificate(
     Ok(web::Json(user))
 }
 
+/// Check the audit chain (执法全过程记录): every record's hash, every link, no gaps, the head
+/// (admin). The same walk as `griddispatch audit verify`.
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "users", security(("bearer" = [])),
+    responses((status = 200, description = "`{checked, intact, problems: [{seq, problem}]}`"),
+        (status = 403, body = ErrorBody)))]
+pub async fn verify_audit(
+    state: web::Data<AppState>,
+    actor: Actor,
+) -> Result<HttpResponse, AppError> {
+    actor.require_any(&[Role::Admin])?;
+    let (checked, problems) = state
+        .db(|conn| Ok(crate::store::audit::verify(conn)?))
+        .await?;
+    let problems: Vec<_> = problems
+        .into_iter()
+        .map(|p| json!({"seq": p.seq, "problem": p.problem}))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "checked": checked,
+        "intact": problems.is_empty(),
+        "problems": problems,
+    })))
+}
+
 /// Revoke another user's device (admin; e.g. a phone reported lost to the command center).
 #[utoipa::path(post, path = "/api/v1/users/{id}/devices/{device_id}/revoke", tag = "users", security(("bearer" = [])),
     params(("id" = String, Path, description = "user id or username"), ("device_id" = String, Path, description = "device")),

@@ -407,15 +407,29 @@ pub async fn put_calendar(
     Ok(HttpResponse::Ok().json(json!({"year": year, "days": days})))
 }
 
-/// Statistics grouping.
+/// Statistics grouping and period.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct StatsQuery {
     /// `cell`, `squad` or `category`.
     pub group_by: String,
+    /// First day of the period (China Standard Time), `YYYY-MM-DD`; needs `to`.
+    #[param(value_type = Option<String>)]
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day of the period, included.
+    #[param(value_type = Option<String>)]
+    pub to: Option<chrono::NaiveDate>,
+}
+
+/// The UTC instants bounding whole China Standard Time days `from ..= to`.
+fn china_days(from: chrono::NaiveDate, to: chrono::NaiveDate) -> crate::workflow::stats::Period {
+    let cst = chrono::Duration::hours(8);
+    let start = from.and_time(chrono::NaiveTime::MIN) - cst;
+    let end = to.and_time(chrono::NaiveTime::MIN) + chrono::Duration::days(1) - cst;
+    (start, end)
 }
 
 /// Statistics per cell, squad or category: received, closed, on-time, rework and extension
-/// rates, median time to acknowledge and to handle.
+/// rates, median time to acknowledge and to handle; optionally over a period of days.
 #[utoipa::path(get, path = "/api/v1/stats", tag = "workflow", security(("bearer" = [])), params(StatsQuery),
     responses((status = 200, description = "rows per group")))]
 pub async fn stats(
@@ -430,33 +444,24 @@ pub async fn stats(
         Role::Admin,
         Role::GridLeader,
     ])?;
-    let group = q.into_inner().group_by;
-    if !matches!(group.as_str(), "cell" | "squad" | "category") {
+    let StatsQuery { group_by, from, to } = q.into_inner();
+    if !matches!(group_by.as_str(), "cell" | "squad" | "category") {
         return Err(AppError::bad_request(
             "invalid_query",
             "group_by 须为 cell、squad 或 category",
         ));
     }
+    let period = match (from, to) {
+        (None, None) => None,
+        (Some(f), Some(t)) if f <= t => Some(china_days(f, t)),
+        _ => return Err(AppError::bad_request(
+            "invalid_query",
+            "统计期间须同时给出 from 和 to，且 from 不晚于 to (give both from and to, from ≤ to)",
+        )),
+    };
     let rows = state
-        .db(move |conn| Ok(crate::workflow::stats::compute(conn, &group)?))
+        .db(move |conn| Ok(crate::workflow::stats::compute(conn, &group_by, period)?))
         .await?;
-    Ok(HttpResponse::Ok().json(rows))
-}
-
-/// Notifications for the signed-in user (deadline warnings, escalations).
-#[utoipa::path(get, path = "/api/v1/me/notifications", tag = "workflow", security(("bearer" = [])),
-    responses((status = 200, description = "newest first")))]
-pub async fn my_notifications(
-    state: web::Data<AppState>,
-    actor: Actor,
-) -> Result<HttpResponse, AppError> {
-    let uid = actor.user_id.clone();
-    let rows = state
-        .db(move |conn| Ok(crate::store::notifications::for_user(conn, &uid, 200)?))
-        .await?
-        .into_iter()
-        .map(|n| json!({"id": n.id, "kind": n.kind, "task_id": n.task_id, "message": n.message, "created_at": n.created_at.and_utc()}))
-        .collect::<Vec<_>>();
     Ok(HttpResponse::Ok().json(rows))
 }
 

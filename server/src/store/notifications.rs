@@ -21,6 +21,8 @@ pub struct NotificationRow {
     pub message: String,
     /// When.
     pub created_at: NaiveDateTime,
+    /// When its recipient marked it read.
+    pub read_at: Option<NaiveDateTime>,
 }
 
 /// A user's newest notifications.
@@ -31,4 +33,25 @@ pub fn for_user(conn: &mut DbConn, user_id: &str, limit: i64) -> QueryResult<Vec
         .limit(limit)
         .select(NotificationRow::as_select())
         .load(conn)
+}
+
+/// Mark a user's notifications read: those named in `ids`, or all when `ids` is `None`.
+/// Returns how many changed (already-read ones keep their time).
+pub fn mark_read(
+    conn: &mut DbConn,
+    user_id: &str,
+    ids: Option<&[String]>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let unread = notifications::table
+        .filter(notifications::user_id.eq(user_id))
+        .filter(notifications::read_at.is_null());
+    match ids {
+        Some(ids) => diesel::update(unread.filter(notifications::id.eq_any(ids)))
+            .set(notifications::read_at.eq(now))
+            .execute(conn),
+        None => diesel::update(unread)
+            .set(notifications::read_at.eq(now))
+            .execute(conn),
+    }
 }

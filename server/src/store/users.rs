@@ -134,6 +134,18 @@ pub fn list(conn: &mut DbConn) -> QueryResult<Vec<UserWithRoles>> {
         .collect())
 }
 
+/// Display names of the given user ids (unknown ids are left out).
+pub fn display_names(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> QueryResult<std::collections::BTreeMap<String, String>> {
+    let rows: Vec<(String, String)> = users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::display_name))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
 /// Members of a squad with their roles, ordered by display name.
 pub fn squad_members(conn: &mut DbConn, squad_id: &str) -> QueryResult<Vec<UserWithRoles>> {
     let member_ids: Vec<String> = squad_members::table

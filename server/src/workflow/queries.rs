@@ -215,7 +215,8 @@ pub struct ListQuery {
     pub overdue: Option<bool>,
     /// Reports only: where the lead came from (`grid_patrol`, `hotline`, …).
     pub source: Option<String>,
-    /// Reports only: `newest` (default) or `oldest` (waiting longest first).
+    /// Reports only: `newest` (default), `oldest` (waiting longest first) or `urgent` (the
+    /// earliest due time of its task, or its arrival when not dispatched yet, first).
     pub sort: Option<String>,
     /// `min_lon,min_lat,max_lon,max_lat` (WGS-84).
     pub bbox: Option<String>,
@@ -410,10 +411,18 @@ pub fn list_reports(
     };
     let total: i64 = build().count().get_result(conn)?;
     let (per, offset) = q.paging();
-    let ordered = if q.sort.as_deref() == Some("oldest") {
-        build().order(reports::created_at.asc())
-    } else {
-        build().order(reports::created_at.desc())
+    let ordered = match q.sort.as_deref() {
+        Some("oldest") => build().order(reports::created_at.asc()),
+        // Most pressing first: a report's task is due at its due time, a report not yet
+        // dispatched has waited since it arrived (portable SQL: both backends).
+        Some("urgent") => build().order((
+            diesel::dsl::sql::<diesel::sql_types::Timestamp>(
+                "COALESCE((SELECT t.due_at FROM tasks t WHERE t.id = reports.task_id), reports.created_at)",
+            )
+            .asc(),
+            reports::created_at.asc(),
+        )),
+        _ => build().order(reports::created_at.desc()),
     };
     let rows: Vec<String> = ordered
         .limit(per)
@@ -499,6 +508,9 @@ pub struct ReportDetail {
     pub attachments: Vec<crate::tus::complete::AttachmentView>,
     /// Evidence named by the report or task whose upload has not arrived yet.
     pub pending_attachment_ids: Vec<String>,
+    /// Names of the people the report, task and record mention (reporter, officers, actors),
+    /// by user id, so that screens show who did what.
+    pub people: std::collections::BTreeMap<String, String>,
 }
 
 /// One report, if the reader may see it.
@@ -540,12 +552,23 @@ pub fn report_detail(
             None => pending_attachment_ids.push(a),
         }
     }
+    let mut ids: Vec<String> = history.iter().map(|h| h.actor_id.clone()).collect();
+    ids.push(r.reporter_id.clone());
+    if let Some(t) = &task {
+        ids.extend(t.officer_ids.iter().cloned());
+        ids.extend(t.handled_by.iter().cloned());
+        ids.extend(t.last_recheck.iter().map(|c| c.by.clone()));
+    }
+    ids.sort();
+    ids.dedup();
+    let people = crate::store::users::display_names(conn, &ids)?;
     Ok(Some(ReportDetail {
         view: view(&r, task.as_ref(), vis),
         case: case.as_ref().map(|c| vis.serve(c)),
         history: vis.records(history),
         attachments,
         pending_attachment_ids,
+        people,
     }))
 }
 

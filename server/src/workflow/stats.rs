@@ -72,16 +72,34 @@ fn rate(n: i64, d: i64) -> Option<f64> {
     (d > 0).then(|| n as f64 / d as f64)
 }
 
-/// Compute the figures grouped by `cell`, `squad` or `category`.
-pub fn compute(conn: &mut DbConn, group_by: &str) -> QueryResult<Vec<StatsRow>> {
+/// A period `[start, end)` in UTC.
+pub type Period = (chrono::NaiveDateTime, chrono::NaiveDateTime);
+
+/// Compute the figures grouped by `cell`, `squad` or `category`, over the reports received and
+/// the tasks dispatched in `period` (everything when `None`).
+pub fn compute(
+    conn: &mut DbConn,
+    group_by: &str,
+    period: Option<Period>,
+) -> QueryResult<Vec<StatsRow>> {
     let parse = |e: serde_json::Error| diesel::result::Error::DeserializationError(Box::new(e));
-    let reports: Vec<Report> = reports::table
+    let mut rq = reports::table.into_boxed();
+    let mut tq = tasks::table.into_boxed();
+    if let Some((start, end)) = period {
+        rq = rq
+            .filter(reports::created_at.ge(start))
+            .filter(reports::created_at.lt(end));
+        tq = tq
+            .filter(tasks::dispatched_at.ge(start))
+            .filter(tasks::dispatched_at.lt(end));
+    }
+    let reports: Vec<Report> = rq
         .select(reports::data)
         .load::<String>(conn)?
         .iter()
         .map(|d| serde_json::from_str(d).map_err(parse))
         .collect::<Result<_, _>>()?;
-    let tasks: Vec<Task> = tasks::table
+    let tasks: Vec<Task> = tq
         .select(tasks::data)
         .load::<String>(conn)?
         .iter()

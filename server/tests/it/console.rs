@@ -258,3 +258,263 @@ async fn an_admin_renews_an_expired_certificate_and_the_squad_list_shows_it_vali
         .clone();
     assert_eq!(uncert["certificate_valid"], true);
 }
+
+#[actix_web::test]
+async fn the_bell_marks_notifications_read_for_their_recipient_only() {
+    let t = Town::new().await;
+    let r = t.report("0401").await;
+    let task = t.dispatch(&r).await;
+    // Accepted (so the acknowledgement clock stops), then overdue: the duty chief is told.
+    t.to_on_site(&task).await;
+    {
+        let st = &t.app.state;
+        let calendar = st.calendar.load_full();
+        let grid = st.grid.load_full();
+        let mut conn = st.pool.get().unwrap();
+        let due = griddispatch::store::workflow::task(&mut conn, &task)
+            .unwrap()
+            .unwrap()
+            .due_at;
+        let env = griddispatch::workflow::Env {
+            grid: grid.as_deref().map(|g| &g.index),
+            grid_version: grid.as_ref().map_or(0, |g| g.version),
+            calendar: &calendar,
+            now: due + chrono::Duration::minutes(1),
+            case_rules: Default::default(),
+            merge_rules: Default::default(),
+        };
+        griddispatch::workflow::deadlines::sweep(&mut conn, &env).unwrap();
+    }
+    let notes = |who: &'static str| {
+        let t = &t;
+        async move {
+            let v: Value = t
+                .app
+                .get("/api/v1/me/notifications", Some(&t.tokens[who]))
+                .await
+                .json()
+                .await
+                .unwrap();
+            v
+        }
+    };
+    let before = notes("chief").await;
+    assert_eq!(before.as_array().unwrap().len(), 1);
+    assert!(before[0]["read_at"].is_null());
+    let id = before[0]["id"].as_str().unwrap().to_owned();
+
+    // Someone else's ids change nothing.
+    let other: Value = t
+        .app
+        .post(
+            "/api/v1/me/notifications/read",
+            &json!({"ids": [id]}),
+            Some(&t.tokens["disp"]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(other["marked"], 0);
+    assert!(notes("chief").await[0]["read_at"].is_null());
+
+    let mine: Value = t
+        .app
+        .post(
+            "/api/v1/me/notifications/read",
+            &json!({"ids": [id]}),
+            Some(&t.tokens["chief"]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["marked"], 1);
+    assert!(notes("chief").await[0]["read_at"].is_string());
+    // Marking all again changes nothing more.
+    let again: Value = t
+        .app
+        .post(
+            "/api/v1/me/notifications/read",
+            &json!({}),
+            Some(&t.tokens["chief"]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["marked"], 0);
+}
+
+#[actix_web::test]
+async fn statistics_cover_the_chosen_period_only() {
+    let t = Town::new().await;
+    let r = t.report("0401").await;
+    t.dispatch(&r).await;
+    let stats = |q: String| {
+        let t = &t;
+        async move {
+            t.app
+                .get(&format!("/api/v1/stats?{q}"), Some(&t.tokens["disp"]))
+                .await
+        }
+    };
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let around = format!(
+        "group_by=category&from={}&to={}",
+        today - chrono::Duration::days(1),
+        today
+    );
+    let rows: Value = stats(around).await.json().await.unwrap();
+    assert_eq!(rows[0]["key"], "0401");
+    assert_eq!(rows[0]["received"], 1);
+    let long_ago: Value = stats("group_by=category&from=2001-01-01&to=2001-12-31".into())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(long_ago, json!([]));
+    assert_error(
+        stats("group_by=category&from=2001-01-01".into()).await,
+        400,
+        "invalid_query",
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn a_configured_tile_server_reaches_the_console_and_its_security_policy() {
+    let plain = TestApp::spawn().await;
+    let token = {
+        plain.user("viewer", &[griddispatch_protocol::Role::Dispatcher]);
+        plain.login("viewer", "dev").await.access_token
+    };
+    let none: Value = plain
+        .get("/api/v1/console/settings", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none["map_tiles"], Value::Null);
+
+    let url =
+        "http://t{s}.tianditu.gov.cn/vec_w/wmts?tk=KEY&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}";
+    let app = TestApp::spawn_with(|c| {
+        c.map_tile_url = Some(url.into());
+        c.map_tile_subdomains = Some("01234567".into());
+    })
+    .await;
+    app.user("viewer", &[griddispatch_protocol::Role::Dispatcher]);
+    let token = app.login("viewer", "dev").await.access_token;
+    let v: Value = app
+        .get("/api/v1/console/settings", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["map_tiles"]["url"], url);
+    assert_eq!(v["map_tiles"]["subdomains"], "01234567");
+    let page = app.get("/", None).await;
+    let csp = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("img-src 'self' data: blob: http://*.tianditu.gov.cn;"),
+        "{csp}"
+    );
+    assert_error(
+        app.get("/api/v1/console/settings", None).await,
+        401,
+        "missing_token",
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn a_report_names_the_people_its_record_mentions() {
+    let t = Town::new().await;
+    let r = t.report("0401").await;
+    t.dispatch(&r).await;
+    let detail = t.get(&format!("/api/v1/reports/{r}")).await;
+    let reporter = detail["report"]["reporter_id"].as_str().unwrap();
+    let people = detail["people"].as_object().unwrap();
+    assert!(people[reporter].is_string(), "{detail}");
+    for h in detail["history"].as_array().unwrap() {
+        let actor = h["actor_id"].as_str().unwrap();
+        assert!(people.contains_key(actor), "no name for {actor}");
+    }
+}
+
+#[actix_web::test]
+async fn an_admin_checks_the_audit_chain_and_sees_an_edited_record() {
+    use diesel::prelude::*;
+    use griddispatch::schema::audit_log;
+    let t = Town::new().await;
+    let r = t.report("0401").await;
+    t.dispatch(&r).await;
+    let verify = |who: &'static str| {
+        let t = &t;
+        async move {
+            t.app
+                .get("/api/v1/audit/verify", Some(&t.tokens[who]))
+                .await
+        }
+    };
+    assert_error(verify("disp").await, 403, "forbidden").await;
+    let ok: Value = verify("admin1").await.json().await.unwrap();
+    assert_eq!(ok["intact"], true, "{ok}");
+    assert!(ok["checked"].as_i64().unwrap() >= 2, "{ok}");
+
+    {
+        let mut conn = t.app.state.pool.get().unwrap();
+        diesel::update(audit_log::table.filter(audit_log::seq.eq(1)))
+            .set(audit_log::after.eq("{\"report\":{\"status\":\"closed\"}}"))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    let broken: Value = verify("admin1").await.json().await.unwrap();
+    assert_eq!(broken["intact"], false);
+    assert_eq!(broken["problems"][0]["seq"], 1, "{broken}");
+    assert!(broken["problems"][0]["problem"]
+        .as_str()
+        .unwrap()
+        .contains("篡改"));
+}
+
+#[actix_web::test]
+async fn the_most_urgent_reports_come_first() {
+    let t = Town::new().await;
+    let (lat, lon) = t.point;
+    let mut ids = Vec::new();
+    for text in ["最早", "其次", "最新"] {
+        let id = uuid();
+        let resp = t
+            .app
+            .post(
+                "/api/v1/commands",
+                &json!({"command": {"type": "create_report", "report_id": id, "source": "hotline",
+                    "category_code": "0601", "description": text, "position": {"lat": lat, "lon": lon}}}),
+                Some(&t.tokens["disp"]),
+            )
+            .await;
+        assert_eq!(resp.status(), 200);
+        ids.push(id);
+    }
+    // The oldest is dispatched: its clock is now its task's due time, days away.
+    t.dispatch(&ids[0]).await;
+    let v: Value = t
+        .app
+        .get(
+            "/api/v1/reports?source=hotline&sort=urgent",
+            Some(&t.tokens["disp"]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let order: Vec<&str> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["report"]["description"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, ["其次", "最新", "最早"]);
+}

@@ -510,7 +510,8 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
             reference,
             ..
         } => {
-            if !(a.has(Role::Approver) || p.investigators.contains(&a.user_id)) {
+            let investigator = a.has(Role::Officer) && p.investigators.contains(&a.user_id);
+            if !(a.has(Role::Approver) || investigator) {
                 return Err(DomainError::forbidden(
                     "只有本案调查人员或镇政府负责人可以登记缴款 (only the case's officers or an approver record a payment)",
                 ));

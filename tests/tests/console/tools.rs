@@ -1,0 +1,186 @@
+//! Not checks: the screenshots of docs/screenshots and the console benchmark.
+
+use griddispatch_e2e::town::PASSWORD;
+use serde_json::json;
+
+use crate::{dispatched_task, phone_report, setup, uuid};
+
+/// Not a check: regenerates `docs/screenshots/*.png`, every screen on the demo data at
+/// 1366×768, for the role guides. Needs a CJK font for the labels (Debian:
+/// `fonts-wqy-microhei`). Run with
+/// `cargo test -p griddispatch-e2e --test console -- --ignored regenerate_screenshots`.
+#[test]
+#[ignore = "writes docs/screenshots; run on demand"]
+fn regenerate_screenshots() {
+    let Some((town, browser)) = setup("regenerate_screenshots") else {
+        return;
+    };
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+    std::fs::create_dir_all(&out).unwrap();
+    let shot = |name: &str| {
+        browser.wait_transitions_done();
+        browser.screenshot(&out.join(format!("{name}.png")));
+    };
+    let base = town.base();
+    let report = phone_report(&town, "手机上报：菜市场西口垃圾桶满溢（演示）");
+    let (_, task) = dispatched_task(&town, "0301", "沿街商铺违规搭建雨棚（演示）");
+
+    browser.goto(&format!("{base}/"));
+    browser.wait_for("#login-submit");
+    shot("login");
+
+    browser.sign_in(&base, "dispatcher", PASSWORD);
+    browser.wait_for_text(".gd-todo", "待受理");
+    shot("dispatcher-workbench");
+    browser.goto(&format!("{base}/#/intake"));
+    browser.wait_for_text(".gd-report-table", "菜市场西口");
+    shot("dispatcher-intake");
+    browser.goto(&format!("{base}/#/report/{report}"));
+    browser.wait_for(".gd-evidence img");
+    browser.wait_for(".gd-map-detail .leaflet-control-layers");
+    shot("dispatcher-report");
+    browser.click_button("受理并派遣");
+    browser.wait_for(".gd-squad-option.is-checked");
+    shot("dispatcher-dispatch");
+    browser.goto(&format!("{base}/#/hotline"));
+    browser.wait_for(".gd-map-pick .leaflet-control-layers");
+    shot("dispatcher-hotline");
+    browser.goto(&format!("{base}/#/map"));
+    browser.wait_for(".gd-map-full .leaflet-control-layers");
+    shot("dispatcher-map");
+    browser.goto(&format!("{base}/#/recheck"));
+    browser.wait_for(".gd-recheck");
+    shot("dispatcher-recheck");
+    browser.goto(&format!("{base}/#/stats"));
+    browser.wait_for("#stats-chart canvas");
+    shot("statistics");
+    browser.sign_out();
+
+    browser.sign_in(&base, "squad_leader", PASSWORD);
+    browser.goto(&format!("{base}/#/squad"));
+    browser.wait_for(&format!("[data-accept='{task}']")).click();
+    browser.wait_for_text(".gd-officer", "刘洋");
+    shot("squad-accept");
+    browser
+        .wait_for_text(".gd-accept-dialog button", "取消")
+        .click();
+    browser.wait_gone(".gd-accept-dialog", "刘洋");
+    shot("squad-board");
+    browser.sign_out();
+
+    browser.sign_in(&base, "duty_chief", PASSWORD);
+    browser.goto(&format!("{base}/#/duty"));
+    browser.wait_for(".gd-duty");
+    shot("duty-chief");
+    browser.sign_out();
+
+    // The demo's case waits with the legal office.
+    browser.sign_in(&base, "legal_reviewer", PASSWORD);
+    browser.goto(&format!("{base}/#/cases"));
+    browser
+        .wait_for_text(".el-radio-button", "法制审核 Legal review")
+        .click();
+    browser
+        .wait_for_text(".gd-case-table .el-table__row", "演示")
+        .click();
+    browser.wait_for_text("#case-status", "法制审核");
+    browser.wait_for("#case-documents");
+    shot("legal-reviewer-case");
+    browser.sign_out();
+
+    browser.sign_in(&base, "approver", PASSWORD);
+    browser.goto(&format!("{base}/#/cases"));
+    browser.wait_for(".gd-case-table");
+    shot("approver-cases");
+    browser.sign_out();
+
+    browser.sign_in(&base, "admin", PASSWORD);
+    browser.goto(&format!("{base}/#/admin"));
+    browser.wait_for_text(".gd-users", "squad_leader");
+    shot("admin-accounts");
+}
+
+/// Not a check: how long the console takes to become usable on the demo town with many open
+/// reports (docs/benchmarks.md, "Console"). `CONSOLE_BENCH_REPORTS` (default 10000) hotline
+/// reports are filed first. Run with
+/// `cargo test --release -p griddispatch-e2e --test console -- --ignored --nocapture measure_console_load`.
+#[test]
+#[ignore = "a measurement; run on demand"]
+fn measure_console_load() {
+    let Some((town, browser)) = setup("measure_console_load") else {
+        return;
+    };
+    let n: usize = std::env::var("CONSOLE_BENCH_REPORTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let here = town.here();
+    let token = town.token("dispatcher");
+    let http = reqwest::blocking::Client::new();
+    let started = std::time::Instant::now();
+    for i in 0..n {
+        // Spread over ~1 km so that the map has something to cluster.
+        let (dlat, dlon) = ((i % 100) as f64 * 0.0001, (i / 100 % 100) as f64 * 0.0001);
+        let resp = http
+            .post(format!("{}/api/v1/commands", town.base()))
+            .bearer_auth(&token)
+            .json(&json!({"command": {"type": "create_report", "report_id": uuid(), "source": "hotline",
+                "category_code": "0601", "description": format!("压测线索 {i}"),
+                "position": {"lat": here.lat + dlat, "lon": here.lon + dlon}}}))
+            .send()
+            .unwrap();
+        assert!(resp.status().is_success());
+    }
+    let filed = started.elapsed();
+    let timed = |what: &str, url: String, ready: &str| {
+        let t = std::time::Instant::now();
+        browser.goto(&url);
+        browser.wait_for(ready);
+        let took = t.elapsed();
+        println!("{what}: {:.2} s", took.as_secs_f64());
+        took
+    };
+    browser.sign_in(&town.base(), "dispatcher", PASSWORD);
+    let base = town.base();
+    // A fresh load of the page each time (the vendored files come from the browser's cache).
+    timed(
+        "workbench (counts and to-do)",
+        format!("{base}/?w#/workbench"),
+        ".gd-todo .el-table__row",
+    );
+    timed(
+        "intake queue, first page",
+        format!("{base}/?i#/intake"),
+        ".gd-report-table .el-table__row",
+    );
+    browser.goto(&format!("{base}/#/intake"));
+    browser.wait_for(".gd-report-table .el-table__row");
+    let t = std::time::Instant::now();
+    browser.wait_for_text(".el-pager li", "5");
+    browser.wait_for_text(".el-pager li", "5").click();
+    browser.wait_for_text(".gd-report-table", &format!("压测线索 {}", n - 81));
+    println!("intake queue, page 5: {:.2} s", t.elapsed().as_secs_f64());
+    let open: u64 = ["reported", "needs_info", "accepted"]
+        .iter()
+        .map(|s| {
+            town.get(
+                "dispatcher",
+                &format!("/api/v1/reports?status={s}&per_page=1"),
+            )["total"]
+                .as_u64()
+                .unwrap()
+        })
+        .sum();
+    let t = std::time::Instant::now();
+    browser.goto(&format!("{base}/?m#/map"));
+    browser.wait_for_text("#map-count", &format!("显示 {open} / {open}"));
+    browser.wait_for(".marker-cluster");
+    println!(
+        "map with every open report ({open}) fetched and clustered: {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+    println!(
+        "{n} reports filed over REST in {:.1} s",
+        filed.as_secs_f64()
+    );
+}
