@@ -379,6 +379,22 @@ pub async fn put_calendar(
 pub struct StatsQuery {
     /// `cell`, `squad` or `category`.
     pub group_by: String,
+    /// First day counted (`YYYY-MM-DD`, China time): reports received from that day on.
+    pub from: Option<String>,
+    /// Last day counted (`YYYY-MM-DD`, China time, inclusive).
+    pub to: Option<String>,
+}
+
+/// The UTC instant a China calendar day starts, `days` after `date`.
+fn china_day_start(date: &str, days: i64, name: &str) -> Result<chrono::NaiveDateTime, AppError> {
+    let d = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| {
+        AppError::bad_request(
+            "invalid_query",
+            format!("{name} 须为日期 YYYY-MM-DD ({name} must be a date YYYY-MM-DD)"),
+        )
+    })?;
+    let start = (d + chrono::Duration::days(days)).and_time(chrono::NaiveTime::MIN);
+    Ok(start - chrono::Duration::hours(8))
 }
 
 /// Statistics per cell, squad or category: received, closed, on-time, rework and extension
@@ -397,15 +413,47 @@ pub async fn stats(
         Role::Admin,
         Role::GridLeader,
     ])?;
-    let group = q.into_inner().group_by;
+    let q = q.into_inner();
+    let group = q.group_by;
     if !matches!(group.as_str(), "cell" | "squad" | "category") {
         return Err(AppError::bad_request(
             "invalid_query",
-            "group_by 须为 cell、squad 或 category",
+            "group_by 须为 cell、squad 或 category (group_by must be cell, squad or category)",
         ));
     }
+    let mut filter = crate::workflow::stats::StatsFilter {
+        villages: None,
+        from: q
+            .from
+            .as_deref()
+            .map(|d| china_day_start(d, 0, "from"))
+            .transpose()?,
+        until: q
+            .to
+            .as_deref()
+            .map(|d| china_day_start(d, 1, "to"))
+            .transpose()?,
+    };
+    // A grid leader sees the figures of their own cells only; town-wide roles see the town.
+    let town_wide = actor
+        .require_any(&[
+            Role::Dispatcher,
+            Role::DutyChief,
+            Role::Approver,
+            Role::Admin,
+        ])
+        .is_ok();
+    let version = state.grid.load_full().map_or(0, |g| g.version);
+    let user_id = actor.user_id.clone();
     let rows = state
-        .db(move |conn| Ok(crate::workflow::stats::compute(conn, &group)?))
+        .db(move |conn| {
+            if !town_wide {
+                filter.villages = Some(crate::workflow::scope::villages_of(
+                    conn, &user_id, version,
+                )?);
+            }
+            Ok(crate::workflow::stats::compute(conn, &group, &filter)?)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(rows))
 }

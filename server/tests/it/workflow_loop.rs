@@ -458,3 +458,103 @@ async fn a_fresh_installation_ships_the_standard_categories_and_takes_reports() 
         .unwrap();
     assert!(!again.active);
 }
+
+#[actix_web::test]
+async fn statistics_are_scoped_to_a_grid_leaders_cells_with_a_period_and_closure_and_return_rates()
+{
+    let t = Town::new().await;
+    let a = t.report("0401").await;
+    t.report("0401").await;
+    let task = t.dispatch(&a).await;
+    t.ok(
+        "lead",
+        json!({"type": "request_return", "task_id": task, "reason": "不属本中队职责"}),
+    )
+    .await;
+    t.ok(
+        "chief",
+        json!({"type": "decide_return", "task_id": task, "approve": true}),
+    )
+    .await;
+    let rows = t.get("/api/v1/stats?group_by=category").await;
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == "0401")
+        .unwrap()
+        .clone();
+    assert_eq!(row["received"], 2);
+    assert_eq!(row["closure_rate"], 0.0);
+    assert_eq!(row["return_rate"], 1.0);
+    // Period: China calendar days.
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+    let q = |from: &str, to: &str| format!("/api/v1/stats?group_by=category&from={from}&to={to}");
+    let counted = t.get(&q(&day(today), &day(today))).await;
+    assert_eq!(counted.as_array().unwrap().len(), 1);
+    let later = t
+        .get(&q(&day(today.succ_opt().unwrap()), "2099-12-31"))
+        .await;
+    assert_eq!(later, json!([]));
+    assert_error(
+        t.app
+            .get(
+                "/api/v1/stats?group_by=cell&from=yesterday",
+                Some(&t.tokens["disp"]),
+            )
+            .await,
+        400,
+        "invalid_query",
+    )
+    .await;
+    // Grid leaders: their own cells only.
+    let admin = &t.tokens["admin1"];
+    let grid: serde_json::Value = t
+        .app
+        .get("/api/v1/grid?level=village", Some(admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let elsewhere = grid["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["code"].as_str().unwrap().to_owned())
+        .find(|c| *c != t.village)
+        .unwrap();
+    for (who, cell) in [("gl_here", t.village.clone()), ("gl_far", elsewhere)] {
+        t.app.user(who, &[griddispatch_protocol::Role::GridLeader]);
+        let r = t
+            .app
+            .client
+            .put(
+                t.app
+                    .url(&format!("/api/v1/grid/cells/{cell}/members/{who}")),
+            )
+            .bearer_auth(admin)
+            .json(&json!({"role": "grid_leader"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
+    let stats_of = |who: &'static str| {
+        let app = &t.app;
+        async move {
+            let token = app.login(who, "p").await.access_token;
+            let rows: serde_json::Value = app
+                .get("/api/v1/stats?group_by=cell", Some(&token))
+                .await
+                .json()
+                .await
+                .unwrap();
+            rows
+        }
+    };
+    let here = stats_of("gl_here").await;
+    assert_eq!(here[0]["key"], t.village.as_str());
+    assert_eq!(here[0]["received"], 2);
+    assert_eq!(stats_of("gl_far").await, json!([]), "not their cells");
+}
