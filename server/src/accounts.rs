@@ -159,6 +159,42 @@ pub fn set_disabled(
     Ok(view(user, roles, now))
 }
 
+/// Renew, change (`Some`) or withdraw (`None`) an account's enforcement certificate, by
+/// `actor_id`; the change is appended to the full-process record (`set_certificate`).
+pub fn set_certificate(
+    conn: &mut DbConn,
+    actor_id: &str,
+    id_or_username: &str,
+    certificate: Option<&Certificate>,
+    now: NaiveDateTime,
+) -> Result<UserView, AccountError> {
+    if let Some(cert) = certificate {
+        account::check_certificate(cert)?;
+    }
+    let user = find(conn, id_or_username)?;
+    let shown = |number: Option<&str>, valid_until: Option<chrono::NaiveDate>| serde_json::json!({"cert_number": number, "cert_valid_until": valid_until});
+    let before = shown(user.cert_number.as_deref(), user.cert_valid_until);
+    let number = certificate.map(|c| c.number.trim());
+    let valid_until = certificate.map(|c| c.valid_until);
+    let after = shown(number, valid_until);
+    conn.transaction(|conn| {
+        crate::store::audit::record_admin_action(
+            conn,
+            actor_id,
+            "set_certificate",
+            &serde_json::json!({"user_id": user.id, "username": user.username, "certificate": after}),
+            &before,
+            &after,
+            now,
+        )?;
+        users::set_certificate(conn, &user.id, number, valid_until, now)
+    })?;
+    let roles = users::roles_of(conn, &user.id)?;
+    let user =
+        users::find(conn, &user.id)?.ok_or_else(|| AccountError::NotFound(user.id.clone()))?;
+    Ok(view(user, roles, now))
+}
+
 /// Revoke a user's device (lost phone); returns how many sessions were ended.
 pub fn revoke_device(
     conn: &mut DbConn,

@@ -38,7 +38,8 @@ pub use grid::{
 pub use health::{__path_healthz, __path_readyz};
 pub use sync::{__path_info, __path_pull, __path_push, __path_wait, PullQuery, WaitQuery};
 pub use users::{
-    __path_create_user, __path_list_users, __path_revoke_user_device, __path_set_user_disabled,
+    __path_create_user, __path_delete_certificate, __path_list_users, __path_put_certificate,
+    __path_revoke_user_device, __path_set_user_disabled,
 };
 pub use workflow::{
     __path_delete_squad_member, __path_duplicates, __path_events, __path_get_calendar,
@@ -145,6 +146,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                         .delete(workflow::delete_squad_member),
                 )
                 .service(web::resource("/users/{id}/disable").post(users::set_user_disabled))
+                .service(
+                    web::resource("/users/{id}/certificate")
+                        .put(users::put_certificate)
+                        .delete(users::delete_certificate),
+                )
                 .service(web::resource("/users/{id}/enable").post(users::set_user_disabled))
                 .service(
                     web::resource("/users/{id}/devices/{device_id}/revoke")

@@ -1,7 +1,7 @@
 //! `/api/v1/users*`: account administration (admin only).
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use griddispatch_protocol::auth::{NewUserRequest, UserView};
+use griddispatch_protocol::auth::{Certificate, NewUserRequest, UserView};
 use griddispatch_protocol::{ErrorBody, Role};
 use serde_json::json;
 
@@ -93,4 +93,59 @@ pub async fn revoke_user_device(
         })
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "revoked_sessions": n })))
+}
+
+/// Renew or change an account's enforcement certificate (PUT, body `{number, valid_until}`) or
+/// withdraw it (DELETE); recorded in the full-process record.
+#[utoipa::path(put, path = "/api/v1/users/{id}/certificate", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path, description = "user id or username")), request_body = Certificate,
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn put_certificate(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+    body: super::input::Json<Certificate>,
+) -> Result<web::Json<UserView>, AppError> {
+    actor.require_any(&[Role::Admin])?;
+    let id = path.into_inner();
+    let cert = body.into_inner();
+    let admin = actor.user_id.clone();
+    let user = state
+        .db(move |conn| {
+            Ok(accounts::set_certificate(
+                conn,
+                &admin,
+                &id,
+                Some(&cert),
+                db::now(),
+            )?)
+        })
+        .await?;
+    Ok(web::Json(user))
+}
+
+/// Withdraw an account's enforcement certificate.
+#[utoipa::path(delete, path = "/api/v1/users/{id}/certificate", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path, description = "user id or username")),
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_certificate(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+) -> Result<web::Json<UserView>, AppError> {
+    actor.require_any(&[Role::Admin])?;
+    let id = path.into_inner();
+    let admin = actor.user_id.clone();
+    let user = state
+        .db(move |conn| {
+            Ok(accounts::set_certificate(
+                conn,
+                &admin,
+                &id,
+                None,
+                db::now(),
+            )?)
+        })
+        .await?;
+    Ok(web::Json(user))
 }

@@ -134,6 +134,24 @@ pub fn list(conn: &mut DbConn) -> QueryResult<Vec<UserWithRoles>> {
         .collect())
 }
 
+/// Set or clear an account's enforcement certificate; returns whether a row changed.
+pub fn set_certificate(
+    conn: &mut DbConn,
+    id: &str,
+    number: Option<&str>,
+    valid_until: Option<chrono::NaiveDate>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(users::table.find(id))
+        .set((
+            users::cert_number.eq(number),
+            users::cert_valid_until.eq(valid_until),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
 /// Enable or disable an account; returns whether a row changed.
 pub fn set_disabled(
     conn: &mut DbConn,

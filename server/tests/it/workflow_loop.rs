@@ -558,3 +558,97 @@ async fn statistics_are_scoped_to_a_grid_leaders_cells_with_a_period_and_closure
     assert_eq!(here[0]["received"], 2);
     assert_eq!(stats_of("gl_far").await, json!([]), "not their cells");
 }
+
+#[actix_web::test]
+async fn an_admin_renews_a_certificate_it_is_recorded_and_an_expiring_one_is_warned_about() {
+    let t = Town::new().await;
+    let admin = t.tokens["admin1"].clone();
+    let put = |user: &str, body: serde_json::Value| {
+        t.app
+            .client
+            .put(t.app.url(&format!("/api/v1/users/{user}/certificate")))
+            .bearer_auth(&admin)
+            .json(&body)
+            .send()
+    };
+    // The uncertified officer's certificate (expired 2020) is renewed: they may now handle.
+    let before = t.audit_count();
+    let resp = put(
+        "uncert",
+        json!({"number": "O-9-2026", "valid_until": "2028-12-31"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 200);
+    let view: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(view["certificate"]["number"], "O-9-2026");
+    assert_eq!(view["certificate_valid"], true);
+    assert_eq!(t.audit_count(), before + 1, "in the full-process record");
+    {
+        let mut conn = t.app.state.pool.get().unwrap();
+        let last = griddispatch::store::audit::last(&mut conn)
+            .unwrap()
+            .unwrap();
+        assert_eq!(last.command, "set_certificate");
+        assert_eq!(last.actor_id, t.id("admin1"));
+        assert!(last.before.contains("O-9") && last.after.contains("O-9-2026"));
+    }
+    t.verify();
+    let r = t.report("0401").await;
+    let task = t.dispatch(&r).await;
+    t.ok("lead", json!({"type": "accept_task", "task_id": task, "officer_ids": [t.id("uncert"), t.id("off2")]})).await;
+    // Only an admin; a certificate number is required.
+    assert_error(
+        t.app
+            .client
+            .put(t.app.url("/api/v1/users/off1/certificate"))
+            .bearer_auth(&t.tokens["chief"])
+            .json(&json!({"number": "X", "valid_until": "2030-01-01"}))
+            .send()
+            .await
+            .unwrap(),
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_error(
+        put("off1", json!({"number": " ", "valid_until": "2030-01-01"}))
+            .await
+            .unwrap(),
+        422,
+        "invalid_certificate",
+    )
+    .await;
+    // A certificate ending in 10 days warns its holder and the admins, once.
+    let soon = (chrono::Utc::now() + chrono::Duration::days(10)).date_naive();
+    let resp = put("off2", json!({"number": "O-2", "valid_until": soon}))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let st = &t.app.state;
+    let mut conn = st.pool.get().unwrap();
+    let now = griddispatch::db::now();
+    assert_eq!(
+        griddispatch::workflow::notify::warn_expiring_certificates(&mut conn, now).unwrap(),
+        1
+    );
+    assert_eq!(
+        griddispatch::workflow::notify::warn_expiring_certificates(&mut conn, now).unwrap(),
+        0,
+        "once"
+    );
+    drop(conn);
+    for who in ["off2", "admin1"] {
+        let notes: Vec<serde_json::Value> = t
+            .app
+            .get("/api/v1/me/notifications", Some(&t.tokens[who]))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            notes.iter().any(|n| n["kind"] == "certificate_expiring"),
+            "{who}: {notes:?}"
+        );
+    }
+}
