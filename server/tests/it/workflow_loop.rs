@@ -233,3 +233,46 @@ async fn a_fresh_installation_ships_the_standard_categories_and_takes_reports() 
         .unwrap();
     assert!(!again.active);
 }
+
+#[actix_web::test]
+async fn commands_name_a_squad_by_code_or_id_alike() {
+    let t = Town::new().await;
+    let r = t.report("0401").await;
+    let task = uuid();
+    let sent = t
+        .ok(
+            "disp",
+            json!({"type": "dispatch_report", "report_id": r, "task_id": task, "squad_id": "SQ1"}),
+        )
+        .await;
+    assert_eq!(sent["task"]["squad_id"], t.squad.as_str(), "stored by id");
+    t.ok(
+        "lead",
+        json!({"type": "request_return", "task_id": task, "reason": "不属本中队职责"}),
+    )
+    .await;
+    t.ok(
+        "chief",
+        json!({"type": "decide_return", "task_id": task, "approve": true}),
+    )
+    .await;
+    // The same squad named by its code is still the same squad.
+    assert_error(
+        t.cmd(
+            "disp",
+            json!({"type": "redispatch_task", "task_id": task, "squad_id": "SQ1"}),
+        )
+        .await,
+        422,
+        "same_squad",
+    )
+    .await;
+    let other = t.second_squad().await;
+    let again = t
+        .ok(
+            "disp",
+            json!({"type": "redispatch_task", "task_id": task, "squad_id": "SQ2"}),
+        )
+        .await;
+    assert_eq!(again["task"]["squad_id"], other.as_str());
+}
