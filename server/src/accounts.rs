@@ -178,7 +178,7 @@ pub fn set_certificate(
     let valid_until = certificate.map(|c| c.valid_until);
     let after = shown(number, valid_until);
     conn.transaction(|conn| {
-        crate::store::audit::record_admin_action(
+        crate::store::audit::record_action(
             conn,
             actor_id,
             "set_certificate",

@@ -95,10 +95,11 @@ pub fn append(conn: &mut DbConn, rec: &AuditRecord) -> QueryResult<()> {
         .map(|_| ())
 }
 
-/// Append an administrator's action (an account's certificate, …) to the same hash chain as
-/// the commands, so the full-process record also shows who changed who may act. Call first
-/// in the action's transaction: claiming the sequence serialises it with the commands.
-pub fn record_admin_action(
+/// Append an action taken outside the command path (an administrator's change of a
+/// certificate, a maker's statement of what evidence proves, …) to the same hash chain as the
+/// commands, so the full-process record shows it too. Call first in the action's
+/// transaction: claiming the sequence serialises it with the commands.
+pub fn record_action(
     conn: &mut DbConn,
     actor_id: &str,
     action: &str,

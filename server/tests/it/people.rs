@@ -276,3 +276,41 @@ async fn an_admin_renews_a_certificate_it_is_recorded_and_an_expiring_one_is_war
         );
     }
 }
+
+#[actix_web::test]
+async fn what_evidence_proves_and_each_change_of_it_are_in_the_record() {
+    let t = Town::new().await;
+    let tus = crate::tus::Tus {
+        app: &t.app,
+        token: t.tokens["off2"].clone(),
+    };
+    let id = uuid();
+    let resp = tus
+        .upload(&crate::tus::photo(100, 80, 7), &id, 1 << 20)
+        .await;
+    assert_eq!(resp.status(), 204);
+    let before = t.audit_count();
+    for proves in ["占道经营事实", "占道经营事实及面积"] {
+        let resp = t
+            .app
+            .client
+            .patch(t.app.url(&format!("/api/v1/attachments/{id}")))
+            .bearer_auth(&t.tokens["off2"])
+            .json(&json!({"proves": proves}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+    assert_eq!(t.audit_count(), before + 2);
+    let mut conn = t.app.state.pool.get().unwrap();
+    let last = griddispatch::store::audit::last(&mut conn)
+        .unwrap()
+        .unwrap();
+    assert_eq!(last.command, "set_proves");
+    assert_eq!(last.actor_id, t.id("off2"));
+    assert!(last.before.contains("占道经营事实\""), "{}", last.before);
+    assert!(last.after.contains("占道经营事实及面积"), "{}", last.after);
+    drop(conn);
+    t.verify();
+}
