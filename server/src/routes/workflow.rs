@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use actix_web::{web, HttpResponse};
+use diesel::Connection;
 use griddispatch_protocol::command::{Command, Position};
 use griddispatch_protocol::{ErrorBody, Role};
 use serde::{Deserialize, Serialize};
@@ -314,8 +315,25 @@ pub async fn put_category(
             )
         })?;
     let saved = row.clone();
+    let admin = actor.user_id.clone();
     state
-        .db(move |conn| Ok(categories::put(conn, &row)?))
+        .db(move |conn| {
+            // An admin's change of the rules' inputs is in the full-process record too.
+            conn.transaction(|conn| {
+                let before = categories::find(conn, &row.code)?;
+                audit::record_action(
+                    conn,
+                    &admin,
+                    "put_category",
+                    &json!(row),
+                    &json!({"category": before}),
+                    &json!({"category": row}),
+                    db::now(),
+                )?;
+                categories::put(conn, &row)
+            })?;
+            Ok(())
+        })
         .await?;
     Ok(HttpResponse::Ok().json(saved))
 }
@@ -362,9 +380,24 @@ pub async fn put_calendar(
     }
     let st = state.clone();
     let days = parsed.days.len();
+    let admin = actor.user_id.clone();
     state
         .db(move |conn| {
-            crate::store::calendar::put_year(conn, &parsed)?;
+            conn.transaction(|conn| {
+                let before = crate::store::calendar::years(conn)?
+                    .into_iter()
+                    .find(|y| y.year == parsed.year);
+                audit::record_action(
+                    conn,
+                    &admin,
+                    "put_calendar",
+                    &json!({"year": parsed.year}),
+                    &json!({"calendar": before}),
+                    &json!({"calendar": parsed}),
+                    db::now(),
+                )?;
+                crate::store::calendar::put_year(conn, &parsed)
+            })?;
             let cal = crate::store::calendar::load(conn)
                 .map_err(|e| AppError::Internal(e.to_string()))?;
             st.calendar.store(std::sync::Arc::new(cal));

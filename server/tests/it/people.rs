@@ -314,3 +314,48 @@ async fn what_evidence_proves_and_each_change_of_it_are_in_the_record() {
     drop(conn);
     t.verify();
 }
+
+#[actix_web::test]
+async fn an_admins_changes_of_categories_and_the_calendar_are_in_the_record() {
+    let t = Town::new().await;
+    let admin = t.tokens["admin1"].clone();
+    let last = || {
+        let mut conn = t.app.state.pool.get().unwrap();
+        griddispatch::store::audit::last(&mut conn)
+            .unwrap()
+            .unwrap()
+    };
+    let before = t.audit_count();
+    let body = json!({"code": "0699", "name": "其他事项", "domain": "城市管理", "handling": "5wd",
+        "simple_procedure": false, "penalty_possible": false, "legal_basis": "依据", "active": true});
+    let resp = t
+        .app
+        .client
+        .put(t.app.url("/api/v1/categories/0699"))
+        .bearer_auth(&admin)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(t.audit_count(), before + 1);
+    let rec = last();
+    assert_eq!(rec.command, "put_category");
+    assert_eq!(rec.actor_id, t.id("admin1"));
+    assert!(rec.before.contains("null") && rec.after.contains("其他事项"));
+    let year = json!({"year": 2027, "papers": [], "days": [
+        {"name": "元旦", "date": "2027-01-01", "isOffDay": true}]});
+    let resp = t
+        .app
+        .client
+        .put(t.app.url("/api/v1/calendar/2027"))
+        .bearer_auth(&admin)
+        .json(&year)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(t.audit_count(), before + 2);
+    assert_eq!(last().command, "put_calendar");
+    t.verify();
+}
