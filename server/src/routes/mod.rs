@@ -6,6 +6,7 @@ mod console;
 mod grid;
 mod health;
 mod input;
+mod reference;
 mod sync;
 mod users;
 mod workflow;
@@ -36,16 +37,18 @@ pub use grid::{
     __path_put_squad_cell, __path_versions, MemberRequest,
 };
 pub use health::{__path_healthz, __path_readyz};
+pub use reference::{
+    __path_get_calendar, __path_list_categories, __path_put_calendar, __path_put_category,
+};
 pub use sync::{__path_info, __path_pull, __path_push, __path_wait, PullQuery, WaitQuery};
 pub use users::{
     __path_create_user, __path_delete_certificate, __path_list_users, __path_put_certificate,
     __path_revoke_user_device, __path_set_user_disabled,
 };
 pub use workflow::{
-    __path_delete_squad_member, __path_duplicates, __path_events, __path_get_calendar,
-    __path_get_case, __path_get_report, __path_get_task, __path_list_categories,
-    __path_list_reports, __path_list_tasks, __path_my_notifications, __path_post_command,
-    __path_put_calendar, __path_put_category, __path_put_squad_member, __path_routing,
+    __path_delete_squad_member, __path_duplicates, __path_events, __path_get_case,
+    __path_get_report, __path_get_task, __path_list_reports, __path_list_tasks,
+    __path_my_notifications, __path_post_command, __path_put_squad_member, __path_routing,
     __path_stats, CommandRequest, CommandResponse,
 };
 
@@ -130,12 +133,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                 .service(web::resource("/tasks").get(workflow::list_tasks))
                 .service(web::resource("/tasks/{id}").get(workflow::get_task))
                 .service(web::resource("/cases/{id}").get(workflow::get_case))
-                .service(web::resource("/categories").get(workflow::list_categories))
-                .service(web::resource("/categories/{code}").put(workflow::put_category))
+                .service(web::resource("/categories").get(reference::list_categories))
+                .service(web::resource("/categories/{code}").put(reference::put_category))
                 .service(
                     web::resource("/calendar/{year}")
-                        .get(workflow::get_calendar)
-                        .put(workflow::put_calendar),
+                        .get(reference::get_calendar)
+                        .put(reference::put_calendar),
                 )
                 .service(web::resource("/stats").get(workflow::stats))
                 .service(web::resource("/events").get(workflow::events))
