@@ -138,15 +138,30 @@ pub fn find(conn: &mut DbConn, id_or_username: &str) -> Result<users::UserRow, A
     by_name.ok_or_else(|| AccountError::NotFound(id_or_username.to_owned()))
 }
 
-/// Disable (and sign out everywhere) or re-enable an account.
+/// Disable (and sign out everywhere) or re-enable an account, by `actor_id`; appended to the
+/// full-process record (`disable_user` / `enable_user`).
 pub fn set_disabled(
     conn: &mut DbConn,
+    actor_id: &str,
     id_or_username: &str,
     disabled: bool,
     now: NaiveDateTime,
 ) -> Result<UserView, AccountError> {
     let user = find(conn, id_or_username)?;
     conn.transaction(|conn| {
+        crate::store::audit::record_action(
+            conn,
+            actor_id,
+            if disabled {
+                "disable_user"
+            } else {
+                "enable_user"
+            },
+            &serde_json::json!({"user_id": user.id, "username": user.username}),
+            &serde_json::json!({"disabled": user.disabled}),
+            &serde_json::json!({"disabled": disabled}),
+            now,
+        )?;
         users::set_disabled(conn, &user.id, disabled, now)?;
         if disabled {
             sessions::revoke_all(conn, &user.id, "account_disabled", now)?;

@@ -332,11 +332,11 @@ fn user_command(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
             }
         }
         UserCommand::Disable { user } => {
-            let u = accounts::set_disabled(&mut conn, &user, true, now)?;
+            let u = accounts::set_disabled(&mut conn, "cli", &user, true, now)?;
             println!("disabled {}", u.username);
         }
         UserCommand::Enable { user } => {
-            let u = accounts::set_disabled(&mut conn, &user, false, now)?;
+            let u = accounts::set_disabled(&mut conn, "cli", &user, false, now)?;
             println!("enabled {}", u.username);
         }
         UserCommand::RevokeDevice { user, device_id } => {

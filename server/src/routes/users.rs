@@ -58,6 +58,7 @@ pub async fn set_user_disabled(
     actor.require_any(&[Role::Admin])?;
     let disable = req.path().ends_with("/disable");
     let id = path.into_inner();
+    let admin = actor.user_id.clone();
     if disable && (id == actor.user_id || id == actor.username) {
         return Err(AppError::conflict(
             "cannot_disable_self",
@@ -65,7 +66,15 @@ pub async fn set_user_disabled(
         ));
     }
     let user = state
-        .db(move |conn| Ok(accounts::set_disabled(conn, &id, disable, db::now())?))
+        .db(move |conn| {
+            Ok(accounts::set_disabled(
+                conn,
+                &admin,
+                &id,
+                disable,
+                db::now(),
+            )?)
+        })
         .await?;
     Ok(web::Json(user))
 }

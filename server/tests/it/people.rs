@@ -359,3 +359,29 @@ async fn an_admins_changes_of_categories_and_the_calendar_are_in_the_record() {
     assert_eq!(last().command, "put_calendar");
     t.verify();
 }
+
+#[actix_web::test]
+async fn disabling_and_enabling_an_account_is_in_the_record() {
+    let t = Town::new().await;
+    let before = t.audit_count();
+    for action in ["disable", "enable"] {
+        let resp = t
+            .app
+            .post(
+                &format!("/api/v1/users/gm2/{action}"),
+                &json!({}),
+                Some(&t.tokens["admin1"]),
+            )
+            .await;
+        assert_eq!(resp.status(), 200, "{action}");
+        let mut conn = t.app.state.pool.get().unwrap();
+        let last = griddispatch::store::audit::last(&mut conn)
+            .unwrap()
+            .unwrap();
+        assert_eq!(last.command, format!("{action}_user"));
+        assert_eq!(last.actor_id, t.id("admin1"));
+        assert!(last.payload.contains(&t.id("gm2")));
+    }
+    assert_eq!(t.audit_count(), before + 2);
+    t.verify();
+}
