@@ -138,15 +138,30 @@ pub fn find(conn: &mut DbConn, id_or_username: &str) -> Result<users::UserRow, A
     by_name.ok_or_else(|| AccountError::NotFound(id_or_username.to_owned()))
 }
 
-/// Disable (and sign out everywhere) or re-enable an account.
+/// Disable (and sign out everywhere) or re-enable an account, by `actor_id`; appended to the
+/// full-process record (`disable_user` / `enable_user`).
 pub fn set_disabled(
     conn: &mut DbConn,
+    actor_id: &str,
     id_or_username: &str,
     disabled: bool,
     now: NaiveDateTime,
 ) -> Result<UserView, AccountError> {
     let user = find(conn, id_or_username)?;
     conn.transaction(|conn| {
+        crate::store::audit::record_action(
+            conn,
+            actor_id,
+            if disabled {
+                "disable_user"
+            } else {
+                "enable_user"
+            },
+            &serde_json::json!({"user_id": user.id, "username": user.username}),
+            &serde_json::json!({"disabled": user.disabled}),
+            &serde_json::json!({"disabled": disabled}),
+            now,
+        )?;
         users::set_disabled(conn, &user.id, disabled, now)?;
         if disabled {
             sessions::revoke_all(conn, &user.id, "account_disabled", now)?;
@@ -159,16 +174,36 @@ pub fn set_disabled(
     Ok(view(user, roles, now))
 }
 
-/// Renew (or give) an officer's enforcement certificate: number and last valid day.
+/// Renew, change (`Some`) or withdraw (`None`) an account's enforcement certificate, by
+/// `actor_id`; the change is appended to the full-process record (`set_certificate`).
 pub fn set_certificate(
     conn: &mut DbConn,
+    actor_id: &str,
     id_or_username: &str,
-    cert: &Certificate,
+    certificate: Option<&Certificate>,
     now: NaiveDateTime,
 ) -> Result<UserView, AccountError> {
-    account::check_certificate(cert)?;
+    if let Some(cert) = certificate {
+        account::check_certificate(cert)?;
+    }
     let user = find(conn, id_or_username)?;
-    users::set_certificate(conn, &user.id, cert.number.trim(), cert.valid_until, now)?;
+    let shown = |number: Option<&str>, valid_until: Option<chrono::NaiveDate>| serde_json::json!({"cert_number": number, "cert_valid_until": valid_until});
+    let before = shown(user.cert_number.as_deref(), user.cert_valid_until);
+    let number = certificate.map(|c| c.number.trim());
+    let valid_until = certificate.map(|c| c.valid_until);
+    let after = shown(number, valid_until);
+    conn.transaction(|conn| {
+        crate::store::audit::record_action(
+            conn,
+            actor_id,
+            "set_certificate",
+            &serde_json::json!({"user_id": user.id, "username": user.username, "certificate": after}),
+            &before,
+            &after,
+            now,
+        )?;
+        users::set_certificate(conn, &user.id, number, valid_until, now)
+    })?;
     let roles = users::roles_of(conn, &user.id)?;
     let user =
         users::find(conn, &user.id)?.ok_or_else(|| AccountError::NotFound(user.id.clone()))?;

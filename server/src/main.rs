@@ -89,6 +89,21 @@ enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Renew or change an account's enforcement certificate (执法证), or withdraw it with
+    /// `--clear`; recorded in the full-process record.
+    Certificate {
+        /// Username or id.
+        user: String,
+        /// Certificate number.
+        #[arg(long, requires = "valid_until", conflicts_with = "clear")]
+        number: Option<String>,
+        /// Last valid day, YYYY-MM-DD.
+        #[arg(long, requires = "number", conflicts_with = "clear")]
+        valid_until: Option<NaiveDate>,
+        /// Withdraw the certificate.
+        #[arg(long, required_unless_present = "number")]
+        clear: bool,
+    },
     /// Disable an account and sign it out everywhere.
     Disable {
         /// Username or id.
@@ -297,12 +312,31 @@ fn user_command(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
                 }
             }
         }
+        UserCommand::Certificate {
+            user,
+            number,
+            valid_until,
+            clear: _,
+        } => {
+            let cert = number
+                .zip(valid_until)
+                .map(|(number, valid_until)| Certificate {
+                    number,
+                    valid_until,
+                });
+            // Done on the server itself: the record names the command line as the actor.
+            let u = accounts::set_certificate(&mut conn, "cli", &user, cert.as_ref(), now)?;
+            match u.certificate {
+                Some(c) => println!("{}: {} valid until {}", u.username, c.number, c.valid_until),
+                None => println!("{}: no certificate", u.username),
+            }
+        }
         UserCommand::Disable { user } => {
-            let u = accounts::set_disabled(&mut conn, &user, true, now)?;
+            let u = accounts::set_disabled(&mut conn, "cli", &user, true, now)?;
             println!("disabled {}", u.username);
         }
         UserCommand::Enable { user } => {
-            let u = accounts::set_disabled(&mut conn, &user, false, now)?;
+            let u = accounts::set_disabled(&mut conn, "cli", &user, false, now)?;
             println!("enabled {}", u.username);
         }
         UserCommand::RevokeDevice { user, device_id } => {

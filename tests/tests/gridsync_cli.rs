@@ -216,7 +216,10 @@ fn gridsync_drives_a_grid_members_and_a_squads_day() {
     gm.ok(&["sync"]);
     gm.ok(&["close", &task]);
     gm.ok(&["recheck", &task, "--passed", "--note", "现场已清理"]);
-    let synced = gm.ok(&["sync"]);
+    // A refusal is told to scripts too: exit 3, everything else sent.
+    let synced = gm.run(&["sync"]);
+    assert_eq!(synced.code, 3, "{}{}", synced.stdout, synced.stderr);
+    let synced = synced.stdout;
     assert!(synced.contains("被拒绝"), "{synced}");
     assert_eq!(town.task(&task)["status"], "verified");
     let st = gm.status();
@@ -224,7 +227,20 @@ fn gridsync_drives_a_grid_members_and_a_squads_day() {
     assert_eq!(rejected.len(), 1, "{st}");
     assert_eq!(rejected[0]["command_type"], "close_task");
     assert!(rejected[0]["code"].as_str().is_some_and(|c| !c.is_empty()));
-    assert!(gm.ok(&["status"]).contains("被拒绝的操作"));
+    let status = gm.ok(&["status"]);
+    assert!(status.contains("被拒绝的操作"));
+    // Times carry their zone (`+08:00`), not a bare wall-clock time.
+    let last_sync = status
+        .lines()
+        .find(|l| l.starts_with("上次同步"))
+        .unwrap_or_default();
+    let zone = last_sync.rsplit(' ').next().unwrap_or_default();
+    assert!(
+        zone.len() == 6 && zone.starts_with(['+', '-']) && zone.as_bytes()[3] == b':',
+        "{last_sync}"
+    );
+    // The next sync has nothing refused: exit 0 again.
+    gm.ok(&["sync"]);
 
     // The dispatcher closes the report with a raw command.
     let body = format!(r#"{{"type":"close_report","report_id":"{report}"}}"#);

@@ -54,6 +54,12 @@ impl SyncReport {
     pub fn complete(&self) -> bool {
         self.upload_error.is_none()
     }
+
+    /// The server refused something for good now: a command rejected or a file refused. The
+    /// rest went on, but a person has to look (`gridsync sync` exits 3).
+    pub fn refused_any(&self) -> bool {
+        !self.rejected.is_empty() || !self.upload_failed.is_empty()
+    }
 }
 
 /// Why [`Engine::run`] stopped.

@@ -2,6 +2,7 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
+use diesel::Connection;
 use griddispatch_media::storage::ObjectKey;
 use griddispatch_protocol::{ErrorBody, Role};
 use serde::Deserialize;
@@ -164,9 +165,25 @@ pub async fn set_proves(
         ));
     }
     let id = row.id.clone();
+    let before = serde_json::json!({"proves": row.proves});
+    let maker = actor.user_id.clone();
     let row = state
         .db(move |conn| {
-            attachments::set_proves(conn, &id, &proves)?;
+            // Evidence metadata is part of the full-process record: each statement (and each
+            // change of it) is appended to the chain with what it replaced.
+            conn.transaction(|conn| {
+                let after = serde_json::json!({"proves": proves});
+                crate::store::audit::record_action(
+                    conn,
+                    &maker,
+                    "set_proves",
+                    &serde_json::json!({"attachment_id": id, "proves": proves}),
+                    &before,
+                    &after,
+                    crate::db::now(),
+                )?;
+                attachments::set_proves(conn, &id, &proves)
+            })?;
             attachments::find(conn, &id)?.ok_or_else(|| AppError::NotFound("gone".into()))
         })
         .await?;

@@ -9,6 +9,7 @@ mod health;
 mod input;
 mod notifications;
 mod public;
+mod reference;
 mod sync;
 mod users;
 mod workflow;
@@ -43,16 +44,18 @@ pub use grid::{
 pub use health::{__path_healthz, __path_readyz};
 pub use notifications::{__path_mark_notifications_read, __path_my_notifications, MarkReadRequest};
 pub use public::{__path_decisions, PublicQuery};
+pub use reference::{
+    __path_get_calendar, __path_list_categories, __path_put_calendar, __path_put_category,
+};
 pub use sync::{__path_info, __path_pull, __path_push, __path_wait, PullQuery, WaitQuery};
 pub use users::{
-    __path_create_user, __path_list_users, __path_put_certificate, __path_revoke_user_device,
-    __path_set_user_disabled, __path_verify_audit,
+    __path_create_user, __path_delete_certificate, __path_list_users, __path_put_certificate,
+    __path_revoke_user_device, __path_set_user_disabled, __path_verify_audit,
 };
 pub use workflow::{
-    __path_delete_squad_member, __path_duplicates, __path_events, __path_get_calendar,
-    __path_get_case, __path_get_report, __path_get_task, __path_list_cases, __path_list_categories,
-    __path_list_reports, __path_list_tasks, __path_post_command, __path_put_calendar,
-    __path_put_category, __path_put_squad_member, __path_routing, __path_stats, CommandRequest,
+    __path_delete_squad_member, __path_duplicates, __path_events, __path_get_case,
+    __path_get_report, __path_get_task, __path_list_cases, __path_list_reports, __path_list_tasks,
+    __path_post_command, __path_put_squad_member, __path_routing, __path_stats, CommandRequest,
     CommandResponse,
 };
 
@@ -151,12 +154,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                 .service(web::resource("/cases/{id}").get(workflow::get_case))
                 .service(web::resource("/cases/{id}/documents").get(documents::list_documents))
                 .service(web::resource("/cases/{id}/documents/{name}").get(documents::get_document))
-                .service(web::resource("/categories").get(workflow::list_categories))
-                .service(web::resource("/categories/{code}").put(workflow::put_category))
+                .service(web::resource("/categories").get(reference::list_categories))
+                .service(web::resource("/categories/{code}").put(reference::put_category))
                 .service(
                     web::resource("/calendar/{year}")
-                        .get(workflow::get_calendar)
-                        .put(workflow::put_calendar),
+                        .get(reference::get_calendar)
+                        .put(reference::put_calendar),
                 )
                 .service(web::resource("/stats").get(workflow::stats))
                 .service(web::resource("/events").get(workflow::events))
@@ -171,6 +174,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                         .delete(workflow::delete_squad_member),
                 )
                 .service(web::resource("/users/{id}/disable").post(users::set_user_disabled))
+                .service(
+                    web::resource("/users/{id}/certificate")
+                        .put(users::put_certificate)
+                        .delete(users::delete_certificate),
+                )
                 .service(web::resource("/users/{id}/enable").post(users::set_user_disabled))
                 .service(web::resource("/users/{id}/certificate").put(users::put_certificate))
                 .service(web::resource("/audit/verify").get(users::verify_audit))

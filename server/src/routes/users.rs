@@ -58,6 +58,7 @@ pub async fn set_user_disabled(
     actor.require_any(&[Role::Admin])?;
     let disable = req.path().ends_with("/disable");
     let id = path.into_inner();
+    let admin = actor.user_id.clone();
     if disable && (id == actor.user_id || id == actor.username) {
         return Err(AppError::conflict(
             "cannot_disable_self",
@@ -65,27 +66,70 @@ pub async fn set_user_disabled(
         ));
     }
     let user = state
-        .db(move |conn| Ok(accounts::set_disabled(conn, &id, disable, db::now())?))
+        .db(move |conn| {
+            Ok(accounts::set_disabled(
+                conn,
+                &admin,
+                &id,
+                disable,
+                db::now(),
+            )?)
+        })
         .await?;
     Ok(web::Json(user))
 }
 
-/// Renew an officer's enforcement certificate (执法证): number and last valid day (admin).
-/// Officers act on tasks only with a valid one.
+/// Renew or change an account's enforcement certificate (PUT, body `{number, valid_until}`) or
+/// withdraw it (DELETE); recorded in the full-process record.
 #[utoipa::path(put, path = "/api/v1/users/{id}/certificate", tag = "users", security(("bearer" = [])),
     params(("id" = String, Path, description = "user id or username")), request_body = Certificate,
-    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, description = "invalid_certificate", body = ErrorBody)))]
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn put_certificate(
     state: web::Data<AppState>,
     actor: Actor,
     path: web::Path<String>,
-    body: web::Json<Certificate>,
+    body: super::input::Json<Certificate>,
 ) -> Result<web::Json<UserView>, AppError> {
     actor.require_any(&[Role::Admin])?;
     let id = path.into_inner();
+    let cert = body.into_inner();
+    let admin = actor.user_id.clone();
     let user = state
-        .db(move |conn| Ok(accounts::set_certificate(conn, &id, &body, db::now())?))
+        .db(move |conn| {
+            Ok(accounts::set_certificate(
+                conn,
+                &admin,
+                &id,
+                Some(&cert),
+                db::now(),
+            )?)
+        })
+        .await?;
+    Ok(web::Json(user))
+}
+
+/// Withdraw an account's enforcement certificate.
+#[utoipa::path(delete, path = "/api/v1/users/{id}/certificate", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path, description = "user id or username")),
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_certificate(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+) -> Result<web::Json<UserView>, AppError> {
+    actor.require_any(&[Role::Admin])?;
+    let id = path.into_inner();
+    let admin = actor.user_id.clone();
+    let user = state
+        .db(move |conn| {
+            Ok(accounts::set_certificate(
+                conn,
+                &admin,
+                &id,
+                None,
+                db::now(),
+            )?)
+        })
         .await?;
     Ok(web::Json(user))
 }

@@ -11,10 +11,8 @@ use serde_json::json;
 
 use crate::auth::Actor;
 use crate::db::{self, DbConn};
-use crate::domain::calendar::HolidayYear;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::store::categories::{self, CategoryRow};
 use crate::store::{audit, workflow as store};
 use crate::workflow::queries::{self, ListQuery, Visibility};
 use crate::workflow::{execute, Applied, Issuer};
@@ -302,130 +300,27 @@ pub async fn duplicates(
     Ok(HttpResponse::Ok().json(list))
 }
 
-/// Event categories.
-#[utoipa::path(get, path = "/api/v1/categories", tag = "workflow", security(("bearer" = [])),
-    responses((status = 200, body = Vec<CategoryRow>)))]
-pub async fn list_categories(
-    state: web::Data<AppState>,
-    _actor: Actor,
-) -> Result<HttpResponse, AppError> {
-    let list = state.db(|conn| Ok(categories::list(conn)?)).await?;
-    Ok(HttpResponse::Ok().json(list))
-}
-
-/// Create or change a category (admin).
-#[utoipa::path(put, path = "/api/v1/categories/{code}", tag = "workflow", security(("bearer" = [])),
-    params(("code" = String, Path, description = "four-digit code")), request_body = CategoryRow,
-    responses((status = 200, body = CategoryRow), (status = 422, body = ErrorBody)))]
-pub async fn put_category(
-    state: web::Data<AppState>,
-    actor: Actor,
-    path: web::Path<String>,
-    body: super::input::Json<CategoryRow>,
-) -> Result<HttpResponse, AppError> {
-    actor.require_any(&[Role::Admin])?;
-    let mut row = body.into_inner();
-    row.code = path.into_inner();
-    if row.code.len() != 4 || !row.code.chars().all(|c| c.is_ascii_digit()) {
-        return Err(AppError::unprocessable(
-            "invalid_category",
-            "类别编码须为 4 位数字：大类 2 位 + 小类 2 位 (code must be 4 digits)",
-        ));
-    }
-    if row.name.trim().is_empty() || row.domain.trim().is_empty() {
-        return Err(AppError::unprocessable(
-            "invalid_category",
-            "名称和执法领域不能为空 (name and domain are required)",
-        ));
-    }
-    row.handling
-        .parse::<crate::domain::calendar::WorkingDuration>()
-        .map_err(|e| {
-            AppError::unprocessable(
-                "invalid_category",
-                format!("处置时限格式错误 (handling): {e}"),
-            )
-        })?;
-    let saved = row.clone();
-    state
-        .db(move |conn| Ok(categories::put(conn, &row)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(saved))
-}
-
-/// A year's calendar exceptions (holiday-cn format).
-#[utoipa::path(get, path = "/api/v1/calendar/{year}", tag = "workflow", security(("bearer" = [])),
-    params(("year" = i32, Path, description = "year")), responses((status = 200, description = "holiday-cn JSON")))]
-pub async fn get_calendar(
-    state: web::Data<AppState>,
-    _actor: Actor,
-    path: web::Path<i32>,
-) -> Result<HttpResponse, AppError> {
-    let year = path.into_inner();
-    let years = state
-        .db(|conn| Ok(crate::store::calendar::years(conn)?))
-        .await?;
-    let y = years.into_iter().find(|y| y.year == year).ok_or_else(|| {
-        AppError::NotFound(format!("没有 {year} 年的日历 (no calendar for {year})"))
-    })?;
-    Ok(HttpResponse::Ok().json(y))
-}
-
-/// Load a year's official calendar (admin), in the public `holiday-cn` JSON format.
-#[utoipa::path(put, path = "/api/v1/calendar/{year}", tag = "workflow", security(("bearer" = [])),
-    params(("year" = i32, Path, description = "year")), responses((status = 200, description = "stored"), (status = 422, body = ErrorBody)))]
-pub async fn put_calendar(
-    state: web::Data<AppState>,
-    actor: Actor,
-    path: web::Path<i32>,
-    body: super::input::Json<serde_json::Value>,
-) -> Result<HttpResponse, AppError> {
-    actor.require_any(&[Role::Admin])?;
-    let year = path.into_inner();
-    let parsed = HolidayYear::parse(&body.to_string())
-        .map_err(|e| AppError::unprocessable("invalid_calendar", e.to_string()))?;
-    if parsed.year != year {
-        return Err(AppError::unprocessable(
-            "invalid_calendar",
-            format!(
-                "文件年份 {} 与地址 {year} 不符 (year mismatch)",
-                parsed.year
-            ),
-        ));
-    }
-    let st = state.clone();
-    let days = parsed.days.len();
-    state
-        .db(move |conn| {
-            crate::store::calendar::put_year(conn, &parsed)?;
-            let cal = crate::store::calendar::load(conn)
-                .map_err(|e| AppError::Internal(e.to_string()))?;
-            st.calendar.store(std::sync::Arc::new(cal));
-            Ok(())
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(json!({"year": year, "days": days})))
-}
-
-/// Statistics grouping and period.
+/// Statistics grouping.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct StatsQuery {
     /// `cell`, `squad` or `category`.
     pub group_by: String,
-    /// First day of the period (China Standard Time), `YYYY-MM-DD`; needs `to`.
-    #[param(value_type = Option<String>)]
-    pub from: Option<chrono::NaiveDate>,
-    /// Last day of the period, included.
-    #[param(value_type = Option<String>)]
-    pub to: Option<chrono::NaiveDate>,
+    /// First day counted (`YYYY-MM-DD`, China time): reports received from that day on.
+    pub from: Option<String>,
+    /// Last day counted (`YYYY-MM-DD`, China time, inclusive).
+    pub to: Option<String>,
 }
 
-/// The UTC instants bounding whole China Standard Time days `from ..= to`.
-fn china_days(from: chrono::NaiveDate, to: chrono::NaiveDate) -> crate::workflow::stats::Period {
-    let cst = chrono::Duration::hours(8);
-    let start = from.and_time(chrono::NaiveTime::MIN) - cst;
-    let end = to.and_time(chrono::NaiveTime::MIN) + chrono::Duration::days(1) - cst;
-    (start, end)
+/// The UTC instant a China calendar day starts, `days` after `date`.
+fn china_day_start(date: &str, days: i64, name: &str) -> Result<chrono::NaiveDateTime, AppError> {
+    let d = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| {
+        AppError::bad_request(
+            "invalid_query",
+            format!("{name} 须为日期 YYYY-MM-DD ({name} must be a date YYYY-MM-DD)"),
+        )
+    })?;
+    let start = (d + chrono::Duration::days(days)).and_time(chrono::NaiveTime::MIN);
+    Ok(start - chrono::Duration::hours(8))
 }
 
 /// Statistics per cell, squad or category: received, closed, on-time, rework and extension
@@ -444,23 +339,47 @@ pub async fn stats(
         Role::Admin,
         Role::GridLeader,
     ])?;
-    let StatsQuery { group_by, from, to } = q.into_inner();
-    if !matches!(group_by.as_str(), "cell" | "squad" | "category") {
+    let q = q.into_inner();
+    let group = q.group_by;
+    if !matches!(group.as_str(), "cell" | "squad" | "category") {
         return Err(AppError::bad_request(
             "invalid_query",
-            "group_by 须为 cell、squad 或 category",
+            "group_by 须为 cell、squad 或 category (group_by must be cell, squad or category)",
         ));
     }
-    let period = match (from, to) {
-        (None, None) => None,
-        (Some(f), Some(t)) if f <= t => Some(china_days(f, t)),
-        _ => return Err(AppError::bad_request(
-            "invalid_query",
-            "统计期间须同时给出 from 和 to，且 from 不晚于 to (give both from and to, from ≤ to)",
-        )),
+    let mut filter = crate::workflow::stats::StatsFilter {
+        villages: None,
+        from: q
+            .from
+            .as_deref()
+            .map(|d| china_day_start(d, 0, "from"))
+            .transpose()?,
+        until: q
+            .to
+            .as_deref()
+            .map(|d| china_day_start(d, 1, "to"))
+            .transpose()?,
     };
+    // A grid leader sees the figures of their own cells only; town-wide roles see the town.
+    let town_wide = actor
+        .require_any(&[
+            Role::Dispatcher,
+            Role::DutyChief,
+            Role::Approver,
+            Role::Admin,
+        ])
+        .is_ok();
+    let version = state.grid.load_full().map_or(0, |g| g.version);
+    let user_id = actor.user_id.clone();
     let rows = state
-        .db(move |conn| Ok(crate::workflow::stats::compute(conn, &group_by, period)?))
+        .db(move |conn| {
+            if !town_wide {
+                filter.villages = Some(crate::workflow::scope::villages_of(
+                    conn, &user_id, version,
+                )?);
+            }
+            Ok(crate::workflow::stats::compute(conn, &group, &filter)?)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(rows))
 }

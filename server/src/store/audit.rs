@@ -95,6 +95,51 @@ pub fn append(conn: &mut DbConn, rec: &AuditRecord) -> QueryResult<()> {
         .map(|_| ())
 }
 
+/// Append an action taken outside the command path (an administrator's change of a
+/// certificate, a maker's statement of what evidence proves, …) to the same hash chain as the
+/// commands, so the full-process record shows it too. Call first in the action's
+/// transaction: claiming the sequence serialises it with the commands.
+pub fn record_action(
+    conn: &mut DbConn,
+    actor_id: &str,
+    action: &str,
+    payload: &serde_json::Value,
+    before: &serde_json::Value,
+    after: &serde_json::Value,
+    at: NaiveDateTime,
+) -> QueryResult<i64> {
+    let (seq, prev_hash) = claim(conn)?;
+    let mut rec = AuditRecord {
+        seq,
+        at,
+        actor_id: actor_id.to_owned(),
+        actor_lat: None,
+        actor_lon: None,
+        command: action.to_owned(),
+        report_id: None,
+        task_id: None,
+        case_id: None,
+        payload: payload.to_string(),
+        before: before.to_string(),
+        after: after.to_string(),
+        prev_hash,
+        hash: String::new(),
+    };
+    rec.hash = rec.compute_hash();
+    append(conn, &rec)?;
+    set_head_hash(conn, &rec.hash)?;
+    Ok(seq)
+}
+
+/// The newest record of the chain.
+pub fn last(conn: &mut DbConn) -> QueryResult<Option<AuditRecord>> {
+    audit_log::table
+        .order(audit_log::seq.desc())
+        .select(AuditRecord::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// Records touching a report, task or case, in order.
 pub fn history(
     conn: &mut DbConn,

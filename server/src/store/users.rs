@@ -176,12 +176,12 @@ pub fn squad_members(conn: &mut DbConn, squad_id: &str) -> QueryResult<Vec<UserW
         .collect())
 }
 
-/// Set a user's enforcement certificate; returns whether a row changed.
+/// Set or clear an account's enforcement certificate; returns whether a row changed.
 pub fn set_certificate(
     conn: &mut DbConn,
     id: &str,
-    number: &str,
-    valid_until: NaiveDate,
+    number: Option<&str>,
+    valid_until: Option<chrono::NaiveDate>,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let n = diesel::update(users::table.find(id))

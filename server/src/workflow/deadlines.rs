@@ -205,6 +205,8 @@ fn sweep_locked(conn: &mut DbConn, env: &Env<'_>) -> Result<usize, CommandError>
             }
         }
     }
+    // Certificates about to expire are watched by the same minute job.
+    super::notify::warn_expiring_certificates(conn, env.now)?;
     Ok(raised)
 }
 
@@ -251,7 +253,7 @@ fn flag(
         ),
     };
     for user in recipients(conn, task, cell, level)? {
-        super::notify::send(conn, &user, kind, id, &message, env.now)?;
+        super::notify::send(conn, &user, kind, Some(id), &message, env.now)?;
     }
     Ok(true)
 }

@@ -154,7 +154,7 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
         } => {
             f.report = store::report(conn, report_id)?;
             f.id_taken = store::id_taken(conn, task_id)?;
-            f.squad_exists = scope::squad_exists(conn, squad_id)?;
+            squad(conn, &mut f, squad_id)?;
             if let Some(r) = &f.report {
                 if let Some((rules, handling)) = rules(conn, &r.category_code)? {
                     f.category = Some(rules);
@@ -189,7 +189,7 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
         }
         Command::RedispatchTask { task_id, squad_id } => {
             load_task(conn, &mut f, task_id)?;
-            f.squad_exists = scope::squad_exists(conn, squad_id)?;
+            squad(conn, &mut f, squad_id)?;
             if let Some(t) = &f.task {
                 if let Some((_, handling)) = rules(conn, &t.category_code)? {
                     due(env, &handling, &mut f);
@@ -345,6 +345,14 @@ fn officer_fact(
         active: !u.disabled,
         is_legal_reviewer: roles.contains(&Role::LegalReviewer),
     }))
+}
+
+/// The squad a command names, by id or code alike (`gridsync` and the admin API take both).
+fn squad(conn: &mut DbConn, f: &mut Facts, id_or_code: &str) -> Q<()> {
+    let found = crate::store::grid::find_squad(conn, id_or_code)?;
+    f.squad_exists = found.is_some();
+    f.squad_id = found.map(|s| s.id);
+    Ok(())
 }
 
 fn load_task(conn: &mut DbConn, f: &mut Facts, task_id: &str) -> Q<()> {

@@ -21,7 +21,7 @@ pub fn send(
     conn: &mut DbConn,
     user: &str,
     kind: &str,
-    task_id: &str,
+    task_id: Option<&str>,
     message: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -30,12 +30,69 @@ pub fn send(
             notifications::id.eq(uuid::Uuid::now_v7().to_string()),
             notifications::user_id.eq(user),
             notifications::kind.eq(kind),
-            notifications::task_id.eq(Some(task_id)),
+            notifications::task_id.eq(task_id),
             notifications::message.eq(message),
             notifications::created_at.eq(now),
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// Days before a certificate's last valid day at which its holder and the administrators are
+/// warned (seed 003: certificates are reviewed every two years).
+pub const CERTIFICATE_WARNING_DAYS: i64 = 30;
+
+/// Warn the holders of enforcement certificates that expire within
+/// [`CERTIFICATE_WARNING_DAYS`] (China calendar), and the administrators, once per
+/// certificate; returns how many certificates were warned about.
+pub fn warn_expiring_certificates(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
+    use crate::schema::{user_roles, users};
+    let today = crate::domain::time::china_date(now);
+    let last = today + chrono::Duration::days(CERTIFICATE_WARNING_DAYS);
+    let expiring: Vec<(String, String, Option<String>, Option<chrono::NaiveDate>)> = users::table
+        .filter(users::disabled.eq(false))
+        .filter(users::cert_valid_until.ge(today))
+        .filter(users::cert_valid_until.le(last))
+        .select((
+            users::id,
+            users::username,
+            users::cert_number,
+            users::cert_valid_until,
+        ))
+        .load(conn)?;
+    let admins: Vec<String> = user_roles::table
+        .filter(user_roles::role.eq("admin"))
+        .select(user_roles::user_id)
+        .load(conn)?;
+    let mut warned = 0;
+    for (id, username, number, until) in expiring {
+        let Some(until) = until else { continue };
+        // Once per certificate: a renewal moves the day, and with it the window.
+        let window_start = (until - chrono::Duration::days(CERTIFICATE_WARNING_DAYS + 1))
+            .and_time(chrono::NaiveTime::MIN);
+        let already: i64 = notifications::table
+            .filter(notifications::user_id.eq(&id))
+            .filter(notifications::kind.eq("certificate_expiring"))
+            .filter(notifications::created_at.ge(window_start))
+            .count()
+            .get_result(conn)?;
+        if already > 0 {
+            continue;
+        }
+        let number = number.unwrap_or_default();
+        let message = format!(
+            "执法证 {number}（{username}）将于 {until} 到期，请及时换证 (enforcement certificate {number} of {username} expires on {until}: renew it)"
+        );
+        let mut to = admins.clone();
+        to.push(id.clone());
+        to.sort();
+        to.dedup();
+        for user in to {
+            send(conn, &user, "certificate_expiring", None, &message, now)?;
+        }
+        warned += 1;
+    }
+    Ok(warned)
 }
 
 /// Grid leaders of a village, its area or its town (`(village, area, town)`).
@@ -77,7 +134,7 @@ pub fn after_command(
         task.id
     );
     for user in users {
-        send(conn, &user, "escalated", &task.id, &message, now)?;
+        send(conn, &user, "escalated", Some(&task.id), &message, now)?;
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -18,6 +19,8 @@ pub struct StatsRow {
     pub received: i64,
     /// Reports closed (结案).
     pub closed: i64,
+    /// Share of received reports closed (结案率).
+    pub closure_rate: Option<f64>,
     /// Tasks handled.
     pub handled: i64,
     /// Share of handled tasks handled by their due time (按期处置率).
@@ -26,6 +29,8 @@ pub struct StatsRow {
     pub rework_rate: Option<f64>,
     /// Share of tasks given an extension (延期率).
     pub extension_rate: Option<f64>,
+    /// Share of tasks returned by their squad (回退率; counts against the squad).
+    pub return_rate: Option<f64>,
     /// Median minutes from dispatch to acknowledgement.
     pub median_ack_minutes: Option<i64>,
     /// Median minutes from dispatch to handling.
@@ -41,6 +46,7 @@ struct Acc {
     on_time: i64,
     rework: i64,
     extended: i64,
+    returned: i64,
 }
 
 impl Acc {
@@ -56,6 +62,7 @@ impl Acc {
             on_time: 0,
             rework: 0,
             extended: 0,
+            returned: 0,
         }
     }
 }
@@ -72,40 +79,58 @@ fn rate(n: i64, d: i64) -> Option<f64> {
     (d > 0).then(|| n as f64 / d as f64)
 }
 
-/// A period `[start, end)` in UTC.
-pub type Period = (chrono::NaiveDateTime, chrono::NaiveDateTime);
+/// Which reports the figures count.
+#[derive(Debug, Clone, Default)]
+pub struct StatsFilter {
+    /// Only reports of these villages (a grid leader's cells); None: the whole town.
+    pub villages: Option<Vec<String>>,
+    /// Only reports received at or after this instant (UTC).
+    pub from: Option<NaiveDateTime>,
+    /// Only reports received before this instant (UTC).
+    pub until: Option<NaiveDateTime>,
+}
 
-/// Compute the figures grouped by `cell`, `squad` or `category`, over the reports received and
-/// the tasks dispatched in `period` (everything when `None`).
+impl StatsFilter {
+    fn counts(&self, r: &Report) -> bool {
+        let in_cells = self.villages.as_ref().is_none_or(|vs| {
+            r.cell
+                .as_ref()
+                .is_some_and(|c| vs.iter().any(|v| v == &c.village))
+        });
+        in_cells
+            && self.from.is_none_or(|f| r.created_at >= f)
+            && self.until.is_none_or(|u| r.created_at < u)
+    }
+}
+
+/// Compute the figures grouped by `cell`, `squad` or `category`, over the reports the filter
+/// lets through (and their tasks).
 pub fn compute(
     conn: &mut DbConn,
     group_by: &str,
-    period: Option<Period>,
+    filter: &StatsFilter,
 ) -> QueryResult<Vec<StatsRow>> {
     let parse = |e: serde_json::Error| diesel::result::Error::DeserializationError(Box::new(e));
-    let mut rq = reports::table.into_boxed();
-    let mut tq = tasks::table.into_boxed();
-    if let Some((start, end)) = period {
-        rq = rq
-            .filter(reports::created_at.ge(start))
-            .filter(reports::created_at.lt(end));
-        tq = tq
-            .filter(tasks::dispatched_at.ge(start))
-            .filter(tasks::dispatched_at.lt(end));
-    }
-    let reports: Vec<Report> = rq
+    let reports: Vec<Report> = reports::table
         .select(reports::data)
         .load::<String>(conn)?
         .iter()
         .map(|d| serde_json::from_str(d).map_err(parse))
-        .collect::<Result<_, _>>()?;
-    let tasks: Vec<Task> = tq
+        .collect::<Result<Vec<Report>, _>>()?
+        .into_iter()
+        .filter(|r| filter.counts(r))
+        .collect();
+    let tasks: Vec<Task> = tasks::table
         .select(tasks::data)
         .load::<String>(conn)?
         .iter()
         .map(|d| serde_json::from_str(d).map_err(parse))
         .collect::<Result<_, _>>()?;
     let by_report: BTreeMap<&str, &Report> = reports.iter().map(|r| (r.id.as_str(), r)).collect();
+    let tasks: Vec<Task> = tasks
+        .into_iter()
+        .filter(|t| by_report.contains_key(t.report_id.as_str()))
+        .collect();
     let report_key = |r: &Report| match group_by {
         "cell" => r.cell.as_ref().map(|c| c.village.clone()),
         "category" => Some(r.category_code.clone()),
@@ -154,6 +179,9 @@ pub fn compute(
         if t.extension_count > 0 {
             e.extended += 1;
         }
+        if t.return_count > 0 {
+            e.returned += 1;
+        }
     }
     Ok(rows
         .into_values()
@@ -162,6 +190,8 @@ pub fn compute(
             row.on_time_rate = rate(a.on_time, row.handled);
             row.rework_rate = rate(a.rework, a.tasks);
             row.extension_rate = rate(a.extended, a.tasks);
+            row.return_rate = rate(a.returned, a.tasks);
+            row.closure_rate = rate(row.closed, row.received);
             row.median_ack_minutes = median(a.acks);
             row.median_handle_minutes = median(a.handles);
             row

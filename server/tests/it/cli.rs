@@ -299,3 +299,67 @@ fn a_data_directory_that_cannot_be_created_is_named_with_the_reason() {
         );
     }
 }
+
+#[test]
+fn an_officers_certificate_is_renewed_and_withdrawn_on_the_command_line_and_recorded() {
+    let db = TestDb::new();
+    let out = run(
+        &db,
+        &[
+            "user",
+            "add",
+            "--username",
+            "zhao.lei",
+            "--name",
+            "赵雷",
+            "--role",
+            "officer",
+            "--cert-number",
+            "豫济执 0003",
+            "--cert-valid-until",
+            "2024-12-31",
+        ],
+        Some("s3cret-password\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(list(&db)[0]["certificate_valid"], false);
+    let renew = [
+        "user",
+        "certificate",
+        "zhao.lei",
+        "--number",
+        "豫济执 0103",
+        "--valid-until",
+        "2030-12-31",
+    ];
+    let out = run(&db, &renew, None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let user = &list(&db)[0];
+    assert_eq!(user["certificate"]["number"], "豫济执 0103");
+    assert_eq!(user["certificate_valid"], true);
+    let out = run(&db, &["user", "certificate", "zhao.lei", "--clear"], None);
+    assert!(out.status.success());
+    assert!(list(&db)[0]["certificate"].is_null());
+    // Neither a number nor --clear: a usage mistake.
+    assert!(!run(&db, &["user", "certificate", "zhao.lei"], None)
+        .status
+        .success());
+    // Both changes are in the full-process record, and the chain holds.
+    let mut conn = db.connect();
+    let (n, problems) = griddispatch::store::audit::verify(&mut conn).unwrap();
+    assert_eq!(n, 2);
+    assert!(problems.is_empty(), "{problems:?}");
+    let last = griddispatch::store::audit::last(&mut conn)
+        .unwrap()
+        .unwrap();
+    assert_eq!(last.command, "set_certificate");
+    assert_eq!(last.actor_id, "cli");
+}

@@ -374,8 +374,9 @@ async fn statistics_cover_the_chosen_period_only() {
         .await
         .unwrap();
     assert_eq!(long_ago, json!([]));
+    // A day that does not exist is the caller's mistake.
     assert_error(
-        stats("group_by=category&from=2001-01-01".into()).await,
+        stats("group_by=category&from=2001-13-01".into()).await,
         400,
         "invalid_query",
     )

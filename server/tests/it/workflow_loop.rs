@@ -1,4 +1,5 @@
-//! Loose ends of the closed loop (issue 15) over HTTP, on the configured backend.
+//! Rules of the closed loop over HTTP, on the configured backend: re-dispatch, closure with a
+//! case, merge and duplicates, hotline addresses, the standard categories.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::common::assert_error;
@@ -81,155 +82,6 @@ async fn a_report_whose_case_is_open_is_not_closed_until_the_case_ends() {
     t.verify();
 }
 
-/// Run the deadline sweep as if it were `now`.
-fn sweep_at(t: &Town, now: chrono::NaiveDateTime) -> usize {
-    let st = &t.app.state;
-    let calendar = st.calendar.load_full();
-    let grid = st.grid.load_full();
-    let mut conn = st.pool.get().unwrap();
-    let env = griddispatch::workflow::Env {
-        grid: grid.as_deref().map(|g| &g.index),
-        grid_version: grid.as_ref().map_or(0, |g| g.version),
-        calendar: &calendar,
-        now,
-        case_rules: Default::default(),
-        merge_rules: Default::default(),
-    };
-    griddispatch::workflow::deadlines::sweep(&mut conn, &env).unwrap()
-}
-
-fn stored_task(t: &Town, id: &str) -> griddispatch::domain::workflow::Task {
-    let mut conn = t.app.state.pool.get().unwrap();
-    griddispatch::store::workflow::task(&mut conn, id)
-        .unwrap()
-        .unwrap()
-}
-
-async fn notification_kinds(t: &Town, who: &str) -> Vec<String> {
-    let notes: Vec<serde_json::Value> = t
-        .app
-        .get("/api/v1/me/notifications", Some(&t.tokens[who]))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let mut kinds: Vec<String> = notes
-        .iter()
-        .map(|n| n["kind"].as_str().unwrap().to_owned())
-        .collect();
-    kinds.sort();
-    kinds
-}
-
-#[actix_web::test]
-async fn an_unacknowledged_task_warns_the_squad_then_escalates_to_the_duty_chief() {
-    let t = Town::new().await;
-    let r = t.report("0401").await;
-    let task = t.dispatch(&r).await;
-    let ack_due = stored_task(&t, &task).ack_due_at;
-    assert_eq!(sweep_at(&t, ack_due - chrono::Duration::minutes(5)), 1);
-    assert_eq!(notification_kinds(&t, "lead").await, ["ack_warning"]);
-    assert_eq!(sweep_at(&t, ack_due + chrono::Duration::minutes(1)), 1);
-    assert_eq!(
-        sweep_at(&t, ack_due + chrono::Duration::minutes(2)),
-        0,
-        "fires once"
-    );
-    assert_eq!(notification_kinds(&t, "chief").await, ["ack_overdue"]);
-    let stored = stored_task(&t, &task);
-    assert!(stored.ack_escalated_at.is_some());
-    assert!(
-        stored.escalated_at.is_none(),
-        "the handling clock is its own"
-    );
-    let detail = t.get(&format!("/api/v1/tasks/{task}")).await;
-    let flags: Vec<&serde_json::Value> = detail["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|h| h["command"] == "flag_deadline")
-        .collect();
-    assert_eq!(flags.len(), 2);
-    assert_eq!(flags[1]["payload"]["clock"], "acknowledgement");
-    t.verify();
-}
-
-#[actix_web::test]
-async fn an_accepted_task_raises_no_acknowledgement_warning() {
-    let t = Town::new().await;
-    let r = t.report("0401").await;
-    let task = t.dispatch(&r).await;
-    t.ok("lead", json!({"type": "accept_task", "task_id": task, "officer_ids": [t.id("off1"), t.id("off2")]})).await;
-    let ack_due = stored_task(&t, &task).ack_due_at;
-    assert_eq!(sweep_at(&t, ack_due + chrono::Duration::minutes(1)), 0);
-    assert!(notification_kinds(&t, "chief").await.is_empty());
-}
-
-#[actix_web::test]
-async fn a_natural_time_category_keeps_its_measure_on_the_task_and_the_sweep_uses_it() {
-    let t = Town::new().await;
-    let body = json!({"code": "0501", "name": "突发事件", "domain": "城市管理", "handling": "24h",
-        "simple_procedure": false, "penalty_possible": false, "legal_basis": "依据", "active": true});
-    let resp = t
-        .app
-        .client
-        .put(t.app.url("/api/v1/categories/0501"))
-        .bearer_auth(&t.tokens["admin1"])
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let r = t.report("0501").await;
-    let task = t.dispatch(&r).await;
-    let detail = t.get(&format!("/api/v1/tasks/{task}")).await;
-    assert_eq!(detail["task"]["handling_measure"], "natural");
-    t.ok(
-        "lead",
-        json!({"type": "accept_task", "task_id": task, "officer_ids": [t.id("off1")]}),
-    )
-    .await;
-    let stored = stored_task(&t, &task);
-    assert_eq!(
-        stored.due_at - stored.dispatched_at,
-        chrono::Duration::hours(24)
-    );
-    // 19 h of 24 is 79 %: nothing; 20 h is 83 %: yellow, whatever the office hours.
-    assert_eq!(
-        sweep_at(&t, stored.dispatched_at + chrono::Duration::hours(19)),
-        0
-    );
-    assert_eq!(
-        sweep_at(&t, stored.dispatched_at + chrono::Duration::hours(20)),
-        1
-    );
-    assert_eq!(notification_kinds(&t, "lead").await, ["deadline_warning"]);
-}
-
-#[actix_web::test]
-async fn the_duty_chief_escalates_a_task_by_hand_and_the_squad_is_told() {
-    let t = Town::new().await;
-    let r = t.report("0401").await;
-    let task = t.dispatch(&r).await;
-    let escalate =
-        |reason: &str| json!({"type": "escalate_task", "task_id": task, "reason": reason});
-    assert_error(t.cmd("disp", escalate("快办")).await, 403, "forbidden").await;
-    assert_error(t.cmd("chief", escalate("")).await, 422, "reason_required").await;
-    let done = t.ok("chief", escalate("群众三次来电投诉")).await;
-    assert_eq!(done["task"]["escalations"][0]["reason"], "群众三次来电投诉");
-    assert_eq!(done["task"]["status"], "dispatched");
-    assert_eq!(notification_kinds(&t, "lead").await, ["escalated"]);
-    let detail = t.get(&format!("/api/v1/tasks/{task}")).await;
-    let last = detail["history"]
-        .as_array()
-        .unwrap()
-        .last()
-        .unwrap()
-        .clone();
-    assert_eq!(last["command"], "escalate_task");
-    t.verify();
-}
-
 #[actix_web::test]
 async fn duplicates_are_offered_with_distance_and_age_and_a_merge_checks_them() {
     let t = Town::new().await;
@@ -275,83 +127,6 @@ async fn duplicates_are_offered_with_distance_and_age_and_a_merge_checks_them() 
         list.as_array().unwrap().is_empty(),
         "a merged report is no candidate"
     );
-}
-
-#[actix_web::test]
-async fn a_grid_member_finds_their_own_cells_in_me() {
-    let t = Town::new().await;
-    let me = t.app.get("/api/v1/me", Some(&t.tokens["gmx"])).await;
-    assert_eq!(me.status(), 200);
-    let me: serde_json::Value = me.json().await.unwrap();
-    assert_eq!(me["username"], "gmx", "the account is still there");
-    let cells = me["cells"].as_array().unwrap();
-    assert_eq!(cells.len(), 1, "{cells:?}");
-    assert_eq!(cells[0]["code"], t.village.as_str());
-    assert_eq!(cells[0]["level"], "village");
-    assert_eq!(cells[0]["role"], "grid_member");
-    assert!(!cells[0]["name"].as_str().unwrap().is_empty());
-    let chief: serde_json::Value = t
-        .app
-        .get("/api/v1/me", Some(&t.tokens["chief"]))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(chief["cells"], json!([]));
-}
-
-#[actix_web::test]
-async fn the_rechecking_grid_member_opens_the_officers_before_and_after_photos() {
-    let t = Town::new().await;
-    let r = t.report("0401").await;
-    let task = t.dispatch(&r).await;
-    t.to_on_site(&task).await;
-    let tus = crate::tus::Tus {
-        app: &t.app,
-        token: t.tokens["off2"].clone(),
-    };
-    let photos = [uuid(), uuid()];
-    for (i, id) in photos.iter().enumerate() {
-        let resp = tus
-            .upload(&crate::tus::photo(120, 90, 40 + i as u32), id, 1 << 20)
-            .await;
-        assert_eq!(resp.status(), 204);
-    }
-    t.ok("off2", json!({"type": "handle_task", "task_id": task, "outcome": {"outcome": "rectified", "note": "摊位已撤离"}, "attachment_ids": photos})).await;
-    t.ok("lead", json!({"type": "close_task", "task_id": task}))
-        .await;
-    for id in &photos {
-        let got = t
-            .app
-            .get(&format!("/api/v1/attachments/{id}"), Some(&t.tokens["gm2"]))
-            .await;
-        assert_eq!(got.status(), 200, "the re-checker sees {id}");
-        let file = t
-            .app
-            .get(
-                &format!("/api/v1/attachments/{id}/content?variant=display"),
-                Some(&t.tokens["gm2"]),
-            )
-            .await;
-        assert_eq!(file.status(), 200);
-    }
-    // A grid member of no cell of this task sees nothing.
-    t.app
-        .user("far", &[griddispatch_protocol::Role::GridMember]);
-    let far = t.app.login("far", "p").await.access_token;
-    assert_error(
-        t.app
-            .get(&format!("/api/v1/attachments/{}", photos[0]), Some(&far))
-            .await,
-        404,
-        "not_found",
-    )
-    .await;
-    t.ok(
-        "gm2",
-        json!({"type": "recheck_task", "task_id": task, "passed": true}),
-    )
-    .await;
 }
 
 #[actix_web::test]
@@ -457,4 +232,47 @@ async fn a_fresh_installation_ships_the_standard_categories_and_takes_reports() 
         .unwrap()
         .unwrap();
     assert!(!again.active);
+}
+
+#[actix_web::test]
+async fn commands_name_a_squad_by_code_or_id_alike() {
+    let t = Town::new().await;
+    let r = t.report("0401").await;
+    let task = uuid();
+    let sent = t
+        .ok(
+            "disp",
+            json!({"type": "dispatch_report", "report_id": r, "task_id": task, "squad_id": "SQ1"}),
+        )
+        .await;
+    assert_eq!(sent["task"]["squad_id"], t.squad.as_str(), "stored by id");
+    t.ok(
+        "lead",
+        json!({"type": "request_return", "task_id": task, "reason": "不属本中队职责"}),
+    )
+    .await;
+    t.ok(
+        "chief",
+        json!({"type": "decide_return", "task_id": task, "approve": true}),
+    )
+    .await;
+    // The same squad named by its code is still the same squad.
+    assert_error(
+        t.cmd(
+            "disp",
+            json!({"type": "redispatch_task", "task_id": task, "squad_id": "SQ1"}),
+        )
+        .await,
+        422,
+        "same_squad",
+    )
+    .await;
+    let other = t.second_squad().await;
+    let again = t
+        .ok(
+            "disp",
+            json!({"type": "redispatch_task", "task_id": task, "squad_id": "SQ2"}),
+        )
+        .await;
+    assert_eq!(again["task"]["squad_id"], other.as_str());
 }

@@ -215,7 +215,8 @@ pub(crate) enum Cmd {
         #[command(flatten)]
         at: Where,
     },
-    /// 同步：发送操作和照片，接收最新数据 (sync now; --watch keeps syncing until Ctrl-C)
+    /// 同步：发送操作和照片，接收最新数据；有操作被拒绝或文件被拒收时退出码为 3 (sync now;
+    /// exit 3 when something was refused; --watch keeps syncing until Ctrl-C)
     Sync {
         /// 持续同步直到 Ctrl-C (keep syncing: wait for changes, back off when offline)
         #[arg(long)]

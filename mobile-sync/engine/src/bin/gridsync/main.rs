@@ -406,6 +406,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let result = engine.sync();
                 print::sync_result(json, &result);
                 match result {
+                    Ok(r) if r.refused_any() => Ok(ExitCode::from(3)),
                     Ok(r) if r.complete() => Ok(ExitCode::SUCCESS),
                     Ok(_) => Ok(ExitCode::from(1)),
                     Err(_) => Ok(ExitCode::from(1)),

@@ -97,7 +97,7 @@ pub fn reports(json: bool, engine: &Engine) -> griddispatch_sync::Result<()> {
     }
     for c in unsent.iter().rev() {
         println!(
-            "{}  待发送 (unsent)  {}  {}",
+            "{}  待发送 (queued)  {}  {}",
             dash(c.subject_id.as_deref()),
             dash(c.command["category_code"].as_str()),
             short(c.command["description"].as_str().unwrap_or(""), 40)
@@ -169,9 +169,11 @@ pub fn tasks(json: bool, engine: &Engine) -> griddispatch_sync::Result<()> {
 
 /// One sync attempt.
 pub fn sync_result(json: bool, r: &griddispatch_sync::Result<SyncReport>) {
-    let now = chrono::Local::now().format("%H:%M:%S");
+    let now = chrono::Local::now().format("%H:%M:%S %:z");
     match r {
-        Ok(r) if json => emit(&json!({"ok": r.complete(), "report": r})),
+        Ok(r) if json => {
+            emit(&json!({"ok": r.complete(), "refused": r.refused_any(), "report": r}))
+        }
         Err(e) if json => {
             emit(&json!({"ok": false, "error": {"code": e.code(), "message": e.to_string()}}))
         }
@@ -242,7 +244,7 @@ pub fn status(json: bool, s: &Status) {
         s.last_sync_at
             .map(|t| t
                 .with_timezone(&chrono::Local)
-                .format("%Y-%m-%d %H:%M:%S")
+                .format("%Y-%m-%d %H:%M:%S %:z")
                 .to_string())
             .unwrap_or_else(|| "从未 (never)".into())
     );

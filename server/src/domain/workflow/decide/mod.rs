@@ -132,6 +132,8 @@ pub struct Facts {
     pub located: Option<Located>,
     /// The named squad exists.
     pub squad_exists: bool,
+    /// The named squad's id, when the command named it by its code (`SQ1`) or its id alike.
+    pub squad_id: Option<String>,
     /// Facts about proposed officers.
     pub officers: Vec<OfficerFact>,
     /// Distance of an arrival from the task's cell, metres (0 inside).

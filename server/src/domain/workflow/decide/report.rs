@@ -244,6 +244,7 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                     "中队 {squad_id} 不存在 (no such squad)"
                 )));
             }
+            let squad_id = f.squad_id.as_ref().unwrap_or(squad_id);
             let (due_at, ack_due_at) = f.due_at.zip(f.ack_due_at).ok_or_else(|| {
                 DomainError::rule("no_deadline", "未能计算时限 (no deadline computed)")
             })?;

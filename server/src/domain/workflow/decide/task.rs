@@ -120,6 +120,7 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                     "中队 {squad_id} 不存在 (no such squad)"
                 )));
             }
+            let squad_id = f.squad_id.as_ref().unwrap_or(squad_id);
             // A return was approved because this squad is the wrong one (DOMAIN.md §4).
             if *squad_id == t.squad_id {
                 return Err(DomainError::rule(
