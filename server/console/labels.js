@@ -18,7 +18,7 @@
   const CASE_STATUS = {
     proposed: "立案建议", filed: "已立案", declined: "不予立案", investigating: "调查取证",
     notified: "已告知", hearing: "听证", legal_review: "法制审核", decided: "已决定",
-    served: "已送达", executing: "执行中", published: "已公示", archived: "已归档",
+    served: "已送达", published: "已公示", archived: "已归档",
     handed_over: "已移送公安",
   };
   const DEADLINE = {
@@ -47,6 +47,8 @@
     record_discussion: "集体讨论", extend_case_deadline: "延长办案期限", decide_case: "作出决定",
     serve_decision: "送达", record_payment: "缴纳罚款", publish_decision: "公示",
     archive_case: "结案归档", hand_over_to_police: "移送公安", flag_case_deadline: "案件时限预警",
+    escalate_task: "人工督办", set_report_position: "地图定位", set_certificate: "执法证变更",
+    put_category: "事件类别变更", put_calendar: "日历变更", set_proves: "证明对象",
   };
 
   // Colours of states (Element Plus tag types) and of map pins.

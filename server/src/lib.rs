@@ -18,6 +18,7 @@ pub mod error;
 pub mod grid;
 pub mod metrics;
 pub mod openapi;
+pub mod reference;
 pub mod routes;
 pub mod schema;
 pub mod startup;

@@ -78,7 +78,8 @@
         show: investigator && c.status === "notified" && p.notice && p.notice.hearing_right, fields: [],
         build: () => ({ type: "request_hearing", case_id: id }) },
       { key: "schedule", label: "安排听证 Schedule hearing", type: "primary",
-        show: (has("approver") || has("legal_reviewer")) && c.status === "hearing" && p.hearing && !p.hearing.held_at,
+        // The host offered is the reader, so the action is the legal office's (a qualified host).
+        show: has("legal_reviewer") && c.status === "hearing" && p.hearing && !p.hearing.held_at,
         init: { host: me, public: true },
         fields: [
           { key: "host", label: "主持人 Host", type: "select", options: [{ value: me, label: "本人 Me (" + vm.person(me) + ")" }] },

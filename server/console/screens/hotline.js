@@ -7,7 +7,7 @@
 
   GD.screens.hotline = {
     data: () => ({
-      form: { source: "hotline", category: "", description: "", lat: "", lon: "", name: "", phone: "" },
+      form: { source: "hotline", category: "", description: "", lat: "", lon: "", address: "", name: "", phone: "" },
       located: null, busy: false,
     }),
     template: `
@@ -34,6 +34,7 @@
               <el-form-item label="位置 Position">
                 <el-input v-model="form.lat" placeholder="纬度 lat" style="width:48%" id="hotline-lat" @change="locate" />
                 <el-input v-model="form.lon" placeholder="经度 lon" style="width:48%;margin-left:4%" id="hotline-lon" @change="locate" />
+                <el-input v-model="form.address" placeholder="来电人所说地址（无坐标时填写，派遣前再定位）Address as given" style="margin-top:6px" id="hotline-address" />
                 <div class="gd-muted gd-small" id="hotline-cell">
                   <template v-if="located && located.status === 'located'">所在网格 Cell: {{ located.village.name }}（{{ located.village.code }}）</template>
                   <template v-else-if="located">不在网格内，最近 {{ located.nearest && located.nearest.name }} (outside the grid)</template>
@@ -75,7 +76,7 @@
         try { this.located = await api.locate(lat, lon); } catch (e) { this.located = null; GD.showError(e); }
       },
       reset() {
-        this.form = { source: "hotline", category: "", description: "", lat: "", lon: "", name: "", phone: "" };
+        this.form = { source: "hotline", category: "", description: "", lat: "", lon: "", address: "", name: "", phone: "" };
         this.located = null;
         if (this.pin) this.pin.remove();
       },
@@ -90,7 +91,7 @@
           await api.command({
             type: "create_report", report_id: id, source: this.form.source,
             category_code: this.form.category, description: this.form.description,
-            position, attachment_ids: [], contact,
+            position, attachment_ids: [], contact, address: this.form.address.trim() || null,
           });
           GD.showOk("已登记 Report filed");
           location.hash = "#/report/" + id;

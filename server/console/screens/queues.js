@@ -1,5 +1,5 @@
 // Queues of one role each: the duty chief's decisions (值班长), re-check and closure (核查结案)
-// and the approver's proposed cases (立案审批). Each row opens the report, where the actions are.
+// and the cases (案件办理): each task row opens its report, each case row its case screen.
 (function () {
   "use strict";
   const { api, store, labels: L_ } = GD;

@@ -34,6 +34,7 @@
                 <el-descriptions-item label="网格 Cell">{{ r.cell ? cellName(r.cell.village) + '（' + r.cell.village + '）' : '不在网格内 outside' }}</el-descriptions-item>
                 <el-descriptions-item label="上报人 Reporter">{{ person(r.reporter_id) }}</el-descriptions-item>
                 <el-descriptions-item v-if="r.contact" label="联系人 Contact">{{ r.contact.name || '—' }} {{ r.contact.phone || '' }}</el-descriptions-item>
+                <el-descriptions-item v-if="r.address" label="地址 Address">{{ r.address }}</el-descriptions-item>
                 <el-descriptions-item v-if="r.note" label="说明 Note">{{ r.note }}</el-descriptions-item>
                 <el-descriptions-item v-if="r.merged_into" label="合并至 Merged into"><a :href="'#/report/' + r.merged_into">{{ r.merged_into.slice(0, 8) }}</a></el-descriptions-item>
                 <el-descriptions-item v-if="r.transferred_to" label="移送至 Transferred to">{{ r.transferred_to }}</el-descriptions-item>
@@ -147,7 +148,10 @@
         const add = (key, label, run, type) => out.push({ key, label, run, type });
         if (has("dispatcher")) {
           if (r.status === "reported" || r.status === "needs_info") {
-            add("dispatch", "受理并派遣 Dispatch", () => this.openDispatch(false), "primary");
+            // A caller who gave only an address: place the report first (the server refuses
+            // to dispatch an unplaced report).
+            if (r.lat == null) add("place", "定位 Place on the map", this.place, "primary");
+            else add("dispatch", "受理并派遣 Dispatch", () => this.openDispatch(false), "primary");
             if (r.status === "reported") add("request_info", "要求补充 Ask for information", this.requestInfo);
             add("merge", "合并 Merge", this.openMerge);
             add("transfer", "移送 Transfer", () => { this.transferOpen = true; });
@@ -268,6 +272,13 @@
       async requestInfo() {
         const q = await this.ask("要求补充 Ask for information", "需要补充什么？ What is missing?");
         if (q !== null) await this.run({ type: "request_info", report_id: this.r.id, question: q }, "已要求补充 Asked");
+      },
+      async place() {
+        const v = await this.ask("定位 Place on the map", "纬度,经度 (WGS-84)，如 35.0512,112.4987 — latitude,longitude");
+        if (v === null) return;
+        const [lat, lon] = v.split(/[,，\s]+/).map(Number);
+        if (!Number.isFinite(lat) || !Number.isFinite(lon)) { GD.showError(new Error("请输入 纬度,经度 (enter latitude,longitude)")); return; }
+        await this.run({ type: "set_report_position", report_id: this.r.id, position: { lat, lon } }, "已定位 Placed");
       },
       async reject() {
         const reason = await this.ask("不予受理 Reject", "不予受理的理由 Reason");

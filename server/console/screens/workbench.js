@@ -108,8 +108,15 @@
         if (has("approver")) {
           const c = await api.cases({ status: "proposed", per_page: 50 }).catch(() => ({ items: [] }));
           c.items.forEach((k) => out.push({
-            key: "c" + k.id, what: "立案审批 File case", tag: "danger", at: k.proposed_at,
-            text: `${k.finding}`, href: "#/report/" + k.report_id,
+            key: "c" + k.id, what: "立案建议 Case proposed", tag: "danger", at: k.proposed_at,
+            text: `${k.finding}`, href: "#/case/" + k.id,
+          }));
+        }
+        if (has("legal_reviewer")) {
+          const c = await api.cases({ status: "legal_review", per_page: 50 }).catch(() => ({ items: [] }));
+          c.items.forEach((k) => out.push({
+            key: "r" + k.id, what: "法制审核 Legal review", tag: "warning", at: k.updated_at || k.proposed_at,
+            text: `${k.number || ""} ${k.finding}`, href: "#/case/" + k.id,
           }));
         }
         return out;

@@ -180,7 +180,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                         .delete(users::delete_certificate),
                 )
                 .service(web::resource("/users/{id}/enable").post(users::set_user_disabled))
-                .service(web::resource("/users/{id}/certificate").put(users::put_certificate))
                 .service(web::resource("/audit/verify").get(users::verify_audit))
                 .service(
                     web::resource("/users/{id}/devices/{device_id}/revoke")

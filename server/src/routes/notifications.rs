@@ -44,7 +44,7 @@ pub struct MarkReadRequest {
 pub async fn mark_notifications_read(
     state: web::Data<AppState>,
     actor: Actor,
-    body: web::Json<MarkReadRequest>,
+    body: super::input::Json<MarkReadRequest>,
 ) -> Result<HttpResponse, AppError> {
     let uid = actor.user_id.clone();
     let ids = body.into_inner().ids;

@@ -2,7 +2,6 @@
 //! change is appended to the full-process record.
 
 use actix_web::{web, HttpResponse};
-use diesel::Connection;
 use griddispatch_protocol::{ErrorBody, Role};
 use serde_json::json;
 
@@ -11,7 +10,6 @@ use crate::db;
 use crate::domain::calendar::HolidayYear;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::store::audit;
 use crate::store::categories::{self, CategoryRow};
 
 /// Event categories.
@@ -61,22 +59,14 @@ pub async fn put_category(
     let saved = row.clone();
     let admin = actor.user_id.clone();
     state
+        // An admin's change of the rules' inputs is in the full-process record too.
         .db(move |conn| {
-            // An admin's change of the rules' inputs is in the full-process record too.
-            conn.transaction(|conn| {
-                let before = categories::find(conn, &row.code)?;
-                audit::record_action(
-                    conn,
-                    &admin,
-                    "put_category",
-                    &json!(row),
-                    &json!({"category": before}),
-                    &json!({"category": row}),
-                    db::now(),
-                )?;
-                categories::put(conn, &row)
-            })?;
-            Ok(())
+            Ok(crate::reference::put_category(
+                conn,
+                &admin,
+                &row,
+                db::now(),
+            )?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(saved))
@@ -127,21 +117,7 @@ pub async fn put_calendar(
     let admin = actor.user_id.clone();
     state
         .db(move |conn| {
-            conn.transaction(|conn| {
-                let before = crate::store::calendar::years(conn)?
-                    .into_iter()
-                    .find(|y| y.year == parsed.year);
-                audit::record_action(
-                    conn,
-                    &admin,
-                    "put_calendar",
-                    &json!({"year": parsed.year}),
-                    &json!({"calendar": before}),
-                    &json!({"calendar": parsed}),
-                    db::now(),
-                )?;
-                crate::store::calendar::put_year(conn, &parsed)
-            })?;
+            crate::reference::put_calendar(conn, &admin, &parsed, db::now())?;
             let cal = crate::store::calendar::load(conn)
                 .map_err(|e| AppError::Internal(e.to_string()))?;
             st.calendar.store(std::sync::Arc::new(cal));

@@ -90,22 +90,7 @@ pub async fn put_certificate(
     path: web::Path<String>,
     body: super::input::Json<Certificate>,
 ) -> Result<web::Json<UserView>, AppError> {
-    actor.require_any(&[Role::Admin])?;
-    let id = path.into_inner();
-    let cert = body.into_inner();
-    let admin = actor.user_id.clone();
-    let user = state
-        .db(move |conn| {
-            Ok(accounts::set_certificate(
-                conn,
-                &admin,
-                &id,
-                Some(&cert),
-                db::now(),
-            )?)
-        })
-        .await?;
-    Ok(web::Json(user))
+    change_certificate(&state, &actor, path.into_inner(), Some(body.into_inner())).await
 }
 
 /// Withdraw an account's enforcement certificate.
@@ -117,8 +102,17 @@ pub async fn delete_certificate(
     actor: Actor,
     path: web::Path<String>,
 ) -> Result<web::Json<UserView>, AppError> {
+    change_certificate(&state, &actor, path.into_inner(), None).await
+}
+
+/// Renew, change (`Some`) or withdraw (`None`) a certificate, as the admin `actor`.
+async fn change_certificate(
+    state: &AppState,
+    actor: &Actor,
+    id: String,
+    cert: Option<Certificate>,
+) -> Result<web::Json<UserView>, AppError> {
     actor.require_any(&[Role::Admin])?;
-    let id = path.into_inner();
     let admin = actor.user_id.clone();
     let user = state
         .db(move |conn| {
@@ -126,7 +120,7 @@ pub async fn delete_certificate(
                 conn,
                 &admin,
                 &id,
-                None,
+                cert.as_ref(),
                 db::now(),
             )?)
         })

@@ -688,16 +688,9 @@ pub fn case_detail(
     vis: &Visibility,
     id: &str,
 ) -> QueryResult<Option<CaseDetail>> {
-    let Some(c) = store::case(conn, id)? else {
+    let Some(c) = visible_case(conn, vis, id)? else {
         return Ok(None);
     };
-    let Some(r) = store::report(conn, &c.report_id)? else {
-        return Ok(None);
-    };
-    let t = store::task(conn, &c.task_id)?;
-    if !vis.report(&r, t.as_ref()) {
-        return Ok(None);
-    }
     let history = audit::history(conn, None, None, Some(id))?;
     Ok(Some(CaseDetail {
         case: vis.serve(&c),

@@ -219,28 +219,15 @@ async fn the_decision_clock_warns_the_investigators_at_80_percent_and_escalates_
         json!({"type": "start_investigation", "case_id": case_id, "officer_ids": [off1, off2]}),
     )
     .await;
-    let st = &t.app.state;
-    let calendar = st.calendar.load_full();
-    let grid = st.grid.load_full();
-    let mut conn = st.pool.get().unwrap();
-    let env = |now| griddispatch::workflow::Env {
-        grid: grid.as_deref().map(|g| &g.index),
-        grid_version: grid.as_ref().map_or(0, |g| g.version),
-        calendar: &calendar,
-        now,
-        case_rules: Default::default(),
-        merge_rules: Default::default(),
-    };
-    let sweep = |conn: &mut _, days: i64| {
+    let sweep = |days: i64| {
         let now = griddispatch::db::now() + chrono::Duration::days(days);
-        griddispatch::workflow::case_deadlines::sweep(conn, &env(now)).unwrap()
+        t.sweep_at(now, griddispatch::workflow::case_deadlines::sweep)
     };
-    assert_eq!(sweep(&mut conn, 1), 0, "nothing at day 1");
-    assert_eq!(sweep(&mut conn, 73), 1, "yellow after 80 % of 90 days");
-    assert_eq!(sweep(&mut conn, 74), 0, "raised once");
-    assert_eq!(sweep(&mut conn, 91), 1, "red after 90 days");
-    assert_eq!(sweep(&mut conn, 92), 0);
-    drop(conn);
+    assert_eq!(sweep(1), 0, "nothing at day 1");
+    assert_eq!(sweep(73), 1, "yellow after 80 % of 90 days");
+    assert_eq!(sweep(74), 0, "raised once");
+    assert_eq!(sweep(91), 1, "red after 90 days");
+    assert_eq!(sweep(92), 0);
     let officer = notification_kinds(&t, "off1").await;
     assert!(
         officer.contains(&"case_deadline_warning".to_owned()),

@@ -266,25 +266,11 @@ async fn the_bell_marks_notifications_read_for_their_recipient_only() {
     let task = t.dispatch(&r).await;
     // Accepted (so the acknowledgement clock stops), then overdue: the duty chief is told.
     t.to_on_site(&task).await;
-    {
-        let st = &t.app.state;
-        let calendar = st.calendar.load_full();
-        let grid = st.grid.load_full();
-        let mut conn = st.pool.get().unwrap();
-        let due = griddispatch::store::workflow::task(&mut conn, &task)
-            .unwrap()
-            .unwrap()
-            .due_at;
-        let env = griddispatch::workflow::Env {
-            grid: grid.as_deref().map(|g| &g.index),
-            grid_version: grid.as_ref().map_or(0, |g| g.version),
-            calendar: &calendar,
-            now: due + chrono::Duration::minutes(1),
-            case_rules: Default::default(),
-            merge_rules: Default::default(),
-        };
-        griddispatch::workflow::deadlines::sweep(&mut conn, &env).unwrap();
-    }
+    let due = t.stored_task(&task).due_at;
+    t.sweep_at(
+        due + chrono::Duration::minutes(1),
+        griddispatch::workflow::deadlines::sweep,
+    );
     let notes = |who: &'static str| {
         let t = &t;
         async move {

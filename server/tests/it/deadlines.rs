@@ -7,26 +7,11 @@ use serde_json::json;
 
 /// Run the deadline sweep as if it were `now`.
 fn sweep_at(t: &Town, now: chrono::NaiveDateTime) -> usize {
-    let st = &t.app.state;
-    let calendar = st.calendar.load_full();
-    let grid = st.grid.load_full();
-    let mut conn = st.pool.get().unwrap();
-    let env = griddispatch::workflow::Env {
-        grid: grid.as_deref().map(|g| &g.index),
-        grid_version: grid.as_ref().map_or(0, |g| g.version),
-        calendar: &calendar,
-        now,
-        case_rules: Default::default(),
-        merge_rules: Default::default(),
-    };
-    griddispatch::workflow::deadlines::sweep(&mut conn, &env).unwrap()
+    t.sweep_at(now, griddispatch::workflow::deadlines::sweep)
 }
 
 fn stored_task(t: &Town, id: &str) -> griddispatch::domain::workflow::Task {
-    let mut conn = t.app.state.pool.get().unwrap();
-    griddispatch::store::workflow::task(&mut conn, id)
-        .unwrap()
-        .unwrap()
+    t.stored_task(id)
 }
 
 async fn notification_kinds(t: &Town, who: &str) -> Vec<String> {

@@ -55,11 +55,14 @@ async fn events(t: &Town, token: &str) -> Path {
     if status == 200 {
         let mut stream = r.bytes_stream();
         // The first chunk carries everything after `after=0`; the stream never ends by itself.
-        if let Ok(Some(Ok(chunk))) =
-            tokio::time::timeout(Duration::from_secs(10), stream.next()).await
-        {
-            body.push_str(&String::from_utf8_lossy(&chunk));
-        }
+        let chunk = tokio::time::timeout(Duration::from_secs(10), stream.next())
+            .await
+            .expect("a reader of the stream gets the events since 0 at once")
+            .expect("the stream is open")
+            .unwrap();
+        body.push_str(&String::from_utf8_lossy(&chunk));
+        // Events name what changed; the check below then reads what they carry.
+        assert!(body.contains("event: change"), "{body}");
     }
     Path {
         what: format!("GET /api/v1/events ({status})"),

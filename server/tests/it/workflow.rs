@@ -235,6 +235,39 @@ impl Town {
         r.json().await.unwrap()
     }
 
+    /// Run a background sweep (the task clocks' `deadlines::sweep` or the case clocks'
+    /// `case_deadlines::sweep`) as if it were `now`; how many flags it raised.
+    pub(crate) fn sweep_at(
+        &self,
+        now: chrono::NaiveDateTime,
+        sweep: fn(
+            &mut griddispatch::db::DbConn,
+            &griddispatch::workflow::Env<'_>,
+        ) -> Result<usize, griddispatch::workflow::CommandError>,
+    ) -> usize {
+        let st = &self.app.state;
+        let calendar = st.calendar.load_full();
+        let grid = st.grid.load_full();
+        let mut conn = st.pool.get().unwrap();
+        let env = griddispatch::workflow::Env {
+            grid: grid.as_deref().map(|g| &g.index),
+            grid_version: grid.as_ref().map_or(0, |g| g.version),
+            calendar: &calendar,
+            now,
+            case_rules: st.config.case_rules,
+            merge_rules: st.config.merge_rules,
+        };
+        sweep(&mut conn, &env).unwrap()
+    }
+
+    /// A task as stored.
+    pub(crate) fn stored_task(&self, id: &str) -> griddispatch::domain::workflow::Task {
+        let mut conn = self.app.state.pool.get().unwrap();
+        griddispatch::store::workflow::task(&mut conn, id)
+            .unwrap()
+            .unwrap()
+    }
+
     pub(crate) fn audit_count(&self) -> i64 {
         let mut conn = self.app.state.pool.get().unwrap();
         griddispatch::store::audit::head_seq(&mut conn).unwrap()
@@ -604,41 +637,12 @@ async fn overdue_escalation_fires_once_and_tells_the_duty_chief() {
     let task = t.dispatch(&r).await;
     // Accepted in time: only the handling clock runs on.
     t.ok("lead", json!({"type": "accept_task", "task_id": task, "officer_ids": [t.id("off1"), t.id("off2")]})).await;
-    let st = &t.app.state;
-    let calendar = st.calendar.load_full();
-    let grid = st.grid.load_full();
-    let mut conn = st.pool.get().unwrap();
-    let due = griddispatch::store::workflow::task(&mut conn, &task)
-        .unwrap()
-        .unwrap()
-        .due_at;
-    let env = |now| griddispatch::workflow::Env {
-        grid: grid.as_deref().map(|g| &g.index),
-        grid_version: grid.as_ref().map_or(0, |g| g.version),
-        calendar: &calendar,
-        now,
-        case_rules: Default::default(),
-        merge_rules: Default::default(),
-    };
-    assert_eq!(
-        griddispatch::workflow::deadlines::sweep(&mut conn, &env(db::now())).unwrap(),
-        0
-    );
+    let due = t.stored_task(&task).due_at;
+    let sweep = |now| t.sweep_at(now, griddispatch::workflow::deadlines::sweep);
+    assert_eq!(sweep(db::now()), 0);
     let late = due + chrono::Duration::minutes(1);
-    assert_eq!(
-        griddispatch::workflow::deadlines::sweep(&mut conn, &env(late)).unwrap(),
-        1
-    );
-    assert_eq!(
-        griddispatch::workflow::deadlines::sweep(
-            &mut conn,
-            &env(late + chrono::Duration::hours(3))
-        )
-        .unwrap(),
-        0,
-        "fires once"
-    );
-    drop(conn);
+    assert_eq!(sweep(late), 1);
+    assert_eq!(sweep(late + chrono::Duration::hours(3)), 0, "fires once");
     let notes: Vec<Value> = t
         .app
         .get("/api/v1/me/notifications", Some(&t.tokens["chief"]))

@@ -121,7 +121,7 @@ fn each_role_sees_only_the_screens_it_works_on() {
     ] {
         assert!(dispatcher.contains(screen), "dispatcher: {dispatcher}");
     }
-    for screen in ["中队任务", "系统管理", "立案审批"] {
+    for screen in ["中队任务", "系统管理", "案件办理"] {
         assert!(!dispatcher.contains(screen), "dispatcher: {dispatcher}");
     }
     let squad = menu("squad_leader");

@@ -97,7 +97,8 @@ pub fn mask_digits(text: &str) -> String {
         run.clear();
     };
     for ch in text.chars() {
-        if ch.is_ascii_digit() || ch == 'X' || ch == 'x' && !run.is_empty() {
+        // An identity number may end in X; an X starts no run of its own.
+        if ch.is_ascii_digit() || (matches!(ch, 'X' | 'x') && !run.is_empty()) {
             run.push(ch);
         } else {
             flush(&mut run, &mut out);

@@ -692,24 +692,13 @@ fn two_certified_officers(
         ));
     }
     for id in &distinct {
-        let Some(o) = facts.iter().find(|o| &o.user_id == id).filter(|o| o.active) else {
+        let Some(o) = facts.iter().find(|o| &o.user_id == id) else {
             return Err(DomainError::rule(
                 "not_an_officer",
                 format!("{id} 不是在岗执法人员 (not an active officer)"),
             ));
         };
-        if !o.is_officer {
-            return Err(DomainError::rule(
-                "not_an_officer",
-                format!("{id} 不是执法人员 (not an officer)"),
-            ));
-        }
-        if !o.certified {
-            return Err(DomainError::rule(
-                "certificate_required",
-                format!("{id} 没有有效执法证 (no valid enforcement certificate)"),
-            ));
-        }
+        o.may_enforce()?;
     }
     Ok(distinct)
 }

@@ -107,6 +107,27 @@ pub struct OfficerFact {
     pub is_legal_reviewer: bool,
 }
 
+impl OfficerFact {
+    /// An active officer with a valid enforcement certificate (seed 002 第十二条; the
+    /// certificate shown in every investigation, art. 55): who may handle a task or a case.
+    fn may_enforce(&self) -> Result<(), DomainError> {
+        let id = &self.user_id;
+        if !self.is_officer || !self.active {
+            return Err(DomainError::rule(
+                "not_an_officer",
+                format!("{id} 不是在岗执法人员 (not an active officer)"),
+            ));
+        }
+        if !self.certified {
+            return Err(DomainError::rule(
+                "certificate_required",
+                format!("{id} 没有有效执法证 (no valid enforcement certificate)"),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Everything a decision may look at, loaded by the command handler.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {

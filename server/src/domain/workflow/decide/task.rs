@@ -38,20 +38,7 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                     .ok_or_else(|| {
                         DomainError::not_found(format!("用户 {id} 不存在 (no such user)"))
                     })?;
-                if !o.is_officer || !o.active {
-                    return Err(DomainError::rule(
-                        "not_an_officer",
-                        format!("{id} 不是在岗执法人员 (not an active officer)"),
-                    ));
-                }
-                if !o.certified {
-                    return Err(DomainError::rule(
-                        "certificate_required",
-                        format!(
-                            "{id} 没有有效执法证，不能处置任务 (no valid enforcement certificate)"
-                        ),
-                    ));
-                }
+                o.may_enforce()?;
                 if !o.in_squad {
                     return Err(DomainError::rule(
                         "not_squad_officer",
