@@ -235,3 +235,57 @@ fn without_the_live_stream_the_intake_queue_still_updates_by_polling() {
     hotline_report(&town, "0601", &description);
     browser.wait_for_text(".gd-report-table .gd-desc", &description);
 }
+
+#[test]
+fn dispatcher_files_a_call_by_address_and_places_it_before_dispatch() {
+    let Some((town, browser)) = setup("dispatcher_files_a_call_by_address_and_places_it") else {
+        return;
+    };
+    browser.sign_in(&town.base(), "dispatcher", PASSWORD);
+    browser.goto(&format!("{}/#/hotline", town.base()));
+    browser.wait_for(".gd-hotline .el-select").click();
+    browser
+        .wait_for_text(".el-select-dropdown__item", "0101")
+        .click();
+    let description = format!("来电只说地址：村委会东侧垃圾堆（{}）", &uuid()[24..]);
+    browser
+        .wait_for("textarea#hotline-description, #hotline-description textarea")
+        .send_keys(&description);
+    browser
+        .wait_for("input#hotline-address, #hotline-address input")
+        .send_keys("杨庄村村委会东侧");
+    browser.wait_for("#hotline-submit").click();
+
+    // Filed without a position: the report offers to place it, not to dispatch it.
+    browser.wait_for_text("#report-description", &description);
+    browser.wait_for_text(".gd-report", "杨庄村村委会东侧");
+    assert!(browser
+        .all("button")
+        .iter()
+        .all(|b| !b.text().contains("受理并派遣")));
+    browser.click_button("定位 Place on the map");
+    let here = town.here();
+    browser
+        .wait_for(".el-message-box textarea")
+        .send_keys(&format!("{},{}", here.lat, here.lon));
+    browser
+        .wait_for_text(".el-message-box button", "确定")
+        .click();
+    browser.wait_for_text(".el-message--success", "已定位");
+    // Placed: now it can be dispatched, and the server holds its cell.
+    browser.wait_for_text("button", "受理并派遣");
+    let page = town.get(
+        "dispatcher",
+        "/api/v1/reports?source=hotline&status=reported&per_page=200",
+    );
+    let mine = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &i["report"])
+        .find(|r| r["description"] == description.as_str())
+        .expect("the report was filed")
+        .clone();
+    assert!(mine["cell"]["village"].is_string(), "{mine}");
+    assert_eq!(mine["address"], "杨庄村村委会东侧");
+}
