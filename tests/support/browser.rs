@@ -49,6 +49,9 @@ pub struct Browser {
 pub struct Element<'a> {
     browser: &'a Browser,
     id: String,
+    /// How it was found (selector, text), so that a click on an element the page re-drew in
+    /// the meantime (a live update) finds it again, as a user's next click would.
+    found_by: Option<(String, String)>,
 }
 
 fn executable(candidates: &[&str]) -> Option<PathBuf> {
@@ -239,7 +242,11 @@ impl Browser {
         .unwrap_or_default()
         .into_iter()
         .filter_map(|e| e[ELEMENT_KEY].as_str().map(str::to_owned))
-        .map(|id| Element { browser: self, id })
+        .map(|id| Element {
+            browser: self,
+            id,
+            found_by: None,
+        })
         .collect()
     }
 
@@ -259,20 +266,23 @@ impl Browser {
 
     /// Wait for a visible element matching the CSS `selector`.
     pub fn wait_for(&self, selector: &str) -> Element<'_> {
-        self.wait_until(&format!("`{selector}`"), || {
-            self.find_now("css selector", selector)
-                .into_iter()
-                .find(Element::is_displayed)
-        })
+        self.wait_for_text(selector, "")
     }
 
     /// Wait for a visible element matching `selector` whose text contains `text`.
     pub fn wait_for_text(&self, selector: &str, text: &str) -> Element<'_> {
-        self.wait_until(&format!("`{selector}` showing {text:?}"), || {
+        let what = if text.is_empty() {
+            format!("`{selector}`")
+        } else {
+            format!("`{selector}` showing {text:?}")
+        };
+        let mut found = self.wait_until(&what, || {
             self.find_now("css selector", selector)
                 .into_iter()
                 .find(|e| e.is_displayed() && e.text().contains(text))
-        })
+        });
+        found.found_by = Some((selector.to_owned(), text.to_owned()));
+        found
     }
 
     /// Wait until the page shows `text` somewhere.
@@ -367,10 +377,20 @@ impl Element<'_> {
         format!("/element/{}{tail}", self.id)
     }
 
-    /// Click it.
+    /// Click it; if the page re-drew it since it was found, click the one showing the same.
     pub fn click(&self) {
-        self.browser
-            .call(reqwest::Method::POST, &self.path("/click"), Some(json!({})));
+        let Err(e) =
+            self.browser
+                .try_call(reqwest::Method::POST, &self.path("/click"), Some(json!({})))
+        else {
+            return;
+        };
+        match &self.found_by {
+            Some((selector, text)) if e.contains("stale element") => {
+                self.browser.wait_for_text(selector, text).click();
+            }
+            _ => panic!("WebDriver click: {e}"),
+        }
     }
 
     /// Type `text` into it.
@@ -437,6 +457,7 @@ impl Element<'_> {
             .map(|id| Element {
                 browser: self.browser,
                 id,
+                found_by: None,
             })
             .collect()
     }
