@@ -257,6 +257,8 @@
     markNotificationsRead: (ids) => request("POST", "/api/v1/me/notifications/read", { ids }),
     users: () => request("GET", "/api/v1/users"),
     createUser: (body) => request("POST", "/api/v1/users", body),
+    setRoles: (id, roles) => request("PUT", `/api/v1/users/${encodeURIComponent(id)}/roles`, { roles }),
+    resetPassword: (id, password) => request("POST", `/api/v1/users/${encodeURIComponent(id)}/password`, { password }),
     setCertificate: (id, number, validUntil) =>
       request("PUT", `/api/v1/users/${encodeURIComponent(id)}/certificate`, { number, valid_until: validUntil }),
     importGrid: (text, params) => request("POST", "/api/v1/grid/import" + qs(params), undefined, text),

@@ -71,7 +71,7 @@
         <div class="gd-notes">
           <div v-if="!items.length" class="gd-muted">暂无通知 No notifications</div>
           <div v-for="n in items.slice(0, 30)" :key="n.id" class="gd-note" :class="{unread: !n.read_at}">
-            <el-tag size="small" :type="n.kind === 'overdue' ? 'danger' : 'warning'">{{ n.kind === 'overdue' ? '督办' : '预警' }}</el-tag>
+            <el-tag size="small" :type="noteKind(n).type">{{ noteKind(n).label }}</el-tag>
             <a v-if="n.task_id" href="javascript:void 0" @click="openTask(n)">{{ n.message }}</a><span v-else>{{ n.message }}</span>
             <span class="gd-muted gd-small"> {{ time(n.created_at) }}</span>
           </div>
@@ -85,6 +85,13 @@
     unmounted() { clearInterval(this.timer); },
     methods: {
       time: GD.labels.time,
+      noteKind(n) {
+        return {
+          overdue: { label: "超期", type: "danger" },
+          escalated: { label: "督办", type: "danger" },
+          certificate_expiring: { label: "执法证", type: "warning" },
+        }[n.kind] || { label: "预警", type: "warning" };
+      },
       async load() { try { this.items = await api.notifications(); } catch (_) { /* the bell stays quiet */ } },
       async markRead() {
         const ids = this.items.filter((n) => !n.read_at).map((n) => n.id);

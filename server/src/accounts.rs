@@ -23,6 +23,9 @@ pub enum AccountError {
     /// No such user.
     #[error("用户不存在 (no such user: {0})")]
     NotFound(String),
+    /// The change would leave no enabled administrator.
+    #[error("至少要保留一个启用的系统管理员账号 (at least one enabled administrator account must remain)")]
+    LastAdmin,
     /// Hashing failed.
     #[error("password hashing failed: {0}")]
     Hash(String),
@@ -48,6 +51,7 @@ impl From<AccountError> for AppError {
                 AppError::conflict("username_taken", e.to_string())
             }
             e @ AccountError::NotFound(_) => AppError::NotFound(e.to_string()),
+            e @ AccountError::LastAdmin => AppError::conflict("last_admin", e.to_string()),
             AccountError::Hash(e) => AppError::Internal(e),
             AccountError::Db(e) => AppError::Internal(e.to_string()),
         }
@@ -80,9 +84,11 @@ pub fn view(
     }
 }
 
-/// Create an account after checking every rule.
+/// Create an account after checking every rule, by `actor_id`; appended to the full-process
+/// record (`create_user`, without the password).
 pub fn create(
     conn: &mut DbConn,
+    actor_id: &str,
     req: &NewUserRequest,
     now: NaiveDateTime,
 ) -> Result<UserView, AccountError> {
@@ -106,7 +112,22 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    let inserted = conn.transaction(|conn| users::insert(conn, &row, &roles));
+    let inserted = conn.transaction(|conn| {
+        let created = serde_json::json!({
+            "user_id": id, "username": row.username, "display_name": row.display_name,
+            "roles": roles, "certificate": req.certificate,
+        });
+        crate::store::audit::record_action(
+            conn,
+            actor_id,
+            "create_user",
+            &created,
+            &serde_json::Value::Null,
+            &created,
+            now,
+        )?;
+        users::insert(conn, &row, &roles)
+    });
     match inserted {
         Ok(()) => {}
         Err(e) if db::is_unique_violation(&e) => {
@@ -203,6 +224,79 @@ pub fn set_certificate(
             now,
         )?;
         users::set_certificate(conn, &user.id, number, valid_until, now)
+    })?;
+    let roles = users::roles_of(conn, &user.id)?;
+    let user =
+        users::find(conn, &user.id)?.ok_or_else(|| AccountError::NotFound(user.id.clone()))?;
+    Ok(view(user, roles, now))
+}
+
+/// Give an account a new set of roles, by `actor_id`; appended to the full-process record
+/// (`set_roles`). Refused when it would leave no enabled administrator. Takes effect on the
+/// account's next request (roles are read per request, not carried in tokens).
+pub fn set_roles(
+    conn: &mut DbConn,
+    actor_id: &str,
+    id_or_username: &str,
+    roles: &[griddispatch_protocol::Role],
+    now: NaiveDateTime,
+) -> Result<UserView, AccountError> {
+    use griddispatch_protocol::Role;
+    let roles = account::check_roles(roles)?;
+    let user = find(conn, id_or_username)?;
+    conn.transaction(|conn| {
+        let before = users::roles_of(conn, &user.id)?;
+        if before.contains(&Role::Admin)
+            && !roles.contains(&Role::Admin)
+            && !user.disabled
+            && users::count_enabled_with_role(conn, Role::Admin)? <= 1
+        {
+            return Err(AccountError::LastAdmin);
+        }
+        crate::store::audit::record_action(
+            conn,
+            actor_id,
+            "set_roles",
+            &serde_json::json!({"user_id": user.id, "username": user.username, "roles": roles}),
+            &serde_json::json!({"roles": before}),
+            &serde_json::json!({"roles": roles}),
+            now,
+        )?;
+        users::set_roles(conn, &user.id, &roles, now)?;
+        Ok(())
+    })?;
+    let user =
+        users::find(conn, &user.id)?.ok_or_else(|| AccountError::NotFound(user.id.clone()))?;
+    Ok(view(user, roles, now))
+}
+
+/// Set a new password for a user who lost theirs, by `actor_id`; the account is signed out on
+/// every device (its tokens stop working) and the change is appended to the full-process record
+/// (`reset_password`, never the password itself).
+pub fn reset_password(
+    conn: &mut DbConn,
+    actor_id: &str,
+    id_or_username: &str,
+    password: &str,
+    now: NaiveDateTime,
+) -> Result<UserView, AccountError> {
+    account::check_password(password)?;
+    let user = find(conn, id_or_username)?;
+    let hash = password::hash(password).map_err(|e| AccountError::Hash(e.to_string()))?;
+    conn.transaction(|conn| {
+        let who = serde_json::json!({"user_id": user.id, "username": user.username});
+        crate::store::audit::record_action(
+            conn,
+            actor_id,
+            "reset_password",
+            &who,
+            &serde_json::Value::Null,
+            &serde_json::Value::Null,
+            now,
+        )?;
+        users::set_password_hash(conn, &user.id, &hash, now)?;
+        sessions::revoke_all(conn, &user.id, "password_reset", now)?;
+        Ok::<_, diesel::result::Error>(())
     })?;
     let roles = users::roles_of(conn, &user.id)?;
     let user =

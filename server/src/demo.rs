@@ -109,7 +109,7 @@ pub fn load(conn: &mut DbConn, now: NaiveDateTime) -> Result<Vec<DemoLogin>, Acc
                         valid_until,
                     }),
             };
-            accounts::create(conn, &req, now)?;
+            accounts::create(conn, "demo", &req, now)?;
         }
         out.push(DemoLogin {
             username,

@@ -123,7 +123,7 @@ fn village_members(
                 roles: vec![Role::GridMember],
                 certificate: None,
             };
-            accounts::create(conn, &req, now)?;
+            accounts::create(conn, "demo", &req, now)?;
             created.push(username.clone());
         }
         grid::set_member(conn, code, &username, CellRole::GridMember, now)?;

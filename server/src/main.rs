@@ -114,6 +114,19 @@ enum UserCommand {
         /// Username or id.
         user: String,
     },
+    /// Give an account a new set of roles; recorded in the full-process record.
+    Roles {
+        /// Username or id.
+        user: String,
+        /// A role (repeat for several); replaces the account's roles.
+        #[arg(long = "role", required = true)]
+        roles: Vec<Role>,
+    },
+    /// Set a new password (read from standard input) and sign the account out everywhere.
+    Password {
+        /// Username or id.
+        user: String,
+    },
     /// Sign a lost device out: its tokens stop working at once.
     RevokeDevice {
         /// Username or id.
@@ -290,7 +303,7 @@ fn user_command(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
                 roles,
                 certificate,
             };
-            let user = accounts::create(&mut conn, &req, now)?;
+            let user = accounts::create(&mut conn, "cli", &req, now)?;
             println!("created {} ({})", user.username, user.id);
         }
         UserCommand::List { json } => {
@@ -338,6 +351,16 @@ fn user_command(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
         UserCommand::Enable { user } => {
             let u = accounts::set_disabled(&mut conn, "cli", &user, false, now)?;
             println!("enabled {}", u.username);
+        }
+        UserCommand::Roles { user, roles } => {
+            let u = accounts::set_roles(&mut conn, "cli", &user, &roles, now)?;
+            let names: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
+            println!("{}: {}", u.username, names.join(","));
+        }
+        UserCommand::Password { user } => {
+            let password = read_password()?;
+            let u = accounts::reset_password(&mut conn, "cli", &user, &password, now)?;
+            println!("password set for {}; signed out everywhere", u.username);
         }
         UserCommand::RevokeDevice { user, device_id } => {
             let u = accounts::find(&mut conn, &user)?;

@@ -10,7 +10,7 @@ use crate::routes::*;
 #[openapi(
     info(title = "GridDispatch API", description = "网格化综合行政执法 指挥调度系统 — API. Errors: docs/api.md."),
     paths(healthz, readyz, settings, login, refresh, logout, me, my_devices, revoke_my_device,
-          list_users, create_user, set_user_disabled, put_certificate, delete_certificate, verify_audit, revoke_user_device,
+          list_users, create_user, put_roles, reset_password, set_user_disabled, put_certificate, delete_certificate, verify_audit, revoke_user_device,
           get_attachment, get_content, set_proves,
           info, push, pull, wait,
           post_command, list_reports, get_report, routing, duplicates, list_tasks, get_task, list_cases, get_case,
@@ -32,6 +32,8 @@ use crate::routes::*;
         griddispatch_protocol::auth::DeviceView,
         griddispatch_protocol::auth::Certificate,
         griddispatch_protocol::auth::NewUserRequest,
+        griddispatch_protocol::auth::SetRolesRequest,
+        griddispatch_protocol::auth::SetPasswordRequest,
         AttachmentView,
         CommandRequest,
         griddispatch_protocol::sync::SyncInfo,

@@ -112,6 +112,23 @@ pub struct DeviceView {
     pub last_seen_at: DateTime<Utc>,
 }
 
+/// `PUT /api/v1/users/{id}/roles` (admin): the account's roles from now on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetRolesRequest {
+    /// Roles, at least one; duplicates are ignored.
+    pub roles: Vec<Role>,
+}
+
+/// `POST /api/v1/users/{id}/password` (admin): a new password for a user who forgot theirs;
+/// the account is signed out everywhere.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetPasswordRequest {
+    /// The new password, at least 8 characters.
+    pub password: String,
+}
+
 /// `POST /api/v1/users` (admin).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -10,6 +10,7 @@
     data: () => ({
       tab: "accounts", users: [], loading: false, createOpen: false, busy: false,
       renewing: null, renew: { number: "", valid_until: "" },
+      roling: null, roles: [], resetting: null, newPassword: "",
       form: { username: "", display_name: "", password: "", roles: [], cert_number: "", cert_valid_until: "" },
     }),
     template: `
@@ -36,8 +37,10 @@
             </template>
           </el-table-column>
           <el-table-column label="状态 State" width="90"><template #default="{ row }"><el-tag size="small" :type="row.disabled ? 'info' : 'success'">{{ row.disabled ? '停用' : '正常' }}</el-tag></template></el-table-column>
-          <el-table-column label="操作 Actions" width="200">
+          <el-table-column label="操作 Actions" width="330">
             <template #default="{ row }">
+              <el-button size="small" @click="openRoles(row)" :data-roles="row.username">角色 Roles</el-button>
+              <el-button size="small" @click="openReset(row)" :data-password="row.username">重置密码 Password</el-button>
               <el-button v-if="row.roles.includes('officer')" size="small" @click="openRenew(row)" :data-renew="row.username">换证 Renew</el-button>
               <el-button size="small" @click="toggle(row)">{{ row.disabled ? '启用 Enable' : '停用 Disable' }}</el-button>
             </template>
@@ -60,6 +63,24 @@
           <template #footer>
             <el-button @click="renewing = null">取消 Cancel</el-button>
             <el-button type="primary" :loading="busy" @click="saveRenew" id="renew-save">保存 Save</el-button>
+          </template>
+        </el-dialog>
+        <el-dialog :model-value="!!roling" @update:model-value="roling = null" title="角色 Roles" width="520px">
+          <p v-if="roling">{{ roling.display_name }}（{{ roling.username }}）· 立即生效 effective at once</p>
+          <el-checkbox-group v-model="roles" class="gd-role-pick">
+            <el-checkbox v-for="(zh, code) in L.ROLE" :key="code" :value="code" :data-role="code">{{ zh }}</el-checkbox>
+          </el-checkbox-group>
+          <template #footer>
+            <el-button @click="roling = null">取消 Cancel</el-button>
+            <el-button type="primary" :loading="busy" @click="saveRoles" id="roles-save">保存 Save</el-button>
+          </template>
+        </el-dialog>
+        <el-dialog :model-value="!!resetting" @update:model-value="resetting = null" title="重置密码 Reset password" width="480px">
+          <p v-if="resetting">{{ resetting.display_name }}（{{ resetting.username }}）· 重置后该账号在所有设备退出登录 (signed out everywhere)</p>
+          <el-input v-model="newPassword" type="password" show-password placeholder="新密码，至少 8 位 New password, 8+ characters" id="reset-password" />
+          <template #footer>
+            <el-button @click="resetting = null">取消 Cancel</el-button>
+            <el-button type="primary" :loading="busy" @click="saveReset" id="reset-save">重置 Reset</el-button>
           </template>
         </el-dialog>
         <el-dialog v-model="createOpen" title="新建账号 New account" width="560px">
@@ -103,6 +124,25 @@
           GD.showOk("已换证 Certificate renewed");
           this.renewing = null;
           await this.load();
+        } catch (e) { GD.showError(e); } finally { this.busy = false; }
+      },
+      openRoles(u) { this.roling = u; this.roles = u.roles.slice(); },
+      async saveRoles() {
+        this.busy = true;
+        try {
+          await api.setRoles(this.roling.id, this.roles);
+          GD.showOk("角色已更新 Roles saved");
+          this.roling = null;
+          await this.load();
+        } catch (e) { GD.showError(e); } finally { this.busy = false; }
+      },
+      openReset(u) { this.resetting = u; this.newPassword = ""; },
+      async saveReset() {
+        this.busy = true;
+        try {
+          await api.resetPassword(this.resetting.id, this.newPassword);
+          GD.showOk("密码已重置 Password reset");
+          this.resetting = null;
         } catch (e) { GD.showError(e); } finally { this.busy = false; }
       },
       async toggle(u) {

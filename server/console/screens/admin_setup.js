@@ -6,10 +6,13 @@
   const { api, store } = GD;
 
   GD.components["gd-categories"] = {
-    data: () => ({ rows: [], editing: null, form: {}, busy: false }),
+    data: () => ({ rows: [], editing: null, creating: false, form: {}, busy: false }),
     template: `
       <div class="gd-categories">
-        <p class="gd-muted">处置时限写法 Handling: 4wh 工作小时 · 1wd 工作日 · 24h 自然小时 · 90d 自然日。</p>
+        <div class="gd-title-row">
+          <span class="gd-muted">处置时限写法 Handling: 4wh 工作小时 · 1wd 工作日 · 24h 自然小时 · 90d 自然日。</span>
+          <el-button type="primary" size="small" @click="create" id="category-new">＋ 新建类别 New category</el-button>
+        </div>
         <el-table :data="rows" size="small" height="calc(100vh - 290px)" class="gd-category-table">
           <el-table-column prop="code" label="编码 Code" width="80" />
           <el-table-column prop="name" label="名称 Name" width="140" />
@@ -20,10 +23,11 @@
           <el-table-column label="启用 Active" width="70"><template #default="{ row }">{{ row.active ? '✓' : '停用' }}</template></el-table-column>
           <el-table-column label="操作" width="90"><template #default="{ row }"><el-button size="small" @click="edit(row)" :data-edit-category="row.code">编辑 Edit</el-button></template></el-table-column>
         </el-table>
-        <el-dialog :model-value="!!editing" @update:model-value="editing = null" :title="'事件类别 Category ' + (editing ? editing.code : '')" width="560px">
+        <el-dialog :model-value="!!editing" @update:model-value="editing = null" :title="creating ? '新建类别 New category' : '事件类别 Category ' + (editing ? editing.code : '')" width="560px">
           <el-form label-width="150px" v-if="editing">
-            <el-form-item label="名称 Name"><el-input v-model="form.name" /></el-form-item>
-            <el-form-item label="执法领域 Domain"><el-input v-model="form.domain" /></el-form-item>
+            <el-form-item v-if="creating" label="编码 Code"><el-input v-model="form.code" id="category-code" placeholder="4 位数字：大类 2 位 + 小类 2 位，如 0901 (4 digits)" /></el-form-item>
+            <el-form-item label="名称 Name"><el-input v-model="form.name" id="category-name" /></el-form-item>
+            <el-form-item label="执法领域 Domain"><el-input v-model="form.domain" id="category-domain" /></el-form-item>
             <el-form-item label="处置时限 Handling"><el-input v-model="form.handling" id="category-handling" /></el-form-item>
             <el-form-item label="简易程序 Simple"><el-switch v-model="form.simple_procedure" /></el-form-item>
             <el-form-item label="可能处罚 Penalty"><el-switch v-model="form.penalty_possible" /></el-form-item>
@@ -39,11 +43,21 @@
     created() { this.load(); },
     methods: {
       async load() { try { this.rows = await api.categories(); store.categories = this.rows; } catch (e) { GD.showError(e); } },
-      edit(row) { this.editing = row; this.form = Object.assign({}, row); },
+      edit(row) { this.creating = false; this.editing = row; this.form = Object.assign({}, row); },
+      create() {
+        this.creating = true;
+        this.editing = {};
+        this.form = { code: "", name: "", domain: "", handling: "1wd", simple_procedure: false, penalty_possible: false, legal_basis: "", active: true };
+      },
       async save() {
+        const code = (this.creating ? this.form.code : this.editing.code || "").trim();
+        if (this.creating && this.rows.some((r) => r.code === code)) {
+          GD.showError(new Error(`编码 ${code} 已存在，请在列表中编辑 (code ${code} exists: edit it in the list)`));
+          return;
+        }
         this.busy = true;
         try {
-          await api.putCategory(this.editing.code, this.form);
+          await api.putCategory(code, Object.assign({}, this.form, { code }));
           GD.showOk("已保存 Saved");
           this.editing = null;
           await this.load();

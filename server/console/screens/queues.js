@@ -35,7 +35,15 @@
           <el-table-column label="申请 Asked" min-width="200"><template #default="{ row }">{{ row.pending_extension.extra_hours }} 工作小时：{{ row.pending_extension.reason }}</template></el-table-column>
         </el-table>
         <h3>红灯超期 Overdue (督办)</h3>
-        <el-table :data="red" size="small" @row-click="open" empty-text="没有超期任务 None" class="gd-overdue">${taskColumns}</el-table>
+        <el-table :data="red" size="small" @row-click="open" empty-text="没有超期任务 None" class="gd-overdue">
+          ${taskColumns}
+          <el-table-column label="督办 Escalations" min-width="200">
+            <template #default="{ row }">
+              <span class="gd-muted">{{ (row.escalations || []).length ? (row.escalations.length + ' 次，最近：' + row.escalations[row.escalations.length - 1].reason) : '—' }}</span>
+              <el-button size="small" type="danger" @click.stop="escalate(row)" :data-escalate="row.id">督办 Escalate</el-button>
+            </template>
+          </el-table-column>
+        </el-table>
       </div>`,
     watch: { "store.changeTick"() { this.load(); } },
     created() { this.load(); },
@@ -45,6 +53,16 @@
         const running = await all({});
         this.extensions = running.filter((t) => t.pending_extension);
         this.red = await all({ overdue: "true" });
+      },
+      async escalate(row) {
+        let reason;
+        try {
+          ({ value: reason } = await ElementPlus.ElMessageBox.prompt("督办理由（中队长和网格长会收到通知）Reason — the squad's leaders and the grid leaders are told", "督办 Escalate", {
+            confirmButtonText: "督办 Escalate", cancelButtonText: "取消 Cancel", inputType: "textarea",
+          }));
+        } catch (_) { return; }
+        try { await api.command({ type: "escalate_task", task_id: row.id, reason: reason || "" }); GD.showOk("已督办 Escalated"); await this.load(); }
+        catch (e) { GD.showError(e); }
       },
     }, common),
   };

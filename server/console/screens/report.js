@@ -179,6 +179,9 @@
             add("approve_extension", "批准延期 Approve extension", () => this.decideExtension(true), "primary");
             add("deny_extension", "不批准延期 Deny extension", () => this.decideExtension(false));
           }
+          if (["dispatched", "return_requested", "accepted", "on_site", "rework"].includes(t.status)) {
+            add("escalate", "督办 Escalate", this.escalate, "danger");
+          }
         }
         if (has("approver") && c && c.status === "proposed") {
           add("file_case", "立案 File case", this.fileCase, "primary");
@@ -322,6 +325,10 @@
       },
       decideExtension(approve) {
         return this.run({ type: "decide_extension", task_id: this.t.id, approve }, approve ? "已批准延期 Approved" : "未批准 Denied");
+      },
+      async escalate() {
+        const reason = await this.ask("督办 Escalate", "督办理由（中队长和网格长会收到通知）Reason — the squad's leaders and the grid leaders are told");
+        if (reason !== null) await this.run({ type: "escalate_task", task_id: this.t.id, reason }, "已督办 Escalated");
       },
       fileCase() { return this.run({ type: "file_case", case_id: this.d.case.id }, "已立案 Case filed"); },
       async declineCase() {

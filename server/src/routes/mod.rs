@@ -50,7 +50,8 @@ pub use reference::{
 pub use sync::{__path_info, __path_pull, __path_push, __path_wait, PullQuery, WaitQuery};
 pub use users::{
     __path_create_user, __path_delete_certificate, __path_list_users, __path_put_certificate,
-    __path_revoke_user_device, __path_set_user_disabled, __path_verify_audit,
+    __path_put_roles, __path_reset_password, __path_revoke_user_device, __path_set_user_disabled,
+    __path_verify_audit,
 };
 pub use workflow::{
     __path_delete_squad_member, __path_duplicates, __path_events, __path_get_case,
@@ -180,6 +181,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                         .delete(users::delete_certificate),
                 )
                 .service(web::resource("/users/{id}/enable").post(users::set_user_disabled))
+                .service(web::resource("/users/{id}/roles").put(users::put_roles))
+                .service(web::resource("/users/{id}/password").post(users::reset_password))
                 .service(web::resource("/audit/verify").get(users::verify_audit))
                 .service(
                     web::resource("/users/{id}/devices/{device_id}/revoke")

@@ -1,7 +1,9 @@
 //! `/api/v1/users*`: account administration (admin only).
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use griddispatch_protocol::auth::{Certificate, NewUserRequest, UserView};
+use griddispatch_protocol::auth::{
+    Certificate, NewUserRequest, SetPasswordRequest, SetRolesRequest, UserView,
+};
 use griddispatch_protocol::{ErrorBody, Role};
 use serde_json::json;
 
@@ -39,10 +41,70 @@ pub async fn create_user(
     body: super::input::Json<NewUserRequest>,
 ) -> Result<HttpResponse, AppError> {
     actor.require_any(&[Role::Admin])?;
+    let admin = actor.user_id.clone();
     let user = state
-        .db(move |conn| Ok(accounts::create(conn, &body, db::now())?))
+        .db(move |conn| Ok(accounts::create(conn, &admin, &body, db::now())?))
         .await?;
     Ok(HttpResponse::Created().json(user))
+}
+
+/// Give an account a new set of roles (effective on its next request); recorded in the
+/// full-process record. The last enabled administrator keeps the admin role.
+#[utoipa::path(put, path = "/api/v1/users/{id}/roles", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path, description = "user id or username")), request_body = SetRolesRequest,
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "last_admin", body = ErrorBody),
+        (status = 422, description = "no_roles, invalid_json", body = ErrorBody)))]
+pub async fn put_roles(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+    body: super::input::Json<SetRolesRequest>,
+) -> Result<web::Json<UserView>, AppError> {
+    actor.require_any(&[Role::Admin])?;
+    let admin = actor.user_id.clone();
+    let id = path.into_inner();
+    let user = state
+        .db(move |conn| {
+            Ok(accounts::set_roles(
+                conn,
+                &admin,
+                &id,
+                &body.roles,
+                db::now(),
+            )?)
+        })
+        .await?;
+    Ok(web::Json(user))
+}
+
+/// Set a new password for a user who lost theirs; the account is signed out on every device.
+/// Recorded in the full-process record (never the password).
+#[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path, description = "user id or username")), request_body = SetPasswordRequest,
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, description = "weak_password, invalid_json", body = ErrorBody)))]
+pub async fn reset_password(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+    body: super::input::Json<SetPasswordRequest>,
+) -> Result<web::Json<UserView>, AppError> {
+    actor.require_any(&[Role::Admin])?;
+    let admin = actor.user_id.clone();
+    let id = path.into_inner();
+    let user = state
+        .db(move |conn| {
+            Ok(accounts::reset_password(
+                conn,
+                &admin,
+                &id,
+                &body.password,
+                db::now(),
+            )?)
+        })
+        .await?;
+    Ok(web::Json(user))
 }
 
 /// Disable (`…/disable`) or re-enable (`…/enable`) an account. Disabling signs it out everywhere.

@@ -206,3 +206,48 @@ pub fn set_disabled(
         .execute(conn)?;
     Ok(n == 1)
 }
+
+/// Replace an account's roles (call inside a transaction).
+pub fn set_roles(
+    conn: &mut DbConn,
+    id: &str,
+    roles: &[Role],
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::delete(user_roles::table.filter(user_roles::user_id.eq(id))).execute(conn)?;
+    for role in roles {
+        diesel::insert_into(user_roles::table)
+            .values((
+                user_roles::user_id.eq(id),
+                user_roles::role.eq(role.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    diesel::update(users::table.find(id))
+        .set(users::updated_at.eq(now))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Replace an account's password hash.
+pub fn set_password_hash(
+    conn: &mut DbConn,
+    id: &str,
+    hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(users::table.find(id))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// How many enabled accounts hold `role`.
+pub fn count_enabled_with_role(conn: &mut DbConn, role: Role) -> QueryResult<i64> {
+    users::table
+        .inner_join(user_roles::table.on(user_roles::user_id.eq(users::id)))
+        .filter(user_roles::role.eq(role.as_str()))
+        .filter(users::disabled.eq(false))
+        .count()
+        .get_result(conn)
+}

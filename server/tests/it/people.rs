@@ -385,3 +385,152 @@ async fn disabling_and_enabling_an_account_is_in_the_record() {
     assert_eq!(t.audit_count(), before + 2);
     t.verify();
 }
+
+#[actix_web::test]
+async fn an_admin_changes_roles_and_they_take_effect_at_once_in_the_record() {
+    let t = Town::new().await;
+    let before = t.audit_count();
+    let put_roles = |user: &str, roles: serde_json::Value, token: &str| {
+        let req = t
+            .app
+            .client
+            .put(t.app.url(&format!("/api/v1/users/{user}/roles")))
+            .bearer_auth(token)
+            .json(&json!({ "roles": roles }));
+        async move { req.send().await.unwrap() }
+    };
+    // The grid member may not list users; once an admin too, the same token may (roles are
+    // read per request, not carried in the token).
+    let gm_token = t.tokens["gm2"].clone();
+    assert_error(
+        put_roles("gm2", json!(["admin"]), &gm_token).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_eq!(
+        t.app.get("/api/v1/users", Some(&gm_token)).await.status(),
+        403
+    );
+    let resp = put_roles(
+        "gm2",
+        json!(["grid_member", "admin", "admin"]),
+        &t.tokens["admin1"],
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let view: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(view["roles"], json!(["grid_member", "admin"]));
+    assert_eq!(
+        t.app.get("/api/v1/users", Some(&gm_token)).await.status(),
+        200
+    );
+    {
+        let mut conn = t.app.state.pool.get().unwrap();
+        let last = griddispatch::store::audit::last(&mut conn)
+            .unwrap()
+            .unwrap();
+        assert_eq!(last.command, "set_roles");
+        assert_eq!(last.actor_id, t.id("admin1"));
+        assert!(last.before.contains("grid_member") && !last.before.contains("admin"));
+        assert!(last.after.contains("admin"));
+    }
+    // With a second administrator, the first may give up the role; the last one may not.
+    let resp = put_roles("admin1", json!(["dispatcher"]), &t.tokens["admin1"]).await;
+    assert_eq!(resp.status(), 200);
+    let count = t.audit_count();
+    assert_error(
+        put_roles("gm2", json!(["grid_member"]), &gm_token).await,
+        409,
+        "last_admin",
+    )
+    .await;
+    // No roles, unknown role, unknown user: refused, nothing written.
+    assert_error(
+        put_roles("gm2", json!([]), &gm_token).await,
+        422,
+        "no_roles",
+    )
+    .await;
+    assert_error(
+        put_roles("gm2", json!(["mayor"]), &gm_token).await,
+        422,
+        "invalid_field",
+    )
+    .await;
+    assert_error(
+        put_roles("ghost", json!(["officer"]), &gm_token).await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_eq!(t.audit_count(), count, "refusals write nothing");
+    assert!(t.audit_count() > before);
+    t.verify();
+}
+
+#[actix_web::test]
+async fn an_admin_resets_a_forgotten_password_and_the_old_sessions_end() {
+    let t = Town::new().await;
+    let old_token = t.tokens["gm2"].clone();
+    let weak = t
+        .app
+        .post(
+            "/api/v1/users/gm2/password",
+            &json!({"password": "short"}),
+            Some(&t.tokens["admin1"]),
+        )
+        .await;
+    assert_error(weak, 422, "weak_password").await;
+    assert_error(
+        t.app
+            .post(
+                "/api/v1/users/gm2/password",
+                &json!({"password": "new-password-2026"}),
+                Some(&old_token),
+            )
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let resp = t
+        .app
+        .post(
+            "/api/v1/users/gm2/password",
+            &json!({"password": "new-password-2026"}),
+            Some(&t.tokens["admin1"]),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    // The old token stops working; the old password is refused; the new one signs in.
+    assert_eq!(
+        t.app.get("/api/v1/me", Some(&old_token)).await.status(),
+        401
+    );
+    assert_eq!(
+        t.app
+            .try_login("gm2", crate::common::PASSWORD, "phone")
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        t.app
+            .try_login("gm2", "new-password-2026", "phone")
+            .await
+            .status(),
+        200
+    );
+    let mut conn = t.app.state.pool.get().unwrap();
+    let last = griddispatch::store::audit::last(&mut conn)
+        .unwrap()
+        .unwrap();
+    assert_eq!(last.command, "reset_password");
+    assert!(
+        !last.payload.contains("new-password-2026"),
+        "the record never holds a password"
+    );
+    drop(conn);
+    t.verify();
+}

@@ -216,3 +216,79 @@ fn an_admin_assigns_a_grid_member_to_a_village() {
         "{cell}"
     );
 }
+
+#[test]
+fn an_admin_changes_roles_resets_a_password_and_creates_a_category() {
+    let Some((town, browser)) = setup("an_admin_changes_roles_resets_a_password") else {
+        return;
+    };
+    let (status, v) = town.post(
+        "admin",
+        "/api/v1/users",
+        &json!({"username": "zhao.grid", "display_name": "网格员 赵敏", "password": PASSWORD,
+                "roles": ["grid_member"]}),
+    );
+    assert_eq!(status, 201, "{v}");
+    browser.sign_in(&town.base(), "admin", PASSWORD);
+    browser.goto(&format!("{}/#/admin", town.base()));
+    browser.wait_for_text(".gd-users .el-table__row", "赵敏");
+    browser.wait_for("[data-roles='zhao.grid']").click();
+    browser.wait_for("[data-role='grid_leader']").click();
+    browser.wait_for("#roles-save").click();
+    browser.wait_for_text(".el-message--success", "角色已更新");
+    browser.wait_for_text(".gd-users .el-table__row", "网格长");
+    let users = town.get("admin", "/api/v1/users");
+    let u = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "zhao.grid")
+        .unwrap()
+        .clone();
+    assert_eq!(u["roles"], json!(["grid_member", "grid_leader"]));
+
+    // A too-short password is refused with the server's message; a good one is set.
+    browser.wait_for("[data-password='zhao.grid']").click();
+    let pw = browser.wait_for("input#reset-password, #reset-password input");
+    pw.send_keys("short");
+    browser.wait_for("#reset-save").click();
+    browser.wait_for(".el-message--error");
+    pw.replace_text("zhao-new-2026");
+    browser.wait_for("#reset-save").click();
+    browser.wait_for_text(".el-message--success", "密码已重置");
+    let (status, _) = town.post(
+        "admin",
+        "/api/v1/auth/login",
+        &json!({"username": "zhao.grid", "password": "zhao-new-2026", "device_id": "phone-zhao"}),
+    );
+    assert_eq!(status, 200, "the new password signs in");
+
+    // A new category, then its code cannot be taken twice from the form.
+    browser.wait_for_text(".el-tabs__item", "事件类别").click();
+    browser.wait_for("#category-new").click();
+    browser
+        .wait_for("input#category-code, #category-code input")
+        .send_keys("0999");
+    browser
+        .wait_for("input#category-name, #category-name input")
+        .send_keys("乱堆乱放建筑垃圾");
+    browser
+        .wait_for("input#category-domain, #category-domain input")
+        .send_keys("市容环境卫生");
+    browser
+        .wait_for("input#category-handling, #category-handling input")
+        .replace_text("3wd");
+    browser.wait_for("#category-save").click();
+    browser.wait_for_text(".el-message--success", "已保存");
+    browser.wait_for_text(".gd-category-table .el-table__row", "乱堆乱放建筑垃圾");
+    let cats = town.get("admin", "/api/v1/categories");
+    let c = cats
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "0999")
+        .unwrap()
+        .clone();
+    assert_eq!(c["name"], "乱堆乱放建筑垃圾");
+    assert_eq!(c["handling"], "3wd");
+}

@@ -240,6 +240,37 @@ fn squad_leader_asks_for_more_time_and_the_duty_chief_approves_it() {
 }
 
 #[test]
+fn the_duty_chief_escalates_a_running_task_by_hand_and_the_squad_leader_is_told() {
+    let Some((town, browser)) = setup("the_duty_chief_escalates_a_running_task") else {
+        return;
+    };
+    let (report, task) = dispatched_task(&town, "0601", "废品收购站占道（督办演示）");
+    let detail = format!("{}/#/report/{report}", town.base());
+    browser.sign_in(&town.base(), "duty_chief", PASSWORD);
+    browser.goto(&detail);
+    browser.click_button("督办 Escalate");
+    // A reason is required: an empty one is refused by the server, with its message.
+    browser.wait_for(".el-message-box textarea");
+    browser.click_button("确定 OK");
+    browser.wait_for(".el-message--error");
+    browser.click_button("督办 Escalate");
+    browser
+        .wait_for(".el-message-box textarea")
+        .send_keys("群众再次来电投诉，今日内处置到位");
+    browser.click_button("确定 OK");
+    browser.wait_for_text(".el-message--success", "已督办");
+    let t = town.task(&task);
+    let escalations = t["escalations"].as_array().unwrap();
+    assert_eq!(escalations.len(), 1, "{t}");
+    assert_eq!(escalations[0]["reason"], "群众再次来电投诉，今日内处置到位");
+    browser.sign_out();
+    // The squad leader's bell has it.
+    browser.sign_in(&town.base(), "squad_leader", PASSWORD);
+    browser.wait_for(".gd-bell").click();
+    browser.wait_for_text(".gd-note", "值班长督办任务");
+}
+
+#[test]
 fn legal_reviewer_and_approver_take_a_case_from_review_to_decision_in_the_console() {
     let Some((town, browser)) = setup("legal_reviewer_and_approver_take_a_case_to_decision") else {
         return;

@@ -168,7 +168,9 @@ impl TestApp {
             roles: roles.to_vec(),
             certificate: cert,
         };
-        accounts::create(&mut conn, &req, db::now()).unwrap().id
+        accounts::create(&mut conn, "test", &req, db::now())
+            .unwrap()
+            .id
     }
 
     /// POST JSON.
