@@ -88,6 +88,8 @@
       noteKind(n) {
         return {
           overdue: { label: "超期", type: "danger" },
+          ack_overdue: { label: "超期", type: "danger" },
+          case_overdue: { label: "超期", type: "danger" },
           escalated: { label: "督办", type: "danger" },
           certificate_expiring: { label: "执法证", type: "warning" },
         }[n.kind] || { label: "预警", type: "warning" };

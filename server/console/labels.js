@@ -72,8 +72,8 @@
     if (!task) return null;
     const running = ["dispatched", "return_requested", "accepted", "on_site", "rework"];
     if (!running.includes(task.status)) return task.extension_count > 0 ? "extended" : "normal";
-    const start = Date.parse(task.dispatched_at + "Z");
-    const due = Date.parse(task.due_at + "Z");
+    const start = utc(task.dispatched_at);
+    const due = utc(task.due_at);
     const t = now || Date.now();
     if (t >= due) return task.escalated_at ? "escalated" : "red";
     if (task.warned_at || (due > start && (t - start) / (due - start) >= 0.8)) return "yellow";
@@ -81,10 +81,15 @@
   }
   const DEADLINE_TAG = { normal: "success", yellow: "warning", red: "danger", escalated: "danger", extended: "info" };
 
+  /** Milliseconds of a server time: RFC 3339, or UTC without a zone (older answers). */
+  function utc(s) {
+    return Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(s) ? s : s + "Z");
+  }
+
   /** Server times are UTC without a zone (NaiveDateTime) or RFC 3339: show local time. */
   function time(s) {
     if (!s) return "—";
-    const d = new Date(/[zZ]|[+-]\d\d:\d\d$/.test(s) ? s : s + "Z");
+    const d = new Date(utc(s));
     if (isNaN(d)) return s;
     const p = (n) => String(n).padStart(2, "0");
     return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
@@ -93,6 +98,6 @@
   window.GD = window.GD || {};
   window.GD.labels = {
     REPORT_STATUS, TASK_STATUS, OUTCOME, CASE_STATUS, DEADLINE, SOURCE, ROLE, COMMAND,
-    REPORT_TAG, PIN_COLOUR, DEADLINE_TAG, label, deadlineLevel, time,
+    REPORT_TAG, PIN_COLOUR, DEADLINE_TAG, label, deadlineLevel, time, utc,
   };
 })();

@@ -118,6 +118,11 @@ impl Town {
         self.server.as_ref().expect("server running").base.clone()
     }
 
+    /// The server's data directory (on SQLite its database is `griddispatch.db` in it).
+    pub fn data_dir(&self) -> &Path {
+        self.data.path()
+    }
+
     /// What phones are told the server is: the proxy.
     pub fn phone_url(&self) -> String {
         self.proxy.base()

@@ -55,7 +55,9 @@
       async load() {
         this.loading = true;
         try {
-          const [reported, returned, dispatched, accepted, onSite, rework, closed, running] = await Promise.all([
+          // Every count is the server's total (not a count of one page), so it stays right with
+          // thousands of items; yellow = warned by the deadline job, red = past the due time.
+          const [reported, returned, dispatched, accepted, onSite, rework, closed, yellow, red, running] = await Promise.all([
             this.total(api.reports, { status: "reported" }),
             this.total(api.tasks, { status: "returned" }),
             this.total(api.tasks, { status: "dispatched" }),
@@ -63,16 +65,15 @@
             this.total(api.tasks, { status: "on_site" }),
             this.total(api.tasks, { status: "rework" }),
             this.total(api.tasks, { status: "closed" }),
+            this.total(api.tasks, { warned: "true" }),
+            this.total(api.tasks, { overdue: "true" }),
+            // The to-do list's rows: the most pressing 200 (earliest due first).
             api.tasks({ per_page: 200 }).catch(() => ({ items: [] })),
           ]);
-          const now = Date.now();
-          const levels = running.items.map((t) => L_.deadlineLevel(t, now));
           const num = (x) => (typeof x === "number" ? x : 0);
           this.counts = {
-            reported, returned, dispatched, closed,
+            reported, returned, dispatched, closed, yellow, red,
             working: num(accepted) + num(onSite) + num(rework),
-            yellow: levels.filter((l) => l === "yellow").length,
-            red: levels.filter((l) => l === "red" || l === "escalated").length,
           };
           this.todo = await this.myTodo(running.items);
         } finally { this.loading = false; }

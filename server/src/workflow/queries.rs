@@ -213,6 +213,8 @@ pub struct ListQuery {
     pub squad: Option<String>,
     /// Only overdue tasks (for reports: those whose task is overdue).
     pub overdue: Option<bool>,
+    /// Tasks only: those the deadline job has warned about (yellow) that are not overdue yet.
+    pub warned: Option<bool>,
     /// Reports only: where the lead came from (`grid_patrol`, `hotline`, …).
     pub source: Option<String>,
     /// Reports only: `newest` (default), `oldest` (waiting longest first) or `urgent` (the
@@ -466,6 +468,12 @@ pub fn list_tasks(
         if q.overdue == Some(true) {
             s = s
                 .filter(tasks::due_at.lt(now))
+                .filter(tasks::status.eq_any(RUNNING));
+        }
+        if q.warned == Some(true) {
+            s = s
+                .filter(tasks::warned_at.is_not_null())
+                .filter(tasks::due_at.ge(now))
                 .filter(tasks::status.eq_any(RUNNING));
         }
         if !vis.all {

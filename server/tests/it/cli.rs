@@ -352,10 +352,26 @@ fn an_officers_certificate_is_renewed_and_withdrawn_on_the_command_line_and_reco
     assert!(!run(&db, &["user", "certificate", "zhao.lei"], None)
         .status
         .success());
-    // Both changes are in the full-process record, and the chain holds.
+    // The account's creation and both changes are in the full-process record, and the chain
+    // holds.
     let mut conn = db.connect();
     let (n, problems) = griddispatch::store::audit::verify(&mut conn).unwrap();
-    assert_eq!(n, 2);
+    assert_eq!(n, 3);
+    let first: (String, String) = {
+        use diesel::prelude::*;
+        use griddispatch::schema::audit_log;
+        audit_log::table
+            .order(audit_log::seq.asc())
+            .select((audit_log::command, audit_log::payload))
+            .first(&mut conn)
+            .unwrap()
+    };
+    assert_eq!(first.0, "create_user");
+    assert!(
+        first.1.contains("zhao.lei") && !first.1.contains("password"),
+        "{}",
+        first.1
+    );
     assert!(problems.is_empty(), "{problems:?}");
     let last = griddispatch::store::audit::last(&mut conn)
         .unwrap()

@@ -240,29 +240,55 @@ fn squad_leader_asks_for_more_time_and_the_duty_chief_approves_it() {
 }
 
 #[test]
-fn the_duty_chief_escalates_a_running_task_by_hand_and_the_squad_leader_is_told() {
-    let Some((town, browser)) = setup("the_duty_chief_escalates_a_running_task") else {
+fn an_overdue_task_turns_red_and_the_duty_chief_escalates_it_by_hand() {
+    let Some((town, browser)) = setup("an_overdue_task_turns_red_and_is_escalated") else {
         return;
     };
     let (report, task) = dispatched_task(&town, "0601", "废品收购站占道（督办演示）");
-    let detail = format!("{}/#/report/{report}", town.base());
+    // Dispatched twenty days ago: past its handling time.
+    crate::backdate_task(&town, &task, 24 * 20);
     browser.sign_in(&town.base(), "duty_chief", PASSWORD);
-    browser.goto(&detail);
-    browser.click_button("督办 Escalate");
+    // The workbench counts it as overdue (the server's total, not a page of rows).
+    let red = browser.wait_for("[data-count='red'] .gd-count-value");
+    browser.wait_for_text("[data-count='red'] .gd-count-value", "1");
+    assert_eq!(red.text().trim(), "1", "one overdue task");
+    browser.goto(&format!("{}/#/duty", town.base()));
+    // The only overdue task of the town (the workbench said 1).
+    browser.wait_for(&format!("[data-escalate='{task}']"));
+    let row = browser.wait_for(".gd-overdue .el-table__row");
+    let row_text = row.text();
+    assert!(
+        row_text.contains("红灯超期") || row_text.contains("已督办"),
+        "the deadline light is red: {row_text}"
+    );
+    browser
+        .wait_for(&format!("[data-escalate='{task}']"))
+        .click();
     // A reason is required: an empty one is refused by the server, with its message.
     browser.wait_for(".el-message-box textarea");
-    browser.click_button("确定 OK");
-    browser.wait_for(".el-message--error");
-    browser.click_button("督办 Escalate");
+    browser
+        .wait_for(".el-message-box__btns .el-button--primary")
+        .click();
+    browser.wait_for_text(".el-message--error", "督办理由");
+    browser.wait_transitions_done();
+    browser
+        .wait_for(&format!("[data-escalate='{task}']"))
+        .click();
     browser
         .wait_for(".el-message-box textarea")
         .send_keys("群众再次来电投诉，今日内处置到位");
-    browser.click_button("确定 OK");
+    browser
+        .wait_for(".el-message-box__btns .el-button--primary")
+        .click();
     browser.wait_for_text(".el-message--success", "已督办");
+    browser.wait_for_text(".gd-overdue .el-table__row", "今日内处置到位");
     let t = town.task(&task);
     let escalations = t["escalations"].as_array().unwrap();
     assert_eq!(escalations.len(), 1, "{t}");
     assert_eq!(escalations[0]["reason"], "群众再次来电投诉，今日内处置到位");
+    // On the report, the same action is offered while the clock runs.
+    browser.goto(&format!("{}/#/report/{report}", town.base()));
+    browser.wait_for_text("button", "督办 Escalate");
     browser.sign_out();
     // The squad leader's bell has it.
     browser.sign_in(&town.base(), "squad_leader", PASSWORD);

@@ -24,6 +24,28 @@ pub(crate) fn setup(journey: &str) -> Option<(Town, Browser)> {
     Some((Town::start(), browser))
 }
 
+/// Move a running task's clock `hours` into the past, as if it had been dispatched that long
+/// ago (SQLite, where the browser journeys run): the row's times and the stored task alike.
+pub(crate) fn backdate_task(town: &Town, task: &str, hours: u32) {
+    use diesel::{Connection, RunQueryDsl};
+    let db = town.data_dir().join("griddispatch.db");
+    let mut conn = diesel::SqliteConnection::establish(db.to_str().unwrap()).unwrap();
+    let shift = format!("-{hours} hours");
+    let fmt = "'%Y-%m-%dT%H:%M:%f'";
+    let sql = format!(
+        "UPDATE tasks SET \
+           data = json_set(data, '$.dispatched_at', strftime({fmt}, dispatched_at, '{shift}'), \
+                                 '$.ack_due_at', strftime({fmt}, ack_due_at, '{shift}'), \
+                                 '$.due_at', strftime({fmt}, due_at, '{shift}')), \
+           dispatched_at = datetime(dispatched_at, '{shift}'), \
+           ack_due_at = datetime(ack_due_at, '{shift}'), \
+           due_at = datetime(due_at, '{shift}') \
+         WHERE id = '{task}'"
+    );
+    let n = diesel::sql_query(sql).execute(&mut conn).unwrap();
+    assert_eq!(n, 1, "task {task} backdated");
+}
+
 /// A hotline report filed over REST by the dispatcher, at the demo position; its id.
 pub(crate) fn hotline_report(town: &Town, category: &str, description: &str) -> String {
     let id = uuid();
