@@ -248,6 +248,7 @@
     caseDetail: (id) => request("GET", `/api/v1/cases/${encodeURIComponent(id)}`),
     caseDocuments: (id) => request("GET", `/api/v1/cases/${encodeURIComponent(id)}/documents`),
     categories: () => request("GET", "/api/v1/categories"),
+    pins: (filters) => request("GET", "/api/v1/map/pins" + qs(filters)),
     squads: () => request("GET", "/api/v1/squads"),
     squadMembers: (id) => request("GET", `/api/v1/squads/${encodeURIComponent(id)}/members`),
     grid: (params) => request("GET", "/api/v1/grid" + qs(params)),

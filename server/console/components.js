@@ -26,6 +26,12 @@
     const s = store.squads.find((x) => x.id === id);
     return s ? s.name : id;
   }
+  /** A person's name from the people the console has met, else the end of the id. */
+  function personName(id) {
+    return (window.GD.people && window.GD.people[id]) || (id ? "…" + id.slice(-6) : "—");
+  }
+  // Common helpers for screens' `methods` (one definition instead of one per screen).
+  const names = { cat: (c) => categoryName(c), squad: (id) => squadName(id), person: (id) => personName(id) };
 
   /** Show a refusal or failure the way the server worded it. */
   function showError(e) {
@@ -177,9 +183,13 @@
         <div v-if="!attachments.length && !(pending || []).length" class="gd-muted">无证据 No evidence</div>
       </div>`,
     watch: { attachments: { immediate: true, handler() { this.load(); } } },
+    // The photos' bytes live in object URLs: hand them back when the screen goes.
+    unmounted() {
+      Object.values(this.thumbs).concat(Object.values(this.originals)).forEach((u) => URL.revokeObjectURL(u));
+    },
     methods: {
       time: L_.time,
-      person(id) { return (GD.people && GD.people[id]) || (id ? id.slice(0, 8) : "—"); },
+      person: personName,
       kindLabel(k) { return { photo: "照片", video: "视频", audio: "录音" }[k] || k; },
       async load() {
         for (const a of this.attachments) {
@@ -200,7 +210,9 @@
     props: ["id"],
     data: () => ({ url: "", missing: false }),
     template: `<img v-if="url" :src="url" class="gd-thumb gd-thumb-small" alt="" /><div v-else class="gd-thumb gd-thumb-small gd-thumb-pending">{{ missing ? '无照片' : '…' }}</div>`,
+    unmounted() { if (this.url) URL.revokeObjectURL(this.url); },
     watch: { id: { immediate: true, async handler(id) {
+      if (this.url) URL.revokeObjectURL(this.url);
       this.url = ""; this.missing = !id;
       if (!id) return;
       try { this.url = await GD.api.attachmentUrl(id, "thumbnail"); } catch (_) { this.missing = true; }
@@ -211,6 +223,8 @@
   window.GD.has = has;
   window.GD.categoryName = categoryName;
   window.GD.squadName = squadName;
+  window.GD.personName = personName;
+  window.GD.names = names;
   window.GD.showError = showError;
   window.GD.showOk = showOk;
   window.GD.gridMap = gridMap;

@@ -13,7 +13,7 @@ use crate::routes::*;
           list_users, create_user, put_roles, reset_password, set_user_disabled, put_certificate, delete_certificate, verify_audit, revoke_user_device,
           get_attachment, get_content, set_proves,
           info, push, pull, wait,
-          post_command, list_reports, get_report, routing, duplicates, list_tasks, get_task, list_cases, get_case,
+          post_command, list_reports, map_pins, get_report, routing, duplicates, list_tasks, get_task, list_cases, get_case,
           list_categories, put_category, get_calendar, put_calendar, stats, my_notifications, mark_notifications_read, events, put_squad_member, delete_squad_member,
           get_grid, locate, import, versions, get_cell, put_member, delete_member,
           create_squad, list_squads, list_squad_members, put_squad_cell, delete_squad_cell,

@@ -267,7 +267,7 @@
       this.yuan = yuan; this.sanctionText = sanctionText; this.load();
     },
     methods: {
-      person(id) { return this.names[id] || (GD.people && GD.people[id]) || (id ? "…" + id.slice(-6) : "—"); },
+      person(id) { return this.names[id] || GD.personName(id); },
       async load(quiet) {
         if (!quiet) this.loading = true;
         this.missing = "";
@@ -297,7 +297,12 @@
         } catch (_) { /* the names stay short ids; assigning needs the squad's list */ }
       },
       async openDoc(doc) {
-        try { window.open(await api.documentUrl(this.d.case.id, doc.name), "_blank"); } catch (e) { GD.showError(e); }
+        try {
+          const url = await api.documentUrl(this.d.case.id, doc.name);
+          window.open(url, "_blank");
+          // The new tab has read it by then; the page keeps no copy.
+          setTimeout(() => URL.revokeObjectURL(url), 60000);
+        } catch (e) { GD.showError(e); }
       },
       open(a) { this.values = Object.assign({}, a.init || {}); this.dialog = a; if (!a.fields.length) this.submit(); },
       async submit() {

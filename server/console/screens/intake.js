@@ -95,7 +95,7 @@
     },
     methods: {
       time: L_.time,
-      cat: (c) => GD.categoryName(c),
+      ...GD.names,
       cellName(code) {
         if (!code) return "—";
         const c = this.cells.find((x) => x.code === code);

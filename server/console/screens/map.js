@@ -3,12 +3,12 @@
 (function () {
   "use strict";
   const { api, store, labels: L_ } = GD;
-  // Pins fetched per state, 200 a page; clustering keeps tens of thousands smooth, the fetch
-  // is what grows (docs/benchmarks.md, "Console").
-  const MAX_PINS = 20000;
+  // Pins come in one answer per view (GET /api/v1/map/pins with the visible bbox), each with
+  // its deadline light judged by the server; clustering keeps tens of thousands smooth
+  // (docs/benchmarks.md, "Console").
 
   GD.screens.map = {
-    data: () => ({ openOnly: true, count: 0, total: 0, loading: false }),
+    data: () => ({ openOnly: true, count: 0, total: 0, truncated: false, loading: false }),
     template: `
       <div class="gd-mapscreen">
         <div class="gd-title-row">
@@ -16,6 +16,7 @@
           <div>
             <el-checkbox v-model="openOnly" id="map-open-only">只看未办结 Open only</el-checkbox>
             <span class="gd-muted gd-small" id="map-count">显示 {{ count }} / {{ total }} 条线索</span>
+            <span v-if="truncated" class="gd-small gd-warn" id="map-truncated">（太多，请放大地图 zoom in to see all）</span>
             <span class="gd-legend">
               <span v-for="(colour, code) in L.PIN_COLOUR" :key="code"><i :style="{background: colour}"></i>{{ L.REPORT_STATUS[code] }}</span>
               <span><i class="gd-ring-red"></i>超期 Overdue</span>
@@ -31,45 +32,42 @@
       this.map = map;
       this.cluster = L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 40 });
       map.addLayer(this.cluster);
+      // Panning and zooming ask for the new view (after the movement settles).
+      map.on("moveend", () => { clearTimeout(this.moveTimer); this.moveTimer = setTimeout(() => this.loadPins(), 250); });
       this.loadPins();
     },
-    unmounted() { if (this.map) this.map.remove(); },
+    unmounted() { clearTimeout(this.moveTimer); if (this.map) this.map.remove(); },
     methods: {
-      async fetchAll(status) {
-        const out = [];
-        let total = 0;
-        for (let page = 1; out.length < MAX_PINS; page++) {
-          const p = await api.reports({ status, page, per_page: 200 });
-          out.push(...p.items);
-          total = p.total;
-          if (p.items.length < 200) break;
-        }
-        return { items: out, total };
+      bbox() {
+        // The view and a margin around it, so a small pan needs no new pins.
+        const b = this.map.getBounds().pad(0.25);
+        const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+        return [clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -90, 90), clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -90, 90)]
+          .map((v) => v.toFixed(6)).join(",");
       },
       async loadPins() {
         if (!this.cluster) return;
+        const seq = (this.seq = (this.seq || 0) + 1);
         this.loading = true;
         try {
-          const statuses = this.openOnly ? ["reported", "needs_info", "accepted"] : [""];
-          const pages = await Promise.all(statuses.map((s) => this.fetchAll(s)));
-          const items = pages.flatMap((p) => p.items);
-          this.total = pages.reduce((n, p) => n + p.total, 0);
-          const now = Date.now();
-          const markers = items.filter((v) => v.report.lat != null).map((v) => {
-            const r = v.report, level = L_.deadlineLevel(v.task, now);
-            const late = level === "red" || level === "escalated", warn = level === "yellow";
-            const m = L.circleMarker([r.lat, r.lon], {
+          const got = await api.pins({ open_only: this.openOnly, bbox: this.bbox() });
+          if (seq !== this.seq) return; // a newer view was asked for meanwhile
+          this.total = got.total;
+          this.truncated = got.truncated;
+          const markers = got.pins.map((p) => {
+            const late = p.level === "red" || p.level === "escalated", warn = p.level === "yellow";
+            const m = L.circleMarker([p.lat, p.lon], {
               radius: 7, weight: late || warn ? 3 : 1, color: late ? "#c00" : warn ? "#e6a23c" : "#fff",
-              fillColor: L_.PIN_COLOUR[r.status] || "#909399", fillOpacity: 0.95,
+              fillColor: L_.PIN_COLOUR[p.status] || "#909399", fillOpacity: 0.95,
             });
-            m.bindTooltip(`${GD.categoryName(r.category_code)} · ${L_.label(L_.REPORT_STATUS, r.status)}<br>${r.description.slice(0, 40)}`);
-            m.on("click", () => { location.hash = "#/report/" + r.id; });
+            m.bindTooltip(`${GD.categoryName(p.category_code)} · ${L_.label(L_.REPORT_STATUS, p.status)}${late ? " · 超期" : warn ? " · 预警" : ""}`);
+            m.on("click", () => { location.hash = "#/report/" + p.id; });
             return m;
           });
           this.cluster.clearLayers();
           this.cluster.addLayers(markers);
           this.count = markers.length;
-        } catch (e) { GD.showError(e); } finally { this.loading = false; }
+        } catch (e) { GD.showError(e); } finally { if (seq === this.seq) this.loading = false; }
       },
     },
   };

@@ -10,8 +10,7 @@
     <el-table-column label="状态 State" width="170"><template #default="{ row }"><gd-task-status :status="row.status" /> <gd-deadline :task="row" /></template></el-table-column>
     <el-table-column label="时限 Due" width="140"><template #default="{ row }">{{ time(row.due_at) }}</template></el-table-column>`;
   const common = {
-    cat: (c) => GD.categoryName(c),
-    squad: (id) => GD.squadName(id),
+    ...GD.names,
     time: L_.time,
     open(row) { location.hash = "#/report/" + row.report_id; },
   };

@@ -183,10 +183,8 @@
             add("escalate", "督办 Escalate", this.escalate, "danger");
           }
         }
-        if (has("approver") && c && c.status === "proposed") {
-          add("file_case", "立案 File case", this.fileCase, "primary");
-          add("decline_case", "不予立案 Decline", this.declineCase, "danger");
-        }
+        // The case's own actions (立案 and everything after) live on the case screen.
+        if (c) add("open_case", "打开案件 Open case", () => { location.hash = "#/case/" + c.id; }, c.status === "proposed" && has("approver") ? "primary" : undefined);
         return out;
       },
       mySquad() {
@@ -198,9 +196,7 @@
     unmounted() { if (this.map) this.map.remove(); },
     methods: {
       time: L_.time,
-      cat: (c) => GD.categoryName(c),
-      squad: (id) => GD.squadName(id),
-      person(id) { return (GD.people && GD.people[id]) || (id ? id.slice(0, 8) : "—"); },
+      ...GD.names,
       cellName(code) { const c = this.cells.find((x) => x.code === code); return c ? c.name : code; },
       outcomeText(o) { return o.reply || o.note || o.facts || o.finding || o.department || ""; },
       async load() {
@@ -329,11 +325,6 @@
       async escalate() {
         const reason = await this.ask("督办 Escalate", "督办理由（中队长和网格长会收到通知）Reason — the squad's leaders and the grid leaders are told");
         if (reason !== null) await this.run({ type: "escalate_task", task_id: this.t.id, reason }, "已督办 Escalated");
-      },
-      fileCase() { return this.run({ type: "file_case", case_id: this.d.case.id }, "已立案 Case filed"); },
-      async declineCase() {
-        const reason = await this.ask("不予立案 Decline", "理由 Reason");
-        if (reason !== null) await this.run({ type: "decline_case", case_id: this.d.case.id, reason }, "已不予立案 Declined");
       },
     },
   };

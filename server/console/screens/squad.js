@@ -102,9 +102,7 @@
     created() { this.load(); },
     methods: {
       time: L_.time,
-      cat: (c) => GD.categoryName(c),
-      squad: (id) => GD.squadName(id),
-      person(id) { return GD.people[id] || id.slice(0, 8); },
+      ...GD.names,
       async load() {
         this.loading = true;
         try {

@@ -56,8 +56,8 @@ pub use users::{
 pub use workflow::{
     __path_delete_squad_member, __path_duplicates, __path_events, __path_get_case,
     __path_get_report, __path_get_task, __path_list_cases, __path_list_reports, __path_list_tasks,
-    __path_post_command, __path_put_squad_member, __path_routing, __path_stats, CommandRequest,
-    CommandResponse,
+    __path_map_pins, __path_post_command, __path_put_squad_member, __path_routing, __path_stats,
+    CommandRequest, CommandResponse,
 };
 
 /// Register every route.
@@ -146,6 +146,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                 )
                 .service(web::resource("/commands").post(workflow::post_command))
                 .service(web::resource("/reports").get(workflow::list_reports))
+                .service(web::resource("/map/pins").get(workflow::map_pins))
                 .service(web::resource("/reports/{id}").get(workflow::get_report))
                 .service(web::resource("/reports/{id}/routing").get(workflow::routing))
                 .service(web::resource("/reports/{id}/duplicates").get(workflow::duplicates))

@@ -148,6 +148,25 @@ pub async fn list_reports(
     Ok(HttpResponse::Ok().json(page))
 }
 
+/// The map's pins in one answer: placed reports the reader may see, filtered like the report
+/// list, each with its deadline light (`normal`, `yellow`, `red`, `escalated`).
+#[utoipa::path(get, path = "/api/v1/map/pins", tag = "workflow", security(("bearer" = [])), params(queries::PinQuery),
+    responses((status = 200, body = queries::Pins), (status = 422, description = "invalid_query", body = ErrorBody)))]
+pub async fn map_pins(
+    state: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<queries::PinQuery>,
+) -> Result<HttpResponse, AppError> {
+    q.as_list()
+        .check(false)
+        .map_err(|m| AppError::unprocessable("invalid_query", m))?;
+    let vis = visibility(&state, &actor).await?;
+    let pins = state
+        .db(move |conn| Ok(queries::map_pins(conn, &vis, &q, db::now())?))
+        .await?;
+    Ok(HttpResponse::Ok().json(pins))
+}
+
 /// One report with its task, case and full record (执法全过程记录).
 #[utoipa::path(get, path = "/api/v1/reports/{id}", tag = "workflow", security(("bearer" = [])),
     params(("id" = String, Path, description = "report id")),

@@ -339,13 +339,16 @@ const RUNNING: [&str; 5] = [
     "rework",
 ];
 
-/// List reports.
-pub fn list_reports(
+/// The reports a reader may see that match the list filters, as a query to page or to narrow.
+type ReportQuery = reports::BoxedQuery<'static, <DbConn as diesel::Connection>::Backend>;
+
+/// Reports the reader may see that match `q` (every filter but paging and order).
+fn report_query(
     conn: &mut DbConn,
     vis: &Visibility,
     q: &ListQuery,
     now: NaiveDateTime,
-) -> QueryResult<Page<ReportView>> {
+) -> QueryResult<impl Fn() -> ReportQuery> {
     let bbox = q.bbox().ok().flatten();
     let squad_reports: Vec<String> = if vis.all || vis.squads.is_empty() {
         vec![]
@@ -355,7 +358,8 @@ pub fn list_reports(
             .select(tasks::report_id)
             .load(conn)?
     };
-    let build = || {
+    let (q, vis) = (q.clone(), vis.clone());
+    Ok(move || {
         let mut s = reports::table.into_boxed();
         if let Some(v) = &q.status {
             s = s.filter(reports::status.eq(v.clone()));
@@ -410,7 +414,17 @@ pub fn list_reports(
             );
         }
         s
-    };
+    })
+}
+
+/// List reports.
+pub fn list_reports(
+    conn: &mut DbConn,
+    vis: &Visibility,
+    q: &ListQuery,
+    now: NaiveDateTime,
+) -> QueryResult<Page<ReportView>> {
+    let build = report_query(conn, vis, q, now)?;
     let total: i64 = build().count().get_result(conn)?;
     let (per, offset) = q.paging();
     let ordered = match q.sort.as_deref() {
@@ -442,6 +456,167 @@ pub fn list_reports(
         items.push(view(&r, task.as_ref(), vis));
     }
     Ok(Page::of(items, total, per, offset))
+}
+
+/// Filters of `GET /api/v1/map/pins`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+pub struct PinQuery {
+    /// Only reports not finished yet (`reported`, `needs_info`, `accepted`); default true.
+    pub open_only: Option<bool>,
+    /// `min_lon,min_lat,max_lon,max_lat` (WGS-84): only what the map shows.
+    pub bbox: Option<String>,
+    /// Category code.
+    pub category: Option<String>,
+    /// Village or area cell code.
+    pub cell: Option<String>,
+    /// Squad id.
+    pub squad: Option<String>,
+}
+
+impl PinQuery {
+    /// The same filters as a report list.
+    pub fn as_list(&self) -> ListQuery {
+        ListQuery {
+            bbox: self.bbox.clone(),
+            category: self.category.clone(),
+            cell: self.cell.clone(),
+            squad: self.squad.clone(),
+            ..ListQuery::default()
+        }
+    }
+}
+
+/// One report on the map: just what a pin shows; a click fetches the rest.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Pin {
+    /// Report id.
+    pub id: String,
+    /// Latitude (WGS-84).
+    pub lat: f64,
+    /// Longitude (WGS-84).
+    pub lon: f64,
+    /// Report state.
+    pub status: String,
+    /// Category code.
+    pub category_code: String,
+    /// Its task's deadline light: `normal`, `yellow` (warned), `red` (overdue), `escalated`
+    /// (overdue and escalated); `normal` without a running task.
+    pub level: &'static str,
+}
+
+/// The pins of a map view.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Pins {
+    /// Placed reports matching the filters (may exceed `pins.len()`, see `truncated`).
+    pub total: i64,
+    /// At most [`MAX_PINS`], the newest first.
+    pub pins: Vec<Pin>,
+    /// More matched than one answer carries: zoom in (narrow `bbox`) to see them all.
+    pub truncated: bool,
+}
+
+/// Most pins in one answer (about 60 bytes each compressed, a few MB of JSON at most).
+pub const MAX_PINS: i64 = 50_000;
+
+/// Placed reports for the map in one answer: every filter of the report list, scoped to the
+/// reader, with each one's deadline light judged here (the console no longer pages through
+/// full report views to draw pins).
+pub fn map_pins(
+    conn: &mut DbConn,
+    vis: &Visibility,
+    q: &PinQuery,
+    now: NaiveDateTime,
+) -> QueryResult<Pins> {
+    const OPEN: [&str; 3] = ["reported", "needs_info", "accepted"];
+    let build = report_query(conn, vis, &q.as_list(), now)?;
+    let open_only = q.open_only.unwrap_or(true);
+    let placed = || {
+        let s = build().filter(reports::lat.is_not_null().and(reports::lon.is_not_null()));
+        if open_only {
+            s.filter(reports::status.eq_any(OPEN))
+        } else {
+            s
+        }
+    };
+    let total: i64 = placed().count().get_result(conn)?;
+    type Row = (
+        String,
+        Option<f64>,
+        Option<f64>,
+        String,
+        String,
+        Option<String>,
+    );
+    let rows: Vec<Row> = placed()
+        .order(reports::created_at.desc())
+        .limit(MAX_PINS)
+        .select((
+            reports::id,
+            reports::lat,
+            reports::lon,
+            reports::status,
+            reports::category_code,
+            reports::task_id,
+        ))
+        .load(conn)?;
+    // The tasks' clocks, a few thousand ids a query (bind limits of both backends).
+    let ids: Vec<String> = rows.iter().filter_map(|r| r.5.clone()).collect();
+    let mut light = std::collections::HashMap::new();
+    for chunk in ids.chunks(5000) {
+        type Clock = (
+            String,
+            String,
+            NaiveDateTime,
+            Option<NaiveDateTime>,
+            Option<NaiveDateTime>,
+        );
+        let clocks: Vec<Clock> = tasks::table
+            .filter(tasks::id.eq_any(chunk))
+            .select((
+                tasks::id,
+                tasks::status,
+                tasks::due_at,
+                tasks::warned_at,
+                tasks::escalated_at,
+            ))
+            .load(conn)?;
+        for (id, status, due, warned, escalated) in clocks {
+            let level = if !RUNNING.contains(&status.as_str()) {
+                "normal"
+            } else if due < now {
+                if escalated.is_some() {
+                    "escalated"
+                } else {
+                    "red"
+                }
+            } else if warned.is_some() {
+                "yellow"
+            } else {
+                "normal"
+            };
+            light.insert(id, level);
+        }
+    }
+    let pins: Vec<Pin> = rows
+        .into_iter()
+        .filter_map(|(id, lat, lon, status, category_code, task)| {
+            Some(Pin {
+                id,
+                lat: lat?,
+                lon: lon?,
+                status,
+                category_code,
+                level: task
+                    .and_then(|t| light.get(&t).copied())
+                    .unwrap_or("normal"),
+            })
+        })
+        .collect();
+    Ok(Pins {
+        total,
+        truncated: total > pins.len() as i64,
+        pins,
+    })
 }
 
 /// List tasks.

@@ -505,3 +505,121 @@ async fn the_most_urgent_reports_come_first() {
         .collect();
     assert_eq!(order, ["其次", "最新", "最早"]);
 }
+
+#[actix_web::test]
+async fn the_map_gets_its_pins_in_one_answer_scoped_filtered_and_with_their_lights() {
+    let t = Town::new().await;
+    let waiting = t.report("0401").await;
+    let running = t.report("0401").await;
+    let rejected = t.report("0401").await;
+    let task = t.dispatch(&running).await;
+    t.ok(
+        "disp",
+        json!({"type": "reject_report", "report_id": rejected, "reason": "重复上报"}),
+    )
+    .await;
+    // The deadline job warns about the running task (as it would near its due time).
+    let due = t.stored_task(&task).due_at;
+    let warned = t.sweep_at(
+        due - chrono::Duration::minutes(30),
+        griddispatch::workflow::deadlines::sweep,
+    );
+    assert!(warned >= 1, "the sweep raised the warning");
+    let pins = |who: &'static str, query: &'static str| {
+        let t = &t;
+        async move {
+            let resp = t
+                .app
+                .get(&format!("/api/v1/map/pins{query}"), Some(&t.tokens[who]))
+                .await;
+            assert_eq!(resp.status(), 200);
+            resp.json::<Value>().await.unwrap()
+        }
+    };
+    let ids = |v: &Value| {
+        let mut ids: Vec<String> = v["pins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+
+    // Open reports only, by default; every pin with its place and light.
+    let open = pins("disp", "").await;
+    assert_eq!(ids(&open), sorted(vec![waiting.clone(), running.clone()]));
+    assert_eq!(open["total"], 2);
+    assert_eq!(open["truncated"], false);
+    for p in open["pins"].as_array().unwrap() {
+        assert!(p["lat"].is_f64() && p["lon"].is_f64(), "{p}");
+        assert_eq!(p["category_code"], "0401");
+        let want = if p["id"] == running.as_str() {
+            "yellow"
+        } else {
+            "normal"
+        };
+        assert_eq!(p["level"], want, "{p}");
+    }
+    let all = pins("disp", "?open_only=false").await;
+    assert_eq!(
+        ids(&all),
+        sorted(vec![waiting.clone(), running.clone(), rejected.clone()])
+    );
+
+    // Only what the map shows: a box around the town's point, and one far away.
+    let (lat, lon) = t.point;
+    let near = format!(
+        "?bbox={},{},{},{}",
+        lon - 0.01,
+        lat - 0.01,
+        lon + 0.01,
+        lat + 0.01
+    );
+    let near: &'static str = Box::leak(near.into_boxed_str());
+    assert_eq!(pins("disp", near).await["total"], 2);
+    let far = pins("disp", "?bbox=100.0,20.0,100.1,20.1").await;
+    assert_eq!(far["total"], 0);
+    assert_eq!(far["pins"], json!([]));
+
+    // Each reader gets the pins of the reports they may list, no more: the squad's officer
+    // (their squad's cells) as in their report list; a grid member of no cell, none.
+    let listed: Value = t
+        .app
+        .get("/api/v1/reports?per_page=200", Some(&t.tokens["off1"]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let listed_open: Vec<String> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["report"]["status"] != "rejected")
+        .map(|v| v["report"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids(&pins("off1", "").await), sorted(listed_open));
+    t.app
+        .user("lonely", &[griddispatch_protocol::Role::GridMember]);
+    let lonely = t.app.login("lonely", "phone").await.access_token;
+    let none: Value = t
+        .app
+        .get("/api/v1/map/pins", Some(&lonely))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none["total"], 0, "{none}");
+
+    // A malformed box is the caller's mistake.
+    let bad = t
+        .app
+        .get("/api/v1/map/pins?bbox=1,2,3", Some(&t.tokens["disp"]))
+        .await;
+    assert_error(bad, 422, "invalid_query").await;
+}
