@@ -300,6 +300,15 @@
       return URL.createObjectURL(await resp.blob());
     },
 
+    // The case file (卷宗) as a ZIP: an object URL, its file name and the manifest's SHA-256.
+    async caseFile(caseId) {
+      const resp = await authedFetch(`/api/v1/cases/${encodeURIComponent(caseId)}/file`);
+      if (!resp.ok) throw await errorOf(resp);
+      const blob = await resp.blob();
+      const number = caseId.slice(-8);
+      return { url: URL.createObjectURL(blob), name: `卷宗-${number}.zip`, manifest: resp.headers.get("X-Manifest-SHA256") || "" };
+    },
+
     subscribe,
   };
 

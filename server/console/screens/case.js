@@ -139,7 +139,7 @@
 
   GD.screens.case = {
     props: ["param"],
-    data: () => ({ d: null, loading: true, missing: "", officers: [], dialog: null, values: {}, busy: false, docs: [], names: {} }),
+    data: () => ({ d: null, loading: true, missing: "", officers: [], dialog: null, values: {}, busy: false, docs: [], names: {}, exporting: false }),
     inject: ["clock"],
     template: `
       <div class="gd-case" v-loading="loading">
@@ -212,7 +212,9 @@
             </el-col>
             <el-col :span="10">
               <el-card shadow="never" class="gd-card" id="case-documents" v-if="docs.length">
-                <template #header>执法文书 Documents</template>
+                <template #header>执法文书 Documents
+                  <el-button v-if="canExport" size="small" style="float:right" :loading="exporting" @click="exportFile" id="case-export">导出卷宗 Case file (ZIP)</el-button>
+                </template>
                 <div v-for="doc in docs" :key="doc.name" class="gd-supplement">
                   <el-link type="primary" :data-doc="doc.name" @click="openDoc(doc)">{{ doc.title }}</el-link>
                   <span class="gd-muted gd-small"> {{ doc.number || '' }}</span>
@@ -249,6 +251,7 @@
         </el-dialog>
       </div>`,
     computed: {
+      canExport() { return GD.has("officer", "squad_leader", "legal_reviewer", "approver", "admin"); },
       c() { return this.d.case; },
       p() { return this.d.case.procedure || {}; },
       reviewPassed() { const r = this.p.reviews || []; return r.length > 0 && r[r.length - 1].passed; },
@@ -295,6 +298,17 @@
           this.officers = (m.members || []).filter((x) => (x.roles || []).includes("officer"));
           for (const o of m.members || []) GD.people[o.id] = o.display_name;
         } catch (_) { /* the names stay short ids; assigning needs the squad's list */ }
+      },
+      async exportFile() {
+        this.exporting = true;
+        try {
+          const { url, name, manifest } = await api.caseFile(this.d.case.id);
+          const a = document.createElement("a");
+          a.href = url; a.download = name;
+          document.body.appendChild(a); a.click(); a.remove();
+          setTimeout(() => URL.revokeObjectURL(url), 60000);
+          GD.showOk("卷宗已导出，清单 SHA-256 " + manifest.slice(0, 16) + "… (exported; recorded)");
+        } catch (e) { GD.showError(e); } finally { this.exporting = false; }
       },
       async openDoc(doc) {
         try {

@@ -4,8 +4,10 @@
 //! the layout here is only line breaking and placement, which the documents' plain form needs.
 
 mod case;
+mod file;
 
 pub use case::{case_documents, DocumentKind};
+pub use file::{build_case_file, CaseFileParts, FileEntry, FileError, Manifest};
 
 use chrono::NaiveDate;
 use krilla::geom::{Point, Size};

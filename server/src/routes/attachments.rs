@@ -117,20 +117,12 @@ pub async fn get_content(
         .insert_header((header::CACHE_CONTROL, "private, max-age=3600"))
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!("{disposition}; filename*=UTF-8''{}", urlencode(&filename)),
+            format!(
+                "{disposition}; filename*=UTF-8''{}",
+                super::documents::urlencode(&filename)
+            ),
         ))
         .streaming(stream))
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// What the evidence proves.

@@ -35,7 +35,9 @@ pub use auth::{
     __path_revoke_my_device,
 };
 pub use console::__path_settings;
-pub use documents::{__path_get_document, __path_list_documents, DocumentEntry};
+pub use documents::{
+    __path_get_case_file, __path_get_document, __path_list_documents, DocumentEntry,
+};
 pub use grid::{
     __path_create_squad, __path_delete_member, __path_delete_squad_cell, __path_get_cell,
     __path_get_grid, __path_import, __path_list_squad_members, __path_list_squads, __path_locate,
@@ -156,6 +158,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                 .service(web::resource("/cases/{id}").get(workflow::get_case))
                 .service(web::resource("/cases/{id}/documents").get(documents::list_documents))
                 .service(web::resource("/cases/{id}/documents/{name}").get(documents::get_document))
+                .service(web::resource("/cases/{id}/file").get(documents::get_case_file))
                 .service(web::resource("/categories").get(reference::list_categories))
                 .service(web::resource("/categories/{code}").put(reference::put_category))
                 .service(

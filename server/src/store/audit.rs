@@ -108,6 +108,22 @@ pub fn record_action(
     after: &serde_json::Value,
     at: NaiveDateTime,
 ) -> QueryResult<i64> {
+    record_action_on(conn, actor_id, action, None, payload, before, after, at)
+}
+
+/// [`record_action`] about one case, so that the case's own record shows it (an export of
+/// its file, …).
+#[allow(clippy::too_many_arguments)]
+pub fn record_action_on(
+    conn: &mut DbConn,
+    actor_id: &str,
+    action: &str,
+    case_id: Option<&str>,
+    payload: &serde_json::Value,
+    before: &serde_json::Value,
+    after: &serde_json::Value,
+    at: NaiveDateTime,
+) -> QueryResult<i64> {
     let (seq, prev_hash) = claim(conn)?;
     let mut rec = AuditRecord {
         seq,
@@ -118,7 +134,7 @@ pub fn record_action(
         command: action.to_owned(),
         report_id: None,
         task_id: None,
-        case_id: None,
+        case_id: case_id.map(str::to_owned),
         payload: payload.to_string(),
         before: before.to_string(),
         after: after.to_string(),

@@ -365,3 +365,149 @@ fn pdf_text(pdf: &[u8]) -> Option<String> {
         }
     }
 }
+
+#[actix_web::test]
+async fn the_case_file_packs_every_document_evidence_and_the_record_with_checkable_hashes() {
+    use sha2::Digest;
+    use std::io::Read;
+    let t = Town::new().await;
+    t.app.user("legal", &[Role::LegalReviewer]);
+    let legal = t.app.login("legal", "dev").await.access_token;
+    // A hotline call (the caller's phone is private), handled with a photo, filed as a case.
+    let (report, task, case_id) = (uuid(), uuid(), uuid());
+    t.ok("disp", json!({"type": "create_report", "report_id": report, "source": "hotline", "category_code": "0301",
+        "description": "12345 来电：村东头有人违法建房", "position": {"lat": t.point.0, "lon": t.point.1},
+        "attachment_ids": [], "contact": {"name": "李来电", "phone": "13912345678"}})).await;
+    t.ok("disp", json!({"type": "dispatch_report", "report_id": report, "task_id": task, "squad_id": t.squad})).await;
+    t.to_on_site(&task).await;
+    let photo = crate::tus::photo(160, 120, 7);
+    let photo_id = uuid();
+    let tus = crate::tus::Tus {
+        app: &t.app,
+        token: t.tokens["off1"].clone(),
+    };
+    assert_eq!(tus.upload(&photo, &photo_id, 1 << 20).await.status(), 204);
+    let not_arrived = uuid();
+    t.ok("off1", json!({"type": "handle_task", "task_id": task, "attachment_ids": [photo_id, not_arrived], "case_id": case_id,
+        "outcome": {"outcome": "case_needed", "finding": "未取得建设工程规划许可证进行建设", "issuing_unit": "自然资源所", "suspected_provision": "城乡规划法第六十四条"}})).await;
+    t.ok("boss", json!({"type": "file_case", "case_id": case_id}))
+        .await;
+
+    // Only the roles that keep case files; a malformed or unknown id is said so.
+    for who in ["disp", "gmx"] {
+        let r = t
+            .app
+            .get(
+                &format!("/api/v1/cases/{case_id}/file"),
+                Some(&t.tokens[who]),
+            )
+            .await;
+        assert_error(r, 403, "forbidden").await;
+    }
+    assert_error(
+        t.app.get("/api/v1/cases/nope/file", Some(&legal)).await,
+        422,
+        "invalid_id",
+    )
+    .await;
+    assert_error(
+        t.app
+            .get(&format!("/api/v1/cases/{}/file", uuid()), Some(&legal))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+
+    let before = t.audit_count();
+    let r = t
+        .app
+        .get(&format!("/api/v1/cases/{case_id}/file"), Some(&legal))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/zip");
+    let manifest_sha = r.headers()["x-manifest-sha256"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let bytes = r.bytes().await.unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut read = |name: &str| {
+        let mut f = zip
+            .by_name(name)
+            .unwrap_or_else(|_| panic!("{name} in the file"));
+        let mut buf = Vec::new();
+        f.read_to_end(&mut buf).unwrap();
+        buf
+    };
+    let manifest_bytes = read("manifest.json");
+    assert_eq!(
+        hex::encode(sha2::Sha256::digest(&manifest_bytes)),
+        manifest_sha
+    );
+    let manifest: Value = serde_json::from_slice(&manifest_bytes).unwrap();
+    assert_eq!(manifest["case_id"], case_id.as_str());
+    assert_eq!(manifest["status"], "filed");
+    assert_eq!(manifest["missing_evidence"], json!([not_arrived]));
+    let files = manifest["files"].as_array().unwrap();
+    assert_eq!(files[0]["path"], "00-卷内目录.pdf", "the index comes first");
+    // Every file is there with the SHA-256 the manifest says.
+    let mut all_text = String::new();
+    for f in files {
+        let path = f["path"].as_str().unwrap();
+        let data = read(path);
+        assert_eq!(
+            hex::encode(sha2::Sha256::digest(&data)),
+            f["sha256"].as_str().unwrap(),
+            "{path}"
+        );
+        assert_eq!(data.len() as u64, f["size"].as_u64().unwrap(), "{path}");
+        all_text.push_str(&String::from_utf8_lossy(&data));
+    }
+    let paths: Vec<&str> = files.iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.starts_with("documents/") && p.contains("立案审批表")),
+        "{paths:?}"
+    );
+    // The photo as it arrived: the bytes the officer uploaded.
+    let evidence = files
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().starts_with("evidence/"))
+        .expect("the photo is in the file");
+    assert_eq!(
+        evidence["sha256"].as_str().unwrap(),
+        hex::encode(sha2::Sha256::digest(&photo))
+    );
+    // The record is in it, without the caller's identity (the legal office may not see it).
+    let record: Value = serde_json::from_slice(&read("record.json")).unwrap();
+    let commands: Vec<&str> = record
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["command"].as_str().unwrap())
+        .collect();
+    for c in [
+        "create_report",
+        "dispatch_report",
+        "handle_task",
+        "file_case",
+    ] {
+        assert!(commands.contains(&c), "{c} missing from {commands:?}");
+    }
+    for private in ["13912345678", "李来电"] {
+        assert!(!all_text.contains(private), "{private} in the case file");
+    }
+    // The export is in the full-process record with the manifest's hash.
+    assert_eq!(t.audit_count(), before + 1);
+    let mut conn = t.app.state.pool.get().unwrap();
+    let last = griddispatch::store::audit::last(&mut conn)
+        .unwrap()
+        .unwrap();
+    assert_eq!(last.command, "export_case_file");
+    assert_eq!(last.actor_id, t.id("legal"));
+    assert!(last.payload.contains(&manifest_sha));
+    drop(conn);
+    t.verify();
+}

@@ -394,4 +394,14 @@ fn legal_reviewer_and_approver_take_a_case_from_review_to_decision_in_the_consol
         case["case"]["procedure"]["decision"]["decision"]["sanctions"][0]["amount_fen"],
         300000
     );
+    // The approver exports the case file (卷宗); the export is in the record.
+    browser.wait_for("#case-export").click();
+    browser.wait_for_text(".el-message--success", "卷宗已导出");
+    let case = town.get("approver", &format!("/api/v1/cases/{case_id}"));
+    let exported = case["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["command"] == "export_case_file");
+    assert!(exported, "the export is in the case's record");
 }
