@@ -293,6 +293,13 @@
       return URL.createObjectURL(await resp.blob());
     },
 
+    // The on-the-spot decision (当场处罚决定书) of a task, as an object URL.
+    async taskDecisionUrl(taskId) {
+      const resp = await authedFetch(`/api/v1/tasks/${encodeURIComponent(taskId)}/decision`);
+      if (!resp.ok) throw await errorOf(resp);
+      return URL.createObjectURL(await resp.blob());
+    },
+
     // A case document (PDF) as an object URL, fetched with the token.
     async documentUrl(caseId, name) {
       const resp = await authedFetch(`/api/v1/cases/${encodeURIComponent(caseId)}/documents/${encodeURIComponent(name)}`);

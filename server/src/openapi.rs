@@ -17,7 +17,7 @@ use crate::routes::*;
           list_categories, put_category, get_calendar, put_calendar, stats, my_notifications, mark_notifications_read, events, put_squad_member, delete_squad_member,
           get_grid, locate, import, versions, get_cell, put_member, delete_member,
           create_squad, list_squads, list_squad_members, put_squad_cell, delete_squad_cell,
-          decisions, list_documents, get_document, get_case_file,
+          decisions, list_documents, get_document, get_case_file, get_task_decision,
           crate::tus::options, crate::tus::create, crate::tus::head, crate::tus::patch, crate::tus::terminate),
     components(schemas(
         griddispatch_protocol::ErrorBody,

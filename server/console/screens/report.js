@@ -53,7 +53,7 @@
                 <el-descriptions-item label="执法人员 Officers"><span id="task-officers">{{ t.officer_ids.map(person).join('、') || '—' }}</span></el-descriptions-item>
                 <el-descriptions-item label="签收时限 Ack due">{{ time(t.ack_due_at) }}</el-descriptions-item>
                 <el-descriptions-item v-if="t.outcome" label="处置结果 Outcome">{{ L.label(L.OUTCOME, t.outcome.outcome) }} {{ outcomeText(t.outcome) }}</el-descriptions-item>
-                <el-descriptions-item v-if="t.decision_number" label="决定书 Decision">{{ t.decision_number }}</el-descriptions-item>
+                <el-descriptions-item v-if="t.decision_number" label="决定书 Decision">{{ t.decision_number }} <el-link type="primary" id="task-decision-pdf" @click="openDecision">当场处罚决定书 PDF</el-link></el-descriptions-item>
                 <el-descriptions-item v-if="t.pending_return" label="回退申请 Return asked">{{ t.pending_return.reason }}</el-descriptions-item>
                 <el-descriptions-item v-if="t.pending_extension" label="延期申请 Extension asked">{{ t.pending_extension.extra_hours }} 工作小时：{{ t.pending_extension.reason }}</el-descriptions-item>
                 <el-descriptions-item v-if="t.last_recheck" label="核查 Re-check">{{ t.last_recheck.passed ? '通过 passed' : '不通过 failed' }} {{ t.last_recheck.note || '' }}</el-descriptions-item>
@@ -238,6 +238,13 @@
           this.pin = L.circleMarker([r.lat, r.lon], { radius: 9, color: "#fff", weight: 2, fillColor: L_.PIN_COLOUR[r.status], fillOpacity: 1 }).addTo(this.map);
           this.map.setView([r.lat, r.lon], Math.max(this.map.getZoom(), 14));
         }
+      },
+      async openDecision() {
+        try {
+          const url = await api.taskDecisionUrl(this.t.id);
+          window.open(url, "_blank");
+          setTimeout(() => URL.revokeObjectURL(url), 60000);
+        } catch (e) { GD.showError(e); }
       },
       async run(command, ok) {
         this.busy = true;

@@ -5,9 +5,11 @@
 
 mod case;
 mod file;
+mod task;
 
 pub use case::{case_documents, DocumentKind};
 pub use file::{build_case_file, CaseFileParts, FileEntry, FileError, Manifest};
+pub use task::{simple_penalty_decision, SimpleDecisionContext};
 
 use chrono::NaiveDate;
 use krilla::geom::{Point, Size};

@@ -366,3 +366,93 @@ pub async fn get_case_file(
         ))
         .body(actix_web::body::SizedStream::new(size, Box::pin(stream))))
 }
+
+/// 当场行政处罚决定书: the decision of a task handled with a simple-procedure penalty, as PDF —
+/// the paper an officer hands the party on the spot (time, place, facts, basis, the penalty,
+/// payment at the bank, the rights of review and litigation, the officers and their
+/// certificates). `X-Content-SHA256` names the bytes.
+#[utoipa::path(get, path = "/api/v1/tasks/{id}/decision", tag = "workflow", security(("bearer" = [])),
+    params(("id" = String, Path, description = "task id")),
+    responses((status = 200, description = "application/pdf", content_type = "application/pdf"),
+        (status = 404, description = "not_found: no such task, or not handled with a simple-procedure penalty", body = griddispatch_protocol::ErrorBody),
+        (status = 422, description = "invalid_id", body = griddispatch_protocol::ErrorBody)))]
+pub async fn get_task_decision(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    uuid::Uuid::parse_str(&id).map_err(|_| {
+        AppError::unprocessable("invalid_id", "任务编号须为 UUID (a task id is a UUID)")
+    })?;
+    let vis = visibility(&state, &actor).await?;
+    let payment_days = state.config.case_rules.payment_days;
+    let spec = state
+        .db(move |conn| {
+            // Only a reader who may see the task (the same rule as GET /tasks/{id}).
+            if queries::task_detail(conn, &vis, &id)?.is_none() {
+                return Err(AppError::NotFound("没有这个任务 (no such task)".into()));
+            }
+            let task = crate::store::workflow::task(conn, &id)?
+                .ok_or_else(|| AppError::NotFound("没有这个任务 (no such task)".into()))?;
+            let report = crate::store::workflow::report(conn, &task.report_id)?;
+            let authority =
+                crate::workflow::publication::authority_of_report(conn, &task.report_id)?;
+            let mut place = report
+                .as_ref()
+                .and_then(|r| r.address.clone())
+                .unwrap_or_default();
+            if place.is_empty() {
+                if let Some(cell) = report.as_ref().and_then(|r| r.cell.clone()) {
+                    if let Some(v) = crate::store::grid::find_cell(conn, cell.version, &cell.village)? {
+                        place = v.name;
+                    }
+                }
+            }
+            let mut officers = Vec::new();
+            let mut ids = task.officer_ids.clone();
+            if let Some(by) = &task.handled_by {
+                if !ids.contains(by) {
+                    ids.insert(0, by.clone());
+                }
+            }
+            for uid in ids {
+                if let Some(u) = crate::store::users::find(conn, &uid)? {
+                    officers.push(match u.cert_number {
+                        Some(n) => format!("{}（执法证号 {n}）", u.display_name),
+                        None => u.display_name,
+                    });
+                }
+            }
+            let ctx = crate::documents::SimpleDecisionContext {
+                authority: &authority,
+                place: &place,
+                officers,
+                payment_days,
+            };
+            crate::documents::simple_penalty_decision(&task, &ctx).ok_or_else(|| {
+                AppError::NotFound(
+                    "此任务没有当场处罚决定（未按简易程序处罚）(this task has no on-the-spot penalty decision)"
+                        .into(),
+                )
+            })
+        })
+        .await?;
+    let number = spec.number.clone().unwrap_or_else(|| "decision".into());
+    let pdf = web::block(move || render(&spec))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let sha = hex::encode(Sha256::digest(&pdf));
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header(("X-Content-SHA256", sha))
+        .insert_header((
+            "Content-Disposition",
+            format!(
+                "inline; filename*=UTF-8''{}",
+                urlencode(&format!("当场行政处罚决定书-{number}.pdf"))
+            ),
+        ))
+        .body(pdf))
+}

@@ -36,7 +36,8 @@ pub use auth::{
 };
 pub use console::__path_settings;
 pub use documents::{
-    __path_get_case_file, __path_get_document, __path_list_documents, DocumentEntry,
+    __path_get_case_file, __path_get_document, __path_get_task_decision, __path_list_documents,
+    DocumentEntry,
 };
 pub use grid::{
     __path_create_squad, __path_delete_member, __path_delete_squad_cell, __path_get_cell,
@@ -154,6 +155,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                 .service(web::resource("/reports/{id}/duplicates").get(workflow::duplicates))
                 .service(web::resource("/tasks").get(workflow::list_tasks))
                 .service(web::resource("/tasks/{id}").get(workflow::get_task))
+                .service(web::resource("/tasks/{id}/decision").get(documents::get_task_decision))
                 .service(web::resource("/cases").get(workflow::list_cases))
                 .service(web::resource("/cases/{id}").get(workflow::get_case))
                 .service(web::resource("/cases/{id}/documents").get(documents::list_documents))

@@ -37,7 +37,12 @@ pub fn published(conn: &mut DbConn, page: i64, per_page: i64) -> QueryResult<Vec
 /// The deciding body: the town government of the case's report (the legal subject of
 /// enforcement, DOMAIN.md §1).
 pub fn authority(conn: &mut DbConn, c: &Case) -> QueryResult<String> {
-    let town = store::report(conn, &c.report_id)?.and_then(|r| r.cell);
+    authority_of_report(conn, &c.report_id)
+}
+
+/// The government of the town a report lies in (镇人民政府 when it has no cell yet).
+pub fn authority_of_report(conn: &mut DbConn, report_id: &str) -> QueryResult<String> {
+    let town = store::report(conn, report_id)?.and_then(|r| r.cell);
     if let Some(cell) = town {
         if let Some(row) = grid_store::find_cell(conn, cell.version, &cell.town)? {
             return Ok(format!("{}人民政府", row.name));

@@ -511,3 +511,76 @@ async fn the_case_file_packs_every_document_evidence_and_the_record_with_checkab
     drop(conn);
     t.verify();
 }
+
+#[actix_web::test]
+async fn the_on_the_spot_decision_is_a_pdf_with_what_article_52_asks_for() {
+    let t = Town::new().await;
+    let r = t.report("0401").await;
+    let task = t.dispatch(&r).await;
+    t.to_on_site(&task).await;
+    let url = format!("/api/v1/tasks/{task}/decision");
+    // Not handled yet: there is no decision.
+    assert_error(
+        t.app.get(&url, Some(&t.tokens["lead"])).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let done = t.ok("off1", json!({"type": "handle_task", "task_id": task, "attachment_ids": [uuid()], "outcome": {"outcome": "simple_penalty",
+        "party_kind": "person", "party_name": "张三", "penalty": {"kind": "fine", "amount_fen": 10_000},
+        "facts": "在村道旁占道经营水果摊", "legal_basis": "《城市市容和环境卫生管理条例》第三十六条"}})).await;
+    let number = done["task"]["decision_number"].as_str().unwrap().to_owned();
+    let r = t.app.get(&url, Some(&t.tokens["lead"])).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let sha = r.headers()["x-content-sha256"].to_str().unwrap().to_owned();
+    let pdf = r.bytes().await.unwrap();
+    use sha2::Digest;
+    assert_eq!(hex::encode(sha2::Sha256::digest(&pdf)), sha);
+    if let Some(text) = pdf_text(&pdf) {
+        let flat: String = text.split_whitespace().collect();
+        for want in [
+            "当场行政处罚决定书",
+            number.as_str(),
+            "张三",
+            "占道经营水果摊",
+            "第三十六条",
+            "罚款人民币100.00元",
+            "15日内缴至指定银行",
+            "行政复议",
+            "行政诉讼",
+            "执法证号",
+            "人民政府",
+        ] {
+            assert!(flat.contains(want), "{want} missing from:\n{text}");
+        }
+    }
+    // Someone with no business with the task cannot print it; a malformed id is said so.
+    t.app.user("stranger", &[Role::GridMember]);
+    let stranger = t.app.login("stranger", "p").await.access_token;
+    assert_error(t.app.get(&url, Some(&stranger)).await, 404, "not_found").await;
+    assert_error(
+        t.app
+            .get("/api/v1/tasks/x/decision", Some(&t.tokens["lead"]))
+            .await,
+        422,
+        "invalid_id",
+    )
+    .await;
+    // Another outcome has no such paper.
+    let r2 = t.report("0401").await;
+    let task2 = t.dispatch(&r2).await;
+    t.to_on_site(&task2).await;
+    t.ok("off1", json!({"type": "handle_task", "task_id": task2, "outcome": {"outcome": "no_violation", "reply": "经核实无违法行为"}})).await;
+    assert_error(
+        t.app
+            .get(
+                &format!("/api/v1/tasks/{task2}/decision"),
+                Some(&t.tokens["lead"]),
+            )
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+}
