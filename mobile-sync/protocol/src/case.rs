@@ -52,6 +52,21 @@ pub enum CaseRecordKind {
     EvidencePreservation,
 }
 
+/// What becomes of evidence kept by 先行登记保存 (art. 56), decided within 7 working days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PreservationMeasure {
+    /// 解除先行登记保存，退还当事人: not needed as evidence any more.
+    Return,
+    /// 送交检验、检测、鉴定.
+    Test,
+    /// 移送有关部门处理.
+    Transfer,
+    /// 依法予以没收（随行政处罚决定）.
+    Confiscate,
+}
+
 /// The party (当事人).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

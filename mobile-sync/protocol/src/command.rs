@@ -4,7 +4,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::case::{CaseDecision, CaseRecordKind, Party, PaymentChannel, Sanction, ServiceMethod};
+use crate::case::{
+    CaseDecision, CaseRecordKind, Party, PaymentChannel, PreservationMeasure, Sanction,
+    ServiceMethod,
+};
 
 /// Where a lead came from (线索来源).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -481,6 +484,18 @@ pub enum Command {
         /// 结案报告.
         closing_report: String,
     },
+    /// 先行登记保存处理决定 (art. 56): what becomes of evidence kept by an evidence-preservation
+    /// record, decided by the approver within 7 working days of the record.
+    DecidePreservation {
+        /// Case.
+        case_id: String,
+        /// The `evidence_preservation` record.
+        record_id: String,
+        /// What becomes of the evidence.
+        measure: PreservationMeasure,
+        /// The reasons and particulars (required).
+        note: String,
+    },
     /// 移送公安: a suspected crime; no penalty decision may follow (不得以罚代刑).
     HandOverToPolice {
         /// Case.
@@ -542,6 +557,7 @@ impl Command {
             | Command::PublishDecision { case_id }
             | Command::ArchiveCase { case_id, .. }
             | Command::HandOverToPolice { case_id, .. }
+            | Command::DecidePreservation { case_id, .. }
             | Command::FlagCaseDeadline { case_id, .. } => Some(case_id),
             _ => None,
         }
@@ -588,6 +604,7 @@ impl Command {
             Command::PublishDecision { .. } => "publish_decision",
             Command::ArchiveCase { .. } => "archive_case",
             Command::HandOverToPolice { .. } => "hand_over_to_police",
+            Command::DecidePreservation { .. } => "decide_preservation",
             Command::FlagCaseDeadline { .. } => "flag_case_deadline",
             Command::FlagDeadline { .. } => "flag_deadline",
             Command::EscalateTask { .. } => "escalate_task",

@@ -15,7 +15,8 @@
   };
   const RECORD_KINDS = { inquiry: "询问笔录 Inquiry", inspection: "现场检查（勘验）笔录 Inspection", evidence_preservation: "先行登记保存 Preservation" };
   const SERVICE = { in_person: "直接送达 In person", left_at_address: "留置送达 Left at address", post: "邮寄送达 Post", electronic: "电子送达 Electronic", public_notice: "公告送达 Public notice" };
-  const CLOCKS = { decision: "决定 Decision", service: "送达 Service", publication: "公示 Publication", payment: "缴款 Payment" };
+  const CLOCKS = { decision: "决定 Decision", service: "送达 Service", publication: "公示 Publication", payment: "缴款 Payment", preservation: "先行登记保存处理 Kept evidence" };
+  const PRESERVATION = { return: "解除保存，退还当事人 Return", test: "送交检验鉴定 Test or appraise", transfer: "移送有关部门 Transfer", confiscate: "依法没收（随处罚决定）Confiscate" };
 
   const yuan = (fen) => fen == null ? "" : (fen / 100).toFixed(2) + " 元";
   const fen = (y) => Math.round(Number(y) * 100);
@@ -41,6 +42,8 @@
     const officerOptions = vm.officers.map((o) => ({ value: o.id, label: o.display_name + (o.certificate_valid ? "" : "（执法证无效 no valid certificate）"), disabled: !o.certificate_valid }));
     const investigatorOptions = (p.investigators || []).map((id) => ({ value: id, label: vm.person(id) }));
     const id = c.id;
+    // 先行登记保存 records still waiting for the decision on the kept evidence (art. 56).
+    const kept = (p.records || []).filter((r) => r.kind === "evidence_preservation" && !r.preservation);
     return [
       { key: "file", label: "立案 File case", type: "primary", show: has("approver") && c.status === "proposed", fields: [],
         build: () => ({ type: "file_case", case_id: id }) },
@@ -114,6 +117,14 @@
       { key: "extend", label: "延长办案期限 Extend", show: has("approver") && before,
         fields: [{ key: "days", label: "延长天数 Days", type: "number" }, { key: "reason", label: "理由 Reason" }],
         build: (v) => ({ type: "extend_case_deadline", case_id: id, days: Number(v.days || 0), reason: v.reason || "" }) },
+      { key: "preservation", label: "先行登记保存处理 Decide kept evidence", type: "warning",
+        show: has("approver") && before && kept.length > 0,
+        init: { record: kept.length ? kept[0].id : "", measure: "return" },
+        fields: [
+          { key: "record", label: "保存笔录 Record", type: "select", options: kept.map((r) => ({ value: r.id, label: vm.time(r.at) + " " + r.content.slice(0, 30) + "（限 due " + vm.time(r.decide_by) + "）" })) },
+          { key: "measure", label: "处理决定 Measure", type: "select", options: Object.entries(PRESERVATION).map(([value, label]) => ({ value, label })) },
+          { key: "note", label: "理由 Reasons", type: "textarea" }],
+        build: (v) => ({ type: "decide_preservation", case_id: id, record_id: v.record, measure: v.measure, note: v.note || "" }) },
       { key: "police", label: "移送公安 Hand over to police", type: "danger", show: has("approver") && before,
         fields: [{ key: "reason", label: "涉嫌犯罪理由 Why a crime is suspected", type: "textarea" }],
         build: (v) => ({ type: "hand_over_to_police", case_id: id, reason: v.reason || "" }) },

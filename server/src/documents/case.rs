@@ -3,7 +3,7 @@
 
 use chrono::NaiveDateTime;
 use griddispatch_protocol::case::{
-    CaseDecision, CaseRecordKind, Sanction, SanctionKind, ServiceMethod,
+    CaseDecision, CaseRecordKind, PreservationMeasure, Sanction, SanctionKind, ServiceMethod,
 };
 use serde::Serialize;
 
@@ -18,6 +18,8 @@ pub enum DocumentKind {
     Filing,
     /// 询问笔录 / 现场检查（勘验）笔录 / 先行登记保存通知书 (one per record, `record-<n>`).
     Record,
+    /// 先行登记保存物品处理决定书 (one per decided preservation, `preservation-<n>`).
+    PreservationDecision,
     /// 行政处罚事先告知书.
     Notice,
     /// 听证通知书.
@@ -142,6 +144,33 @@ pub fn case_documents(
                     ),
                 ],
                 r.at,
+            ),
+        ));
+    }
+    for (i, r) in p.records.iter().enumerate() {
+        let Some(d) = &r.preservation else { continue };
+        let measure = match d.measure {
+            PreservationMeasure::Return => "解除先行登记保存，退还当事人",
+            PreservationMeasure::Test => "送交检验、检测或者鉴定",
+            PreservationMeasure::Transfer => "移送有关部门处理",
+            PreservationMeasure::Confiscate => "依法予以没收，随行政处罚决定执行",
+        };
+        out.push((
+            format!("preservation-{}", i + 1),
+            DocumentKind::PreservationDecision,
+            doc(
+                "先行登记保存物品处理决定书",
+                c.number.clone(),
+                vec![
+                    Para::Field("当事人".into(), party.clone()),
+                    Para::Text(format!(
+                        "本机关于{}对有关证据先行登记保存（{}）。根据《中华人民共和国行政处罚法》第五十六条的规定，现作出如下处理决定：{measure}。",
+                        when(r.at),
+                        r.content.trim_end_matches('。')
+                    )),
+                    Para::Field("理由".into(), d.note.clone()),
+                ],
+                d.at,
             ),
         ));
     }

@@ -79,7 +79,7 @@ fn sweep_locked(conn: &mut DbConn, env: &Env<'_>) -> Result<usize, CommandError>
                 case.procedure
                     .flags
                     .iter()
-                    .any(|f| f.clock == clock.clock && f.level == lv)
+                    .any(|f| f.clock == clock.clock && f.level == lv && f.at >= clock.from)
             };
             // A red clock that was never yellow gets only the red.
             if flagged(level) || (level == "yellow" && flagged("red")) {

@@ -289,6 +289,7 @@ fn case_facts(
                 }
             }
         }
+
         Command::ScheduleHearing { host_id, .. } => {
             f.host = officer_fact(conn, env, host_id, None)?
         }
@@ -307,6 +308,16 @@ fn case_facts(
             ));
         }
         _ => {}
+    }
+    if let Command::AddCaseRecord {
+        kind: griddispatch_protocol::case::CaseRecordKind::EvidencePreservation,
+        ..
+    } = cmd
+    {
+        f.preservation_due_at = Some(env.calendar.add_working(
+            env.now,
+            WorkingDuration::WorkingDays(env.case_rules.preservation_working_days),
+        ));
     }
     let attachments: Vec<String> = match cmd {
         Command::AddCaseRecord { attachment_ids, .. }

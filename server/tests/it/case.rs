@@ -584,3 +584,59 @@ async fn the_on_the_spot_decision_is_a_pdf_with_what_article_52_asks_for() {
     )
     .await;
 }
+
+#[actix_web::test]
+async fn kept_evidence_gets_its_decision_within_seven_working_days_and_its_paper() {
+    let t = Town::new().await;
+    let case_id = filed_case(&t).await;
+    let (off1, off2) = (t.id("off1"), t.id("off2"));
+    t.ok(
+        "boss",
+        json!({"type": "start_investigation", "case_id": case_id, "officer_ids": [off1, off2]}),
+    )
+    .await;
+    let kept = uuid();
+    t.ok("off1", json!({"type": "add_case_record", "case_id": case_id, "record_id": kept, "kind": "evidence_preservation",
+        "officer_ids": [off1, off2], "certificates_shown": true, "content": "先行登记保存砌砖工具一套", "attachment_ids": []})).await;
+    let detail = t.get(&format!("/api/v1/cases/{case_id}")).await;
+    let rec = &detail["case"]["procedure"]["records"][0];
+    let at = chrono::DateTime::parse_from_rfc3339(rec["at"].as_str().unwrap()).unwrap();
+    let due = chrono::DateTime::parse_from_rfc3339(rec["decide_by"].as_str().unwrap()).unwrap();
+    // Seven working days: at least nine calendar days (a weekend), at most a long holiday more.
+    let days = (due - at).num_days();
+    assert!((9..=16).contains(&days), "7 working days, got {days} days");
+    // The approver decides; an officer may not; the paper is among the case's documents.
+    let decide = json!({"type": "decide_preservation", "case_id": case_id, "record_id": kept,
+        "measure": "confiscate", "note": "系违法建设所用工具，随处罚决定没收"});
+    assert_error(t.cmd("off1", decide.clone()).await, 403, "forbidden").await;
+    t.ok("boss", decide.clone()).await;
+    assert_error(t.cmd("boss", decide).await, 409, "invalid_state").await;
+    let list = t.get(&format!("/api/v1/cases/{case_id}/documents")).await;
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["name"] == "preservation-1"),
+        "{list}"
+    );
+    let r = t
+        .app
+        .get(
+            &format!("/api/v1/cases/{case_id}/documents/preservation-1"),
+            Some(&t.tokens["boss"]),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    if let Some(text) = pdf_text(&r.bytes().await.unwrap()) {
+        let flat: String = text.split_whitespace().collect();
+        for want in [
+            "先行登记保存物品处理决定书",
+            "第五十六条",
+            "依法予以没收",
+            "砌砖工具",
+        ] {
+            assert!(flat.contains(want), "{want} missing from:\n{text}");
+        }
+    }
+    t.verify();
+}

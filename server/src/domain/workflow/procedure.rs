@@ -3,7 +3,8 @@
 
 use chrono::NaiveDateTime;
 use griddispatch_protocol::case::{
-    CaseDecision, CaseRecordKind, Party, PaymentChannel, Sanction, SanctionKind, ServiceMethod,
+    CaseDecision, CaseRecordKind, Party, PaymentChannel, PreservationMeasure, Sanction,
+    SanctionKind, ServiceMethod,
 };
 use griddispatch_protocol::command::PartyKind;
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,9 @@ pub struct CaseRules {
     pub hearing_fine_organization_fen: i64,
     /// Working days to publish a decision (国办发〔2018〕118号).
     pub publication_working_days: u32,
+    /// Working days to decide what becomes of evidence kept by 先行登记保存 (art. 56; art. 85:
+    /// the law's "七日" are working days).
+    pub preservation_working_days: u32,
 }
 
 impl Default for CaseRules {
@@ -55,6 +59,7 @@ impl Default for CaseRules {
             hearing_fine_person_fen: 1_000_000,
             hearing_fine_organization_fen: 10_000_000,
             publication_working_days: 7,
+            preservation_working_days: 7,
         }
     }
 }
@@ -140,7 +145,7 @@ pub struct Procedure {
 /// A warning or escalation raised on one of a case's clocks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClockFlag {
-    /// `decision`, `service`, `publication` or `payment`.
+    /// `decision`, `service`, `publication`, `payment` or `preservation`.
     pub clock: String,
     /// `yellow` or `red`.
     pub level: String,
@@ -175,6 +180,24 @@ pub fn running_clocks(case: &super::Case, rules: &CaseRules) -> Vec<RunningClock
                 from,
                 due,
                 working_time: false,
+            });
+        }
+    }
+    // 先行登记保存: the oldest record still waiting for its decision (one clock at a time; the
+    // next starts when that one is decided).
+    if !matches!(case.status, S::Archived | S::HandedOver | S::Declined) {
+        if let Some(r) = p
+            .records
+            .iter()
+            .filter(|r| r.kind == CaseRecordKind::EvidencePreservation && r.preservation.is_none())
+            .filter(|r| r.decide_by.is_some())
+            .min_by_key(|r| r.at)
+        {
+            out.push(RunningClock {
+                clock: "preservation",
+                from: r.at,
+                due: r.decide_by.unwrap_or(r.at),
+                working_time: true,
             });
         }
     }
@@ -238,6 +261,20 @@ impl Procedure {
     }
 }
 
+/// The decision on evidence kept by 先行登记保存.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreservationDecision {
+    /// What becomes of it.
+    pub measure: PreservationMeasure,
+    /// Reasons and particulars.
+    pub note: String,
+    /// Decided by (the approver).
+    pub by: String,
+    /// When.
+    #[serde(with = "rfc3339")]
+    pub at: NaiveDateTime,
+}
+
 /// An investigation record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseRecord {
@@ -251,6 +288,12 @@ pub struct CaseRecord {
     pub content: String,
     /// Evidence.
     pub attachment_ids: Vec<String>,
+    /// 先行登记保存 only: the decision on the kept evidence is due (7 working days).
+    #[serde(default, with = "rfc3339_opt")]
+    pub decide_by: Option<NaiveDateTime>,
+    /// 先行登记保存 only: what was decided for the kept evidence.
+    #[serde(default)]
+    pub preservation: Option<PreservationDecision>,
     /// Entered by.
     pub by: String,
     /// When.

@@ -3,7 +3,8 @@
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use griddispatch_protocol::case::{
-    CaseDecision, CaseRecordKind, Party, PaymentChannel, Sanction, SanctionKind, ServiceMethod,
+    CaseDecision, CaseRecordKind, Party, PaymentChannel, PreservationMeasure, Sanction,
+    SanctionKind, ServiceMethod,
 };
 use griddispatch_protocol::command::{Command, PartyKind};
 use griddispatch_protocol::Role;
@@ -93,6 +94,7 @@ pub(super) fn facts(user: &str, roles: &[Role], case: &Case, now: NaiveDateTime)
         }),
         number: Some("罚决〔2026〕1号".into()),
         publish_due_at: Some(now + Duration::days(9)),
+        preservation_due_at: Some(now + Duration::days(9)),
         ..Facts::default()
     }
 }
@@ -701,7 +703,9 @@ fn allowed_states(cmd: &Command) -> Vec<CaseStatus> {
         Command::ReviewCase { .. }
         | Command::RecordDiscussion { .. }
         | Command::DecideCase { .. } => vec![LegalReview],
-        Command::ExtendCaseDeadline { .. } | Command::HandOverToPolice { .. } => {
+        Command::ExtendCaseDeadline { .. }
+        | Command::HandOverToPolice { .. }
+        | Command::DecidePreservation { .. } => {
             vec![Filed, Investigating, Notified, Hearing, LegalReview]
         }
         Command::ServeDecision { .. } => vec![Decided],
@@ -790,6 +794,12 @@ pub(super) fn case_commands() -> Vec<Command> {
             case_id: CASE.into(),
             reason: "r".into(),
         },
+        Command::DecidePreservation {
+            case_id: CASE.into(),
+            record_id: RECORD.into(),
+            measure: PreservationMeasure::Return,
+            note: "n".into(),
+        },
     ]
 }
 
@@ -812,6 +822,8 @@ pub(super) fn case_in(status: CaseStatus) -> Case {
         officer_ids: p.investigators.clone(),
         content: "c".into(),
         attachment_ids: vec![],
+        decide_by: None,
+        preservation: None,
         by: "off1".into(),
         at: t,
     });
@@ -983,6 +995,11 @@ fn every_case_command_succeeds_for_its_role_from_some_allowed_state() {
                 if matches!(cmd, Command::RecordPayment { .. }) {
                     c.procedure.payment = None;
                 }
+                if matches!(cmd, Command::DecidePreservation { .. }) {
+                    for r in &mut c.procedure.records {
+                        r.kind = CaseRecordKind::EvidencePreservation;
+                    }
+                }
                 if matches!(cmd, Command::RecordHearing { .. }) {
                     if let Some(h) = c.procedure.hearing.as_mut() {
                         h.hearing_at = Some(t0());
@@ -999,4 +1016,137 @@ fn every_case_command_succeeds_for_its_role_from_some_allowed_state() {
         }
         assert!(ok, "{} never succeeds", cmd.name());
     }
+}
+
+#[test]
+fn kept_evidence_is_decided_by_the_approver_within_seven_working_days_before_any_decision() {
+    const KEPT: &str = "0190f7a8-8d5e-7c3a-9d6b-2f1e4c5a6b0b";
+    let c = notified(vec![fine(100_000)]);
+    // An evidence-preservation record made during the investigation starts its clock.
+    let mut investigating = c.clone();
+    investigating.status = CaseStatus::Investigating;
+    let keep = Command::AddCaseRecord {
+        case_id: CASE.into(),
+        record_id: KEPT.into(),
+        kind: CaseRecordKind::EvidencePreservation,
+        officer_ids: vec!["off1".into(), "off2".into()],
+        certificates_shown: true,
+        content: "先行登记保存占道经营的三轮车一辆".into(),
+        attachment_ids: vec![],
+    };
+    let kept = run(OFF1.0, OFF1.1, &investigating, t0(), keep).unwrap();
+    let rec = kept
+        .procedure
+        .records
+        .iter()
+        .find(|r| r.id == KEPT)
+        .unwrap();
+    assert_eq!(
+        rec.decide_by,
+        Some(t0() + Duration::days(9)),
+        "from the calendar's 7 working days"
+    );
+    let rules = CaseRules::default();
+    assert!(running_clocks(&kept, &rules)
+        .iter()
+        .any(|r| r.clock == "preservation" && r.working_time));
+    let mut kept = kept;
+    kept.status = CaseStatus::Notified;
+    let decide_kept = |measure, note: &str, record: &str| Command::DecidePreservation {
+        case_id: CASE.into(),
+        record_id: record.into(),
+        measure,
+        note: note.into(),
+    };
+    let later = t0() + Duration::days(2);
+    // Only the approver; only a preservation record; with reasons.
+    assert_eq!(
+        run(
+            OFF1.0,
+            OFF1.1,
+            &kept,
+            later,
+            decide_kept(PreservationMeasure::Return, "r", KEPT)
+        )
+        .err(),
+        Some("forbidden")
+    );
+    assert_eq!(
+        run(
+            BOSS.0,
+            BOSS.1,
+            &kept,
+            later,
+            decide_kept(PreservationMeasure::Return, "r", RECORD)
+        )
+        .err(),
+        Some("not_a_preservation")
+    );
+    assert_eq!(
+        run(
+            BOSS.0,
+            BOSS.1,
+            &kept,
+            later,
+            decide_kept(PreservationMeasure::Return, " ", KEPT)
+        )
+        .err(),
+        Some("note_required")
+    );
+    // No penalty decision while the kept evidence waits for its decision.
+    let mut waiting = kept.clone();
+    waiting.status = CaseStatus::LegalReview;
+    waiting.procedure.reviews.push(Review {
+        by: "legal".into(),
+        passed: true,
+        opinion: "o".into(),
+        at: later,
+    });
+    let after_statements = t0() + Duration::days(6);
+    assert_eq!(
+        run(
+            BOSS.0,
+            BOSS.1,
+            &waiting,
+            after_statements,
+            penalty(vec![fine(100_000)])
+        )
+        .err(),
+        Some("preservation_undecided")
+    );
+    // Decided: the clock stops, the decision may follow, and it cannot be decided twice.
+    let decided = run(
+        BOSS.0,
+        BOSS.1,
+        &waiting,
+        later,
+        decide_kept(
+            PreservationMeasure::Confiscate,
+            "违法工具，随处罚决定没收",
+            KEPT,
+        ),
+    )
+    .unwrap();
+    assert!(!running_clocks(&decided, &rules)
+        .iter()
+        .any(|r| r.clock == "preservation"));
+    assert_eq!(
+        run(
+            BOSS.0,
+            BOSS.1,
+            &decided,
+            later,
+            decide_kept(PreservationMeasure::Return, "r", KEPT)
+        )
+        .err(),
+        Some("invalid_state")
+    );
+    assert!(run(
+        BOSS.0,
+        BOSS.1,
+        &decided,
+        after_statements,
+        penalty(vec![fine(100_000)])
+    )
+    .is_ok());
 }

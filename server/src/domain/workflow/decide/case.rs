@@ -6,7 +6,7 @@
 
 use chrono::{Duration, NaiveDateTime, Timelike};
 use griddispatch_protocol::case::{
-    CaseDecision, PaymentChannel, Sanction, SanctionKind, ServiceMethod,
+    CaseDecision, CaseRecordKind, PaymentChannel, Sanction, SanctionKind, ServiceMethod,
 };
 use griddispatch_protocol::command::Command;
 use griddispatch_protocol::Role;
@@ -106,6 +106,53 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 officer_ids: ids,
                 content: required(content, "content_required", "笔录内容")?,
                 attachment_ids: attachment_ids.clone(),
+                decide_by: if *kind == CaseRecordKind::EvidencePreservation {
+                    Some(f.preservation_due_at.ok_or_else(|| {
+                        DomainError::rule(
+                            "no_deadline",
+                            "未能计算先行登记保存的处理期限 (no deadline for the preservation)",
+                        )
+                    })?)
+                } else {
+                    None
+                },
+                preservation: None,
+                by: a.user_id.clone(),
+                at: now,
+            });
+        }
+        Command::DecidePreservation {
+            record_id,
+            measure,
+            note,
+            ..
+        } => {
+            a.require(Role::Approver, "先行登记保存处理决定")?;
+            if !c.status.before_decision() || c.status == CaseStatus::Proposed {
+                return Err(state_err("案件", c.status.as_str(), "先行登记保存处理决定"));
+            }
+            let note = required(note, "note_required", "处理决定的理由")?;
+            let r = p
+                .records
+                .iter_mut()
+                .find(|r| &r.id == record_id)
+                .ok_or_else(|| {
+                    DomainError::not_found("没有这份笔录 (no such record in this case)")
+                })?;
+            if r.kind != CaseRecordKind::EvidencePreservation {
+                return Err(DomainError::rule(
+                    "not_a_preservation",
+                    "这份笔录不是先行登记保存 (this record is not an evidence preservation)",
+                ));
+            }
+            if r.preservation.is_some() {
+                return Err(DomainError::state(
+                    "已作出处理决定 (the kept evidence was decided already)",
+                ));
+            }
+            r.preservation = Some(super::super::procedure::PreservationDecision {
+                measure: *measure,
+                note,
                 by: a.user_id.clone(),
                 at: now,
             });
@@ -416,6 +463,15 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 .notice
                 .as_ref()
                 .ok_or_else(|| DomainError::state("尚未告知 (no notice yet)"))?;
+            if p.records
+                .iter()
+                .any(|r| r.kind == CaseRecordKind::EvidencePreservation && r.preservation.is_none())
+            {
+                return Err(DomainError::rule(
+                    "preservation_undecided",
+                    "先行登记保存的证据尚未作出处理决定，须先作出 (decide what becomes of the kept evidence first, art. 56)",
+                ));
+            }
             let major = notice.hearing_right || p.hearing.is_some();
             if major && p.discussion.is_none() {
                 return Err(DomainError::rule(
@@ -622,15 +678,17 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 ));
             }
             let running = super::super::procedure::running_clocks(&c, rules);
-            if !running.iter().any(|r| r.clock == clock) {
+            let Some(started) = running.iter().find(|r| r.clock == clock).map(|r| r.from) else {
                 return Err(DomainError::state(format!(
                     "时限 {clock} 未在计时 (clock {clock} is not running)"
                 )));
-            }
+            };
             let p = &mut c.procedure;
+            // Raised since this clock started (a clock such as `preservation` runs again for
+            // the next record).
             if p.flags
                 .iter()
-                .any(|fl| &fl.clock == clock && &fl.level == level)
+                .any(|fl| &fl.clock == clock && &fl.level == level && fl.at >= started)
             {
                 return Err(DomainError::state("已发出过该级别预警 (already raised)"));
             }

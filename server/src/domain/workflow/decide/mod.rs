@@ -179,6 +179,8 @@ pub struct Facts {
     pub host: Option<OfficerFact>,
     /// Publication due for a decision made now (7 working days on the calendar).
     pub publish_due_at: Option<NaiveDateTime>,
+    /// A 先行登记保存 record made now must be decided by (7 working days on the calendar).
+    pub preservation_due_at: Option<NaiveDateTime>,
 }
 
 /// What a command changes.
@@ -349,6 +351,7 @@ pub fn decide(cmd: &Command, f: &Facts) -> Result<Change, DomainError> {
         | Command::PublishDecision { .. }
         | Command::ArchiveCase { .. }
         | Command::HandOverToPolice { .. }
+        | Command::DecidePreservation { .. }
         | Command::FlagCaseDeadline { .. } => case::decide(cmd, f, now),
     }
 }
