@@ -4,6 +4,7 @@ mod attachments;
 mod auth;
 mod console;
 mod documents;
+mod field;
 mod grid;
 mod health;
 mod input;
@@ -91,6 +92,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
         )
         .service(web::resource("/").get(console::index))
         .service(web::resource("/console/{path}*").get(console::asset))
+        .service(web::resource("/m").get(field::bare))
+        .service(web::resource("/m/").get(field::index))
+        .service(web::resource("/m/{path}*").get(field::asset))
         .service(web::resource("/public/").get(public::page))
         .service(web::resource("/api/v1/public/decisions").get(public::decisions))
         .service(

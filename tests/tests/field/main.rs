@@ -1,0 +1,226 @@
+//! The field app (网格通, `/m/`) in a real browser (headless Chromium through chromedriver,
+//! a phone-sized window) against the real binary on the demo town. The phone talks to the
+//! server through the town's [`FaultProxy`](griddispatch_e2e::faults::FaultProxy): switched
+//! offline, the phone has no signal; a cut request is a dropped connection mid-upload.
+//!
+//! Runs on the SQLite pass; skipped with a notice on the PostgreSQL pass and where no browser is
+//! installed, unless `GRIDDISPATCH_REQUIRE_BROWSER=1` (set by `.ci/run`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use griddispatch_e2e::browser::{Browser, PHONE_WINDOW};
+use griddispatch_e2e::faults::Fault;
+use griddispatch_e2e::media::{jpeg, sha256_hex};
+use griddispatch_e2e::town::{Town, PASSWORD};
+use serde_json::{json, Value};
+
+/// The demo town (access tokens living 30 s, the shortest allowed, so that one expires while
+/// the phone is offline) and a phone-sized browser, or `None` when browser tests do not run.
+fn setup(journey: &str) -> Option<(Town, Browser)> {
+    let browser = Browser::start_sized_or_skip(journey, PHONE_WINDOW)?;
+    let town = Town::start_with(&[("GRIDDISPATCH_ACCESS_TOKEN_TTL_SECS", "30")]);
+    browser.cdp(
+        "Browser.grantPermissions",
+        json!({"permissions": ["geolocation"], "origin": town.phone_url()}),
+    );
+    Some((town, browser))
+}
+
+/// What the phone's GPS says from now on.
+fn gps(browser: &Browser, lat: f64, lon: f64, accuracy: f64) {
+    browser.cdp(
+        "Emulation.setGeolocationOverride",
+        json!({"latitude": lat, "longitude": lon, "accuracy": accuracy}),
+    );
+}
+
+/// Open the app at `/m/` and sign in.
+fn sign_in(browser: &Browser, town: &Town, username: &str) {
+    browser.goto(&format!("{}/m/", town.phone_url()));
+    browser.wait_for("#login-username").send_keys(username);
+    browser.wait_for("#login-password").send_keys(PASSWORD);
+    browser.wait_for("#login-submit").click();
+    browser.wait_for("#current-user");
+}
+
+/// A photo on the phone's disk.
+fn photo(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// Take a photo, pick the category, write the note, submit: the report is kept on the phone.
+fn report(browser: &Browser, photo: &Path, category: &str, note: &str) {
+    let before = browser.all(".fd-thumb").len();
+    // The camera: a file chosen through the capture input (WebDriver types its path).
+    browser
+        .wait_for_present("#photo-input")
+        .send_keys(&photo.display().to_string());
+    browser.wait_until_script(
+        "the photo to be hashed and shown",
+        &format!(
+            "return document.querySelectorAll('.fd-thumb').length === {};",
+            before + 1
+        ),
+    );
+    browser
+        .wait_for_present(&format!("#category option[value='{category}']"))
+        .click();
+    browser.wait_for("#description").replace_text(note);
+    browser.click_button("上报 Submit");
+    browser.wait_for_text("#toast", "已保存");
+    browser.wait_until_script(
+        "the form to be emptied",
+        "return document.querySelectorAll('.fd-thumb').length === 0;",
+    );
+}
+
+/// The reports the dispatcher sees with this description.
+fn reports_with(town: &Town, description: &str) -> Vec<Value> {
+    let page = town.get("dispatcher", "/api/v1/reports?per_page=200");
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["report"].clone())
+        .filter(|r| r["description"] == description)
+        .collect()
+}
+
+#[test]
+fn a_grid_member_reports_offline_restarts_the_app_and_every_report_arrives_exactly_once() {
+    let Some((town, browser)) = setup("field: offline reports arrive exactly once") else {
+        return;
+    };
+    let here = town.here();
+    gps(&browser, here.lat, here.lon, 8.0);
+    sign_in(&browser, &town, "grid_member");
+    let signed_in = Instant::now();
+    // Installed: the service worker controls the page, the categories and the position are in.
+    browser.wait_until_script(
+        "the service worker to control the app",
+        "return navigator.serviceWorker.controller !== null;",
+    );
+    browser.wait_until_script(
+        "the categories of the first sync",
+        "return document.querySelectorAll('#category option').length > 5;",
+    );
+    browser.wait_for_text("#position", "±8 米");
+
+    // No signal from here on.
+    town.proxy.set_offline(true);
+    let dir = tempfile::tempdir().unwrap();
+    let tag = &uuid::Uuid::now_v7().simple().to_string()[20..];
+    // The first photo is large enough to go up in several pieces (the cut below).
+    let photos = [
+        jpeg(1600, 1200, 11, 60),
+        jpeg(640, 480, 12, 16),
+        jpeg(640, 480, 13, 16),
+    ];
+    assert!(photos[0].len() > 600 * 1024, "{}", photos[0].len());
+    let notes = [
+        format!("村道旁垃圾堆积（{tag}-1）"),
+        format!("墙面乱张贴小广告（{tag}-2）"),
+        format!("店外占道经营（{tag}-3）"),
+    ];
+    let categories = ["0101", "0202", "0401"];
+    for i in 0..2 {
+        let p = photo(dir.path(), &format!("p{i}.jpg"), &photos[i]);
+        report(&browser, &p, categories[i], &notes[i]);
+    }
+    // One taken far outside the member's village: the server will refuse it.
+    gps(&browser, 31.2304, 121.4737, 15.0);
+    browser.click_button("重新定位");
+    browser.wait_for_text("#position", "31.230400");
+    let outside = format!("村外的事件（{tag}-x）");
+    let p = photo(dir.path(), "outside.jpg", &jpeg(640, 480, 14, 16));
+    report(&browser, &p, "0101", &outside);
+    gps(&browser, here.lat, here.lon, 8.0);
+    browser.click_button("重新定位");
+    browser.wait_for_text("#position", "±8 米");
+    let p = photo(dir.path(), "p2.jpg", &photos[2]);
+    report(&browser, &p, categories[2], &notes[2]);
+    browser.wait_for_text("#waiting", "待发送 4 项操作 · 4 个文件");
+    browser.wait_for_text("#net-state", "离线");
+
+    // An app restart with no signal: the shell comes from the service worker's cache and the
+    // queue from IndexedDB.
+    browser.refresh();
+    browser.wait_for("#current-user");
+    browser.wait_for_text("#waiting", "待发送 4 项操作 · 4 个文件");
+    browser.wait_for("#tab-mine").click();
+    for note in notes.iter().chain([&outside]) {
+        browser.wait_for_text("[data-report]", note);
+    }
+    assert!(
+        reports_with(&town, &notes[0]).is_empty(),
+        "nothing left the phone"
+    );
+
+    // The access token has expired by the time the signal comes back (30 s, and the server's
+    // 5 s leeway for clocks).
+    let expired = Duration::from_secs(37);
+    if let Some(rest) = expired.checked_sub(signed_in.elapsed()) {
+        std::thread::sleep(rest);
+    }
+    // The connection drops in the middle of the large photo's second piece.
+    town.proxy
+        .fail("PATCH", "/files/", 1, Fault::CutRequest(100 * 1024));
+    let mark = town.proxy.seen().len();
+    town.proxy.set_offline(false);
+    browser.click_button("立即同步");
+    browser.wait_for_text("#waiting", "待发送 0 项操作 · 0 个文件");
+
+    // The refused one shows the server's reason; the others went on.
+    let refused = browser.wait_for_text(".fd-refused", "被退回");
+    let text = refused.text();
+    assert!(text.contains(&outside), "{text}");
+    assert!(text.contains("网格"), "the reason in Chinese: {text}");
+    assert!(reports_with(&town, &outside).is_empty());
+
+    // Each report arrived once, its photo whole (the SHA-256 taken on the phone at capture).
+    for (note, bytes) in notes.iter().zip(&photos) {
+        let found = reports_with(&town, note);
+        assert_eq!(found.len(), 1, "{note}: {found:?}");
+        let ids = found[0]["attachment_ids"].as_array().unwrap();
+        assert_eq!(ids.len(), 1, "{:?}", found[0]);
+        let id = ids[0].as_str().unwrap();
+        let a = town.get("dispatcher", &format!("/api/v1/attachments/{id}"));
+        assert_eq!(a["sha256"], sha256_hex(bytes), "{note}: {a}");
+        assert_eq!(a["size"], bytes.len(), "{a}");
+    }
+
+    // The token was refreshed on the way, and the cut upload resumed from the server's offset:
+    // asked with HEAD after the cut, never created again.
+    let seen: Vec<String> = town.proxy.seen()[mark..].to_vec();
+    assert!(
+        seen.iter().any(|s| s == "POST /api/v1/auth/refresh"),
+        "{seen:?}"
+    );
+    assert_eq!(town.proxy.fired().len(), 1, "{:?}", town.proxy.fired());
+    let cut = seen
+        .iter()
+        .position(|s| s.starts_with("PATCH /files/"))
+        .unwrap();
+    let cut_upload = town.proxy.fired()[0]
+        .trim_start_matches("PATCH ")
+        .to_owned();
+    assert!(
+        seen[cut..]
+            .iter()
+            .any(|s| *s == format!("HEAD {cut_upload}")),
+        "no HEAD of {cut_upload} after the cut: {seen:?}"
+    );
+    assert_eq!(
+        seen.iter()
+            .filter(|s| s.starts_with("POST /files/"))
+            .count(),
+        4,
+        "each file created once: {seen:?}"
+    );
+    // The phone shows them as the server has them.
+    browser.wait_for_text("[data-report]", "待受理");
+}
