@@ -46,6 +46,7 @@
         f.error = null;
         try {
           await E.login(f.username.trim(), f.password);
+          state.tab = isReporter() ? "new" : "tasks";
           await refresh();
         } catch (e) {
           f.error = e.code ? e.message : "无法连接服务器，请在有信号时登录 (cannot reach the server; sign in where there is signal)";
@@ -226,7 +227,229 @@
     ]);
   }
 
+  // ------------------------------------------------------------ tasks: squad, officers, re-checks
+  /** A photo input that hashes and queues what it is given; `list` collects {id, url}. */
+  function photoInput(id, label, list, position) {
+    return h("label", { class: "fd-pick" }, [label,
+      h("input", { id, type: "file", accept: "image/*,video/*", capture: "environment", multiple: true,
+        onChange: async (ev) => {
+          for (const file of ev.target.files) {
+            const rec = await E.capture(file, position());
+            list.push({ id: rec.attachment_id, url: file.type.startsWith("image/") ? URL.createObjectURL(file) : null, name: rec.name });
+          }
+          ev.target.value = "";
+        } })]);
+  }
+  const thumbs = (list) => h("div", { class: "fd-thumbs" }, list.map((x) => h("figure", { class: "fd-thumb" }, [
+    x.url ? h("img", { src: x.url, alt: x.name }) : h("span", "🎬")])));
+
+  function here() {
+    return new Promise((resolve) => {
+      if (!navigator.geolocation) { resolve(null); return; }
+      navigator.geolocation.getCurrentPosition(
+        (p) => resolve({ lat: p.coords.latitude, lon: p.coords.longitude, accuracy: p.coords.accuracy }),
+        () => resolve(null), { enableHighAccuracy: true, timeout: 20000, maximumAge: 0 });
+    });
+  }
+
+  /** Evidence stored on the server, shown once fetched (signed-in GET → blob: URL). */
+  const Evidence = {
+    props: { ids: Array },
+    setup(props) {
+      const urls = reactive({});
+      onMounted(async () => {
+        for (const id of props.ids || []) {
+          try { urls[id] = await E.evidenceUrl(id, "thumbnail"); } catch (_) { urls[id] = null; }
+        }
+      });
+      return () => h("div", { class: "fd-thumbs" }, (props.ids || []).map((id, i) => h("figure", { class: "fd-thumb", "data-evidence": id }, [
+        urls[id] ? h("img", { src: urls[id], alt: id }) : h("span", "…"),
+        h("figcaption", props.ids.length === 2 ? (i === 0 ? "处置前 Before" : "处置后 After") : `#${i + 1}`),
+      ])));
+    },
+  };
+
+  /** The state a task reaches by a command still waiting to be sent. */
+  const NEXT_STATUS = { accept_task: "accepted", arrive_on_site: "on_site", handle_task: "handled",
+    close_task: "closed" };
+  const OUTCOMES = ["rectified", "simple_penalty", "case_needed", "transfer", "no_violation"];
+
+  const TaskCard = {
+    props: { task: Object, report: Object, queued: Array },
+    setup(props) {
+      const f = reactive({ open: null, picked: [], members: [], outcome: "rectified", before: [], after: [],
+        note: "", party_kind: "person", party_name: "", penalty: "warning", fine: "", facts: "",
+        legal_basis: "", finding: "", issuing_unit: "", provision: "", department: "", reason: "",
+        crime: false, passed: true, error: null, position: null });
+      const roles = () => (E.session && E.session.roles) || [];
+      const me = () => E.session && E.session.user_id;
+      async function open(what) {
+        f.error = null;
+        f.open = f.open === what ? null : what;
+        if (what === "accept") f.members = (await E.squadMembers(props.task.squad_id)).filter((m) => m.roles.includes("officer"));
+        if (what === "handle") { const p = await here(); f.position = p; }
+      }
+      async function run(command, position) {
+        await E.act(command, position);
+        f.open = null;
+        toast("已保存，有信号时自动发送 (saved; sent when there is signal)");
+      }
+      const t = () => props.task;
+      async function accept() {
+        if (!f.picked.length) { f.error = "请选择执法人员 (pick the officers)"; return; }
+        await run({ type: "accept_task", task_id: t().id, officer_ids: [...f.picked] });
+      }
+      async function arrive() {
+        const p = await here();
+        if (!p) { toast("无法定位，请稍后再试 (no position yet)"); return; }
+        await run({ type: "arrive_on_site", task_id: t().id, position: { lat: p.lat, lon: p.lon } }, { lat: p.lat, lon: p.lon });
+      }
+      function outcome() {
+        switch (f.outcome) {
+          case "rectified": return { outcome: "rectified", note: f.note.trim() };
+          case "no_violation": return { outcome: "no_violation", reply: f.note.trim() };
+          case "simple_penalty": return { outcome: "simple_penalty", party_kind: f.party_kind, party_name: f.party_name.trim(),
+            penalty: f.penalty === "fine" ? { kind: "fine", amount_fen: Math.round(Number(f.fine) * 100) } : { kind: "warning" },
+            facts: f.facts.trim(), legal_basis: f.legal_basis.trim() };
+          case "case_needed": return { outcome: "case_needed", finding: f.finding.trim(), issuing_unit: f.issuing_unit.trim(), suspected_provision: f.provision.trim() };
+          default: return { outcome: "transfer", department: f.department.trim(), reason: f.reason.trim(), crime_suspected: f.crime };
+        }
+      }
+      async function handle() {
+        if (f.outcome === "rectified" && (!f.before.length || !f.after.length)) {
+          f.error = "责令改正须有处置前、处置后照片 (before and after photos are required)"; return;
+        }
+        if (f.outcome === "simple_penalty" && f.penalty === "fine") {
+          const limit = f.party_kind === "person" ? 200 : 3000;
+          const fine = Number(f.fine);
+          if (!(fine > 0) || fine > limit) { f.error = `简易程序罚款须在 ${limit} 元以内 (a simple-procedure fine is at most ${limit} yuan)`; return; }
+        }
+        const cmd = { type: "handle_task", task_id: t().id, outcome: outcome(),
+          attachment_ids: [...f.before.map((x) => x.id), ...f.after.map((x) => x.id)] };
+        if (f.outcome === "case_needed") cmd.case_id = E.uuid7();
+        await run(cmd);
+      }
+      async function recheck() {
+        if (!f.passed && !f.note.trim()) { f.error = "核查不通过须写明原因 (say why it failed)"; return; }
+        const cmd = { type: "recheck_task", task_id: t().id, passed: f.passed, attachment_ids: f.after.map((x) => x.id) };
+        if (f.note.trim()) cmd.note = f.note.trim();
+        await run(cmd);
+      }
+      const input = (key, label, attrs = {}) => [h("label", label), h(attrs.rows ? "textarea" : "input", {
+        ...attrs, "data-field": key, value: f[key], onInput: (e) => { f[key] = e.target.value; } })];
+      const pos = () => (f.position ? { lat: f.position.lat, lon: f.position.lon } : null);
+
+      return () => {
+        const task = t();
+        const r = props.report || {};
+        const queued = props.queued || [];
+        // Offline, the next step follows the one waiting to be sent (arrive, then handle).
+        let status = task.status;
+        let officers = task.officer_ids || [];
+        for (const q of queued) {
+          if (q.command.type === "accept_task") officers = q.command.officer_ids;
+          if (q.command.type === "recheck_task") status = q.command.passed ? "verified" : "rework";
+          else status = NEXT_STATUS[q.command.type] || status;
+        }
+        const mine = officers.includes(me());
+        const acts = [];
+        if (roles().includes("squad_leader") && status === "dispatched") acts.push(["accept", "签收 Accept"]);
+        if (mine && roles().includes("officer") && ["accepted", "rework"].includes(status)) acts.push(["arrive", "到场 Arrive"]);
+        if (mine && roles().includes("officer") && status === "on_site") acts.push(["handle", "处置 Handle"]);
+        if (roles().includes("squad_leader") && status === "handled") acts.push(["close", "中队结案 Close"]);
+        if (roles().includes("grid_member") && status === "closed" && !mine && !queued.length) acts.push(["recheck", "核查 Re-check"]);
+        const body = [];
+        if (f.open === "accept") {
+          body.push(h("div", { class: "fd-panel" }, [
+            h("p", { class: "fd-note" }, "选择执法人员（可能处罚的须两名持证）Pick officers (two certified where a penalty may follow)"),
+            ...f.members.map((m) => h("label", { class: "fd-check", "data-officer": m.username }, [
+              h("input", { type: "checkbox", disabled: !m.certificate_valid, checked: f.picked.includes(m.id),
+                onChange: (e) => { f.picked = e.target.checked ? [...f.picked, m.id] : f.picked.filter((x) => x !== m.id); } }),
+              ` ${m.display_name}${m.certificate_valid ? "" : "（执法证无效 certificate not valid）"}`])),
+            f.members.length ? null : h("p", { class: "fd-error" }, "尚未取得中队名单，请在有信号时同步 (the squad list comes with the next sync)"),
+            h("button", { class: "fd-primary", id: "accept-confirm", onClick: accept }, `签收并指派 ${f.picked.length} 人 Accept`),
+          ]));
+        }
+        if (f.open === "handle") {
+          const o = f.outcome;
+          body.push(h("div", { class: "fd-panel" }, [
+            h("label", "处置结果 Outcome"),
+            h("select", { id: "outcome", value: o, onChange: (e) => { f.outcome = e.target.value; } },
+              OUTCOMES.map((x) => h("option", { value: x }, L.label(L.OUTCOME, x)))),
+            h("div", { class: "fd-capture" }, [photoInput("before-input", "处置前 Before", f.before, pos), photoInput("after-input", "处置后 After", f.after, pos)]),
+            thumbs([...f.before, ...f.after]),
+            ...(o === "rectified" ? input("note", "整改情况 What was done", { rows: 2 }) : []),
+            ...(o === "no_violation" ? input("note", "答复 Reply", { rows: 2 }) : []),
+            ...(o === "simple_penalty" ? [
+              h("label", "当事人类别 Party"),
+              h("select", { "data-field": "party_kind", value: f.party_kind, onChange: (e) => { f.party_kind = e.target.value; } }, [
+                h("option", { value: "person" }, "公民 Person（≤200 元）"), h("option", { value: "organization" }, "法人或其他组织 Organisation（≤3000 元）")]),
+              ...input("party_name", "当事人 Party name"),
+              h("label", "处罚 Penalty"),
+              h("select", { "data-field": "penalty", value: f.penalty, onChange: (e) => { f.penalty = e.target.value; } }, [
+                h("option", { value: "warning" }, "警告 Warning"), h("option", { value: "fine" }, "罚款 Fine")]),
+              ...(f.penalty === "fine" ? input("fine", "罚款金额（元）Fine (yuan)", { type: "number", min: 1 }) : []),
+              ...input("facts", "违法事实 Facts", { rows: 2 }),
+              ...input("legal_basis", "法律依据 Legal basis"),
+            ] : []),
+            ...(o === "case_needed" ? [...input("finding", "认定意见 Finding", { rows: 2 }), ...input("issuing_unit", "业务口 Issuing unit"), ...input("provision", "涉嫌违反条款 Provision")] : []),
+            ...(o === "transfer" ? [...input("department", "接收部门 Department"), ...input("reason", "移送理由 Reason", { rows: 2 }),
+              h("label", { class: "fd-check" }, [h("input", { type: "checkbox", checked: f.crime, onChange: (e) => { f.crime = e.target.checked; } }), " 涉嫌犯罪 Crime suspected"])] : []),
+            h("button", { class: "fd-primary", id: "handle-confirm", onClick: handle }, "提交处置 Submit"),
+          ]));
+        }
+        if (f.open === "recheck") {
+          body.push(h("div", { class: "fd-panel" }, [
+            h("p", { class: "fd-note" }, "处置证据 The officers' evidence"),
+            h(Evidence, { ids: task.outcome_attachment_ids }),
+            h("label", { class: "fd-check" }, [h("input", { type: "radio", name: `pass-${task.id}`, checked: f.passed, onChange: () => { f.passed = true; } }), " 通过 Passed"]),
+            h("label", { class: "fd-check" }, [h("input", { type: "radio", name: `pass-${task.id}`, id: "recheck-fail", checked: !f.passed, onChange: () => { f.passed = false; } }), " 不通过 Failed"]),
+            ...input("note", "核查意见 Note", { rows: 2 }),
+            h("div", { class: "fd-capture" }, [photoInput("recheck-input", "现场照片 Photo", f.after, pos)]),
+            thumbs(f.after),
+            h("button", { class: "fd-primary", id: "recheck-confirm", onClick: recheck }, "提交核查 Submit"),
+          ]));
+        }
+        return h("article", { class: "fd-card", "data-task": task.id }, [
+          h("div", { class: "fd-card-head" }, [
+            h("span", { class: "fd-tag" }, L.label(L.TASK_STATUS, status) + (status !== task.status ? "（待发送）" : "")),
+            h("span", { class: "fd-time" }, `时限 Due ${fmtTime(task.due_at)}`),
+          ]),
+          h("p", r.description || "—"),
+          task.outcome ? h("p", { class: "fd-note" }, `处置 Outcome：${L.label(L.OUTCOME, task.outcome.outcome)}`) : null,
+          queued.length ? h("p", { class: "fd-note fd-queued" }, `待发送 Waiting: ${queued.map((q) => L.label(L.COMMAND, q.command.type)).join("、")}`) : null,
+          f.error ? h("p", { class: "fd-error" }, f.error) : null,
+          acts.length ? h("div", { class: "fd-actions" }, acts.map(([k, label]) => h("button", {
+            "data-action": k,
+            onClick: () => (k === "arrive" ? arrive() : k === "close" ? run({ type: "close_task", task_id: task.id }) : open(k)),
+          }, label))) : null,
+          ...body,
+        ]);
+      };
+    },
+  };
+
+  function taskList() {
+    const s = state.snap;
+    const reports = new Map(s.entities.filter((e) => e.type === "report").map((e) => [e.id, e.data]));
+    const pendingBy = {};
+    for (const r of s.outbox.filter((x) => x.state === "pending" && x.command.task_id)) {
+      (pendingBy[r.command.task_id] = pendingBy[r.command.task_id] || []).push(r);
+    }
+    const order = ["dispatched", "accepted", "on_site", "rework", "handled", "closed", "return_requested"];
+    const tasks = s.entities.filter((e) => e.type === "task").map((e) => e.data)
+      .filter((t) => order.includes(t.status))
+      .sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status) || (a.due_at < b.due_at ? -1 : 1));
+    return h("section", { class: "fd-list", id: "tasks" }, [
+      h("h2", "任务 Tasks"),
+      tasks.length ? null : h("p", { class: "fd-note" }, "没有待办任务 (nothing to do)"),
+      ...tasks.map((t) => h(TaskCard, { key: t.id, task: t, report: reports.get(t.report_id), queued: pendingBy[t.id] })),
+    ]);
+  }
+
   // ------------------------------------------------------------ the shell
+  const isReporter = () => ((E.session && E.session.roles) || []).some((r) => r === "grid_member" || r === "grid_leader");
+
   const App = {
     setup() {
       onMounted(refresh);
@@ -242,10 +465,11 @@
             h("button", { id: "logout", class: "fd-small", onClick: async () => { await E.logout(); await refresh(); } }, "退出 Sign out"),
           ]),
           queuePanel(),
-          h("div", { class: "fd-body" }, [state.tab === "new" ? h(NewReport) : myReports()]),
+          h("div", { class: "fd-body" }, [state.tab === "new" ? h(NewReport) : state.tab === "tasks" ? taskList() : myReports()]),
           state.toast ? h("div", { class: "fd-toast", id: "toast" }, state.toast) : null,
           h("nav", { class: "fd-tabs" }, [
-            h("button", { id: "tab-new", class: state.tab === "new" ? "on" : "", onClick: () => { state.tab = "new"; } }, "上报 Report"),
+            isReporter() ? h("button", { id: "tab-new", class: state.tab === "new" ? "on" : "", onClick: () => { state.tab = "new"; } }, "上报 Report") : null,
+            h("button", { id: "tab-tasks", class: state.tab === "tasks" ? "on" : "", onClick: () => { state.tab = "tasks"; } }, "任务 Tasks"),
             h("button", { id: "tab-mine", class: state.tab === "mine" ? "on" : "", onClick: () => { state.tab = "mine"; } }, "我的 Mine"),
           ]),
         ]);
@@ -256,6 +480,7 @@
   (async () => {
     await E.loadSession();
     state.signedIn = !!E.session;
+    if (state.signedIn && !isReporter()) state.tab = "tasks";
     createApp(App).mount("#app");
     E.start();
     await refresh();

@@ -425,6 +425,18 @@
     }
   }
 
+  /** A squad leader picks officers by name offline: the squads' members, kept for 10 min. */
+  async function cacheSquadMembers() {
+    if (!(session.roles || []).includes("squad_leader")) return;
+    const tasks = (await (await dbp).getAll("entities")).filter((e) => e.type === "task");
+    for (const squad of new Set(tasks.map((t) => t.data.squad_id).filter(Boolean))) {
+      const kept = await meta.get(`members:${squad}`);
+      if (kept && Date.now() - kept.at < 600000) continue;
+      const v = await call("GET", `/api/v1/squads/${encodeURIComponent(squad)}/members`);
+      await meta.set(`members:${squad}`, { at: Date.now(), members: v.members || [] });
+    }
+  }
+
   // ---------------------------------------------------------------- the loop
   let running = null;
   let again = false;
@@ -443,6 +455,7 @@
       if (!(await meta.get("categories"))) {
         await meta.set("categories", await call("GET", "/api/v1/categories"));
       }
+      await cacheSquadMembers();
       await meta.set("last_sync", new Date().toISOString());
       status.lastSync = new Date().toISOString();
       status.online = true;
@@ -534,6 +547,7 @@
   }
 
   window.GDField = {
+    async squadMembers(squad) { const m = await meta.get(`members:${squad}`); return (m && m.members) || []; },
     uuid7, sha256Of, sha256Fallback, login, logout, loadSession, act, capture, kick, snapshot,
     evidenceUrl, status, deviceId,
     get session() { return session; },

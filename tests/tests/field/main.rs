@@ -224,3 +224,121 @@ fn a_grid_member_reports_offline_restarts_the_app_and_every_report_arrives_exact
     // The phone shows them as the server has them.
     browser.wait_for_text("[data-report]", "待受理");
 }
+
+/// A hotline report dispatched over REST to squad1, at the demo position; the task id.
+fn dispatched_task(town: &Town, category: &str, description: &str) -> String {
+    let report = uuid::Uuid::now_v7().to_string();
+    let task = uuid::Uuid::now_v7().to_string();
+    let here = town.here();
+    town.command(
+        "dispatcher",
+        json!({"type": "create_report", "report_id": report, "source": "hotline",
+               "category_code": category, "description": description,
+               "position": {"lat": here.lat, "lon": here.lon}, "attachment_ids": [],
+               "contact": {"name": "王女士", "phone": "13900000000"}}),
+    );
+    town.command(
+        "dispatcher",
+        json!({"type": "dispatch_report", "report_id": report, "task_id": task,
+               "squad_id": town.squad_id("squad1")}),
+    );
+    task
+}
+
+/// Sign out from the header and wait for the sign-in form.
+fn sign_out(browser: &Browser) {
+    browser.wait_for("#logout").click();
+    browser.wait_for("#login-submit");
+}
+
+#[test]
+fn a_squad_accepts_then_handles_offline_with_before_and_after_photos_and_the_dispatcher_sees_it() {
+    let Some((town, browser)) = setup("field: a squad's offline handling reaches the dispatcher")
+    else {
+        return;
+    };
+    let here = town.here();
+    gps(&browser, here.lat, here.lon, 6.0);
+    let tag = &uuid::Uuid::now_v7().simple().to_string()[20..];
+    let task = dispatched_task(&town, "0401", &format!("菜市场门口占道经营（{tag}）"));
+
+    // The squad leader accepts on the phone, picking two officers by name.
+    sign_in(&browser, &town, "squad_leader");
+    browser.wait_for("#tab-tasks").click();
+    let card = format!("[data-task='{task}']");
+    browser
+        .wait_for(&format!("{card} [data-action='accept']"))
+        .click();
+    browser
+        .wait_for_text(&format!("{card} [data-officer='officer']"), "刘洋")
+        .click();
+    browser
+        .wait_for_text(&format!("{card} [data-officer='officer2']"), "孙磊")
+        .click();
+    browser.wait_for_text("#accept-confirm", "2 人").click();
+    browser.wait_for_text("#waiting", "待发送 0 项操作");
+    assert_eq!(town.task(&task)["status"], "accepted");
+    sign_out(&browser);
+
+    // An officer on the same phone: the task comes with the sign-in; then the signal goes.
+    sign_in(&browser, &town, "officer");
+    browser.wait_for(&format!("{card} [data-action='arrive']"));
+    town.proxy.set_offline(true);
+    browser
+        .wait_for(&format!("{card} [data-action='arrive']"))
+        .click();
+    browser.wait_for_text(card.as_str(), "处置中（待发送）");
+    browser
+        .wait_for(&format!("{card} [data-action='handle']"))
+        .click();
+    let dir = tempfile::tempdir().unwrap();
+    let before = jpeg(800, 600, 41, 20);
+    let after = jpeg(800, 600, 42, 20);
+    browser.wait_for_present("#before-input").send_keys(
+        &photo(dir.path(), "before.jpg", &before)
+            .display()
+            .to_string(),
+    );
+    browser.wait_until_script(
+        "the before photo",
+        "return document.querySelectorAll('.fd-panel .fd-thumb').length === 1;",
+    );
+    browser
+        .wait_for_present("#after-input")
+        .send_keys(&photo(dir.path(), "after.jpg", &after).display().to_string());
+    browser.wait_until_script(
+        "the after photo",
+        "return document.querySelectorAll('.fd-panel .fd-thumb').length === 2;",
+    );
+    browser
+        .wait_for(&format!("{card} [data-field='note']"))
+        .replace_text("已责令当事人将摊位移回店内");
+    browser.wait_for("#handle-confirm").click();
+    browser.wait_for_text(card.as_str(), "已处置（待发送）");
+    browser.wait_for_text("#waiting", "待发送 2 项操作 · 2 个文件");
+    assert_eq!(
+        town.task(&task)["status"],
+        "accepted",
+        "nothing left the phone"
+    );
+
+    // Signal again: both commands applied in order, both photos whole, and the dispatcher
+    // sees the handled task with its before and after photos.
+    town.proxy.set_offline(false);
+    browser.click_button("立即同步");
+    browser.wait_for_text("#waiting", "待发送 0 项操作 · 0 个文件");
+    let t = town.task(&task);
+    assert_eq!(t["status"], "handled", "{t}");
+    assert_eq!(t["outcome"]["outcome"], "rectified", "{t}");
+    let ids = t["outcome_attachment_ids"].as_array().unwrap();
+    assert_eq!(ids.len(), 2, "{t}");
+    for (id, bytes) in ids.iter().zip([&before, &after]) {
+        let a = town.get(
+            "dispatcher",
+            &format!("/api/v1/attachments/{}", id.as_str().unwrap()),
+        );
+        assert_eq!(a["sha256"], sha256_hex(bytes), "{a}");
+    }
+    assert!(t["arrived_at"].is_string(), "{t}");
+    browser.wait_for_text(card.as_str(), "已处置");
+}
