@@ -549,7 +549,7 @@
   window.GDField = {
     async squadMembers(squad) { const m = await meta.get(`members:${squad}`); return (m && m.members) || []; },
     uuid7, sha256Of, sha256Fallback, login, logout, loadSession, act, capture, kick, snapshot,
-    evidenceUrl, status, deviceId,
+    evidenceUrl, localBlob, status, deviceId,
     get session() { return session; },
     onChange(f) { listeners.add(f); return () => listeners.delete(f); },
     /** Sync when the phone says it is back online. */

@@ -131,6 +131,21 @@ fn a_grid_member_reports_offline_restarts_the_app_and_every_report_arrives_exact
         let p = photo(dir.path(), &format!("p{i}.jpg"), &photos[i]);
         report(&browser, &p, categories[i], &notes[i]);
     }
+    // The SHA-256 taken at capture is the file's, by Web Crypto and by the vendored fallback
+    // that a plain-http intranet page (no crypto.subtle) uses.
+    let hashes = browser.execute_async(
+        "const done = arguments[arguments.length - 1];
+         (async () => {
+           const u = (await GDField.snapshot()).uploads[0];
+           const blob = await GDField.localBlob(u.attachment_id);
+           done([u.sha256, await GDField.sha256Fallback(blob)]);
+         })();",
+        vec![],
+    );
+    assert_eq!(
+        hashes,
+        json!([sha256_hex(&photos[0]), sha256_hex(&photos[0])])
+    );
     // One taken far outside the member's village: the server will refuse it.
     gps(&browser, 31.2304, 121.4737, 15.0);
     browser.click_button("重新定位");
@@ -252,7 +267,8 @@ fn sign_out(browser: &Browser) {
 }
 
 #[test]
-fn a_squad_accepts_then_handles_offline_with_before_and_after_photos_and_the_dispatcher_sees_it() {
+fn a_squad_handles_offline_with_before_and_after_photos_the_dispatcher_sees_it_and_the_grid_member_rechecks(
+) {
     let Some((town, browser)) = setup("field: a squad's offline handling reaches the dispatcher")
     else {
         return;
@@ -341,4 +357,137 @@ fn a_squad_accepts_then_handles_offline_with_before_and_after_photos_and_the_dis
     }
     assert!(t["arrived_at"].is_string(), "{t}");
     browser.wait_for_text(card.as_str(), "已处置");
+    sign_out(&browser);
+
+    // The squad leader closes it; the grid member of the village re-checks it on the phone,
+    // looking at the officers' before and after photos.
+    sign_in(&browser, &town, "squad_leader");
+    browser.wait_for("#tab-tasks").click();
+    browser
+        .wait_for(&format!("{card} [data-action='close']"))
+        .click();
+    browser.wait_for_text("#waiting", "待发送 0 项操作");
+    assert_eq!(town.task(&task)["status"], "closed");
+    sign_out(&browser);
+    sign_in(&browser, &town, "grid_member");
+    browser.wait_for("#tab-tasks").click();
+    browser
+        .wait_for(&format!("{card} [data-action='recheck']"))
+        .click();
+    for (id, label) in ids.iter().zip(["处置前", "处置后"]) {
+        let id = id.as_str().unwrap();
+        browser.wait_for_text(&format!("[data-evidence='{id}']"), label);
+        browser.wait_until_script(
+            "the officers' photo to be shown",
+            &format!(
+                "const i = document.querySelector(\"[data-evidence='{id}'] img\"); \
+                 return !!i && i.complete && i.naturalWidth > 0;"
+            ),
+        );
+    }
+    browser
+        .wait_for(&format!("{card} [data-field='note']"))
+        .replace_text("摊位已移回店内，通道畅通");
+    browser.wait_for("#recheck-confirm").click();
+    browser.wait_for_text("#waiting", "待发送 0 项操作");
+    let t = town.task(&task);
+    assert_eq!(t["status"], "verified", "{t}");
+    // Done with: it leaves the to-do list.
+    browser.wait_gone(card.as_str(), "");
+}
+
+/// `gridsync` (the Rust engine's command line) with its own data directory.
+fn gridsync(dir: &Path, args: &[&str], stdin: &str) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new(griddispatch_e2e::gridsync_binary())
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start gridsync");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "gridsync {args:?}: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn gridsync_and_the_field_app_of_one_grid_member_see_each_others_reports() {
+    let Some((town, browser)) = setup("field: gridsync and the app interoperate") else {
+        return;
+    };
+    let here = town.here();
+    gps(&browser, here.lat, here.lon, 5.0);
+    let tag = &uuid::Uuid::now_v7().simple().to_string()[20..];
+    let dir = tempfile::tempdir().unwrap();
+
+    // The member's other device, `gridsync`, files a report.
+    let phone = dir.path().join("gridsync");
+    gridsync(
+        &phone,
+        &[
+            "login",
+            "--server",
+            &town.phone_url(),
+            "--username",
+            "grid_member",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    let from_cli = format!("gridsync 上报的事件（{tag}）");
+    let pic = photo(dir.path(), "cli.jpg", &jpeg(640, 480, 51, 16));
+    let (lat, lon) = (here.lat.to_string(), here.lon.to_string());
+    gridsync(
+        &phone,
+        &[
+            "report",
+            "--category",
+            "0101",
+            "--note",
+            &from_cli,
+            "--photo",
+            pic.to_str().unwrap(),
+            "--lat",
+            &lat,
+            "--lon",
+            &lon,
+        ],
+        "",
+    );
+    gridsync(&phone, &["sync"], "");
+
+    // The app shows it among the member's own reports, and files one of its own.
+    sign_in(&browser, &town, "grid_member");
+    let from_app = format!("网格通上报的事件（{tag}）");
+    browser.wait_until_script(
+        "the categories of the first sync",
+        "return document.querySelectorAll('#category option').length > 5;",
+    );
+    browser.wait_for_text("#position", "±5 米");
+    let p = photo(dir.path(), "app.jpg", &jpeg(640, 480, 52, 16));
+    report(&browser, &p, "0202", &from_app);
+    browser.wait_for_text("#waiting", "待发送 0 项操作 · 0 个文件");
+    browser.wait_for("#tab-mine").click();
+    browser.wait_for_text("[data-report]", &from_cli);
+    browser.wait_for_text("[data-report]", &from_app);
+
+    // gridsync sees the app's report after its next sync; each arrived once.
+    gridsync(&phone, &["sync"], "");
+    let listed = gridsync(&phone, &["reports"], "");
+    assert!(listed.contains(&from_app), "{listed}");
+    assert_eq!(reports_with(&town, &from_cli).len(), 1);
+    assert_eq!(reports_with(&town, &from_app).len(), 1);
 }
