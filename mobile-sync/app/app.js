@@ -11,7 +11,7 @@
   const state = reactive({
     signedIn: !!E.session,
     tab: "new",
-    snap: { outbox: [], uploads: [], entities: [], categories: [], othersWaiting: 0, lastSync: null, me: null },
+    snap: { outbox: [], uploads: [], entities: [], categories: [], othersWaiting: 0, lastSync: null, me: null, notifications: [] },
     status: { ...E.status },
     toast: null,
   });
@@ -447,8 +447,29 @@
     ]);
   }
 
+  // ------------------------------------------------------------ notifications
+  const KIND = {
+    ack_warning: "签收预警", ack_overdue: "签收超时", deadline_warning: "处置预警", overdue: "处置超期",
+    escalated: "督办", certificate_expiring: "执法证将到期", case_deadline_warning: "案件时限预警", case_overdue: "案件超期",
+  };
+  function notifications() {
+    const list = state.snap.notifications;
+    const unread = list.filter((n) => !n.read_at).map((n) => n.id);
+    if (unread.length) setTimeout(() => E.markRead(unread), 1500);
+    return h("section", { class: "fd-list", id: "notifications" }, [
+      h("h2", "消息 Notifications"),
+      list.length ? null : h("p", { class: "fd-note" }, "暂无消息 (no notifications)"),
+      ...list.map((n) => h("article", { class: "fd-card" + (n.read_at ? "" : " fd-unread"), "data-notification": n.id }, [
+        h("div", { class: "fd-card-head" }, [h("span", { class: "fd-tag bad" }, L.label(KIND, n.kind)), h("span", { class: "fd-time" }, fmtTime(n.created_at))]),
+        h("p", n.message),
+      ])),
+    ]);
+  }
+
   // ------------------------------------------------------------ the shell
   const isReporter = () => ((E.session && E.session.roles) || []).some((r) => r === "grid_member" || r === "grid_leader");
+
+  const unreadCount = () => state.snap.notifications.filter((n) => !n.read_at).length;
 
   const App = {
     setup() {
@@ -465,12 +486,14 @@
             h("button", { id: "logout", class: "fd-small", onClick: async () => { await E.logout(); await refresh(); } }, "退出 Sign out"),
           ]),
           queuePanel(),
-          h("div", { class: "fd-body" }, [state.tab === "new" ? h(NewReport) : state.tab === "tasks" ? taskList() : myReports()]),
+          h("div", { class: "fd-body" }, [state.tab === "new" ? h(NewReport) : state.tab === "tasks" ? taskList() : state.tab === "inbox" ? notifications() : myReports()]),
           state.toast ? h("div", { class: "fd-toast", id: "toast" }, state.toast) : null,
           h("nav", { class: "fd-tabs" }, [
             isReporter() ? h("button", { id: "tab-new", class: state.tab === "new" ? "on" : "", onClick: () => { state.tab = "new"; } }, "上报 Report") : null,
             h("button", { id: "tab-tasks", class: state.tab === "tasks" ? "on" : "", onClick: () => { state.tab = "tasks"; } }, "任务 Tasks"),
-            h("button", { id: "tab-mine", class: state.tab === "mine" ? "on" : "", onClick: () => { state.tab = "mine"; } }, "我的 Mine"),
+            isReporter() ? h("button", { id: "tab-mine", class: state.tab === "mine" ? "on" : "", onClick: () => { state.tab = "mine"; } }, "我的 Mine") : null,
+            h("button", { id: "tab-inbox", class: state.tab === "inbox" ? "on" : "", onClick: () => { state.tab = "inbox"; } }, [
+              "消息 Inbox", unreadCount() ? h("span", { class: "fd-badge" }, String(unreadCount())) : null]),
           ]),
         ]);
       };
@@ -482,6 +505,8 @@
     state.signedIn = !!E.session;
     if (state.signedIn && !isReporter()) state.tab = "tasks";
     createApp(App).mount("#app");
+    // When the first screen is up (docs/benchmarks.md measures the time to here).
+    window.gdReadyAt = performance.now();
     E.start();
     await refresh();
   })();

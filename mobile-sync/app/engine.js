@@ -456,6 +456,7 @@
         await meta.set("categories", await call("GET", "/api/v1/categories"));
       }
       await cacheSquadMembers();
+      await meta.set("notifications", await call("GET", "/api/v1/me/notifications"));
       await meta.set("last_sync", new Date().toISOString());
       status.lastSync = new Date().toISOString();
       status.online = true;
@@ -527,6 +528,7 @@
       categories: (await meta.get("categories")) || [],
       lastSync: (await meta.get("last_sync")) || null,
       me: (await meta.get("me")) || null,
+      notifications: (await meta.get("notifications")) || [],
     };
   }
 
@@ -547,6 +549,15 @@
   }
 
   window.GDField = {
+    /** Mark notifications read: here at once, on the server when it answers. */
+    async markRead(ids) {
+      const list = (await meta.get("notifications")) || [];
+      const now = new Date().toISOString();
+      for (const n of list) if (ids.includes(n.id) && !n.read_at) n.read_at = now;
+      await meta.set("notifications", list);
+      changed();
+      try { await call("POST", "/api/v1/me/notifications/read", { json: { ids } }); } catch (_) { /* next time */ }
+    },
     async squadMembers(squad) { const m = await meta.get(`members:${squad}`); return (m && m.members) || []; },
     uuid7, sha256Of, sha256Fallback, login, logout, loadSession, act, capture, kick, snapshot,
     evidenceUrl, localBlob, status, deviceId,

@@ -16,6 +16,8 @@ use griddispatch_e2e::media::{jpeg, sha256_hex};
 use griddispatch_e2e::town::{Town, PASSWORD};
 use serde_json::{json, Value};
 
+mod bench;
+
 /// The demo town (access tokens living 30 s, the shortest allowed, so that one expires while
 /// the phone is offline) and a phone-sized browser, or `None` when browser tests do not run.
 fn setup(journey: &str) -> Option<(Town, Browser)> {
