@@ -334,7 +334,8 @@
     if (resp.ok) return Number(resp.headers.get("Upload-Offset"));
     if (resp.status === 404) return null;
     if (resp.status === 410) return "gone";
-    if (resp.status >= 500) throw new Offline(`服务器暂不可用 ${resp.status}`);
+    // 423: the server is still finishing a cut request on this upload — try again shortly.
+    if (resp.status >= 500 || resp.status === 423 || resp.status === 429) throw new Offline(`服务器暂不可用 ${resp.status}`);
     throw await errorOf(resp);
   }
 
@@ -343,17 +344,21 @@
     if (u.location) {
       const o = await tusHead(u.location);
       if (typeof o === "number") offset = o;
-      else u.location = null;
+      else { if (o === "gone") u.gone = u.location; u.location = null; }
     }
     if (!u.location) {
       const resp = await call("POST", "/files/", {
         raw: true,
         headers: { "Tus-Resumable": TUS, "Upload-Length": String(u.size), "Upload-Metadata": tusMetadata(u) },
       });
-      if (resp.status >= 500) throw new Offline(`服务器暂不可用 ${resp.status}`);
+      if (resp.status >= 500 || resp.status === 423 || resp.status === 429) throw new Offline(`服务器暂不可用 ${resp.status}`);
       if (!resp.ok) throw await errorOf(resp);
       u.location = resp.headers.get("Location");
       offset = Number(resp.headers.get("Upload-Offset") || 0);
+      if (u.gone && u.gone === u.location) {
+        // Created again, the server hands back the upload it no longer takes: refused for good.
+        throw new Refused(410, "upload_gone", "服务器不再接收此文件（已过期、删除或未通过检查）(the server no longer takes this upload)");
+      }
     }
     u.offset = offset;
     status.progress[u.attachment_id] = offset;
@@ -366,13 +371,21 @@
         headers: { "Tus-Resumable": TUS, "Content-Type": "application/offset+octet-stream",
           "Upload-Offset": String(u.offset) },
       });
+      if (resp.status === 410) {
+        // Expired or deleted between two pieces: the next round creates it again (same id).
+        u.gone = u.location;
+        u.location = null;
+        u.offset = 0;
+        await saveUpload(u);
+        throw new Offline("上传已过期，将重新开始 (the upload expired; it starts again)");
+      }
       if (resp.status === 409) {
         const o = await tusHead(u.location);
         if (typeof o !== "number") throw new Offline("上传需重新开始 (the upload restarts)");
         u.offset = o;
         continue;
       }
-      if (resp.status >= 500 || resp.status === 423) throw new Offline(`服务器暂不可用 ${resp.status}`);
+      if (resp.status >= 500 || resp.status === 423 || resp.status === 429) throw new Offline(`服务器暂不可用 ${resp.status}`);
       if (!resp.ok) throw await errorOf(resp);
       u.offset = Number(resp.headers.get("Upload-Offset") || u.offset + chunk.size);
       status.progress[u.attachment_id] = u.offset;

@@ -152,3 +152,117 @@ fn field_app_numbers() {
         started.elapsed().as_secs_f64()
     );
 }
+
+/// Not a check: regenerates `docs/screenshots/field-*.png`, the phone screens (390×844) on the
+/// demo data, for the grid member's and the squad's guides. Needs a CJK font (Debian:
+/// `fonts-wqy-microhei`). Run with
+/// `cargo test -p griddispatch-e2e --test field -- --ignored regenerate_field_screenshots`.
+#[test]
+#[ignore = "writes docs/screenshots; run on demand"]
+fn regenerate_field_screenshots() {
+    let Some((town, browser)) = setup("regenerate_field_screenshots") else {
+        return;
+    };
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+    std::fs::create_dir_all(&out).unwrap();
+    let shot = |name: &str| {
+        browser.wait_gone("#toast", "");
+        browser.screenshot(&out.join(format!("{name}.png")));
+    };
+    let here = town.here();
+    gps(&browser, here.lat, here.lon, 8.0);
+    let task = crate::dispatched_task(&town, "0401", "菜市场门口流动摊贩占道经营（演示）");
+
+    browser.goto(&format!("{}/m/", town.phone_url()));
+    browser.wait_for("#login-submit");
+    shot("field-login");
+
+    sign_in(&browser, &town, "grid_member");
+    browser.wait_until_script(
+        "the categories",
+        "return document.querySelectorAll('#category option').length > 5;",
+    );
+    browser.wait_for_text("#position", "±8 米");
+    town.proxy.set_offline(true);
+    let dir = tempfile::tempdir().unwrap();
+    let p = photo(
+        dir.path(),
+        "patrol.jpg",
+        &griddispatch_e2e::media::jpeg(1200, 900, 5, 20),
+    );
+    crate::report(&browser, &p, "0101", "村口垃圾桶满溢，垃圾散落路面（演示）");
+    browser
+        .wait_for_present("#photo-input")
+        .send_keys(&p.display().to_string());
+    browser.wait_for(".fd-thumb img");
+    browser
+        .wait_for_present("#category option[value='0202']")
+        .click();
+    browser
+        .wait_for("#description")
+        .replace_text("电线杆上新贴小广告（演示）");
+    shot("field-report-offline");
+    browser.wait_for("#tab-mine").click();
+    browser.wait_for("[data-report]");
+    shot("field-my-reports");
+    town.proxy.set_offline(false);
+    browser.click_button("立即同步");
+    browser.wait_for_text("#waiting", "待发送 0 项操作 · 0 个文件");
+    crate::sign_out(&browser);
+
+    sign_in(&browser, &town, "squad_leader");
+    let card = format!("[data-task='{task}']");
+    browser
+        .wait_for(&format!("{card} [data-action='accept']"))
+        .click();
+    browser
+        .wait_for_text(&format!("{card} [data-officer='officer']"), "刘洋")
+        .click();
+    browser
+        .wait_for_text(&format!("{card} [data-officer='officer2']"), "孙磊")
+        .click();
+    browser.execute(
+        "document.querySelector(arguments[0]).scrollIntoView();",
+        vec![json!(card)],
+    );
+    shot("field-squad-accept");
+    browser.wait_for("#accept-confirm").click();
+    browser.wait_for_text("#waiting", "待发送 0 项操作");
+    crate::sign_out(&browser);
+
+    sign_in(&browser, &town, "officer");
+    browser
+        .wait_for(&format!("{card} [data-action='arrive']"))
+        .click();
+    browser
+        .wait_for(&format!("{card} [data-action='handle']"))
+        .click();
+    let before = photo(
+        dir.path(),
+        "before.jpg",
+        &griddispatch_e2e::media::jpeg(800, 600, 41, 20),
+    );
+    let after = photo(
+        dir.path(),
+        "after.jpg",
+        &griddispatch_e2e::media::jpeg(800, 600, 42, 20),
+    );
+    browser
+        .wait_for_present("#before-input")
+        .send_keys(&before.display().to_string());
+    browser
+        .wait_for_present("#after-input")
+        .send_keys(&after.display().to_string());
+    browser.wait_until_script(
+        "two photos",
+        "return document.querySelectorAll('.fd-panel .fd-thumb img').length === 2;",
+    );
+    browser
+        .wait_for(&format!("{card} [data-field='note']"))
+        .replace_text("已责令当事人将摊位移回店内（演示）");
+    browser.execute(
+        "document.querySelector(arguments[0]).scrollIntoView();",
+        vec![json!(card)],
+    );
+    shot("field-officer-handle");
+}

@@ -20,9 +20,16 @@ mod bench;
 
 /// The demo town (access tokens living 30 s, the shortest allowed, so that one expires while
 /// the phone is offline) and a phone-sized browser, or `None` when browser tests do not run.
-fn setup(journey: &str) -> Option<(Town, Browser)> {
+pub(crate) fn setup(journey: &str) -> Option<(Town, Browser)> {
     let browser = Browser::start_sized_or_skip(journey, PHONE_WINDOW)?;
     let town = Town::start_with(&[("GRIDDISPATCH_ACCESS_TOKEN_TTL_SECS", "30")]);
+    // Headless Chromium keeps windows at least 500 px wide: the page gets a phone's viewport
+    // (and touch, as on a phone) from the emulation instead.
+    browser.cdp(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": PHONE_WINDOW.0, "height": PHONE_WINDOW.1, "deviceScaleFactor": 1,
+               "mobile": true}),
+    );
     browser.cdp(
         "Browser.grantPermissions",
         json!({"permissions": ["geolocation"], "origin": town.phone_url()}),
@@ -31,7 +38,7 @@ fn setup(journey: &str) -> Option<(Town, Browser)> {
 }
 
 /// What the phone's GPS says from now on.
-fn gps(browser: &Browser, lat: f64, lon: f64, accuracy: f64) {
+pub(crate) fn gps(browser: &Browser, lat: f64, lon: f64, accuracy: f64) {
     browser.cdp(
         "Emulation.setGeolocationOverride",
         json!({"latitude": lat, "longitude": lon, "accuracy": accuracy}),
@@ -39,7 +46,7 @@ fn gps(browser: &Browser, lat: f64, lon: f64, accuracy: f64) {
 }
 
 /// Open the app at `/m/` and sign in.
-fn sign_in(browser: &Browser, town: &Town, username: &str) {
+pub(crate) fn sign_in(browser: &Browser, town: &Town, username: &str) {
     browser.goto(&format!("{}/m/", town.phone_url()));
     browser.wait_for("#login-username").send_keys(username);
     browser.wait_for("#login-password").send_keys(PASSWORD);
@@ -48,14 +55,14 @@ fn sign_in(browser: &Browser, town: &Town, username: &str) {
 }
 
 /// A photo on the phone's disk.
-fn photo(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+pub(crate) fn photo(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
     path
 }
 
 /// Take a photo, pick the category, write the note, submit: the report is kept on the phone.
-fn report(browser: &Browser, photo: &Path, category: &str, note: &str) {
+pub(crate) fn report(browser: &Browser, photo: &Path, category: &str, note: &str) {
     let before = browser.all(".fd-thumb").len();
     // The camera: a file chosen through the capture input (WebDriver types its path).
     browser
@@ -243,7 +250,7 @@ fn a_grid_member_reports_offline_restarts_the_app_and_every_report_arrives_exact
 }
 
 /// A hotline report dispatched over REST to squad1, at the demo position; the task id.
-fn dispatched_task(town: &Town, category: &str, description: &str) -> String {
+pub(crate) fn dispatched_task(town: &Town, category: &str, description: &str) -> String {
     let report = uuid::Uuid::now_v7().to_string();
     let task = uuid::Uuid::now_v7().to_string();
     let here = town.here();
@@ -263,7 +270,7 @@ fn dispatched_task(town: &Town, category: &str, description: &str) -> String {
 }
 
 /// Sign out from the header and wait for the sign-in form.
-fn sign_out(browser: &Browser) {
+pub(crate) fn sign_out(browser: &Browser) {
     browser.wait_for("#logout").click();
     browser.wait_for("#login-submit");
 }
