@@ -91,7 +91,7 @@
         h("span", { id: "last-sync" }, `上次同步 Last sync: ${fmtTime(st.lastSync || s.lastSync)}`),
         h("button", { id: "sync-now", class: "fd-small", onClick: () => E.syncNow() }, "立即同步 Sync now"),
       ]),
-      st.error ? h("p", { class: "fd-error" }, st.error) : null,
+      st.error ? h("p", { class: "fd-error", id: "sync-error" }, st.error) : null,
       s.othersWaiting ? h("p", { class: "fd-note" }, `另有 ${s.othersWaiting} 项其他账号的操作待其本人登录后发送 (queued by another account)`) : null,
       ...waitingFiles.map((u) => {
         const done = st.progress[u.attachment_id] ?? u.offset ?? 0;
@@ -476,7 +476,14 @@
       onMounted(refresh);
       return () => {
         if (!state.signedIn) {
-          return h("main", { class: "fd-app" }, [h(Login), state.snap.outbox.length ? queuePanel() : null]);
+          const waiting = state.snap.outbox.some((r) => r.state === "pending") || state.snap.uploads.some((u) => u.state === "pending");
+          const last = state.snap.lastUser;
+          return h("main", { class: "fd-app" }, [
+            waiting ? queuePanel() : null,
+            waiting && last ? h("p", { class: "fd-note fd-pad", id: "queue-owner" },
+              `以上内容待 ${last.display_name}（${last.username}）重新登录后发送 (sent after ${last.username} signs in again)`) : null,
+            h("div", { class: "fd-body" }, [h(Login)]),
+          ]);
         }
         const name = (E.session && E.session.display_name) || "";
         return h("main", { class: "fd-app" }, [

@@ -175,6 +175,7 @@
     session = { ...session, user_id: me.id, display_name: me.display_name, roles: me.roles };
     await meta.set("session", session);
     await meta.set("me", me);
+    await meta.set("last_user", { id: me.id, username, display_name: me.display_name });
     // Another user on this phone: their view is not ours (their queue stays, theirs to send).
     if ((await meta.get("view_user")) !== me.id) {
       const db = await dbp;
@@ -528,7 +529,9 @@
   // ---------------------------------------------------------------- reading for screens
   async function snapshot() {
     const db = await dbp;
-    const user = session && session.user_id;
+    // Signed out: the queue of the last user stays in view, to be sent after their sign-in.
+    const last = await meta.get("last_user");
+    const user = session ? session.user_id : last && last.id;
     const outbox = user ? await db.getAllFromIndex("outbox", "user", user) : [];
     const uploads = user ? await db.getAllFromIndex("uploads", "user", user) : [];
     const entities = await db.getAll("entities");
@@ -542,6 +545,7 @@
       lastSync: (await meta.get("last_sync")) || null,
       me: (await meta.get("me")) || null,
       notifications: (await meta.get("notifications")) || [],
+      lastUser: last || null,
     };
   }
 

@@ -500,3 +500,66 @@ fn gridsync_and_the_field_app_of_one_grid_member_see_each_others_reports() {
     assert_eq!(reports_with(&town, &from_cli).len(), 1);
     assert_eq!(reports_with(&town, &from_app).len(), 1);
 }
+
+#[test]
+fn a_revoked_phone_keeps_its_queue_for_the_same_users_next_sign_in_only() {
+    let Some((town, browser)) = setup("field: a revoked phone keeps its queue") else {
+        return;
+    };
+    let here = town.here();
+    gps(&browser, here.lat, here.lon, 7.0);
+    sign_in(&browser, &town, "grid_member");
+    browser.wait_until_script(
+        "the categories of the first sync",
+        "return document.querySelectorAll('#category option').length > 5;",
+    );
+    browser.wait_for_text("#position", "±7 米");
+    let device = browser.execute_async(
+        "const done = arguments[arguments.length - 1]; GDField.deviceId().then(done);",
+        vec![],
+    );
+    let device = device.as_str().unwrap().to_owned();
+
+    // Offline, a report; meanwhile the phone is signed out from another device (reported lost).
+    town.proxy.set_offline(true);
+    let tag = &uuid::Uuid::now_v7().simple().to_string()[20..];
+    let note = format!("手机被注销前的上报（{tag}）");
+    let dir = tempfile::tempdir().unwrap();
+    let p = photo(dir.path(), "p.jpg", &jpeg(640, 480, 61, 16));
+    report(&browser, &p, "0101", &note);
+    let (status, body) = town.post(
+        "grid_member",
+        &format!("/api/v1/me/devices/{device}/revoke"),
+        &json!({}),
+    );
+    assert!(status < 300, "revoke: {status} {body}");
+
+    // Signal again: the refresh is refused, the app signs out and keeps the queue in view.
+    town.proxy.set_offline(false);
+    browser.click_button("立即同步");
+    browser.wait_for("#login-submit");
+    browser.wait_for_text("#sync-error", "登录已失效");
+    browser.wait_for_text("#waiting", "待发送 1 项操作 · 1 个文件");
+    browser.wait_for_text("#queue-owner", "grid_member");
+    assert!(reports_with(&town, &note).is_empty());
+
+    // Another user on this phone does not send it.
+    browser.wait_for("#login-username").send_keys("officer");
+    browser.wait_for("#login-password").send_keys(PASSWORD);
+    browser.wait_for("#login-submit").click();
+    browser.wait_for("#current-user");
+    browser.wait_for_text("#queue", "另有 1 项其他账号的操作");
+    browser.wait_for_text("#waiting", "待发送 0 项操作");
+    assert!(reports_with(&town, &note).is_empty());
+    sign_out(&browser);
+
+    // The same user signs in again: it goes out, once.
+    browser.wait_for("#login-username").send_keys("grid_member");
+    browser.wait_for("#login-password").send_keys(PASSWORD);
+    browser.wait_for("#login-submit").click();
+    browser.wait_for("#current-user");
+    browser.wait_for_text("#waiting", "待发送 0 项操作 · 0 个文件");
+    let found = reports_with(&town, &note);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["status"], "reported", "{:?}", found[0]);
+}
