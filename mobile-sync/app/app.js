@@ -78,8 +78,9 @@
     const st = state.status;
     const waitingActions = s.outbox.filter((r) => r.state === "pending").length;
     const waitingFiles = s.uploads.filter((u) => u.state === "pending");
-    const refused = s.outbox.filter((r) => r.state === "rejected");
-    const failedFiles = s.uploads.filter((u) => u.state === "failed");
+    const refused = s.outbox.filter((r) => r.state === "rejected" && !r.dismissed);
+    const failedFiles = s.uploads.filter((u) => u.state === "failed" && !u.dismissed);
+    const dismiss = (key) => h("button", { class: "fd-small fd-dismiss", onClick: () => E.dismiss(key) }, "知道了 OK");
     const net = st.online === false ? "离线 Offline" : st.syncing ? "同步中 Syncing" : st.online ? "在线 Online" : "—";
     return h("section", { class: "fd-queue", id: "queue" }, [
       h("div", { class: "fd-queue-line" }, [
@@ -106,9 +107,11 @@
         h("strong", `被退回 Refused：${L.label(L.COMMAND, r.command.type)}`),
         r.command.description ? h("span", ` “${r.command.description}”`) : null,
         h("div", `${r.message || r.code}`),
+        dismiss(r.key),
       ])),
       ...failedFiles.map((u) => h("div", { class: "fd-refused" }, [
         h("strong", `文件未被接收 File refused：${u.name}`), h("div", u.message || u.code),
+        dismiss(u.attachment_id),
       ])),
     ]);
   }
@@ -318,6 +321,9 @@
       async function handle() {
         if (f.outcome === "rectified" && (!f.before.length || !f.after.length)) {
           f.error = "责令改正须有处置前、处置后照片 (before and after photos are required)"; return;
+        }
+        if (f.outcome === "simple_penalty" && !f.before.length && !f.after.length) {
+          f.error = "当场处罚须附现场证据照片 (a penalty needs evidence photos)"; return;
         }
         if (f.outcome === "simple_penalty" && f.penalty === "fine") {
           const limit = f.party_kind === "person" ? 200 : 3000;

@@ -575,6 +575,15 @@
       changed();
       try { await call("POST", "/api/v1/me/notifications/read", { json: { ids } }); } catch (_) { /* next time */ }
     },
+    /** The user has read a refusal: it leaves the queue panel (the record stays). */
+    async dismiss(key) {
+      const db = await dbp;
+      const r = await db.get("outbox", key);
+      if (r) { r.dismissed = true; await db.put("outbox", r); }
+      const u = await db.get("uploads", key);
+      if (u) { u.dismissed = true; await db.put("uploads", u); }
+      changed();
+    },
     async squadMembers(squad) { const m = await meta.get(`members:${squad}`); return (m && m.members) || []; },
     uuid7, sha256Of, sha256Fallback, login, logout, loadSession, act, capture, kick, snapshot,
     evidenceUrl, localBlob, status, deviceId,

@@ -204,6 +204,10 @@ fn a_grid_member_reports_offline_restarts_the_app_and_every_report_arrives_exact
     assert!(text.contains(&outside), "{text}");
     assert!(text.contains("网格"), "the reason in Chinese: {text}");
     assert!(reports_with(&town, &outside).is_empty());
+    // Read: it leaves the panel, and stays among the member's own reports with its reason.
+    refused.find_all("button")[0].click();
+    browser.wait_gone(".fd-refused", "被退回");
+    browser.wait_for_text("[data-report]", "退回原因");
 
     // Each report arrived once, its photo whole (the SHA-256 taken on the phone at capture).
     for (note, bytes) in notes.iter().zip(&photos) {
@@ -562,4 +566,74 @@ fn a_revoked_phone_keeps_its_queue_for_the_same_users_next_sign_in_only() {
     let found = reports_with(&town, &note);
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0]["status"], "reported", "{:?}", found[0]);
+}
+
+#[test]
+fn an_officer_decides_a_simple_penalty_on_the_phone_within_the_legal_limit() {
+    let Some((town, browser)) = setup("field: a simple penalty within the limit") else {
+        return;
+    };
+    let here = town.here();
+    gps(&browser, here.lat, here.lon, 6.0);
+    let tag = &uuid::Uuid::now_v7().simple().to_string()[20..];
+    let task = dispatched_task(&town, "0101", &format!("店主向路边倾倒垃圾（{tag}）"));
+    town.command(
+        "squad_leader",
+        json!({"type": "accept_task", "task_id": task,
+               "officer_ids": [town.user_id("officer"), town.user_id("officer2")]}),
+    );
+    town.command(
+        "officer",
+        json!({"type": "arrive_on_site", "task_id": task,
+               "position": {"lat": here.lat, "lon": here.lon}}),
+    );
+
+    sign_in(&browser, &town, "officer");
+    let card = format!("[data-task='{task}']");
+    browser
+        .wait_for(&format!("{card} [data-action='handle']"))
+        .click();
+    browser
+        .wait_for_present("#outcome option[value='simple_penalty']")
+        .click();
+    browser
+        .wait_for(&format!("{card} [data-field='party_name']"))
+        .send_keys("李某");
+    browser
+        .wait_for_present(&format!(
+            "{card} [data-field='penalty'] option[value='fine']"
+        ))
+        .click();
+    let fine = browser.wait_for(&format!("{card} [data-field='fine']"));
+    fine.send_keys("300");
+    browser
+        .wait_for(&format!("{card} [data-field='facts']"))
+        .send_keys("当事人向路边倾倒生活垃圾");
+    browser
+        .wait_for(&format!("{card} [data-field='legal_basis']"))
+        .send_keys("《城市市容和环境卫生管理条例》第三十四条");
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = photo(dir.path(), "evidence.jpg", &jpeg(800, 600, 71, 20));
+    browser
+        .wait_for_present("#before-input")
+        .send_keys(&evidence.display().to_string());
+    browser.wait_until_script(
+        "the evidence photo",
+        "return document.querySelectorAll('.fd-panel .fd-thumb').length === 1;",
+    );
+    browser.wait_for("#handle-confirm").click();
+    // Over the limit for a person: said on the phone, nothing queued.
+    browser.wait_for_text(&format!("{card} .fd-error"), "200 元以内");
+    browser.wait_for_text("#waiting", "待发送 0 项操作");
+    browser
+        .wait_for(&format!("{card} [data-field='fine']"))
+        .replace_text("150");
+    browser.wait_for("#handle-confirm").click();
+    browser.wait_for_text(card.as_str(), "已处置");
+    browser.wait_for_text("#waiting", "待发送 0 项操作 · 0 个文件");
+    let t = town.task(&task);
+    assert_eq!(t["status"], "handled", "{t}");
+    assert_eq!(t["outcome"]["outcome"], "simple_penalty", "{t}");
+    assert_eq!(t["outcome"]["penalty"]["amount_fen"], 15000, "{t}");
+    assert_eq!(t["outcome"]["party_name"], "李某", "{t}");
 }
