@@ -637,3 +637,43 @@ fn an_officer_decides_a_simple_penalty_on_the_phone_within_the_legal_limit() {
     assert_eq!(t["outcome"]["penalty"]["amount_fen"], 15000, "{t}");
     assert_eq!(t["outcome"]["party_name"], "李某", "{t}");
 }
+
+#[test]
+fn a_squad_leader_reads_the_duty_chiefs_escalation_in_the_inbox() {
+    let Some((town, browser)) = setup("field: notifications") else {
+        return;
+    };
+    let tag = &uuid::Uuid::now_v7().simple().to_string()[20..];
+    let task = dispatched_task(&town, "0401", &format!("占道经营久拖未处理（{tag}）"));
+    sign_in(&browser, &town, "squad_leader");
+    browser.wait_for(&format!("[data-task='{task}']"));
+    let reason = format!("群众多次投诉，请今日处置（{tag}）");
+    town.command(
+        "duty_chief",
+        json!({"type": "escalate_task", "task_id": task, "reason": reason}),
+    );
+    browser.click_button("立即同步");
+    browser.wait_for_text("#tab-inbox .fd-badge", "1");
+    browser.wait_for("#tab-inbox").click();
+    let item = browser.wait_for_text("[data-notification]", &reason);
+    assert!(item.text().contains("督办"), "{}", item.text());
+    // Seen: marked read here and on the server.
+    browser.wait_gone("#tab-inbox .fd-badge", "1");
+    let read = || {
+        town.get("squad_leader", "/api/v1/me/notifications")
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| {
+                n["message"].as_str().unwrap_or("").contains(&reason) && !n["read_at"].is_null()
+            })
+    };
+    let started = Instant::now();
+    while !read() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "not marked read on the server"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
