@@ -439,6 +439,23 @@
     }
   }
 
+  /**
+   * Acknowledged commands and delivered files older than 30 days leave the phone (the server
+   * has them); pending ones never do.
+   */
+  async function prune() {
+    const db = await dbp;
+    const cutoff = Date.now() - 30 * 86400000;
+    const tx = db.transaction(["outbox", "uploads"], "readwrite");
+    for (const r of await tx.objectStore("outbox").getAll()) {
+      if (r.state !== "pending" && (r.acked_at || 0) < cutoff) await tx.objectStore("outbox").delete(r.key);
+    }
+    for (const u of await tx.objectStore("uploads").getAll()) {
+      if (u.state !== "pending" && (u.created_at || 0) < cutoff) await tx.objectStore("uploads").delete(u.attachment_id);
+    }
+    await tx.done;
+  }
+
   /** A squad leader picks officers by name offline: the squads' members, kept for 10 min. */
   async function cacheSquadMembers() {
     if (!(session.roles || []).includes("squad_leader")) return;
@@ -466,9 +483,12 @@
       await push();
       await uploadAll();
       await pull();
-      if (!(await meta.get("categories"))) {
+      // Reference data, refreshed hourly: categories (an admin may add or retire one).
+      if (!(await meta.get("categories")) || Date.now() - ((await meta.get("categories_at")) || 0) > 3600000) {
         await meta.set("categories", await call("GET", "/api/v1/categories"));
+        await meta.set("categories_at", Date.now());
       }
+      await prune();
       await cacheSquadMembers();
       await meta.set("notifications", await call("GET", "/api/v1/me/notifications"));
       await meta.set("last_sync", new Date().toISOString());
