@@ -677,3 +677,72 @@ fn a_squad_leader_reads_the_duty_chiefs_escalation_in_the_inbox() {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+#[test]
+fn an_upload_cut_half_way_resumes_from_the_servers_offset_after_an_app_restart() {
+    let Some((town, browser)) = setup("field: an upload resumes after a restart") else {
+        return;
+    };
+    let here = town.here();
+    gps(&browser, here.lat, here.lon, 5.0);
+    sign_in(&browser, &town, "grid_member");
+    browser.wait_until_script(
+        "the service worker and the categories",
+        "return navigator.serviceWorker.controller !== null && \
+         document.querySelectorAll('#category option').length > 5;",
+    );
+    browser.wait_for_text("#position", "±5 米");
+    let tag = &uuid::Uuid::now_v7().simple().to_string()[20..];
+    let note = format!("大照片断点续传（{tag}）");
+    let big = jpeg(1600, 1200, 81, 60);
+    let dir = tempfile::tempdir().unwrap();
+    // The third piece is cut; right then the signal goes and the app is closed and reopened.
+    town.proxy
+        .fail("PATCH", "/files/", 2, Fault::CutRequest(50 * 1024));
+    let p = photo(dir.path(), "big.jpg", &big);
+    report(&browser, &p, "0101", &note);
+    let started = Instant::now();
+    while town.proxy.fired().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(20), "no cut");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    town.proxy.set_offline(true);
+    let upload = town.proxy.fired()[0]
+        .trim_start_matches("PATCH ")
+        .to_owned();
+    browser.refresh();
+    browser.wait_for("#current-user");
+    browser.wait_for_text("#waiting", "1 个文件");
+    // The progress kept across the restart: at least the two pieces the server acknowledged.
+    let kept = 2 * 256 * 1024 * 100 / big.len();
+    assert!(kept > 0 && kept < 100, "{}", big.len());
+    browser.wait_until_script(
+        "the kept progress",
+        &format!(
+            "const p = document.querySelector('[data-upload] progress'); \
+             return !!p && p.value >= {kept};"
+        ),
+    );
+
+    let mark = town.proxy.seen().len();
+    town.proxy.set_offline(false);
+    browser.click_button("立即同步");
+    browser.wait_for_text("#waiting", "待发送 0 项操作 · 0 个文件");
+    let seen = town.proxy.seen()[mark..].to_vec();
+    assert_eq!(
+        seen.iter().position(|s| s.starts_with("HEAD /files/")
+            || s.starts_with("PATCH /files/")
+            || s.starts_with("POST /files/")),
+        seen.iter().position(|s| *s == format!("HEAD {upload}")),
+        "the first upload request after the restart asks the server's offset: {seen:?}"
+    );
+    assert!(
+        !seen.iter().any(|s| s == "POST /files/"),
+        "the upload is not created again: {seen:?}"
+    );
+    let found = reports_with(&town, &note);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let id = found[0]["attachment_ids"][0].as_str().unwrap();
+    let a = town.get("dispatcher", &format!("/api/v1/attachments/{id}"));
+    assert_eq!(a["sha256"], sha256_hex(&big), "{a}");
+}
