@@ -21,8 +21,13 @@ pub const WAIT: Duration = Duration::from_secs(20);
 const POLL: Duration = Duration::from_millis(100);
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
+/// The console's window (a laptop); the field app's journeys use [`PHONE_WINDOW`].
+pub const DESKTOP_WINDOW: (u32, u32) = (1366, 768);
+/// A phone held upright (CSS pixels of a common 6.1" phone).
+pub const PHONE_WINDOW: (u32, u32) = (390, 844);
+
 /// Headless Chromium, fresh profile, nothing phoning home.
-const CHROMIUM_ARGS: [&str; 10] = [
+const CHROMIUM_ARGS: [&str; 9] = [
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -31,7 +36,6 @@ const CHROMIUM_ARGS: [&str; 10] = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-    "--window-size=1366,768",
     "--lang=zh-CN",
 ];
 
@@ -94,6 +98,12 @@ impl Browser {
     /// here: on the PostgreSQL pass (`GRIDDISPATCH_TEST_PG`), and when Chromium or chromedriver
     /// is missing — unless `GRIDDISPATCH_REQUIRE_BROWSER=1`, which makes a missing browser fail.
     pub fn start_or_skip(journey: &str) -> Option<Browser> {
+        Self::start_sized_or_skip(journey, DESKTOP_WINDOW)
+    }
+
+    /// As [`Browser::start_or_skip`], with a window of `(width, height)` CSS pixels (a phone:
+    /// [`PHONE_WINDOW`]).
+    pub fn start_sized_or_skip(journey: &str, window: (u32, u32)) -> Option<Browser> {
         if std::env::var_os("GRIDDISPATCH_TEST_PG").is_some() {
             skip_notice(&format!(
                 "SKIPPED {journey}: browser tests run on the SQLite pass only"
@@ -112,7 +122,7 @@ impl Browser {
         );
         let required = std::env::var("GRIDDISPATCH_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
         match (driver, chromium) {
-            (Some(d), Some(c)) => Some(Browser::start(&d, &c)),
+            (Some(d), Some(c)) => Some(Browser::start(&d, &c, window)),
             _ if required => panic!(
                 "{journey}: GRIDDISPATCH_REQUIRE_BROWSER=1 but chromium or chromedriver is missing \
                  (apt-get install chromium chromium-driver)"
@@ -127,7 +137,7 @@ impl Browser {
         }
     }
 
-    fn start(driver: &Path, chromium: &Path) -> Browser {
+    fn start(driver: &Path, chromium: &Path, window: (u32, u32)) -> Browser {
         let port = free_port();
         let child = Command::new(driver)
             .arg(format!("--port={port}"))
@@ -159,6 +169,7 @@ impl Browser {
         }
         let profile = tempfile::tempdir().expect("browser profile dir");
         let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| (*a).to_owned()).collect();
+        args.push(format!("--window-size={},{}", window.0, window.1));
         args.push(format!("--user-data-dir={}", profile.path().display()));
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
@@ -223,6 +234,45 @@ impl Browser {
         )
     }
 
+    /// Run a Chrome DevTools Protocol command through chromedriver (network conditions,
+    /// geolocation, permissions).
+    pub fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            Some(json!({"cmd": cmd, "params": params})),
+        )
+    }
+
+    /// Run the asynchronous `script` in the page (it calls `arguments[arguments.length - 1]`
+    /// with its result) and return that result.
+    pub fn execute_async(&self, script: &str, args: Vec<Value>) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({"script": script, "args": args})),
+        )
+    }
+
+    /// Wait until `script` (run in the page) returns `true`; `what` names it for the failure.
+    pub fn wait_until_script(&self, what: &str, script: &str) {
+        self.wait_until(what, || {
+            self.try_call(
+                reqwest::Method::POST,
+                "/execute/sync",
+                Some(json!({"script": script, "args": []})),
+            )
+            .ok()
+            .and_then(|v| v.as_bool())
+            .filter(|ok| *ok)
+        });
+    }
+
+    /// Reload the page (an app restart).
+    pub fn refresh(&self) {
+        self.call(reqwest::Method::POST, "/refresh", Some(json!({})));
+    }
+
     /// The text of the whole page as the user sees it.
     pub fn page_text(&self) -> String {
         self.execute("return document.body.innerText;", vec![])
@@ -283,6 +333,14 @@ impl Browser {
         });
         found.found_by = Some((selector.to_owned(), text.to_owned()));
         found
+    }
+
+    /// Wait for an element matching `selector`, shown or not (a file input behind its label, an
+    /// option of a closed list).
+    pub fn wait_for_present(&self, selector: &str) -> Element<'_> {
+        self.wait_until(&format!("`{selector}` in the page"), || {
+            self.find_now("css selector", selector).into_iter().next()
+        })
     }
 
     /// Wait until the page shows `text` somewhere.

@@ -95,6 +95,21 @@ fn serve(req: &HttpRequest, path: &str) -> Result<HttpResponse, AppError> {
         return Err(not_found());
     }
     let file = Assets::get(path).ok_or_else(not_found)?;
+    Ok(respond(req, path, file))
+}
+
+/// A file of the console (the field app shares its vocabulary, `labels.js`).
+pub(crate) fn console_file(path: &str) -> Option<rust_embed::EmbeddedFile> {
+    Assets::get(path)
+}
+
+/// An embedded file with its ETag (its SHA-256) and caching: 304 when the browser has it; the
+/// vendored libraries cached a day, the app's own files revalidated. Shared with the field app.
+pub(crate) fn respond(
+    req: &HttpRequest,
+    path: &str,
+    file: rust_embed::EmbeddedFile,
+) -> HttpResponse {
     let etag = format!("\"{}\"", hex::encode(file.metadata.sha256_hash()));
     let cache = if path.starts_with("vendor/") {
         VENDOR_CACHE
@@ -115,20 +130,20 @@ fn serve(req: &HttpRequest, path: &str) -> Result<HttpResponse, AppError> {
         .insert_header((header::CACHE_CONTROL, cache))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
     if fresh {
-        return Ok(resp.finish());
+        return resp.finish();
     }
-    Ok(resp
-        .content_type(content_type(path))
-        .body(file.data.into_owned()))
+    resp.content_type(content_type(path))
+        .body(file.data.into_owned())
 }
 
-/// The media type of a console file, by extension (the set the console ships).
-fn content_type(path: &str) -> &'static str {
+/// The media type of a console or field-app file, by extension (the set they ship).
+pub(crate) fn content_type(path: &str) -> &'static str {
     match path.rsplit('.').next().unwrap_or_default() {
         "html" => "text/html; charset=utf-8",
         "js" => "text/javascript; charset=utf-8",
         "css" => "text/css; charset=utf-8",
         "json" => "application/json",
+        "webmanifest" => "application/manifest+json",
         "png" => "image/png",
         "svg" => "image/svg+xml",
         "woff2" => "font/woff2",

@@ -4,6 +4,7 @@ mod attachments;
 mod auth;
 mod console;
 mod documents;
+mod field;
 mod grid;
 mod health;
 mod input;
@@ -95,6 +96,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
         )
         .service(web::resource("/").get(console::index))
         .service(web::resource("/console/{path}*").get(console::asset))
+        .service(
+            web::scope("/m")
+                // The field app's shell goes compressed: phones open it over slow links.
+                .wrap(actix_web::middleware::Compress::default())
+                .service(web::resource("").get(field::bare))
+                .service(web::resource("/").get(field::index))
+                .service(web::resource("/{path}*").get(field::asset)),
+        )
         .service(web::resource("/public/").get(public::page))
         .service(web::resource("/api/v1/public/decisions").get(public::decisions))
         .service(

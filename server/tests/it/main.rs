@@ -12,6 +12,7 @@ mod cli;
 mod console;
 mod deadlines;
 mod docs;
+mod field;
 mod grid;
 mod grid_cli;
 mod http;
