@@ -295,6 +295,7 @@
       async function run(command, position) {
         await E.act(command, position);
         f.open = null;
+        f.error = "";
         toast("已保存，有信号时自动发送 (saved; sent when there is signal)");
       }
       const t = () => props.task;
@@ -423,6 +424,15 @@
           ]),
           h("p", r.description || "—"),
           task.outcome ? h("p", { class: "fd-note" }, `处置 Outcome：${L.label(L.OUTCOME, task.outcome.outcome)}`) : null,
+          // The simple procedure's decision paper, to show the party or print (needs signal).
+          task.decision_number ? h("p", { class: "fd-note" }, [`决定书 ${task.decision_number} `, h("a", {
+            href: "#", "data-decision": task.id,
+            onClick: async (e) => {
+              e.preventDefault();
+              try { const url = await E.decisionUrl(task.id); window.open(url, "_blank"); setTimeout(() => URL.revokeObjectURL(url), 60000); }
+              catch (err) { f.error = (err && err.message) || "需要信号 (needs signal)"; }
+            },
+          }, "当场处罚决定书 PDF")]) : null,
           queued.length ? h("p", { class: "fd-note fd-queued" }, `待发送 Waiting: ${queued.map((q) => L.label(L.COMMAND, q.command.type)).join("、")}`) : null,
           f.error ? h("p", { class: "fd-error" }, f.error) : null,
           acts.length ? h("div", { class: "fd-actions" }, acts.map(([k, label]) => h("button", {

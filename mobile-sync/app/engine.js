@@ -576,6 +576,13 @@
   }
 
   /** A stored evidence file as a blob: URL (signed-in GET of its content). */
+  /** The on-the-spot decision (当场处罚决定书) of a task as a blob: URL, to show or print. */
+  async function decisionUrl(taskId) {
+    const resp = await call("GET", `/api/v1/tasks/${taskId}/decision`, { raw: true });
+    if (!resp.ok) throw await errorOf(resp);
+    return URL.createObjectURL(await resp.blob());
+  }
+
   async function evidenceUrl(id, variant) {
     const local = await localBlob(id);
     if (local) return URL.createObjectURL(local);
@@ -606,7 +613,7 @@
     },
     async squadMembers(squad) { const m = await meta.get(`members:${squad}`); return (m && m.members) || []; },
     uuid7, sha256Of, sha256Fallback, login, logout, loadSession, act, capture, kick, snapshot,
-    evidenceUrl, localBlob, status, deviceId,
+    evidenceUrl, decisionUrl, localBlob, status, deviceId,
     get session() { return session; },
     onChange(f) { listeners.add(f); return () => listeners.delete(f); },
     /** Sync when the phone says it is back online. */

@@ -636,6 +636,17 @@ fn an_officer_decides_a_simple_penalty_on_the_phone_within_the_legal_limit() {
     assert_eq!(t["outcome"]["outcome"], "simple_penalty", "{t}");
     assert_eq!(t["outcome"]["penalty"]["amount_fen"], 15000, "{t}");
     assert_eq!(t["outcome"]["party_name"], "李某", "{t}");
+    // The decision paper to hand the party, once the server has numbered it.
+    let number = t["decision_number"].as_str().unwrap().to_owned();
+    browser.wait_for_text(card.as_str(), &number);
+    browser.wait_for(&format!("{card} [data-decision]")).click();
+    // The PDF opens in its own tab; nothing went wrong on the card.
+    let errors: Vec<String> = browser
+        .all(&format!("{card} .fd-error"))
+        .iter()
+        .map(|e| e.text())
+        .collect();
+    assert!(errors.is_empty(), "the decision opened: {errors:?}");
 }
 
 #[test]
