@@ -189,10 +189,7 @@ pub fn set_disabled(
         }
         Ok::<_, diesel::result::Error>(())
     })?;
-    let roles = users::roles_of(conn, &user.id)?;
-    let user =
-        users::find(conn, &user.id)?.ok_or_else(|| AccountError::NotFound(user.id.clone()))?;
-    Ok(view(user, roles, now))
+    reload(conn, &user.id, now)
 }
 
 /// Renew, change (`Some`) or withdraw (`None`) an account's enforcement certificate, by
@@ -225,10 +222,7 @@ pub fn set_certificate(
         )?;
         users::set_certificate(conn, &user.id, number, valid_until, now)
     })?;
-    let roles = users::roles_of(conn, &user.id)?;
-    let user =
-        users::find(conn, &user.id)?.ok_or_else(|| AccountError::NotFound(user.id.clone()))?;
-    Ok(view(user, roles, now))
+    reload(conn, &user.id, now)
 }
 
 /// Give an account a new set of roles, by `actor_id`; appended to the full-process record
@@ -298,9 +292,13 @@ pub fn reset_password(
         sessions::revoke_all(conn, &user.id, "password_reset", now)?;
         Ok::<_, diesel::result::Error>(())
     })?;
-    let roles = users::roles_of(conn, &user.id)?;
-    let user =
-        users::find(conn, &user.id)?.ok_or_else(|| AccountError::NotFound(user.id.clone()))?;
+    reload(conn, &user.id, now)
+}
+
+/// An account as it is now.
+fn reload(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<UserView, AccountError> {
+    let roles = users::roles_of(conn, id)?;
+    let user = users::find(conn, id)?.ok_or_else(|| AccountError::NotFound(id.to_owned()))?;
     Ok(view(user, roles, now))
 }
 

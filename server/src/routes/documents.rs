@@ -26,10 +26,38 @@ pub struct DocumentEntry {
 
 type Built = Vec<(String, DocumentKind, crate::documents::DocSpec)>;
 
+/// A path id that must be a UUID (`what`: 案件 or 任务, for the message).
+fn parse_id(id: &str, what: &str) -> Result<(), AppError> {
+    uuid::Uuid::parse_str(id).map(|_| ()).map_err(|_| {
+        AppError::unprocessable(
+            "invalid_id",
+            format!("{what}编号须为 UUID (the id is a UUID)"),
+        )
+    })
+}
+
+/// Set a document and answer it as PDF, named by `X-Content-SHA256`, shown inline as `file`.
+async fn pdf_response(
+    spec: crate::documents::DocSpec,
+    file: &str,
+) -> Result<HttpResponse, AppError> {
+    let pdf = web::block(move || render(&spec))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let sha = hex::encode(Sha256::digest(&pdf));
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header(("X-Content-SHA256", sha))
+        .insert_header((
+            "Content-Disposition",
+            format!("inline; filename*=UTF-8''{}", urlencode(file)),
+        ))
+        .body(pdf))
+}
+
 async fn build(state: &AppState, actor: &Actor, id: String) -> Result<Built, AppError> {
-    uuid::Uuid::parse_str(&id).map_err(|_| {
-        AppError::unprocessable("invalid_id", "案件编号须为 UUID (a case id is a UUID)")
-    })?;
+    parse_id(&id, "案件")?;
     let vis = visibility(state, actor).await?;
     let rules = state.config.case_rules;
     state
@@ -113,22 +141,7 @@ pub async fn get_document(
             ))
         })?;
     let title = spec.title.clone();
-    let pdf = web::block(move || render(&spec))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let sha = hex::encode(Sha256::digest(&pdf));
-    Ok(HttpResponse::Ok()
-        .content_type("application/pdf")
-        .insert_header(("X-Content-SHA256", sha))
-        .insert_header((
-            "Content-Disposition",
-            format!(
-                "inline; filename=\"{name}.pdf\"; filename*=UTF-8''{}.pdf",
-                urlencode(&title)
-            ),
-        ))
-        .body(pdf))
+    pdf_response(spec, &format!("{title}.pdf")).await
 }
 
 /// Percent-encoding for the RFC 5987 file name (Chinese titles): everything but RFC 5987's
@@ -174,9 +187,7 @@ pub async fn get_case_file(
     use griddispatch_media::storage::ObjectKey;
 
     let id = path.into_inner();
-    uuid::Uuid::parse_str(&id).map_err(|_| {
-        AppError::unprocessable("invalid_id", "案件编号须为 UUID (a case id is a UUID)")
-    })?;
+    parse_id(&id, "案件")?;
     actor.require_any(&CASE_FILE_ROLES)?;
     let vis = visibility(&state, &actor).await?;
     let rules = state.config.case_rules;
@@ -382,9 +393,7 @@ pub async fn get_task_decision(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    uuid::Uuid::parse_str(&id).map_err(|_| {
-        AppError::unprocessable("invalid_id", "任务编号须为 UUID (a task id is a UUID)")
-    })?;
+    parse_id(&id, "任务")?;
     let vis = visibility(&state, &actor).await?;
     let payment_days = state.config.case_rules.payment_days;
     let spec = state
@@ -439,20 +448,5 @@ pub async fn get_task_decision(
         })
         .await?;
     let number = spec.number.clone().unwrap_or_else(|| "decision".into());
-    let pdf = web::block(move || render(&spec))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let sha = hex::encode(Sha256::digest(&pdf));
-    Ok(HttpResponse::Ok()
-        .content_type("application/pdf")
-        .insert_header(("X-Content-SHA256", sha))
-        .insert_header((
-            "Content-Disposition",
-            format!(
-                "inline; filename*=UTF-8''{}",
-                urlencode(&format!("当场行政处罚决定书-{number}.pdf"))
-            ),
-        ))
-        .body(pdf))
+    pdf_response(spec, &format!("当场行政处罚决定书-{number}.pdf")).await
 }

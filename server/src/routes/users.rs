@@ -61,21 +61,10 @@ pub async fn put_roles(
     path: web::Path<String>,
     body: super::input::Json<SetRolesRequest>,
 ) -> Result<web::Json<UserView>, AppError> {
-    actor.require_any(&[Role::Admin])?;
-    let admin = actor.user_id.clone();
-    let id = path.into_inner();
-    let user = state
-        .db(move |conn| {
-            Ok(accounts::set_roles(
-                conn,
-                &admin,
-                &id,
-                &body.roles,
-                db::now(),
-            )?)
-        })
-        .await?;
-    Ok(web::Json(user))
+    admin_change(&state, &actor, path.into_inner(), move |conn, admin, id| {
+        accounts::set_roles(conn, admin, id, &body.roles, db::now())
+    })
+    .await
 }
 
 /// Set a new password for a user who lost theirs; the account is signed out on every device.
@@ -90,20 +79,24 @@ pub async fn reset_password(
     path: web::Path<String>,
     body: super::input::Json<SetPasswordRequest>,
 ) -> Result<web::Json<UserView>, AppError> {
+    admin_change(&state, &actor, path.into_inner(), move |conn, admin, id| {
+        accounts::reset_password(conn, admin, id, &body.password, db::now())
+    })
+    .await
+}
+
+/// An administrator's change of account `id`: admins only, done as `actor`, the account after.
+async fn admin_change(
+    state: &AppState,
+    actor: &Actor,
+    id: String,
+    change: impl FnOnce(&mut db::DbConn, &str, &str) -> Result<UserView, accounts::AccountError>
+        + Send
+        + 'static,
+) -> Result<web::Json<UserView>, AppError> {
     actor.require_any(&[Role::Admin])?;
     let admin = actor.user_id.clone();
-    let id = path.into_inner();
-    let user = state
-        .db(move |conn| {
-            Ok(accounts::reset_password(
-                conn,
-                &admin,
-                &id,
-                &body.password,
-                db::now(),
-            )?)
-        })
-        .await?;
+    let user = state.db(move |conn| Ok(change(conn, &admin, &id)?)).await?;
     Ok(web::Json(user))
 }
 
@@ -174,20 +167,10 @@ async fn change_certificate(
     id: String,
     cert: Option<Certificate>,
 ) -> Result<web::Json<UserView>, AppError> {
-    actor.require_any(&[Role::Admin])?;
-    let admin = actor.user_id.clone();
-    let user = state
-        .db(move |conn| {
-            Ok(accounts::set_certificate(
-                conn,
-                &admin,
-                &id,
-                cert.as_ref(),
-                db::now(),
-            )?)
-        })
-        .await?;
-    Ok(web::Json(user))
+    admin_change(state, actor, id, move |conn, admin, id| {
+        accounts::set_certificate(conn, admin, id, cert.as_ref(), db::now())
+    })
+    .await
 }
 
 /// Check the audit chain (执法全过程记录): every record's hash, every link, no gaps, the head

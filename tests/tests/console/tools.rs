@@ -179,6 +179,52 @@ fn measure_console_load() {
         "map with every open report ({open}) fetched and clustered: {:.2} s",
         t.elapsed().as_secs_f64()
     );
+    // The map's fetch alone, the way it was (pages of full report views per open state) and
+    // the way it is (one pins answer), measured in the same run: 5 rounds, medians.
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v[v.len() / 2]
+    };
+    // A fresh token: signing the browser in replaced the dispatcher's earlier session.
+    let token = town.token("dispatcher");
+    let get = |path: &str| {
+        let resp = http
+            .get(format!("{base}{path}"))
+            .bearer_auth(&token)
+            .send()
+            .unwrap();
+        assert!(resp.status().is_success(), "{path}");
+        let body: serde_json::Value = resp.json().unwrap();
+        body
+    };
+    let (mut paged, mut pins) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        let t = std::time::Instant::now();
+        let mut got = 0;
+        for s in ["reported", "needs_info", "accepted"] {
+            for page in 1.. {
+                let p = get(&format!(
+                    "/api/v1/reports?status={s}&page={page}&per_page=200"
+                ));
+                let items = p["items"].as_array().unwrap().len();
+                got += items;
+                if items < 200 {
+                    break;
+                }
+            }
+        }
+        paged.push(t.elapsed().as_secs_f64());
+        assert_eq!(got as u64, open);
+        let t = std::time::Instant::now();
+        let p = get("/api/v1/map/pins?open_only=true");
+        assert_eq!(p["pins"].as_array().unwrap().len() as u64, open);
+        pins.push(t.elapsed().as_secs_f64());
+    }
+    let (paged, pins) = (median(paged), median(pins));
+    println!(
+        "map fetch of {open} open reports: paged report views {paged:.2} s, one pins answer {pins:.2} s ({:.1}x)",
+        paged / pins
+    );
     println!(
         "{n} reports filed over REST in {:.1} s",
         filed.as_secs_f64()
