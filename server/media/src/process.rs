@@ -141,13 +141,31 @@ pub async fn process_blocking(
     process_prehashed_blocking(path, declared, limits, None).await
 }
 
-/// Runs [`process_prehashed`] on tokio's blocking pool, for async callers (the tus endpoint).
+/// How many files are processed at once in this process: one per core. Processing is CPU-bound
+/// (decoding a 12-megapixel JPEG and making its copies), so more at once would not finish
+/// sooner; each decoded photo holds its full-size pixels (~50 MB for 12 MP), so a burst of
+/// large photos from many phones must queue here rather than all decode together and take a
+/// small server's memory (docs/benchmarks.md: 16 at once peaked at 2 GB before this bound).
+fn processing_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores)
+    })
+}
+
+/// Runs [`process_prehashed`] on tokio's blocking pool, for async callers (the tus endpoint),
+/// at most one file per core at a time ([`processing_slots`]).
 pub async fn process_prehashed_blocking(
     path: PathBuf,
     declared: Declared,
     limits: Limits,
     digest: Option<Sha256Digest>,
 ) -> Result<Processed, MediaError> {
+    let _slot = processing_slots()
+        .acquire()
+        .await
+        .map_err(|e| MediaError::Io(std::io::Error::other(e)))?;
     tokio::task::spawn_blocking(move || process_prehashed(&path, &declared, &limits, digest))
         .await
         .map_err(|e| MediaError::Io(std::io::Error::other(e)))?
