@@ -395,3 +395,18 @@ diesel::joinable!(department_liaisons -> departments (department_id));
 diesel::joinable!(department_liaisons -> users (user_id));
 // A department's liaisons are listed with their accounts.
 diesel::allow_tables_to_appear_in_same_query!(department_liaisons, users);
+
+// The department a report was transferred to (migration 2026-11-30-000019_agency_transfers):
+// a column of `reports`, declared apart to keep merges simple.
+pub mod reports_transfer {
+    diesel::table! {
+        reports (id) {
+            id -> Text,
+            transfer_department_id -> Nullable<Text>,
+        }
+    }
+}
+use self::reports_transfer::reports as reports_by_transfer;
+diesel::allow_tables_to_appear_in_same_query!(reports_by_transfer, reports);
+diesel::allow_tables_to_appear_in_same_query!(reports_by_transfer, tasks);
+diesel::allow_tables_to_appear_in_same_query!(reports_by_transfer, cases);

@@ -4,8 +4,10 @@
 //! the layout here is only line breaking and placement, which the documents' plain form needs.
 
 mod case;
+mod transfer;
 
 pub use case::{case_documents, DocumentKind};
+pub use transfer::transfer_letter;
 
 use chrono::NaiveDate;
 use krilla::geom::{Point, Size};

@@ -12,6 +12,7 @@ mod notifications;
 mod public;
 mod reference;
 mod sync;
+mod transfers;
 mod users;
 mod workflow;
 
@@ -53,6 +54,7 @@ pub use reference::{
     __path_get_calendar, __path_list_categories, __path_put_calendar, __path_put_category,
 };
 pub use sync::{__path_info, __path_pull, __path_push, __path_wait, PullQuery, WaitQuery};
+pub use transfers::{__path_list_transfers, __path_transfer_letter, TransferEntry};
 pub use users::{
     __path_create_user, __path_delete_certificate, __path_list_users, __path_put_certificate,
     __path_revoke_user_device, __path_set_user_disabled, __path_verify_audit,
@@ -199,6 +201,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                     web::resource("/departments/{id}")
                         .get(departments::get_department)
                         .put(departments::update_department),
+                )
+                .service(web::resource("/transfers").get(transfers::list_transfers))
+                .service(
+                    web::resource("/reports/{id}/transfer-letter").get(transfers::transfer_letter),
                 ),
         );
 }

@@ -30,6 +30,8 @@ pub struct Visibility {
     user_id: String,
     villages: Vec<String>,
     squads: Vec<String>,
+    /// The department a liaison acts for: it sees the matters transferred to it.
+    department: Option<String>,
     /// May see complainants' contacts.
     pub sees_contacts: bool,
 }
@@ -42,6 +44,11 @@ impl Visibility {
             user_id: actor.user_id.clone(),
             villages: scope::villages_of(conn, &actor.user_id, grid_version)?,
             squads: scope::squads_of(conn, &actor.user_id)?,
+            department: if actor.has(Role::DepartmentLiaison) {
+                crate::store::departments::department_of(conn, &actor.user_id)?
+            } else {
+                None
+            },
             sees_contacts: actor.has(Role::Dispatcher) || actor.has(Role::DutyChief),
         })
     }
@@ -136,6 +143,14 @@ impl Visibility {
                 .as_ref()
                 .is_some_and(|c| self.villages.contains(&c.village))
             || task.is_some_and(|t| self.squads.contains(&t.squad_id))
+            || r.transfer
+                .as_ref()
+                .is_some_and(|t| self.department.as_deref() == Some(t.department_id.as_str()))
+    }
+
+    /// The department whose transfers this reader sees (a liaison's).
+    pub fn department(&self) -> Option<&str> {
+        self.department.as_deref()
     }
 }
 
@@ -395,7 +410,13 @@ pub fn list_reports(
                 reports::reporter_id
                     .eq(vis.user_id.clone())
                     .or(reports::village_code.eq_any(vis.villages.clone()))
-                    .or(reports::id.eq_any(squad_reports.clone())),
+                    .or(reports::id.eq_any(squad_reports.clone()))
+                    .or(reports::id.eq_any({
+                        use crate::schema::reports_transfer::reports as rt;
+                        rt::table
+                            .filter(rt::transfer_department_id.eq(vis.department.clone()))
+                            .select(rt::id)
+                    })),
             );
         }
         if let Some(squad) = &q.squad {

@@ -21,6 +21,7 @@ mod migrations;
 mod people;
 mod privacy;
 mod sync;
+mod transfers;
 mod tus;
 mod workflow;
 mod workflow_loop;

@@ -37,6 +37,14 @@ pub struct CaseRules {
     pub hearing_fine_organization_fen: i64,
     /// Working days to publish a decision (国办发〔2018〕118号).
     pub publication_working_days: u32,
+    /// Working days to send a transfer after deciding it (seed 000: 5).
+    pub transfer_send_working_days: u32,
+    /// Hours to send an urgent transfer (seed 000: 24).
+    pub transfer_urgent_hours: i64,
+    /// Days the receiving department has to accept or refuse (seed 000: 3).
+    pub transfer_answer_days: i64,
+    /// Days the receiving department has to report its outcome after accepting (seed 000: 3).
+    pub transfer_outcome_days: i64,
 }
 
 impl Default for CaseRules {
@@ -55,6 +63,10 @@ impl Default for CaseRules {
             hearing_fine_person_fen: 1_000_000,
             hearing_fine_organization_fen: 10_000_000,
             publication_working_days: 7,
+            transfer_send_working_days: 5,
+            transfer_urgent_hours: 24,
+            transfer_answer_days: 3,
+            transfer_outcome_days: 3,
         }
     }
 }

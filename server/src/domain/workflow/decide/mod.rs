@@ -6,6 +6,9 @@
 mod case;
 mod report;
 mod task;
+mod transfer;
+
+pub use transfer::{DepartmentFact, TransferDue};
 
 use chrono::NaiveDateTime;
 use griddispatch_protocol::command::Command;
@@ -179,6 +182,12 @@ pub struct Facts {
     pub host: Option<OfficerFact>,
     /// Publication due for a decision made now (7 working days on the calendar).
     pub publish_due_at: Option<NaiveDateTime>,
+    /// The department a transfer command names.
+    pub department: Option<DepartmentFact>,
+    /// The department the actor is a liaison of.
+    pub actor_department: Option<String>,
+    /// A transfer's clocks counted from now.
+    pub transfer_due: TransferDue,
 }
 
 /// What a command changes.
@@ -350,6 +359,12 @@ pub fn decide(cmd: &Command, f: &Facts) -> Result<Change, DomainError> {
         | Command::ArchiveCase { .. }
         | Command::HandOverToPolice { .. }
         | Command::FlagCaseDeadline { .. } => case::decide(cmd, f, now),
+        Command::DecideTransfer { .. }
+        | Command::SendTransfer { .. }
+        | Command::AnswerTransfer { .. }
+        | Command::ReportTransferOutcome { .. }
+        | Command::DisputeTransfer { .. }
+        | Command::FlagTransferDeadline { .. } => transfer::decide(cmd, f, now),
     }
 }
 
