@@ -247,6 +247,8 @@
     cases: (filters) => request("GET", "/api/v1/cases" + qs(filters)),
     caseDetail: (id) => request("GET", `/api/v1/cases/${encodeURIComponent(id)}`),
     caseDocuments: (id) => request("GET", `/api/v1/cases/${encodeURIComponent(id)}/documents`),
+    departments: () => request("GET", "/api/v1/departments"),
+    transfers: () => request("GET", "/api/v1/transfers"),
     categories: () => request("GET", "/api/v1/categories"),
     squads: () => request("GET", "/api/v1/squads"),
     squadMembers: (id) => request("GET", `/api/v1/squads/${encodeURIComponent(id)}/members`),
