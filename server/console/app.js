@@ -20,7 +20,7 @@
     { path: "inbox", zh: "部门收件箱", en: "Department inbox", roles: ["department_liaison"] },
   ];
   // Routes that are not menu entries, with the roles that may open them.
-  const EXTRA = { report: NAV[0].roles.concat(["officer"]), case: ["approver", "legal_reviewer", "officer", "squad_leader", "dispatcher", "duty_chief", "admin"] };
+  const EXTRA = { report: NAV[0].roles.concat(["officer"]), case: ["approver", "legal_reviewer", "officer", "squad_leader", "dispatcher", "duty_chief", "admin", "department_liaison"] };
 
   function parseHash() {
     const h = (location.hash || "").replace(/^#\/?/, "");

@@ -26,3 +26,16 @@ pub enum DisputeLevel {
     /// 本级人民政府 after the legal office.
     Government,
 }
+
+/// Police's answer to a crime hand-over (行刑衔接).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum HandOverAnswer {
+    /// 立案侦查: police took it as a criminal case; still no administrative penalty.
+    Filed,
+    /// 不予立案: not a crime; the case returns to the brigade.
+    NotFiled,
+    /// 移交回执法队: sent back for administrative handling (e.g. no criminal liability).
+    Returned,
+}

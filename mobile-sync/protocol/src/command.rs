@@ -481,12 +481,28 @@ pub enum Command {
         /// 结案报告.
         closing_report: String,
     },
-    /// 移送公安: a suspected crime; no penalty decision may follow (不得以罚代刑).
+    /// 移送公安: a suspected crime goes to police with a copy to the procuratorate (国务院令
+    /// 310), approved and handed over by the approver; no penalty decision may follow
+    /// (不得以罚代刑) unless police send the case back.
     HandOverToPolice {
         /// Case.
         case_id: String,
         /// Why a crime is suspected.
         reason: String,
+        /// The police department (kind `police`) it goes to.
+        police_department_id: String,
+        /// The procuratorate (kind `procuratorate`) that gets the copy (抄送).
+        procuratorate_department_id: String,
+    },
+    /// 公安答复: police's liaison answers a hand-over — filed as a criminal case, or not filed /
+    /// sent back to the brigade for administrative handling (then a penalty may follow again).
+    AnswerHandOver {
+        /// Case.
+        case_id: String,
+        /// What police decided.
+        decision: crate::agency::HandOverAnswer,
+        /// Why / the decision's number.
+        note: String,
     },
     /// 案件时限预警/督办: issued by the server's deadline job only — a yellow warning at 80 % of
     /// a case clock (`decision`, `service`, `publication`, `payment`), red at 100 %.
@@ -619,6 +635,7 @@ impl Command {
             | Command::PublishDecision { case_id }
             | Command::ArchiveCase { case_id, .. }
             | Command::HandOverToPolice { case_id, .. }
+            | Command::AnswerHandOver { case_id, .. }
             | Command::FlagCaseDeadline { case_id, .. } => Some(case_id),
             _ => None,
         }
@@ -678,6 +695,7 @@ impl Command {
             Command::PublishDecision { .. } => "publish_decision",
             Command::ArchiveCase { .. } => "archive_case",
             Command::HandOverToPolice { .. } => "hand_over_to_police",
+            Command::AnswerHandOver { .. } => "answer_hand_over",
             Command::FlagCaseDeadline { .. } => "flag_case_deadline",
             Command::FlagDeadline { .. } => "flag_deadline",
             Command::EscalateTask { .. } => "escalate_task",

@@ -41,6 +41,7 @@
     const officerOptions = vm.officers.map((o) => ({ value: o.id, label: o.display_name + (o.certificate_valid ? "" : "（执法证无效 no valid certificate）"), disabled: !o.certificate_valid }));
     const investigatorOptions = (p.investigators || []).map((id) => ({ value: id, label: vm.person(id) }));
     const id = c.id;
+    const deps = (kind) => (vm.departments || []).filter((x) => x.kind === kind && x.active).map((x) => ({ value: x.id, label: x.name }));
     return [
       { key: "file", label: "立案 File case", type: "primary", show: has("approver") && c.status === "proposed", fields: [],
         build: () => ({ type: "file_case", case_id: id }) },
@@ -115,8 +116,19 @@
         fields: [{ key: "days", label: "延长天数 Days", type: "number" }, { key: "reason", label: "理由 Reason" }],
         build: (v) => ({ type: "extend_case_deadline", case_id: id, days: Number(v.days || 0), reason: v.reason || "" }) },
       { key: "police", label: "移送公安 Hand over to police", type: "danger", show: has("approver") && before,
-        fields: [{ key: "reason", label: "涉嫌犯罪理由 Why a crime is suspected", type: "textarea" }],
-        build: (v) => ({ type: "hand_over_to_police", case_id: id, reason: v.reason || "" }) },
+        init: { police: (deps("police")[0] || {}).value, copy: (deps("procuratorate")[0] || {}).value },
+        fields: [{ key: "reason", label: "涉嫌犯罪理由 Why a crime is suspected", type: "textarea" },
+          { key: "police", label: "公安机关 Police", type: "select", options: deps("police") },
+          { key: "copy", label: "抄送检察院 Copy to the procuratorate", type: "select", options: deps("procuratorate") }],
+        build: (v) => ({ type: "hand_over_to_police", case_id: id, reason: v.reason || "", police_department_id: v.police || "", procuratorate_department_id: v.copy || "" }) },
+      { key: "police_answer", label: "公安答复 Police's answer", type: "primary",
+        show: has("department_liaison") && c.status === "handed_over",
+        init: { decision: "filed" },
+        fields: [{ key: "decision", label: "决定 Decision", type: "select", options: [
+            { value: "filed", label: "立案侦查 Filed" }, { value: "not_filed", label: "不予立案 Not filed" },
+            { value: "returned", label: "移交回执法队行政处理 Returned for administrative handling" }] },
+          { key: "note", label: "说明/文号 Note", type: "textarea" }],
+        build: (v) => ({ type: "answer_hand_over", case_id: id, decision: v.decision, note: v.note || "" }) },
       { key: "serve", label: "送达 Serve", type: "primary", show: investigator && c.status === "decided",
         init: { method: "in_person" },
         fields: [{ key: "method", label: "送达方式 Method", type: "select", options: Object.entries(SERVICE).map(([value, label]) => ({ value, label })) },
@@ -139,7 +151,7 @@
 
   GD.screens.case = {
     props: ["param"],
-    data: () => ({ d: null, loading: true, missing: "", officers: [], dialog: null, values: {}, busy: false, docs: [], names: {} }),
+    data: () => ({ d: null, loading: true, missing: "", officers: [], departments: [], dialog: null, values: {}, busy: false, docs: [], names: {} }),
     inject: ["clock"],
     template: `
       <div class="gd-case" v-loading="loading">
@@ -280,6 +292,7 @@
           this.d = d;
           this.docs = await api.caseDocuments(this.param).catch(() => []);
           await this.loadOfficers();
+          if (!this.departments.length) this.departments = await api.departments().catch(() => []);
           this.names = Object.assign({}, GD.people);
         } catch (e) {
           if (e.status === 404 || e.status === 422) this.missing = "没有这个案件，或无权查看 No such case, or not yours to see";

@@ -18,7 +18,7 @@
   GD.transferClock = (c) => CLOCK[c] || c;
 
   GD.screens.inbox = {
-    data: () => ({ rows: [], loading: false, dialog: null, current: null, text: "", busy: false }),
+    data: () => ({ rows: [], cases: [], loading: false, dialog: null, current: null, text: "", busy: false }),
     template: `
       <div class="gd-inbox">
         <h2 class="gd-title">部门收件箱 <small>Department inbox</small></h2>
@@ -46,6 +46,13 @@
             </template>
           </el-table-column>
         </el-table>
+        <h3>移送公安（行刑衔接）的案件 Cases handed over (crime)</h3>
+        <el-table :data="cases" size="small" stripe class="gd-handed-over" @row-click="openCase" empty-text="没有移送的案件 No cases">
+          <el-table-column label="案号 Case" width="150"><template #default="{ row }">{{ row.number || row.id.slice(0, 8) }}</template></el-table-column>
+          <el-table-column label="涉嫌犯罪理由 Why" min-width="220"><template #default="{ row }">{{ row.procedure.hand_over ? row.procedure.hand_over.reason : '' }}</template></el-table-column>
+          <el-table-column label="移送 Handed over" width="150"><template #default="{ row }">{{ row.procedure.hand_over ? time(row.procedure.hand_over.at) : '' }}</template></el-table-column>
+          <el-table-column label="答复 Answer" width="200"><template #default="{ row }">{{ answered(row) }}</template></el-table-column>
+        </el-table>
         <el-dialog :model-value="!!dialog" @update:model-value="dialog = null" width="520px" class="gd-transfer-dialog"
           :title="dialog === 'refuse' ? '拒收移送 Refuse the transfer' : '反馈处理结果 Report the outcome'">
           <el-form label-position="top">
@@ -71,8 +78,17 @@
       },
       async load() {
         this.loading = true;
-        try { this.rows = await api.transfers(); } catch (e) { GD.showError(e); } finally { this.loading = false; }
+        try {
+          this.rows = await api.transfers();
+          this.cases = (await api.cases({ per_page: 100 })).items.filter((c) => c.procedure && c.procedure.hand_over);
+        } catch (e) { GD.showError(e); } finally { this.loading = false; }
       },
+      answered(c) {
+        const r = (c.procedure.hand_over.replies || []).slice(-1)[0];
+        if (!r) return "待答复（3 日内）To answer within 3 days";
+        return { filed: "已立案 Filed", not_filed: "不予立案 Not filed", returned: "已移交回执法队 Returned" }[r.decision] || r.decision;
+      },
+      openCase(row) { location.hash = "#/case/" + row.id; },
       openDialog(kind, row) { this.dialog = kind; this.current = row; this.text = ""; },
       async accept(row) {
         try {

@@ -270,6 +270,20 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
     Ok(f)
 }
 
+fn department_fact(
+    conn: &mut DbConn,
+    id: &str,
+) -> Q<Option<crate::domain::workflow::DepartmentFact>> {
+    Ok(crate::store::departments::find(conn, id)?.map(|d| {
+        crate::domain::workflow::DepartmentFact {
+            id: d.id,
+            name: d.name,
+            kind: d.kind,
+            active: d.active,
+        }
+    }))
+}
+
 /// Facts of a transfer command: the report, the department named or acted for, the clocks.
 fn transfer_facts(
     conn: &mut DbConn,
@@ -347,6 +361,17 @@ fn case_facts(
         }
         Command::ScheduleHearing { host_id, .. } => {
             f.host = officer_fact(conn, env, host_id, None)?
+        }
+        Command::HandOverToPolice {
+            police_department_id,
+            procuratorate_department_id,
+            ..
+        } => {
+            f.department = department_fact(conn, police_department_id)?;
+            f.copy_department = department_fact(conn, procuratorate_department_id)?;
+        }
+        Command::AnswerHandOver { .. } => {
+            f.actor_department = crate::store::departments::department_of(conn, &issuer.user_id)?;
         }
         Command::DecideCase { decision, .. } => {
             let (kind, prefix) = match decision {

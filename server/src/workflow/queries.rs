@@ -148,6 +148,18 @@ impl Visibility {
                 .is_some_and(|t| self.department.as_deref() == Some(t.department_id.as_str()))
     }
 
+    /// Whether the case was handed over to the reader's department: the police it went to and
+    /// the procuratorate with the copy see it.
+    pub fn hand_over(&self, c: &Case) -> bool {
+        let Some(mine) = self.department.as_deref() else {
+            return false;
+        };
+        c.procedure.hand_over.as_ref().is_some_and(|h| {
+            h.police_department_id.as_deref() == Some(mine)
+                || h.procuratorate_department_id.as_deref() == Some(mine)
+        })
+    }
+
     /// The department whose transfers this reader sees (a liaison's).
     pub fn department(&self) -> Option<&str> {
         self.department.as_deref()
@@ -640,7 +652,7 @@ pub fn list_cases(
                 .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
             let investigates = c.procedure.investigators.contains(&vis.user_id);
             let squad = store::task(conn, &c.task_id)?.map(|t| t.squad_id);
-            if investigates || squad.is_some_and(|s| vis.squads.contains(&s)) {
+            if investigates || squad.is_some_and(|s| vis.squads.contains(&s)) || vis.hand_over(&c) {
                 mine.push(vis.serve(&c));
             }
         }
@@ -700,7 +712,7 @@ pub fn visible_case(conn: &mut DbConn, vis: &Visibility, id: &str) -> QueryResul
         return Ok(None);
     };
     let t = store::task(conn, &c.task_id)?;
-    Ok(vis.report(&r, t.as_ref()).then_some(c))
+    Ok((vis.report(&r, t.as_ref()) || vis.hand_over(&c)).then_some(c))
 }
 
 /// One case, if visible.

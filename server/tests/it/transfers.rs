@@ -374,3 +374,31 @@ async fn a_liaison_sees_only_the_transfers_to_its_department() {
         .unwrap();
     assert_eq!(all.as_array().unwrap().len(), 1);
 }
+
+/// 某某派出所 (liaison `cop`) and 县人民检察院 (liaison `prosecutor`); returns their ids.
+pub(crate) async fn police_and_procuratorate(t: &mut Town) -> (String, String) {
+    t.app.user("cop", &[Role::DepartmentLiaison]);
+    t.app.user("prosecutor", &[Role::DepartmentLiaison]);
+    let mut ids = Vec::new();
+    for (name, kind, liaison) in [
+        ("某某派出所", "police", "cop"),
+        ("县人民检察院", "procuratorate", "prosecutor"),
+    ] {
+        let resp = t
+            .app
+            .post(
+                "/api/v1/departments",
+                &json!({"name": name, "kind": kind, "liaisons": [liaison]}),
+                Some(&t.tokens["admin1"]),
+            )
+            .await;
+        assert_eq!(resp.status(), 201);
+        let d: Value = resp.json().await.unwrap();
+        ids.push(d["id"].as_str().unwrap().to_owned());
+    }
+    for u in ["cop", "prosecutor"] {
+        let token = t.app.login(u, "dev").await.access_token;
+        t.tokens.insert(u, token);
+    }
+    (ids[0].clone(), ids[1].clone())
+}

@@ -45,6 +45,8 @@ pub struct CaseRules {
     pub transfer_answer_days: i64,
     /// Days the receiving department has to report its outcome after accepting (seed 000: 3).
     pub transfer_outcome_days: i64,
+    /// Days police have to answer a crime hand-over (国务院令 310 第八条: 3).
+    pub hand_over_answer_days: i64,
 }
 
 impl Default for CaseRules {
@@ -67,6 +69,7 @@ impl Default for CaseRules {
             transfer_urgent_hours: 24,
             transfer_answer_days: 3,
             transfer_outcome_days: 3,
+            hand_over_answer_days: 3,
         }
     }
 }
@@ -186,6 +189,16 @@ pub fn running_clocks(case: &super::Case, rules: &CaseRules) -> Vec<RunningClock
                 clock: "decision",
                 from,
                 due,
+                working_time: false,
+            });
+        }
+    }
+    if let Some(h) = &p.hand_over {
+        if case.status == S::HandedOver && h.replies.is_empty() {
+            out.push(RunningClock {
+                clock: "police_answer",
+                from: h.at,
+                due: h.at + chrono::Duration::days(rules.hand_over_answer_days),
                 working_time: false,
             });
         }
@@ -447,11 +460,43 @@ pub struct Archive {
     pub at: NaiveDateTime,
 }
 
+/// Police's answer to a hand-over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandOverReply {
+    /// What police decided.
+    pub decision: griddispatch_protocol::agency::HandOverAnswer,
+    /// Why / its number.
+    pub note: String,
+    /// The liaison who answered.
+    pub by: String,
+    /// When.
+    #[serde(with = "rfc3339")]
+    pub at: NaiveDateTime,
+}
+
 /// 移送公安.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HandOver {
     /// Why a crime is suspected.
     pub reason: String,
+    /// Police department it went to.
+    #[serde(default)]
+    pub police_department_id: Option<String>,
+    /// Its name.
+    #[serde(default)]
+    pub police_name: Option<String>,
+    /// Procuratorate with the copy (抄送).
+    #[serde(default)]
+    pub procuratorate_department_id: Option<String>,
+    /// Its name.
+    #[serde(default)]
+    pub procuratorate_name: Option<String>,
+    /// Police's answer(s), in order.
+    #[serde(default)]
+    pub replies: Vec<HandOverReply>,
+    /// When the case came back to the brigade (not filed / returned).
+    #[serde(default, with = "crate::domain::time::rfc3339_opt")]
+    pub returned_at: Option<NaiveDateTime>,
     /// State the case was in.
     pub from_status: String,
     /// By.
