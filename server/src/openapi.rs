@@ -81,6 +81,7 @@ use crate::routes::*;
         TransferEntry,
         griddispatch_protocol::agency::TransferSender,
         griddispatch_protocol::agency::DisputeLevel,
+        griddispatch_protocol::agency::HandOverAnswer,
     )),
     modifiers(&BearerAuth, &CommonErrors),
     tags((name = "auth", description = "登录与令牌 sign-in and tokens"),
