@@ -402,3 +402,36 @@ pub(crate) async fn police_and_procuratorate(t: &mut Town) -> (String, String) {
     }
     (ids[0].clone(), ids[1].clone())
 }
+
+#[actix_web::test]
+async fn a_task_handled_as_belonging_elsewhere_is_transferred_once() {
+    let mut t = Town::new().await;
+    let (market, police) = with_departments(&mut t).await;
+    let r = t.report("0601").await;
+    let task = t.dispatch(&r).await;
+    t.to_on_site(&task).await;
+    t.ok(
+        "off2",
+        json!({"type": "handle_task", "task_id": task, "attachment_ids": [],
+               "outcome": {"outcome": "transfer", "department": "市场监管", "reason": "无照经营食品"}}),
+    )
+    .await;
+    // The squad's free-text outcome is not a transfer yet: the brigade decides it.
+    let mut as_squad = decide(&r, &market);
+    as_squad["sender"] = json!("squad");
+    assert_error(t.cmd("lead", decide(&r, &market)).await, 403, "forbidden").await;
+    assert_error(t.cmd("disp", as_squad).await, 422, "brigade_name_required").await;
+    t.ok("disp", decide(&r, &market)).await;
+    assert_error(
+        t.cmd("disp", decide(&r, &police)).await,
+        409,
+        "already_transferred",
+    )
+    .await;
+    let detail = t.get(&format!("/api/v1/reports/{r}")).await;
+    assert_eq!(detail["report"]["status"], "transferred");
+    assert_eq!(
+        detail["report"]["transfer"]["department_id"],
+        market.as_str()
+    );
+}
