@@ -247,6 +247,8 @@
     cases: (filters) => request("GET", "/api/v1/cases" + qs(filters)),
     caseDetail: (id) => request("GET", `/api/v1/cases/${encodeURIComponent(id)}`),
     caseDocuments: (id) => request("GET", `/api/v1/cases/${encodeURIComponent(id)}/documents`),
+    departments: () => request("GET", "/api/v1/departments"),
+    transfers: () => request("GET", "/api/v1/transfers"),
     categories: () => request("GET", "/api/v1/categories"),
     pins: (filters) => request("GET", "/api/v1/map/pins" + qs(filters)),
     squads: () => request("GET", "/api/v1/squads"),

@@ -18,7 +18,9 @@ use crate::routes::*;
           get_grid, locate, import, versions, get_cell, put_member, delete_member,
           create_squad, list_squads, list_squad_members, put_squad_cell, delete_squad_cell,
           decisions, list_documents, get_document, get_case_file, get_task_decision,
-          crate::tus::options, crate::tus::create, crate::tus::head, crate::tus::patch, crate::tus::terminate),
+          crate::tus::options, crate::tus::create, crate::tus::head, crate::tus::patch, crate::tus::terminate,
+          list_departments, get_department, create_department, update_department,
+          list_transfers, transfer_letter),
     components(schemas(
         griddispatch_protocol::ErrorBody,
         griddispatch_protocol::ErrorDetail,
@@ -74,6 +76,14 @@ use crate::routes::*;
         crate::domain::workflow::PublicDecision,
         DocumentEntry,
         crate::documents::DocumentKind,
+        crate::departments::DepartmentKind,
+        crate::departments::DepartmentInput,
+        crate::departments::DepartmentView,
+        crate::store::departments::LiaisonRow,
+        TransferEntry,
+        griddispatch_protocol::agency::TransferSender,
+        griddispatch_protocol::agency::DisputeLevel,
+        griddispatch_protocol::agency::HandOverAnswer,
     )),
     modifiers(&BearerAuth, &CommonErrors),
     tags((name = "auth", description = "登录与令牌 sign-in and tokens"),
@@ -83,7 +93,8 @@ use crate::routes::*;
          (name = "workflow", description = "闭环 reports, tasks, cases: change them only through /api/v1/commands"),
          (name = "grid", description = "网格 the three-level grid, point lookup, cell people and squads (docs/grid.md)"),
          (name = "public", description = "公示 published decisions, no sign-in"),
-         (name = "ops", description = "运维 operations"))
+         (name = "ops", description = "运维 operations"),
+         (name = "agencies", description = "部门协作 departments, transfers, crime hand-overs, assistance (docs/agencies.md)"))
 )]
 pub struct ApiDoc;
 

@@ -366,4 +366,47 @@ diesel::allow_tables_to_appear_in_same_query!(
     sync_receipts,
     calendar_days,
     notifications,
+    departments,
+    department_liaisons,
 );
+
+diesel::table! {
+    departments (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        domain -> Text,
+        phone -> Text,
+        address -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    department_liaisons (user_id) {
+        user_id -> Text,
+        department_id -> Text,
+    }
+}
+
+diesel::joinable!(department_liaisons -> departments (department_id));
+diesel::joinable!(department_liaisons -> users (user_id));
+// A department's liaisons are listed with their accounts.
+diesel::allow_tables_to_appear_in_same_query!(department_liaisons, users);
+
+// The department a report was transferred to (migration 2026-11-30-000019_agency_transfers):
+// a column of `reports`, declared apart to keep merges simple.
+pub mod reports_transfer {
+    diesel::table! {
+        reports (id) {
+            id -> Text,
+            transfer_department_id -> Nullable<Text>,
+        }
+    }
+}
+use self::reports_transfer::reports as reports_by_transfer;
+diesel::allow_tables_to_appear_in_same_query!(reports_by_transfer, reports);
+diesel::allow_tables_to_appear_in_same_query!(reports_by_transfer, tasks);
+diesel::allow_tables_to_appear_in_same_query!(reports_by_transfer, cases);

@@ -150,7 +150,8 @@ fn spawn_deadline_job(state: AppState, every: std::time::Duration) {
                 .with_command_env(|conn, env| {
                     let tasks = crate::workflow::deadlines::sweep(conn, env)?;
                     let cases = crate::workflow::case_deadlines::sweep(conn, env)?;
-                    Ok(tasks + cases)
+                    let transfers = crate::workflow::transfer_deadlines::sweep(conn, env)?;
+                    Ok(tasks + cases + transfers)
                 })
                 .await;
             match result {

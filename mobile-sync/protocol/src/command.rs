@@ -496,12 +496,28 @@ pub enum Command {
         /// The reasons and particulars (required).
         note: String,
     },
-    /// 移送公安: a suspected crime; no penalty decision may follow (不得以罚代刑).
+    /// 移送公安: a suspected crime goes to police with a copy to the procuratorate (国务院令
+    /// 310), approved and handed over by the approver; no penalty decision may follow
+    /// (不得以罚代刑) unless police send the case back.
     HandOverToPolice {
         /// Case.
         case_id: String,
         /// Why a crime is suspected.
         reason: String,
+        /// The police department (kind `police`) it goes to.
+        police_department_id: String,
+        /// The procuratorate (kind `procuratorate`) that gets the copy (抄送).
+        procuratorate_department_id: String,
+    },
+    /// 公安答复: police's liaison answers a hand-over — filed as a criminal case, or not filed /
+    /// sent back to the brigade for administrative handling (then a penalty may follow again).
+    AnswerHandOver {
+        /// Case.
+        case_id: String,
+        /// What police decided.
+        decision: crate::agency::HandOverAnswer,
+        /// Why / the decision's number.
+        note: String,
     },
     /// 案件时限预警/督办: issued by the server's deadline job only — a yellow warning at 80 % of
     /// a case clock (`decision`, `service`, `publication`, `payment`), red at 100 %.
@@ -532,6 +548,83 @@ pub enum Command {
         /// Why (required).
         reason: String,
     },
+    /// 决定移送: the brigade decides to transfer a matter (a report, with its task's finding) to
+    /// a department; starts the sending clock (5 working days, 24 h when urgent). One matter,
+    /// one transfer.
+    DecideTransfer {
+        /// Report.
+        report_id: String,
+        /// Receiving department (id).
+        department_id: String,
+        /// Why it belongs to that department.
+        reason: String,
+        /// Urgent: to be sent within 24 hours.
+        #[serde(default)]
+        urgent: bool,
+        /// The violation was still going on when found.
+        #[serde(default)]
+        ongoing_violation: bool,
+        /// How it was stopped first (required when `ongoing_violation`).
+        #[serde(default)]
+        violation_stopped: Option<String>,
+        /// In whose name: the brigade only.
+        #[serde(default)]
+        sender: crate::agency::TransferSender,
+    },
+    /// 移送: the packet goes out — the transfer letter is generated; the finding, the evidence
+    /// list, expert conclusions and the source material's attachments go with it. Starts the
+    /// receiver's answer clock.
+    SendTransfer {
+        /// Report.
+        report_id: String,
+        /// 违法事实认定 / the finding.
+        finding: String,
+        /// 证据清单 / the evidence list.
+        evidence_list: String,
+        /// 检验、鉴定或专家意见, if any.
+        #[serde(default)]
+        expert_conclusions: Option<String>,
+        /// Source material: attachments added to the report's evidence for the packet.
+        #[serde(default)]
+        attachment_ids: Vec<String>,
+    },
+    /// 接收/拒收: the receiving department's liaison answers; a refusal needs its reason. The
+    /// receiver may not pass the matter on.
+    AnswerTransfer {
+        /// Report.
+        report_id: String,
+        /// Accept (true) or refuse (false).
+        accept: bool,
+        /// Why it is refused (required to refuse).
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// 反馈处理结果: the receiving department reports what it did (within 3 days of deciding).
+    ReportTransferOutcome {
+        /// Report.
+        report_id: String,
+        /// What was decided and done.
+        outcome: String,
+    },
+    /// 移送争议: a refused transfer is taken to the legal office, then to the government.
+    DisputeTransfer {
+        /// Report.
+        report_id: String,
+        /// Where.
+        level: crate::agency::DisputeLevel,
+        /// The brigade's position.
+        note: String,
+    },
+    /// 移送时限预警/督办: issued by the server's deadline job only — yellow at 80 %, red at
+    /// 100 % of a transfer clock (`send`, `answer`, `outcome`).
+    FlagTransferDeadline {
+        /// Report.
+        report_id: String,
+        /// Which clock.
+        clock: String,
+        /// `yellow` or `red`.
+        level: String,
+    },
 }
 
 impl Command {
@@ -558,7 +651,21 @@ impl Command {
             | Command::ArchiveCase { case_id, .. }
             | Command::HandOverToPolice { case_id, .. }
             | Command::DecidePreservation { case_id, .. }
+            | Command::AnswerHandOver { case_id, .. }
             | Command::FlagCaseDeadline { case_id, .. } => Some(case_id),
+            _ => None,
+        }
+    }
+
+    /// The report a transfer command acts on.
+    pub fn transfer_report_id(&self) -> Option<&str> {
+        match self {
+            Command::DecideTransfer { report_id, .. }
+            | Command::SendTransfer { report_id, .. }
+            | Command::AnswerTransfer { report_id, .. }
+            | Command::ReportTransferOutcome { report_id, .. }
+            | Command::DisputeTransfer { report_id, .. }
+            | Command::FlagTransferDeadline { report_id, .. } => Some(report_id),
             _ => None,
         }
     }
@@ -605,9 +712,16 @@ impl Command {
             Command::ArchiveCase { .. } => "archive_case",
             Command::HandOverToPolice { .. } => "hand_over_to_police",
             Command::DecidePreservation { .. } => "decide_preservation",
+            Command::AnswerHandOver { .. } => "answer_hand_over",
             Command::FlagCaseDeadline { .. } => "flag_case_deadline",
             Command::FlagDeadline { .. } => "flag_deadline",
             Command::EscalateTask { .. } => "escalate_task",
+            Command::DecideTransfer { .. } => "decide_transfer",
+            Command::SendTransfer { .. } => "send_transfer",
+            Command::AnswerTransfer { .. } => "answer_transfer",
+            Command::ReportTransferOutcome { .. } => "report_transfer_outcome",
+            Command::DisputeTransfer { .. } => "dispute_transfer",
+            Command::FlagTransferDeadline { .. } => "flag_transfer_deadline",
         }
     }
 }

@@ -4,6 +4,7 @@
 //! This crate has no database or HTTP dependency so that a phone app can embed it.
 //! The `openapi` feature adds `utoipa` schemas for the server's OpenAPI document.
 
+pub mod agency;
 pub mod auth;
 pub mod case;
 pub mod command;

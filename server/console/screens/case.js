@@ -44,6 +44,7 @@
     const id = c.id;
     // 先行登记保存 records still waiting for the decision on the kept evidence (art. 56).
     const kept = (p.records || []).filter((r) => r.kind === "evidence_preservation" && !r.preservation);
+    const deps = (kind) => (vm.departments || []).filter((x) => x.kind === kind && x.active).map((x) => ({ value: x.id, label: x.name }));
     return [
       { key: "file", label: "立案 File case", type: "primary", show: has("approver") && c.status === "proposed", fields: [],
         build: () => ({ type: "file_case", case_id: id }) },
@@ -126,8 +127,19 @@
           { key: "note", label: "理由 Reasons", type: "textarea" }],
         build: (v) => ({ type: "decide_preservation", case_id: id, record_id: v.record, measure: v.measure, note: v.note || "" }) },
       { key: "police", label: "移送公安 Hand over to police", type: "danger", show: has("approver") && before,
-        fields: [{ key: "reason", label: "涉嫌犯罪理由 Why a crime is suspected", type: "textarea" }],
-        build: (v) => ({ type: "hand_over_to_police", case_id: id, reason: v.reason || "" }) },
+        init: { police: (deps("police")[0] || {}).value, copy: (deps("procuratorate")[0] || {}).value },
+        fields: [{ key: "reason", label: "涉嫌犯罪理由 Why a crime is suspected", type: "textarea" },
+          { key: "police", label: "公安机关 Police", type: "select", options: deps("police") },
+          { key: "copy", label: "抄送检察院 Copy to the procuratorate", type: "select", options: deps("procuratorate") }],
+        build: (v) => ({ type: "hand_over_to_police", case_id: id, reason: v.reason || "", police_department_id: v.police || "", procuratorate_department_id: v.copy || "" }) },
+      { key: "police_answer", label: "公安答复 Police's answer", type: "primary",
+        show: has("department_liaison") && c.status === "handed_over",
+        init: { decision: "filed" },
+        fields: [{ key: "decision", label: "决定 Decision", type: "select", options: [
+            { value: "filed", label: "立案侦查 Filed" }, { value: "not_filed", label: "不予立案 Not filed" },
+            { value: "returned", label: "移交回执法队行政处理 Returned for administrative handling" }] },
+          { key: "note", label: "说明/文号 Note", type: "textarea" }],
+        build: (v) => ({ type: "answer_hand_over", case_id: id, decision: v.decision, note: v.note || "" }) },
       { key: "serve", label: "送达 Serve", type: "primary", show: investigator && c.status === "decided",
         init: { method: "in_person" },
         fields: [{ key: "method", label: "送达方式 Method", type: "select", options: Object.entries(SERVICE).map(([value, label]) => ({ value, label })) },
@@ -150,7 +162,7 @@
 
   GD.screens.case = {
     props: ["param"],
-    data: () => ({ d: null, loading: true, missing: "", officers: [], dialog: null, values: {}, busy: false, docs: [], names: {}, exporting: false }),
+    data: () => ({ d: null, loading: true, missing: "", officers: [], departments: [], dialog: null, values: {}, busy: false, docs: [], names: {}, exporting: false }),
     inject: ["clock"],
     template: `
       <div class="gd-case" v-loading="loading">
@@ -294,6 +306,7 @@
           this.d = d;
           this.docs = await api.caseDocuments(this.param).catch(() => []);
           await this.loadOfficers();
+          if (!this.departments.length) this.departments = await api.departments().catch(() => []);
           this.names = Object.assign({}, GD.people);
         } catch (e) {
           if (e.status === 404 || e.status === 422) this.missing = "没有这个案件，或无权查看 No such case, or not yours to see";

@@ -13,7 +13,8 @@
       d: null, loading: true, missing: "", busy: false, myMembers: null, cells: [],
       dispatchOpen: false, routing: [], squadChoice: "", redispatch: false,
       mergeOpen: false, candidates: [], mergeInto: "",
-      transferOpen: false, transfer: { department: "", reason: "" },
+      transferOpen: false, transfer: { department_id: "", reason: "", urgent: false, ongoing: false, stopped: "" }, departments: [],
+      sendOpen: false, packet: { finding: "", evidence_list: "", expert: "" },
       acceptOpen: false, extensionOpen: false, extension: { hours: 8, reason: "" },
     }),
     template: `
@@ -40,6 +41,22 @@
                 <el-descriptions-item v-if="r.transferred_to" label="移送至 Transferred to">{{ r.transferred_to }}</el-descriptions-item>
               </el-descriptions>
               <div v-for="s in r.supplements" :key="s.at" class="gd-supplement">补充 {{ time(s.at) }}：{{ s.note }}</div>
+            </el-card>
+            <el-card v-if="r.transfer" shadow="never" class="gd-card" id="transfer-card">
+              <template #header>移送 Transfer <span class="gd-transfer-status" :data-status="r.transfer.status">{{ tStatus(r.transfer.status) }}</span></template>
+              <el-descriptions :column="2" size="small" border>
+                <el-descriptions-item label="接收部门 Department">{{ r.transfer.department_name }}</el-descriptions-item>
+                <el-descriptions-item label="紧急 Urgent">{{ r.transfer.urgent ? '是 yes' : '否 no' }}</el-descriptions-item>
+                <el-descriptions-item label="移送时限 Send by">{{ time(r.transfer.send_due) }}</el-descriptions-item>
+                <el-descriptions-item label="已移送 Sent">{{ r.transfer.sent_at ? time(r.transfer.sent_at) : '—' }}</el-descriptions-item>
+                <el-descriptions-item v-if="r.transfer.packet" label="移送函 Letter">{{ r.transfer.packet.letter_number }}</el-descriptions-item>
+                <el-descriptions-item v-if="r.transfer.answer_due" label="答复时限 Answer by">{{ time(r.transfer.answer_due) }}</el-descriptions-item>
+                <el-descriptions-item v-if="r.transfer.outcome_due" label="反馈时限 Outcome by">{{ time(r.transfer.outcome_due) }}</el-descriptions-item>
+                <el-descriptions-item v-if="r.transfer.violation_stopped" label="制止措施 Stopped">{{ r.transfer.violation_stopped }}</el-descriptions-item>
+                <el-descriptions-item v-if="r.transfer.refusal_reason" label="拒收理由 Refused">{{ r.transfer.refusal_reason }}</el-descriptions-item>
+                <el-descriptions-item v-if="r.transfer.outcome" label="处理结果 Outcome">{{ r.transfer.outcome }}</el-descriptions-item>
+              </el-descriptions>
+              <div v-for="f in r.transfer.flags" :key="f.clock + f.level" :class="['gd-clock', 'gd-' + f.level]">{{ f.level === 'red' ? '督办 overdue' : '预警 80%' }}：{{ tClock(f.clock) }}</div>
             </el-card>
             <el-card shadow="never" class="gd-card">
               <template #header>证据 Evidence</template>
@@ -114,14 +131,34 @@
           </template>
         </el-dialog>
 
-        <el-dialog v-model="transferOpen" title="移送 Transfer" width="520px">
-          <el-form label-width="120px">
-            <el-form-item label="接收部门 Department"><el-input v-model="transfer.department" /></el-form-item>
-            <el-form-item label="移送理由 Reason"><el-input v-model="transfer.reason" type="textarea" /></el-form-item>
+        <el-dialog v-model="transferOpen" title="决定移送 Decide a transfer（以执法队名义 in the brigade's name）" width="600px" id="transfer-dialog">
+          <el-form label-width="150px">
+            <el-form-item label="接收部门 Department">
+              <el-select v-model="transfer.department_id" placeholder="选择部门 Pick a department" id="transfer-department">
+                <el-option v-for="dep in departments.filter((x) => x.active)" :key="dep.id" :label="dep.name" :value="dep.id" />
+              </el-select>
+            </el-form-item>
+            <el-form-item label="移送理由 Reason"><el-input v-model="transfer.reason" type="textarea" id="transfer-reason" /></el-form-item>
+            <el-form-item label="紧急 Urgent"><el-switch v-model="transfer.urgent" /> <span class="gd-muted gd-small">24 小时内移送，否则 5 个工作日 (24 h, else 5 working days)</span></el-form-item>
+            <el-form-item label="违法行为仍在继续 Ongoing"><el-switch v-model="transfer.ongoing" /></el-form-item>
+            <el-form-item v-if="transfer.ongoing" label="已采取的制止措施 Stopped how"><el-input v-model="transfer.stopped" type="textarea" /></el-form-item>
           </el-form>
           <template #footer>
             <el-button @click="transferOpen = false">取消 Cancel</el-button>
-            <el-button type="primary" :loading="busy" @click="confirmTransfer">移送 Transfer</el-button>
+            <el-button type="primary" :loading="busy" id="transfer-confirm" @click="confirmTransfer">决定移送 Decide</el-button>
+          </template>
+        </el-dialog>
+
+        <el-dialog v-model="sendOpen" title="移送 Send the transfer packet" width="600px" id="send-dialog">
+          <el-form label-position="top">
+            <el-form-item label="违法事实认定 Finding"><el-input v-model="packet.finding" type="textarea" id="send-finding" /></el-form-item>
+            <el-form-item label="证据清单 Evidence list"><el-input v-model="packet.evidence_list" type="textarea" id="send-evidence" /></el-form-item>
+            <el-form-item label="检验鉴定/专家意见 Expert conclusions"><el-input v-model="packet.expert" type="textarea" /></el-form-item>
+          </el-form>
+          <p class="gd-hint">随附本线索的证据；发送后生成案件移送函，接收部门 3 日内答复 (the report's evidence goes with it; a transfer letter is generated; the receiver answers within 3 days)</p>
+          <template #footer>
+            <el-button @click="sendOpen = false">取消 Cancel</el-button>
+            <el-button type="primary" :loading="busy" id="send-confirm" @click="confirmSend">发送 Send</el-button>
           </template>
         </el-dialog>
 
@@ -154,11 +191,18 @@
             else add("dispatch", "受理并派遣 Dispatch", () => this.openDispatch(false), "primary");
             if (r.status === "reported") add("request_info", "要求补充 Ask for information", this.requestInfo);
             add("merge", "合并 Merge", this.openMerge);
-            add("transfer", "移送 Transfer", () => { this.transferOpen = true; });
+            add("transfer", "移送 Transfer", this.openTransfer);
             add("reject", "不予受理 Reject", this.reject, "danger");
           }
           if (t && t.status === "returned") add("redispatch", "重新派遣 Re-dispatch", () => this.openDispatch(true), "primary");
           if (r.status === "accepted" && t && t.status === "verified") add("close_report", "结案 Close report", this.closeReport, "success");
+          // A task whose handling found the matter belongs elsewhere (outcome `transfer`).
+          if (r.status === "accepted" && t && t.outcome && t.outcome.outcome === "transfer" && !r.transfer) add("transfer", "移送 Transfer", this.openTransfer);
+        }
+        if (r.transfer && (has("dispatcher") || has("duty_chief") || has("approver"))) {
+          if (r.transfer.status === "decided") add("send_transfer", "发送移送 Send transfer", () => { this.sendOpen = true; }, "primary");
+          if (r.transfer.status === "refused") add("dispute_legal", "提请法制机构 To the legal office", () => this.dispute("legal_office"), "warning");
+          if (r.transfer.status === "disputed" && r.transfer.disputes.length === 1) add("dispute_gov", "报请政府 To the government", () => this.dispute("government"), "warning");
         }
         if (has("squad_leader") && t && this.mySquad) {
           if (t.status === "dispatched") {
@@ -196,6 +240,8 @@
     unmounted() { if (this.map) this.map.remove(); },
     methods: {
       time: L_.time,
+      tStatus: (x) => GD.transferStatus(x),
+      tClock: (x) => GD.transferClock(x),
       ...GD.names,
       cellName(code) { const c = this.cells.find((x) => x.code === code); return c ? c.name : code; },
       outcomeText(o) { return o.reply || o.note || o.facts || o.finding || o.department || ""; },
@@ -309,8 +355,24 @@
       async confirmMerge() {
         if (await this.run({ type: "merge_report", report_id: this.r.id, into_report_id: this.mergeInto }, "已合并 Merged")) this.mergeOpen = false;
       },
+      async openTransfer() {
+        try { this.departments = await api.departments(); } catch (e) { GD.showError(e); return; }
+        this.transferOpen = true;
+      },
       async confirmTransfer() {
-        if (await this.run({ type: "transfer_report", report_id: this.r.id, department: this.transfer.department, reason: this.transfer.reason }, "已移送 Transferred")) this.transferOpen = false;
+        const x = this.transfer;
+        const cmd = { type: "decide_transfer", report_id: this.r.id, department_id: x.department_id, reason: x.reason,
+          urgent: x.urgent, ongoing_violation: x.ongoing, violation_stopped: x.ongoing ? x.stopped : null, sender: "brigade" };
+        if (await this.run(cmd, "已决定移送 Transfer decided")) this.transferOpen = false;
+      },
+      async confirmSend() {
+        const p = this.packet;
+        const cmd = { type: "send_transfer", report_id: this.r.id, finding: p.finding, evidence_list: p.evidence_list, expert_conclusions: p.expert || null };
+        if (await this.run(cmd, "已移送 Transfer sent")) this.sendOpen = false;
+      },
+      async dispute(level) {
+        const note = await this.ask(level === "legal_office" ? "提请法制机构 To the legal office" : "报请政府 To the government", "争议意见 The brigade's position");
+        if (note !== null) await this.run({ type: "dispute_transfer", report_id: this.r.id, level, note }, "已提出 Dispute recorded");
       },
       async requestReturn() {
         const reason = await this.ask("申请回退 Ask to return", "回退理由（如：不属于本中队职责）Reason");

@@ -6,10 +6,12 @@
 mod case;
 mod file;
 mod task;
+mod transfer;
 
 pub use case::{case_documents, DocumentKind};
 pub use file::{build_case_file, CaseFileParts, FileEntry, FileError, Manifest};
 pub use task::{simple_penalty_decision, SimpleDecisionContext};
+pub use transfer::transfer_letter;
 
 use chrono::NaiveDate;
 use krilla::geom::{Point, Size};

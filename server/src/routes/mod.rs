@@ -3,6 +3,7 @@
 mod attachments;
 mod auth;
 mod console;
+mod departments;
 mod documents;
 mod field;
 mod grid;
@@ -12,6 +13,7 @@ mod notifications;
 mod public;
 mod reference;
 mod sync;
+mod transfers;
 mod users;
 mod workflow;
 
@@ -36,6 +38,10 @@ pub use auth::{
     __path_revoke_my_device,
 };
 pub use console::__path_settings;
+pub use departments::{
+    __path_create_department, __path_get_department, __path_list_departments,
+    __path_update_department,
+};
 pub use documents::{
     __path_get_case_file, __path_get_document, __path_get_task_decision, __path_list_documents,
     DocumentEntry,
@@ -52,6 +58,7 @@ pub use reference::{
     __path_get_calendar, __path_list_categories, __path_put_calendar, __path_put_category,
 };
 pub use sync::{__path_info, __path_pull, __path_push, __path_wait, PullQuery, WaitQuery};
+pub use transfers::{__path_list_transfers, __path_transfer_letter, TransferEntry};
 pub use users::{
     __path_create_user, __path_delete_certificate, __path_list_users, __path_put_certificate,
     __path_put_roles, __path_reset_password, __path_revoke_user_device, __path_set_user_disabled,
@@ -202,6 +209,20 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                 .service(
                     web::resource("/users/{id}/devices/{device_id}/revoke")
                         .post(users::revoke_user_device),
+                )
+                .service(
+                    web::resource("/departments")
+                        .get(departments::list_departments)
+                        .post(departments::create_department),
+                )
+                .service(
+                    web::resource("/departments/{id}")
+                        .get(departments::get_department)
+                        .put(departments::update_department),
+                )
+                .service(web::resource("/transfers").get(transfers::list_transfers))
+                .service(
+                    web::resource("/reports/{id}/transfer-letter").get(transfers::transfer_letter),
                 ),
         );
 }

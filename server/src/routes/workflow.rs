@@ -240,6 +240,8 @@ pub async fn list_cases(
         Role::Admin,
         Role::SquadLeader,
         Role::Officer,
+        // Police and the procuratorate: the cases handed over to them (queries::list_cases).
+        Role::DepartmentLiaison,
     ])?;
     if let Some(st) = &q.status {
         serde_json::from_value::<crate::domain::workflow::CaseStatus>(json!(st)).map_err(|_| {

@@ -97,6 +97,12 @@ pub fn save_report(conn: &mut DbConn, r: &Report) -> QueryResult<()> {
             ))
             .execute(conn)?;
     }
+    if let Some(t) = &r.transfer {
+        use crate::schema::reports_transfer::reports as rt;
+        diesel::update(rt::table.find(&r.id))
+            .set(rt::transfer_department_id.eq(Some(t.department_id.as_str())))
+            .execute(conn)?;
+    }
     Ok(())
 }
 

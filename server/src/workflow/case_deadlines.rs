@@ -37,6 +37,7 @@ fn label(clock: &str) -> &'static str {
         "decision" => "作出处罚决定 (decision)",
         "service" => "送达决定书 (service)",
         "publication" => "公示 (publication)",
+        "police_answer" => "公安机关答复移送 (police's answer)",
         _ => "缴纳罚款 (payment)",
     }
 }
@@ -56,6 +57,7 @@ fn sweep_locked(conn: &mut DbConn, env: &Env<'_>) -> Result<usize, CommandError>
         CaseStatus::Decided,
         CaseStatus::Served,
         CaseStatus::Published,
+        CaseStatus::HandedOver,
     ]
     .map(CaseStatus::as_str);
     let ids: Vec<String> = cases::table
@@ -111,6 +113,16 @@ fn notify(
     level: &str,
 ) -> QueryResult<()> {
     let mut to: Vec<String> = case.procedure.investigators.clone();
+    // Police's answer is police's clock: its liaisons hear of it too.
+    if let Some(dept) = case
+        .procedure
+        .hand_over
+        .as_ref()
+        .and_then(|h| h.police_department_id.as_deref())
+        .filter(|_| clock == "police_answer")
+    {
+        to.extend(crate::store::departments::liaison_ids(conn, dept)?);
+    }
     if level == "red" {
         let approvers: Vec<String> = user_roles::table
             .filter(user_roles::role.eq("approver"))

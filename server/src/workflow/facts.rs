@@ -262,10 +262,80 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
         other => {
             if let Some(case_id) = other.case_id() {
                 case_facts(conn, env, issuer, other, case_id, &mut f)?;
+            } else if let Some(report_id) = other.transfer_report_id() {
+                transfer_facts(conn, env, issuer, other, report_id, &mut f)?;
             }
         }
     }
     Ok(f)
+}
+
+fn department_fact(
+    conn: &mut DbConn,
+    id: &str,
+) -> Q<Option<crate::domain::workflow::DepartmentFact>> {
+    Ok(crate::store::departments::find(conn, id)?.map(|d| {
+        crate::domain::workflow::DepartmentFact {
+            id: d.id,
+            name: d.name,
+            kind: d.kind,
+            active: d.active,
+        }
+    }))
+}
+
+/// Facts of a transfer command: the report, the department named or acted for, the clocks.
+fn transfer_facts(
+    conn: &mut DbConn,
+    env: &Env<'_>,
+    issuer: &Issuer,
+    cmd: &Command,
+    report_id: &str,
+    f: &mut Facts,
+) -> Q<()> {
+    use crate::domain::workflow::DepartmentFact;
+    let rules = env.case_rules;
+    f.report = store::report(conn, report_id)?;
+    if !issuer.is_system {
+        f.actor_department = crate::store::departments::department_of(conn, &issuer.user_id)?;
+    }
+    match cmd {
+        Command::DecideTransfer {
+            department_id,
+            urgent,
+            ..
+        } => {
+            f.department =
+                crate::store::departments::find(conn, department_id)?.map(|d| DepartmentFact {
+                    id: d.id,
+                    name: d.name,
+                    kind: d.kind,
+                    active: d.active,
+                });
+            f.transfer_due.send = Some(if *urgent {
+                env.now + chrono::Duration::hours(rules.transfer_urgent_hours)
+            } else {
+                env.calendar.add_working(
+                    env.now,
+                    WorkingDuration::WorkingDays(rules.transfer_send_working_days),
+                )
+            });
+        }
+        Command::SendTransfer { attachment_ids, .. } => {
+            let year = env.now.year();
+            let n = store::next_counter(conn, &format!("transfer-{year}"))?;
+            f.number = Some(format!("移〔{year}〕{n}号"));
+            f.transfer_due.answer =
+                Some(env.now + chrono::Duration::days(rules.transfer_answer_days));
+            f.foreign_attachments = foreign(conn, attachment_ids, &issuer.user_id)?;
+        }
+        Command::AnswerTransfer { .. } => {
+            f.transfer_due.outcome =
+                Some(env.now + chrono::Duration::days(rules.transfer_outcome_days));
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Facts of a command of the general procedure.
@@ -292,6 +362,17 @@ fn case_facts(
 
         Command::ScheduleHearing { host_id, .. } => {
             f.host = officer_fact(conn, env, host_id, None)?
+        }
+        Command::HandOverToPolice {
+            police_department_id,
+            procuratorate_department_id,
+            ..
+        } => {
+            f.department = department_fact(conn, police_department_id)?;
+            f.copy_department = department_fact(conn, procuratorate_department_id)?;
+        }
+        Command::AnswerHandOver { .. } => {
+            f.actor_department = crate::store::departments::department_of(conn, &issuer.user_id)?;
         }
         Command::DecideCase { decision, .. } => {
             let (kind, prefix) = match decision {

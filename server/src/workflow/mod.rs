@@ -18,6 +18,7 @@ pub mod publication;
 pub mod queries;
 pub mod scope;
 pub mod stats;
+pub mod transfer_deadlines;
 
 use chrono::NaiveDateTime;
 use diesel::Connection;

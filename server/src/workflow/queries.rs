@@ -30,6 +30,8 @@ pub struct Visibility {
     user_id: String,
     villages: Vec<String>,
     squads: Vec<String>,
+    /// The department a liaison acts for: it sees the matters transferred to it.
+    department: Option<String>,
     /// May see complainants' contacts.
     pub sees_contacts: bool,
 }
@@ -42,6 +44,11 @@ impl Visibility {
             user_id: actor.user_id.clone(),
             villages: scope::villages_of(conn, &actor.user_id, grid_version)?,
             squads: scope::squads_of(conn, &actor.user_id)?,
+            department: if actor.has(Role::DepartmentLiaison) {
+                crate::store::departments::department_of(conn, &actor.user_id)?
+            } else {
+                None
+            },
             sees_contacts: actor.has(Role::Dispatcher) || actor.has(Role::DutyChief),
         })
     }
@@ -136,6 +143,26 @@ impl Visibility {
                 .as_ref()
                 .is_some_and(|c| self.villages.contains(&c.village))
             || task.is_some_and(|t| self.squads.contains(&t.squad_id))
+            || r.transfer
+                .as_ref()
+                .is_some_and(|t| self.department.as_deref() == Some(t.department_id.as_str()))
+    }
+
+    /// Whether the case was handed over to the reader's department: the police it went to and
+    /// the procuratorate with the copy see it.
+    pub fn hand_over(&self, c: &Case) -> bool {
+        let Some(mine) = self.department.as_deref() else {
+            return false;
+        };
+        c.procedure.hand_over.as_ref().is_some_and(|h| {
+            h.police_department_id.as_deref() == Some(mine)
+                || h.procuratorate_department_id.as_deref() == Some(mine)
+        })
+    }
+
+    /// The department whose transfers this reader sees (a liaison's).
+    pub fn department(&self) -> Option<&str> {
+        self.department.as_deref()
     }
 }
 
@@ -401,7 +428,13 @@ fn report_query(
                 reports::reporter_id
                     .eq(vis.user_id.clone())
                     .or(reports::village_code.eq_any(vis.villages.clone()))
-                    .or(reports::id.eq_any(squad_reports.clone())),
+                    .or(reports::id.eq_any(squad_reports.clone()))
+                    .or(reports::id.eq_any({
+                        use crate::schema::reports_transfer::reports as rt;
+                        rt::table
+                            .filter(rt::transfer_department_id.eq(vis.department.clone()))
+                            .select(rt::id)
+                    })),
             );
         }
         if let Some(squad) = &q.squad {
@@ -802,7 +835,7 @@ pub fn list_cases(
                 .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
             let investigates = c.procedure.investigators.contains(&vis.user_id);
             let squad = store::task(conn, &c.task_id)?.map(|t| t.squad_id);
-            if investigates || squad.is_some_and(|s| vis.squads.contains(&s)) {
+            if investigates || squad.is_some_and(|s| vis.squads.contains(&s)) || vis.hand_over(&c) {
                 mine.push(vis.serve(&c));
             }
         }
@@ -862,7 +895,7 @@ pub fn visible_case(conn: &mut DbConn, vis: &Visibility, id: &str) -> QueryResul
         return Ok(None);
     };
     let t = store::task(conn, &c.task_id)?;
-    Ok(vis.report(&r, t.as_ref()).then_some(c))
+    Ok((vis.report(&r, t.as_ref()) || vis.hand_over(&c)).then_some(c))
 }
 
 /// One case, if visible.

@@ -190,23 +190,93 @@ async fn a_case_goes_from_filing_to_archive_with_every_step_in_the_record() {
 }
 
 #[actix_web::test]
-async fn a_case_handed_to_police_takes_no_penalty_decision() {
-    let t = Town::new().await;
+async fn a_case_handed_to_police_takes_no_penalty_decision_until_police_send_it_back() {
+    let mut t = Town::new().await;
+    let (police, procuratorate) = crate::transfers::police_and_procuratorate(&mut t).await;
     let case_id = filed_case(&t).await;
-    t.ok("boss", json!({"type": "hand_over_to_police", "case_id": case_id, "reason": "涉嫌非法占用农用地罪"})).await;
-    let before = t.audit_count();
+    let hand = |police: &str, copy: &str| {
+        json!({"type": "hand_over_to_police", "case_id": case_id, "reason": "涉嫌非法占用农用地罪",
+               "police_department_id": police, "procuratorate_department_id": copy})
+    };
+    // To police, with the copy to the procuratorate — not the other way round, and not without.
+    assert_error(
+        t.cmd("boss", hand(&procuratorate, &police)).await,
+        422,
+        "invalid_department_kind",
+    )
+    .await;
     assert_error(
         t.cmd(
             "boss",
-            json!({"type": "decide_case", "case_id": case_id, "decision": {"decision": "no_penalty",
-            "facts": "f", "legal_basis": "b", "reason": "r"}}),
+            json!({"type": "hand_over_to_police", "case_id": case_id, "reason": "涉嫌犯罪"}),
         )
         .await,
+        422,
+        "invalid_field",
+    )
+    .await;
+    t.ok("boss", hand(&police, &procuratorate)).await;
+    let before = t.audit_count();
+    let no_penalty = json!({"type": "decide_case", "case_id": case_id, "decision": {"decision": "no_penalty",
+            "facts": "f", "legal_basis": "b", "reason": "r"}});
+    assert_error(
+        t.cmd("boss", no_penalty.clone()).await,
         422,
         "handed_to_police",
     )
     .await;
     assert_eq!(t.audit_count(), before, "a refused command writes nothing");
+    // Police and the procuratorate (the copy) see the case; police's answer clock runs.
+    for who in ["cop", "prosecutor"] {
+        let got = t
+            .app
+            .get(&format!("/api/v1/cases/{case_id}"), Some(&t.tokens[who]))
+            .await;
+        assert_eq!(got.status(), 200, "{who} sees the case handed over");
+        let list: serde_json::Value = t
+            .app
+            .get("/api/v1/cases", Some(&t.tokens[who]))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(list["total"], 1, "{who}: {list}");
+    }
+    let now = griddispatch::db::now();
+    assert_eq!(
+        t.sweep_at(
+            now + chrono::Duration::hours(60),
+            griddispatch::workflow::case_deadlines::sweep
+        ),
+        1,
+        "yellow at 80 % of police's 3 days"
+    );
+    assert!(notification_kinds(&t, "cop")
+        .await
+        .contains(&"case_deadline_warning".to_owned()));
+    // Only police answer; the procuratorate has the copy, not the answer.
+    let answer = |decision: &str| json!({"type": "answer_hand_over", "case_id": case_id, "decision": decision, "note": "不予立案通知书 公不立字〔2026〕1号"});
+    assert_error(
+        t.cmd("prosecutor", answer("not_filed")).await,
+        403,
+        "out_of_scope",
+    )
+    .await;
+    t.ok("cop", answer("not_filed")).await;
+    let detail = t.get(&format!("/api/v1/cases/{case_id}")).await;
+    assert_eq!(
+        detail["case"]["status"], "filed",
+        "back to the brigade where it stood"
+    );
+    assert_eq!(
+        detail["case"]["procedure"]["hand_over"]["replies"][0]["decision"],
+        "not_filed"
+    );
+    // No longer refused as handed to police (the procedure's own steps come first now).
+    let resp = t.cmd("boss", no_penalty).await;
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_ne!(body["error"]["code"], "handed_to_police", "{body}");
+    t.verify();
 }
 
 #[actix_web::test]

@@ -45,7 +45,7 @@ async fn a_returned_task_cannot_be_redispatched_to_the_same_squad() {
 
 #[actix_web::test]
 async fn a_report_whose_case_is_open_is_not_closed_until_the_case_ends() {
-    let t = Town::new().await;
+    let mut t = Town::new().await;
     let r = t.report("0301").await;
     let task = t.dispatch(&r).await;
     t.to_on_site(&task).await;
@@ -70,9 +70,11 @@ async fn a_report_whose_case_is_open_is_not_closed_until_the_case_ends() {
     )
     .await;
     assert!(message.contains("filed"), "{message}");
+    let (police, procuratorate) = crate::transfers::police_and_procuratorate(&mut t).await;
     t.ok(
         "boss",
-        json!({"type": "hand_over_to_police", "case_id": case_id, "reason": "涉嫌非法占用农用地罪"}),
+        json!({"type": "hand_over_to_police", "case_id": case_id, "reason": "涉嫌非法占用农用地罪",
+               "police_department_id": police, "procuratorate_department_id": procuratorate}),
     )
     .await;
     let closed = t

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin;
+mod agencies;
 mod closed_loop;
 mod dispatcher;
 mod tools;

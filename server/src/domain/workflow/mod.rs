@@ -8,10 +8,14 @@ mod procedure;
 mod publication;
 mod rules;
 
-pub use decide::{decide, ActorCtx, CategoryRules, Change, Facts, Located, OfficerFact};
+pub use decide::{
+    decide, ActorCtx, CategoryRules, Change, DepartmentFact, Facts, Located, OfficerFact,
+    TransferDue,
+};
 pub use model::{
     Case, CaseStatus, CellRef, Escalation, PendingRequest, Recheck, Report, ReportStatus,
-    Supplement, Task, TaskStatus,
+    Supplement, Task, TaskStatus, Transfer, TransferDispute, TransferFlag, TransferPacket,
+    TransferStatus,
 };
 pub use procedure::{
     running_clocks, Archive, CaseRecord, CaseRules, ClockFlag, Decision, Discussion, Extension,

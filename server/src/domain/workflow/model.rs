@@ -131,6 +131,9 @@ pub struct Report {
     /// Closed, rejected, merged or transferred at.
     #[serde(default, with = "crate::domain::time::rfc3339_opt")]
     pub finished_at: Option<NaiveDateTime>,
+    /// The transfer out (移送) of this matter, once decided: one matter, one transfer.
+    #[serde(default)]
+    pub transfer: Option<Transfer>,
 }
 
 /// Task states.
@@ -439,4 +442,139 @@ pub struct Case {
     /// The procedure after filing.
     #[serde(default)]
     pub procedure: super::procedure::Procedure,
+}
+
+/// Transfer states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferStatus {
+    /// 已决定移送: the packet is being prepared (sending clock).
+    Decided,
+    /// 已移送: waiting for the receiver's answer (answer clock).
+    Sent,
+    /// 已接收: the receiver handles it (outcome clock).
+    Accepted,
+    /// 已拒收 with a reason: the brigade may take it to the legal office.
+    Refused,
+    /// 争议处理中 (legal office, then government).
+    Disputed,
+    /// 已反馈结果.
+    Concluded,
+}
+
+impl TransferStatus {
+    /// Stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Decided => "decided",
+            Self::Sent => "sent",
+            Self::Accepted => "accepted",
+            Self::Refused => "refused",
+            Self::Disputed => "disputed",
+            Self::Concluded => "concluded",
+        }
+    }
+}
+
+/// The packet sent with a transfer (移送材料).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferPacket {
+    /// Transfer letter number (移送函 文号).
+    pub letter_number: String,
+    /// The finding.
+    pub finding: String,
+    /// The evidence list.
+    pub evidence_list: String,
+    /// Expert conclusions, if any.
+    pub expert_conclusions: Option<String>,
+    /// Source material: the report's evidence and what was added for the packet.
+    pub attachment_ids: Vec<String>,
+}
+
+/// A dispute step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferDispute {
+    /// Where.
+    pub level: griddispatch_protocol::agency::DisputeLevel,
+    /// The brigade's position.
+    pub note: String,
+    /// When.
+    #[serde(with = "crate::domain::time::rfc3339")]
+    pub at: NaiveDateTime,
+}
+
+/// A raised clock flag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferFlag {
+    /// `send`, `answer` or `outcome`.
+    pub clock: String,
+    /// `yellow` or `red`.
+    pub level: String,
+    /// When.
+    #[serde(with = "crate::domain::time::rfc3339")]
+    pub at: NaiveDateTime,
+}
+
+/// 移送: a matter sent by the brigade to the department competent for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transfer {
+    /// Receiving department.
+    pub department_id: String,
+    /// Its name when decided.
+    pub department_name: String,
+    /// State.
+    pub status: TransferStatus,
+    /// Why it belongs there.
+    pub reason: String,
+    /// Urgent (24 h to send).
+    pub urgent: bool,
+    /// How an ongoing violation was stopped first (noted on the letter).
+    pub violation_stopped: Option<String>,
+    /// Who decided.
+    pub decided_by: String,
+    /// When decided.
+    #[serde(with = "crate::domain::time::rfc3339")]
+    pub decided_at: NaiveDateTime,
+    /// Sending due.
+    #[serde(with = "crate::domain::time::rfc3339")]
+    pub send_due: NaiveDateTime,
+    /// When sent.
+    #[serde(default, with = "crate::domain::time::rfc3339_opt")]
+    pub sent_at: Option<NaiveDateTime>,
+    /// The packet, once sent.
+    pub packet: Option<TransferPacket>,
+    /// The receiver's answer due.
+    #[serde(default, with = "crate::domain::time::rfc3339_opt")]
+    pub answer_due: Option<NaiveDateTime>,
+    /// When answered.
+    #[serde(default, with = "crate::domain::time::rfc3339_opt")]
+    pub answered_at: Option<NaiveDateTime>,
+    /// Who answered.
+    pub answered_by: Option<String>,
+    /// Why refused.
+    pub refusal_reason: Option<String>,
+    /// Outcome due (after acceptance).
+    #[serde(default, with = "crate::domain::time::rfc3339_opt")]
+    pub outcome_due: Option<NaiveDateTime>,
+    /// What the receiver did.
+    pub outcome: Option<String>,
+    /// When reported.
+    #[serde(default, with = "crate::domain::time::rfc3339_opt")]
+    pub outcome_at: Option<NaiveDateTime>,
+    /// Dispute steps.
+    pub disputes: Vec<TransferDispute>,
+    /// Clock flags raised.
+    pub flags: Vec<TransferFlag>,
+}
+
+impl Transfer {
+    /// The clock running now: (name, from, due).
+    pub fn running_clock(&self) -> Option<(&'static str, NaiveDateTime, NaiveDateTime)> {
+        match self.status {
+            TransferStatus::Decided => Some(("send", self.decided_at, self.send_due)),
+            TransferStatus::Sent => Some(("answer", self.sent_at?, self.answer_due?)),
+            TransferStatus::Accepted => Some(("outcome", self.answered_at?, self.outcome_due?)),
+            _ => None,
+        }
+    }
 }

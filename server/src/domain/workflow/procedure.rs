@@ -41,6 +41,16 @@ pub struct CaseRules {
     /// Working days to decide what becomes of evidence kept by 先行登记保存 (art. 56; art. 85:
     /// the law's "七日" are working days).
     pub preservation_working_days: u32,
+    /// Working days to send a transfer after deciding it (seed 000: 5).
+    pub transfer_send_working_days: u32,
+    /// Hours to send an urgent transfer (seed 000: 24).
+    pub transfer_urgent_hours: i64,
+    /// Days the receiving department has to accept or refuse (seed 000: 3).
+    pub transfer_answer_days: i64,
+    /// Days the receiving department has to report its outcome after accepting (seed 000: 3).
+    pub transfer_outcome_days: i64,
+    /// Days police have to answer a crime hand-over (国务院令 310 第八条: 3).
+    pub hand_over_answer_days: i64,
 }
 
 impl Default for CaseRules {
@@ -60,6 +70,11 @@ impl Default for CaseRules {
             hearing_fine_organization_fen: 10_000_000,
             publication_working_days: 7,
             preservation_working_days: 7,
+            transfer_send_working_days: 5,
+            transfer_urgent_hours: 24,
+            transfer_answer_days: 3,
+            transfer_outcome_days: 3,
+            hand_over_answer_days: 3,
         }
     }
 }
@@ -198,6 +213,16 @@ pub fn running_clocks(case: &super::Case, rules: &CaseRules) -> Vec<RunningClock
                 from: r.at,
                 due: r.decide_by.unwrap_or(r.at),
                 working_time: true,
+            });
+        }
+    }
+    if let Some(h) = &p.hand_over {
+        if case.status == S::HandedOver && h.replies.is_empty() {
+            out.push(RunningClock {
+                clock: "police_answer",
+                from: h.at,
+                due: h.at + chrono::Duration::days(rules.hand_over_answer_days),
+                working_time: false,
             });
         }
     }
@@ -478,11 +503,43 @@ pub struct Archive {
     pub at: NaiveDateTime,
 }
 
+/// Police's answer to a hand-over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandOverReply {
+    /// What police decided.
+    pub decision: griddispatch_protocol::agency::HandOverAnswer,
+    /// Why / its number.
+    pub note: String,
+    /// The liaison who answered.
+    pub by: String,
+    /// When.
+    #[serde(with = "rfc3339")]
+    pub at: NaiveDateTime,
+}
+
 /// 移送公安.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HandOver {
     /// Why a crime is suspected.
     pub reason: String,
+    /// Police department it went to.
+    #[serde(default)]
+    pub police_department_id: Option<String>,
+    /// Its name.
+    #[serde(default)]
+    pub police_name: Option<String>,
+    /// Procuratorate with the copy (抄送).
+    #[serde(default)]
+    pub procuratorate_department_id: Option<String>,
+    /// Its name.
+    #[serde(default)]
+    pub procuratorate_name: Option<String>,
+    /// Police's answer(s), in order.
+    #[serde(default)]
+    pub replies: Vec<HandOverReply>,
+    /// When the case came back to the brigade (not filed / returned).
+    #[serde(default, with = "crate::domain::time::rfc3339_opt")]
+    pub returned_at: Option<NaiveDateTime>,
     /// State the case was in.
     pub from_status: String,
     /// By.

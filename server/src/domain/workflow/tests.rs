@@ -60,6 +60,7 @@ pub(super) fn report(status: ReportStatus) -> Report {
         transferred_to: None,
         task_id: Some(id(2)),
         supplements: vec![],
+        transfer: None,
         occurred_at: None,
         address: None,
         created_at: now(),

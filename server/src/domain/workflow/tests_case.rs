@@ -95,7 +95,18 @@ pub(super) fn facts(user: &str, roles: &[Role], case: &Case, now: NaiveDateTime)
         number: Some("罚决〔2026〕1号".into()),
         publish_due_at: Some(now + Duration::days(9)),
         preservation_due_at: Some(now + Duration::days(9)),
+        department: Some(dept("police-1", "police")),
+        copy_department: Some(dept("proc-1", "procuratorate")),
         ..Facts::default()
+    }
+}
+
+fn dept(id: &str, kind: &str) -> crate::domain::workflow::DepartmentFact {
+    crate::domain::workflow::DepartmentFact {
+        id: id.into(),
+        name: format!("{kind} {id}"),
+        kind: kind.into(),
+        active: true,
     }
 }
 
@@ -529,6 +540,8 @@ fn after_a_hand_over_to_police_no_penalty_may_follow() {
     let hand = Command::HandOverToPolice {
         case_id: CASE.into(),
         reason: "涉嫌非法占用农用地罪".into(),
+        police_department_id: "police-1".into(),
+        procuratorate_department_id: "proc-1".into(),
     };
     let c = run(BOSS.0, BOSS.1, &c, at, hand.clone()).unwrap();
     assert_eq!(c.status, CaseStatus::HandedOver);
@@ -540,6 +553,85 @@ fn after_a_hand_over_to_police_no_penalty_may_follow() {
         run(BOSS.0, BOSS.1, &c, at, hand).err(),
         Some("invalid_state")
     );
+}
+
+#[test]
+fn a_hand_over_goes_to_police_with_a_copy_to_the_procuratorate_and_may_come_back() {
+    use griddispatch_protocol::agency::HandOverAnswer;
+    let (c, at) = reviewed(vec![fine(50_000)]);
+    let hand = Command::HandOverToPolice {
+        case_id: CASE.into(),
+        reason: "涉嫌非法占用农用地罪".into(),
+        police_department_id: "police-1".into(),
+        procuratorate_department_id: "proc-1".into(),
+    };
+    // The copy goes to a procuratorate, the case to police: the kinds are checked.
+    let mut f = facts(BOSS.0, BOSS.1, &c, at);
+    f.copy_department = Some(dept("market", "functional"));
+    assert_eq!(
+        decide(&hand, &f).err().map(|e| e.code),
+        Some("invalid_department_kind")
+    );
+    let mut f = facts(BOSS.0, BOSS.1, &c, at);
+    f.department = Some(dept("proc-1", "procuratorate"));
+    assert_eq!(
+        decide(&hand, &f).err().map(|e| e.code),
+        Some("invalid_department_kind")
+    );
+    let handed = run(BOSS.0, BOSS.1, &c, at, hand).unwrap();
+    let answer = |decision| Command::AnswerHandOver {
+        case_id: CASE.into(),
+        decision,
+        note: "公安不予立案通知书".into(),
+    };
+    let liaison = |dept: Option<&str>| {
+        let mut f = facts("cop", &[Role::DepartmentLiaison], &handed, at);
+        f.actor_department = dept.map(str::to_owned);
+        f
+    };
+    // Only police's own liaison answers.
+    let code = |f: &Facts, cmd: &Command| decide(cmd, f).err().map(|e| e.code);
+    assert_eq!(
+        code(&liaison(Some("proc-1")), &answer(HandOverAnswer::NotFiled)),
+        Some("out_of_scope")
+    );
+    assert_eq!(
+        code(&liaison(None), &answer(HandOverAnswer::NotFiled)),
+        Some("out_of_scope")
+    );
+    assert_eq!(
+        code(
+            &facts(BOSS.0, BOSS.1, &handed, at),
+            &answer(HandOverAnswer::NotFiled)
+        ),
+        Some("forbidden")
+    );
+    // Filed by police: still no penalty.
+    let filed = decide(&answer(HandOverAnswer::Filed), &liaison(Some("police-1")))
+        .unwrap()
+        .case
+        .unwrap();
+    assert_eq!(filed.status, CaseStatus::HandedOver);
+    assert_eq!(
+        run(BOSS.0, BOSS.1, &filed, at, penalty(vec![fine(50_000)])).err(),
+        Some("handed_to_police")
+    );
+    // Sent back for administrative handling: the procedure resumes and a penalty may follow.
+    let mut f = liaison(Some("police-1"));
+    f.case = Some(filed);
+    let back = decide(&answer(HandOverAnswer::Returned), &f)
+        .unwrap()
+        .case
+        .unwrap();
+    assert_eq!(back.status, CaseStatus::LegalReview);
+    assert!(back
+        .procedure
+        .hand_over
+        .as_ref()
+        .unwrap()
+        .returned_at
+        .is_some());
+    assert!(run(BOSS.0, BOSS.1, &back, at, penalty(vec![fine(50_000)])).is_ok());
 }
 
 #[test]
@@ -708,6 +800,7 @@ fn allowed_states(cmd: &Command) -> Vec<CaseStatus> {
         | Command::DecidePreservation { .. } => {
             vec![Filed, Investigating, Notified, Hearing, LegalReview]
         }
+        Command::AnswerHandOver { .. } => vec![HandedOver],
         Command::ServeDecision { .. } => vec![Decided],
         Command::RecordPayment { .. } => vec![Served, Published],
         Command::PublishDecision { .. } => vec![Served],
@@ -793,6 +886,8 @@ pub(super) fn case_commands() -> Vec<Command> {
         Command::HandOverToPolice {
             case_id: CASE.into(),
             reason: "r".into(),
+            police_department_id: "police-1".into(),
+            procuratorate_department_id: "proc-1".into(),
         },
         Command::DecidePreservation {
             case_id: CASE.into(),

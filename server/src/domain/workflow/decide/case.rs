@@ -659,13 +659,70 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
             if !c.status.before_decision() {
                 return Err(state_err("案件", c.status.as_str(), "移送公安机关"));
             }
+            let kind = |d: &Option<super::DepartmentFact>, want: &str, what: &str| match d {
+                Some(d) if d.kind == want && d.active => Ok((d.id.clone(), d.name.clone())),
+                Some(d) => Err(DomainError::rule(
+                    "invalid_department_kind",
+                    format!(
+                        "「{}」不是在用的{what} (not an active {want} department)",
+                        d.name
+                    ),
+                )),
+                None => Err(DomainError::not_found(format!(
+                    "{what}不存在 (no such {want} department)"
+                ))),
+            };
+            let (police_id, police_name) = kind(&f.department, "police", "公安机关")?;
+            let (proc_id, proc_name) = kind(&f.copy_department, "procuratorate", "人民检察院")?;
             p.hand_over = Some(HandOver {
                 reason: required(reason, "reason_required", "涉嫌犯罪的理由")?,
+                police_department_id: Some(police_id),
+                police_name: Some(police_name),
+                procuratorate_department_id: Some(proc_id),
+                procuratorate_name: Some(proc_name),
+                replies: vec![],
+                returned_at: None,
                 from_status: c.status.as_str().to_owned(),
                 by: a.user_id.clone(),
                 at: now,
             });
             c.status = CaseStatus::HandedOver;
+        }
+        Command::AnswerHandOver { decision, note, .. } => {
+            use griddispatch_protocol::agency::HandOverAnswer;
+            if !a.has(Role::DepartmentLiaison) {
+                return Err(DomainError::forbidden(
+                    "只有接收案件的公安机关联络员可以答复移送 (only the receiving police department's liaison answers)",
+                ));
+            }
+            let h = p
+                .hand_over
+                .as_mut()
+                .filter(|_| c.status == CaseStatus::HandedOver)
+                .ok_or_else(|| state_err("案件", c.status.as_str(), "答复移送"))?;
+            if f.actor_department.is_none() || h.police_department_id != f.actor_department {
+                return Err(DomainError::out_of_scope(
+                    "该案件不是移送给本公安机关的 (this case was not handed to your police department)",
+                ));
+            }
+            if h.replies.last().map(|r| r.decision) == Some(*decision) {
+                return Err(state_err("案件", "handed_over", "答复移送"));
+            }
+            h.replies.push(super::super::procedure::HandOverReply {
+                decision: *decision,
+                note: required(note, "note_required", "答复说明")?,
+                by: a.user_id.clone(),
+                at: now,
+            });
+            if *decision != HandOverAnswer::Filed {
+                // Back to the brigade for administrative handling: the procedure resumes where
+                // it stood, and a penalty decision may follow again.
+                h.returned_at = Some(now);
+                c.status = CaseStatus::ALL
+                    .into_iter()
+                    .find(|s| s.as_str() == h.from_status)
+                    .unwrap_or(CaseStatus::Investigating);
+            }
         }
         Command::FlagCaseDeadline { clock, level, .. } => {
             if !a.is_system {

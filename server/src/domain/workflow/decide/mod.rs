@@ -6,6 +6,9 @@
 mod case;
 mod report;
 mod task;
+mod transfer;
+
+pub use transfer::{DepartmentFact, TransferDue};
 
 use chrono::NaiveDateTime;
 use griddispatch_protocol::command::Command;
@@ -181,6 +184,14 @@ pub struct Facts {
     pub publish_due_at: Option<NaiveDateTime>,
     /// A 先行登记保存 record made now must be decided by (7 working days on the calendar).
     pub preservation_due_at: Option<NaiveDateTime>,
+    /// The department a transfer command names.
+    pub department: Option<DepartmentFact>,
+    /// A second department a command names (the procuratorate of a crime hand-over).
+    pub copy_department: Option<DepartmentFact>,
+    /// The department the actor is a liaison of.
+    pub actor_department: Option<String>,
+    /// A transfer's clocks counted from now.
+    pub transfer_due: TransferDue,
 }
 
 /// What a command changes.
@@ -257,6 +268,7 @@ fn english(term: &str) -> &str {
         "决定是否立案" => "decide whether to file it",
         "延长办案期限" => "extend its time limit",
         "移送公安机关" => "hand it over to the police",
+        "答复移送" => "answer the hand-over",
         "补充" => "supplement it",
         "要求补充" => "ask for more information",
         "不予受理" => "reject it",
@@ -352,7 +364,14 @@ pub fn decide(cmd: &Command, f: &Facts) -> Result<Change, DomainError> {
         | Command::ArchiveCase { .. }
         | Command::HandOverToPolice { .. }
         | Command::DecidePreservation { .. }
+        | Command::AnswerHandOver { .. }
         | Command::FlagCaseDeadline { .. } => case::decide(cmd, f, now),
+        Command::DecideTransfer { .. }
+        | Command::SendTransfer { .. }
+        | Command::AnswerTransfer { .. }
+        | Command::ReportTransferOutcome { .. }
+        | Command::DisputeTransfer { .. }
+        | Command::FlagTransferDeadline { .. } => transfer::decide(cmd, f, now),
     }
 }
 

@@ -104,6 +104,7 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 transferred_to: None,
                 task_id: None,
                 supplements: vec![],
+                transfer: None,
                 occurred_at: occurred_at.map(|t| t.naive_utc()),
                 created_at: now,
                 updated_at: now,

@@ -1,0 +1,115 @@
+// 部门收件箱 Department inbox: a department liaison's transfers (移送) — the matters the brigade
+// sent to its department, with their clocks; accept, refuse with the reason, report the outcome.
+// The server decides what the liaison sees (only its department's) and every rule.
+(function () {
+  "use strict";
+  const { api, labels: L_ } = GD;
+
+  const STATUS = {
+    decided: "待移送 To be sent",
+    sent: "待答复 To answer",
+    accepted: "已接收 Accepted",
+    refused: "已拒收 Refused",
+    disputed: "争议处理中 Disputed",
+    concluded: "已反馈 Concluded",
+  };
+  const CLOCK = { send: "移送 sending", answer: "答复 answer", outcome: "反馈结果 outcome" };
+  GD.transferStatus = (s) => STATUS[s] || s;
+  GD.transferClock = (c) => CLOCK[c] || c;
+
+  GD.screens.inbox = {
+    data: () => ({ rows: [], cases: [], loading: false, dialog: null, current: null, text: "", busy: false }),
+    template: `
+      <div class="gd-inbox">
+        <h2 class="gd-title">部门收件箱 <small>Department inbox</small></h2>
+        <p class="gd-hint">执法队移送本部门的事项：收到后 3 日内答复是否接收（拒收须说明理由），接收后 3 日内反馈处理结果；不得再次移送。
+          (Transfers to your department: answer within 3 days — a refusal with its reason — and report the outcome within 3 days of accepting; a transfer is never passed on.)</p>
+        <el-table :data="rows" v-loading="loading" size="small" stripe class="gd-transfers" empty-text="没有移送事项 No transfers">
+          <el-table-column label="事项 Matter" min-width="220"><template #default="{ row }">{{ row.description }}</template></el-table-column>
+          <el-table-column label="移送理由 Reason" min-width="160"><template #default="{ row }">{{ row.transfer.reason }}</template></el-table-column>
+          <el-table-column label="文号 Letter" width="130"><template #default="{ row }">{{ row.transfer.packet ? row.transfer.packet.letter_number : '—' }}</template></el-table-column>
+          <el-table-column label="状态 State" width="150"><template #default="{ row }"><span class="gd-transfer-status" :data-status="row.transfer.status">{{ status(row.transfer.status) }}</span></template></el-table-column>
+          <el-table-column label="时限 Clock" width="200">
+            <template #default="{ row }">
+              <span v-if="row.clock" :class="['gd-clock', flag(row)]">{{ clock(row.clock) }}：{{ time(row.due) }}</span><span v-else>—</span>
+            </template>
+          </el-table-column>
+          <el-table-column label="操作 Actions" width="260">
+            <template #default="{ row }">
+              <template v-if="row.transfer.status === 'sent'">
+                <el-button size="small" type="primary" :data-accept-transfer="row.report_id" @click="accept(row)">接收 Accept</el-button>
+                <el-button size="small" type="danger" :data-refuse-transfer="row.report_id" @click="openDialog('refuse', row)">拒收 Refuse</el-button>
+              </template>
+              <el-button v-if="row.transfer.status === 'accepted'" size="small" type="primary" :data-outcome-transfer="row.report_id" @click="openDialog('outcome', row)">反馈结果 Outcome</el-button>
+              <span v-if="row.transfer.status === 'concluded'" class="gd-muted gd-small">{{ row.transfer.outcome }}</span>
+              <span v-if="row.transfer.status === 'refused' || row.transfer.status === 'disputed'" class="gd-muted gd-small">{{ row.transfer.refusal_reason }}</span>
+            </template>
+          </el-table-column>
+        </el-table>
+        <h3>移送公安（行刑衔接）的案件 Cases handed over (crime)</h3>
+        <el-table :data="cases" size="small" stripe class="gd-handed-over" @row-click="openCase" empty-text="没有移送的案件 No cases">
+          <el-table-column label="案号 Case" width="150"><template #default="{ row }">{{ row.number || row.id.slice(0, 8) }}</template></el-table-column>
+          <el-table-column label="涉嫌犯罪理由 Why" min-width="220"><template #default="{ row }">{{ row.procedure.hand_over ? row.procedure.hand_over.reason : '' }}</template></el-table-column>
+          <el-table-column label="移送 Handed over" width="150"><template #default="{ row }">{{ row.procedure.hand_over ? time(row.procedure.hand_over.at) : '' }}</template></el-table-column>
+          <el-table-column label="答复 Answer" width="200"><template #default="{ row }">{{ answered(row) }}</template></el-table-column>
+        </el-table>
+        <el-dialog :model-value="!!dialog" @update:model-value="dialog = null" width="520px" class="gd-transfer-dialog"
+          :title="dialog === 'refuse' ? '拒收移送 Refuse the transfer' : '反馈处理结果 Report the outcome'">
+          <el-form label-position="top">
+            <el-form-item :label="dialog === 'refuse' ? '拒收理由（必填）Reason (required)' : '处理结果 Outcome'">
+              <el-input v-model="text" type="textarea" :rows="3" id="transfer-text" />
+            </el-form-item>
+          </el-form>
+          <template #footer>
+            <el-button @click="dialog = null">取消 Cancel</el-button>
+            <el-button type="primary" :loading="busy" id="transfer-confirm" @click="confirm">确定 Confirm</el-button>
+          </template>
+        </el-dialog>
+      </div>`,
+    watch: { "store.changeTick"() { this.load(); } },
+    created() { this.load(); },
+    methods: {
+      time: L_.time,
+      status: (s) => GD.transferStatus(s),
+      clock: (c) => GD.transferClock(c),
+      flag(row) {
+        const f = row.transfer.flags.filter((x) => x.clock === row.clock).map((x) => x.level);
+        return f.includes("red") ? "gd-red" : f.includes("yellow") ? "gd-yellow" : "";
+      },
+      async load() {
+        this.loading = true;
+        try {
+          this.rows = await api.transfers();
+          this.cases = (await api.cases({ per_page: 100 })).items.filter((c) => c.procedure && c.procedure.hand_over);
+        } catch (e) { GD.showError(e); } finally { this.loading = false; }
+      },
+      answered(c) {
+        const r = (c.procedure.hand_over.replies || []).slice(-1)[0];
+        if (!r) return "待答复（3 日内）To answer within 3 days";
+        return { filed: "已立案 Filed", not_filed: "不予立案 Not filed", returned: "已移交回执法队 Returned" }[r.decision] || r.decision;
+      },
+      openCase(row) { location.hash = "#/case/" + row.id; },
+      openDialog(kind, row) { this.dialog = kind; this.current = row; this.text = ""; },
+      async accept(row) {
+        try {
+          await api.command({ type: "answer_transfer", report_id: row.report_id, accept: true });
+          GD.showOk("已接收 Accepted");
+          this.load();
+        } catch (e) { GD.showError(e); }
+      },
+      async confirm() {
+        this.busy = true;
+        const id = this.current.report_id;
+        const cmd = this.dialog === "refuse"
+          ? { type: "answer_transfer", report_id: id, accept: false, reason: this.text }
+          : { type: "report_transfer_outcome", report_id: id, outcome: this.text };
+        try {
+          await api.command(cmd);
+          GD.showOk(this.dialog === "refuse" ? "已拒收 Refused" : "已反馈 Outcome reported");
+          this.dialog = null;
+          this.load();
+        } catch (e) { GD.showError(e); } finally { this.busy = false; }
+      },
+    },
+  };
+})();

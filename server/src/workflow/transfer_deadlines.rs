@@ -1,0 +1,141 @@
+//! The transfer clocks' job (移送时限): sending (5 working days after the decision, 24 h when
+//! urgent), the receiver's answer (3 days) and its outcome (3 days after accepting) — a yellow
+//! warning at 80 % and a red escalation at 100 % of each, raised once per clock and level
+//! through the command path (audited). Sending is the brigade's clock: its dispatchers hear of
+//! it (duty chiefs and approvers of a red); answer and outcome are the receiver's: its liaisons
+//! hear of it, and of a red the brigade's duty chiefs too, who take it up.
+
+use diesel::prelude::*;
+use griddispatch_protocol::command::Command;
+
+use super::deadlines::{alone, light};
+use super::{execute, CommandError, Env, Issuer};
+use crate::db::DbConn;
+use crate::domain::calendar::Measure;
+use crate::domain::workflow::{Report, Transfer};
+use crate::schema::reports_transfer::reports as rt;
+use crate::schema::{notifications, user_roles};
+use crate::store::workflow as store;
+
+/// Advisory-lock key: only one instance sweeps the transfer clocks at a time ("GDTRANSF").
+const LOCK_KEY: i64 = 0x4744_5452_414e_5346;
+
+fn label(clock: &str) -> &'static str {
+    match clock {
+        "send" => "移送 (sending)",
+        "answer" => "接收答复 (answer)",
+        _ => "反馈处理结果 (outcome)",
+    }
+}
+
+/// One pass over the transfers with a running clock; returns how many flags were raised.
+pub fn sweep(conn: &mut DbConn, env: &Env<'_>) -> Result<usize, CommandError> {
+    alone(conn, LOCK_KEY, |conn| sweep_locked(conn, env))
+}
+
+fn sweep_locked(conn: &mut DbConn, env: &Env<'_>) -> Result<usize, CommandError> {
+    let ids: Vec<String> = rt::table
+        .filter(rt::transfer_department_id.is_not_null())
+        .select(rt::id)
+        .load(conn)?;
+    let system = Issuer {
+        user_id: "system".into(),
+        is_system: true,
+    };
+    let mut raised = 0;
+    for id in ids {
+        let Some(report) = store::report(conn, &id)? else {
+            continue;
+        };
+        let Some(t) = report.transfer.as_ref() else {
+            continue;
+        };
+        let Some((clock, from, due)) = t.running_clock() else {
+            continue;
+        };
+        // Sending counts working days (or 24 natural hours); the receiver's days are natural.
+        let measure = if clock == "send" && !t.urgent {
+            Measure::Working
+        } else {
+            Measure::Natural
+        };
+        let Some(level) = light(env.calendar, measure, from, due, env.now) else {
+            continue;
+        };
+        let flagged = |lv: &str| t.flags.iter().any(|f| f.clock == clock && f.level == lv);
+        if flagged(level) || (level == "yellow" && flagged("red")) {
+            continue;
+        }
+        let cmd = Command::FlagTransferDeadline {
+            report_id: id.clone(),
+            clock: clock.into(),
+            level: level.into(),
+        };
+        match execute(conn, env, &system, &cmd, None) {
+            Ok(_) => {}
+            Err(CommandError::Domain(_)) => continue,
+            Err(e) => return Err(e),
+        }
+        raised += 1;
+        notify(conn, env, &report, t, clock, level)?;
+    }
+    Ok(raised)
+}
+
+fn holders(conn: &mut DbConn, role: &str) -> QueryResult<Vec<String>> {
+    user_roles::table
+        .filter(user_roles::role.eq(role))
+        .select(user_roles::user_id)
+        .load(conn)
+}
+
+fn notify(
+    conn: &mut DbConn,
+    env: &Env<'_>,
+    report: &Report,
+    t: &Transfer,
+    clock: &str,
+    level: &str,
+) -> QueryResult<()> {
+    let red = level == "red";
+    let mut to: Vec<String> = if clock == "send" {
+        let mut v = holders(conn, "dispatcher")?;
+        if red {
+            v.extend(holders(conn, "approver")?);
+        }
+        v
+    } else {
+        crate::store::departments::liaison_ids(conn, &t.department_id)?
+    };
+    if red {
+        to.extend(holders(conn, "duty_chief")?);
+    }
+    to.sort();
+    to.dedup();
+    let what = format!("移送至{}的事项", t.department_name);
+    let message = if red {
+        format!("督办：{what}已超过{}时限 (transfer overdue)", label(clock))
+    } else {
+        format!(
+            "预警：{what}的{}时限已用去 80% (transfer clock at 80%)",
+            label(clock)
+        )
+    };
+    for user in to {
+        diesel::insert_into(notifications::table)
+            .values((
+                notifications::id.eq(uuid::Uuid::now_v7().to_string()),
+                notifications::user_id.eq(user),
+                notifications::kind.eq(if red {
+                    "transfer_overdue"
+                } else {
+                    "transfer_deadline_warning"
+                }),
+                notifications::task_id.eq(report.task_id.clone()),
+                notifications::message.eq(&message),
+                notifications::created_at.eq(env.now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
