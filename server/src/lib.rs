@@ -17,6 +17,7 @@ pub mod domain;
 pub mod error;
 pub mod grid;
 pub mod metrics;
+pub mod open311;
 pub mod openapi;
 pub mod reference;
 pub mod routes;

@@ -18,6 +18,7 @@ use crate::routes::*;
           get_grid, locate, import, versions, get_cell, put_member, delete_member,
           create_squad, list_squads, list_squad_members, put_squad_cell, delete_squad_cell,
           decisions, list_documents, get_document,
+          services, service_definition, create_request, list_requests, get_request,
           crate::tus::options, crate::tus::create, crate::tus::head, crate::tus::patch, crate::tus::terminate),
     components(schemas(
         griddispatch_protocol::ErrorBody,
@@ -72,6 +73,11 @@ use crate::routes::*;
         crate::domain::workflow::PublicDecision,
         DocumentEntry,
         crate::documents::DocumentKind,
+        crate::open311::Service,
+        crate::open311::ServiceDefinition,
+        crate::open311::Created,
+        crate::open311::ServiceRequest,
+        crate::open311::Open311Error,
     )),
     modifiers(&BearerAuth, &CommonErrors),
     tags((name = "auth", description = "登录与令牌 sign-in and tokens"),
@@ -81,7 +87,8 @@ use crate::routes::*;
          (name = "workflow", description = "闭环 reports, tasks, cases: change them only through /api/v1/commands"),
          (name = "grid", description = "网格 the three-level grid, point lookup, cell people and squads (docs/grid.md)"),
          (name = "public", description = "公示 published decisions, no sign-in"),
-         (name = "ops", description = "运维 operations"))
+         (name = "ops", description = "运维 operations"),
+         (name = "open311", description = "Open311 GeoReport v2 intake for hotline platforms and civic apps (docs/integration.md)"))
 )]
 pub struct ApiDoc;
 

@@ -8,6 +8,7 @@ mod grid;
 mod health;
 mod input;
 mod notifications;
+mod open311;
 mod public;
 mod reference;
 mod sync;
@@ -43,6 +44,10 @@ pub use grid::{
 };
 pub use health::{__path_healthz, __path_readyz};
 pub use notifications::{__path_mark_notifications_read, __path_my_notifications, MarkReadRequest};
+pub use open311::{
+    __path_create_request, __path_get_request, __path_list_requests, __path_service_definition,
+    __path_services,
+};
 pub use public::{__path_decisions, PublicQuery};
 pub use reference::{
     __path_get_calendar, __path_list_categories, __path_put_calendar, __path_put_category,
@@ -93,6 +98,23 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
         .service(web::resource("/console/{path}*").get(console::asset))
         .service(web::resource("/public/").get(public::page))
         .service(web::resource("/api/v1/public/decisions").get(public::decisions))
+        .service(
+            web::scope("/open311/v2")
+                .service(web::resource("/services.{format}").get(open311::services))
+                .service(
+                    web::resource("/services/{service_code}.{format}")
+                        .get(open311::service_definition),
+                )
+                .service(
+                    web::resource("/requests.{format}")
+                        .get(open311::list_requests)
+                        .post(open311::create_request),
+                )
+                .service(
+                    web::resource("/requests/{service_request_id}.{format}")
+                        .get(open311::get_request),
+                ),
+        )
         .service(
             web::scope("/api/v1")
                 // JSON answers compressed as the client accepts; evidence (images, video) and
@@ -240,7 +262,11 @@ pub fn error_shape<B: 'static>() -> ErrorHandlers<B> {
             .response()
             .headers()
             .get(header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+            .is_some_and(|v| {
+                // Open311 answers its errors in its own JSON and XML formats.
+                v.as_bytes().starts_with(b"application/json")
+                    || v.as_bytes().starts_with(b"text/xml")
+            });
         if is_json || !(res.status().is_client_error() || res.status().is_server_error()) {
             return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
         }

@@ -17,6 +17,7 @@ mod grid_cli;
 mod http;
 mod input;
 mod migrations;
+mod open311;
 mod people;
 mod privacy;
 mod sync;
