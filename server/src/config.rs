@@ -149,6 +149,9 @@ fn default_open311_source() -> griddispatch_protocol::command::ReportSource {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 #[serde(default)]
 pub struct WebhookConfig {
+    /// Run the delivery job (with `background_jobs`). Off: subscriptions and the feed work,
+    /// nothing is sent (a test bench that must not reach out).
+    pub enabled: bool,
     /// Seconds between the job's rounds.
     pub poll_secs: u64,
     /// Seconds a receiver has to answer one delivery.
@@ -164,6 +167,7 @@ pub struct WebhookConfig {
 impl Default for WebhookConfig {
     fn default() -> Self {
         Self {
+            enabled: true,
             poll_secs: 5,
             timeout_secs: 10,
             backoff_initial_secs: 30,

@@ -28,6 +28,7 @@ pub mod store;
 pub mod sync;
 pub mod telemetry;
 pub mod tus;
+pub mod webhooks;
 pub mod workflow;
 
 pub use config::Config;

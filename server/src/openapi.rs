@@ -19,6 +19,7 @@ use crate::routes::*;
           create_squad, list_squads, list_squad_members, put_squad_cell, delete_squad_cell,
           decisions, list_documents, get_document,
           services, service_definition, create_request, list_requests, get_request,
+          create_webhook, list_webhooks, patch_webhook, list_deliveries, retry_delivery, feed,
           crate::tus::options, crate::tus::create, crate::tus::head, crate::tus::patch, crate::tus::terminate),
     components(schemas(
         griddispatch_protocol::ErrorBody,
@@ -78,6 +79,15 @@ use crate::routes::*;
         crate::open311::Created,
         crate::open311::ServiceRequest,
         crate::open311::Open311Error,
+        NewWebhook,
+        CreatedWebhook,
+        WebhookPatch,
+        FeedPage,
+        crate::webhooks::Event,
+        crate::webhooks::SubscriptionView,
+        crate::webhooks::DeliveryRow,
+        crate::webhooks::DeliveryView,
+        crate::webhooks::AttemptRow,
     )),
     modifiers(&BearerAuth, &CommonErrors),
     tags((name = "auth", description = "登录与令牌 sign-in and tokens"),
@@ -88,6 +98,7 @@ use crate::routes::*;
          (name = "grid", description = "网格 the three-level grid, point lookup, cell people and squads (docs/grid.md)"),
          (name = "public", description = "公示 published decisions, no sign-in"),
          (name = "ops", description = "运维 operations"),
+         (name = "integration", description = "对外共享 signed webhooks, their delivery log, and the pull feed (docs/integration.md)"),
          (name = "open311", description = "Open311 GeoReport v2 intake for hotline platforms and civic apps (docs/integration.md)"))
 )]
 pub struct ApiDoc;

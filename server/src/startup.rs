@@ -112,6 +112,9 @@ impl Application {
             crate::grid::spawn_refresh(state.clone(), std::time::Duration::from_secs(30));
             spawn_deadline_job(state.clone(), std::time::Duration::from_secs(60));
             spawn_sync_retention(state.clone(), std::time::Duration::from_secs(3600));
+            if state.config.webhooks.enabled {
+                crate::webhooks::spawn(state.clone());
+            }
         }
         let listener =
             TcpListener::bind(bind).map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;

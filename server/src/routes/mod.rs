@@ -13,6 +13,7 @@ mod public;
 mod reference;
 mod sync;
 mod users;
+mod webhooks;
 mod workflow;
 
 use actix_web::dev::ServiceResponse;
@@ -56,6 +57,11 @@ pub use sync::{__path_info, __path_pull, __path_push, __path_wait, PullQuery, Wa
 pub use users::{
     __path_create_user, __path_delete_certificate, __path_list_users, __path_put_certificate,
     __path_revoke_user_device, __path_set_user_disabled, __path_verify_audit,
+};
+pub use webhooks::{
+    __path_create_webhook, __path_feed, __path_list_deliveries, __path_list_webhooks,
+    __path_patch_webhook, __path_retry_delivery, CreatedWebhook, FeedPage, NewWebhook,
+    WebhookPatch,
 };
 pub use workflow::{
     __path_delete_squad_member, __path_duplicates, __path_events, __path_get_case,
@@ -206,7 +212,18 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                 .service(
                     web::resource("/users/{id}/devices/{device_id}/revoke")
                         .post(users::revoke_user_device),
-                ),
+                )
+                .service(
+                    web::resource("/webhooks")
+                        .get(webhooks::list_webhooks)
+                        .post(webhooks::create_webhook),
+                )
+                .service(web::resource("/webhooks/{id}").patch(webhooks::patch_webhook))
+                .service(web::resource("/webhooks/{id}/deliveries").get(webhooks::list_deliveries))
+                .service(
+                    web::resource("/webhooks/deliveries/{id}/retry").post(webhooks::retry_delivery),
+                )
+                .service(web::resource("/feed").get(webhooks::feed)),
         );
 }
 

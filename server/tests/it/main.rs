@@ -22,5 +22,6 @@ mod people;
 mod privacy;
 mod sync;
 mod tus;
+mod webhooks;
 mod workflow;
 mod workflow_loop;
