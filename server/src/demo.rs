@@ -87,6 +87,18 @@ fn demo_accounts() -> Vec<(&'static str, &'static str, Vec<Role>, Option<&'stati
             vec![Role::DepartmentLiaison],
             None,
         ),
+        (
+            "police_liaison",
+            "派出所联络员 何平（演示）",
+            vec![Role::DepartmentLiaison],
+            None,
+        ),
+        (
+            "procurator_liaison",
+            "检察院联络员 冯静（演示）",
+            vec![Role::DepartmentLiaison],
+            None,
+        ),
     ]
 }
 
@@ -119,4 +131,64 @@ pub fn load(conn: &mut DbConn, now: NaiveDateTime) -> Result<Vec<DemoLogin>, Acc
         });
     }
     Ok(out)
+}
+
+/// The demo's departments: (name, kind, domain, liaison account).
+const DEMO_DEPARTMENTS: [(&str, crate::departments::DepartmentKind, &str, &str); 4] = [
+    (
+        "县市场监督管理局",
+        crate::departments::DepartmentKind::Functional,
+        "食品安全、价格、无照经营",
+        "department_liaison",
+    ),
+    (
+        "某某派出所",
+        crate::departments::DepartmentKind::Police,
+        "治安、涉嫌犯罪案件",
+        "police_liaison",
+    ),
+    (
+        "县人民检察院",
+        crate::departments::DepartmentKind::Procuratorate,
+        "行政执法与刑事司法衔接监督",
+        "procurator_liaison",
+    ),
+    (
+        "县产品质量检验所",
+        crate::departments::DepartmentKind::Expert,
+        "检验、检测、鉴定",
+        "",
+    ),
+];
+
+/// Create the demo departments that do not exist yet (after the accounts); returns how many.
+pub fn load_departments(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+) -> Result<usize, crate::error::AppError> {
+    let admin = users::find_by_username(conn, "admin")?
+        .map(|u| u.id)
+        .unwrap_or_else(|| "system".into());
+    let mut created = 0;
+    for (name, kind, domain, liaison) in DEMO_DEPARTMENTS {
+        if crate::store::departments::find_by_name(conn, name)?.is_some() {
+            continue;
+        }
+        let input = crate::departments::DepartmentInput {
+            name: name.into(),
+            kind,
+            domain: domain.into(),
+            phone: String::new(),
+            address: String::new(),
+            active: true,
+            liaisons: if liaison.is_empty() {
+                vec![]
+            } else {
+                vec![liaison.into()]
+            },
+        };
+        crate::departments::create(conn, &admin, &input, now)?;
+        created += 1;
+    }
+    Ok(created)
 }

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod demo_categories;
 pub mod demo_grid;
 pub mod demo_workflow;
+pub mod departments;
 pub mod documents;
 pub mod domain;
 pub mod error;

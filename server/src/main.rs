@@ -195,7 +195,9 @@ fn run_demo(mut config: Config, database_url: Option<String>) -> anyhow::Result<
         let state = griddispatch::startup::prepare_state(&config).await?;
         let logins = {
             let mut conn = state.pool.get()?;
-            demo::load(&mut conn, db::now())?
+            let logins = demo::load(&mut conn, db::now())?;
+            demo::load_departments(&mut conn, db::now())?;
+            logins
         };
         let demo_grid = {
             let mut conn = state.pool.get()?;

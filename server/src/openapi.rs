@@ -20,7 +20,8 @@ use crate::routes::*;
           decisions, list_documents, get_document,
           services, service_definition, create_request, list_requests, get_request,
           create_webhook, list_webhooks, patch_webhook, list_deliveries, retry_delivery, feed,
-          crate::tus::options, crate::tus::create, crate::tus::head, crate::tus::patch, crate::tus::terminate),
+          crate::tus::options, crate::tus::create, crate::tus::head, crate::tus::patch, crate::tus::terminate,
+          list_departments, get_department, create_department, update_department),
     components(schemas(
         griddispatch_protocol::ErrorBody,
         griddispatch_protocol::ErrorDetail,
@@ -88,6 +89,10 @@ use crate::routes::*;
         crate::webhooks::DeliveryRow,
         crate::webhooks::DeliveryView,
         crate::webhooks::AttemptRow,
+        crate::departments::DepartmentKind,
+        crate::departments::DepartmentInput,
+        crate::departments::DepartmentView,
+        crate::store::departments::LiaisonRow,
     )),
     modifiers(&BearerAuth, &CommonErrors),
     tags((name = "auth", description = "登录与令牌 sign-in and tokens"),
@@ -98,6 +103,7 @@ use crate::routes::*;
          (name = "grid", description = "网格 the three-level grid, point lookup, cell people and squads (docs/grid.md)"),
          (name = "public", description = "公示 published decisions, no sign-in"),
          (name = "ops", description = "运维 operations"),
+         (name = "agencies", description = "部门协作 departments, transfers, crime hand-overs, assistance (docs/agencies.md)"),
          (name = "integration", description = "对外共享 signed webhooks, their delivery log, and the pull feed (docs/integration.md)"),
          (name = "open311", description = "Open311 GeoReport v2 intake for hotline platforms and civic apps (docs/integration.md)"))
 )]

@@ -366,7 +366,35 @@ diesel::allow_tables_to_appear_in_same_query!(
     sync_receipts,
     calendar_days,
     notifications,
+    departments,
+    department_liaisons,
 );
+
+diesel::table! {
+    departments (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        domain -> Text,
+        phone -> Text,
+        address -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    department_liaisons (user_id) {
+        user_id -> Text,
+        department_id -> Text,
+    }
+}
+
+diesel::joinable!(department_liaisons -> departments (department_id));
+diesel::joinable!(department_liaisons -> users (user_id));
+// A department's liaisons are listed with their accounts.
+diesel::allow_tables_to_appear_in_same_query!(department_liaisons, users);
 
 // Sharing with other systems (migration 2026-11-30-000020_sharing).
 

@@ -88,6 +88,10 @@ fn demo_serves_on_sqlite_and_every_demo_account_signs_in() {
         6,
         "demo reports in different states"
     );
+    assert_eq!(demo_departments(&server.base, "admin").len(), 4);
+    let own = demo_departments(&server.base, "department_liaison");
+    assert_eq!(own.len(), 1, "a liaison sees its own department: {own:?}");
+    assert_eq!(own[0]["name"], "县市场监督管理局");
     drop(server);
 
     // Restarting on the same data directory keeps the data and adds no duplicates.
@@ -102,6 +106,11 @@ fn demo_serves_on_sqlite_and_every_demo_account_signs_in() {
         &[],
     );
     assert_eq!(demo_reports(&again.base), 6, "restarting adds no reports");
+    assert_eq!(
+        demo_departments(&again.base, "admin").len(),
+        4,
+        "restarting adds no departments"
+    );
     assert_eq!(login(&again.base, "admin", "griddemo2026").status(), 200);
 }
 
@@ -149,4 +158,16 @@ fn serve_uses_postgres_when_given_a_postgres_url() {
         assert_eq!(login(&server.base, "admin", "whatever1").status(), 401);
     }
     psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+}
+
+/// The departments the demo account `username` sees.
+fn demo_departments(base: &str, username: &str) -> Vec<Value> {
+    let tokens: TokenResponse = login(base, username, "griddemo2026").json().unwrap();
+    reqwest::blocking::Client::new()
+        .get(format!("{base}/api/v1/departments"))
+        .bearer_auth(&tokens.access_token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap()
 }

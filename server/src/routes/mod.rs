@@ -3,6 +3,7 @@
 mod attachments;
 mod auth;
 mod console;
+mod departments;
 mod documents;
 mod grid;
 mod health;
@@ -37,6 +38,10 @@ pub use auth::{
     __path_revoke_my_device,
 };
 pub use console::__path_settings;
+pub use departments::{
+    __path_create_department, __path_get_department, __path_list_departments,
+    __path_update_department,
+};
 pub use documents::{__path_get_document, __path_list_documents, DocumentEntry};
 pub use grid::{
     __path_create_squad, __path_delete_member, __path_delete_squad_cell, __path_get_cell,
@@ -223,7 +228,17 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                 .service(
                     web::resource("/webhooks/deliveries/{id}/retry").post(webhooks::retry_delivery),
                 )
-                .service(web::resource("/feed").get(webhooks::feed)),
+                .service(web::resource("/feed").get(webhooks::feed))
+                .service(
+                    web::resource("/departments")
+                        .get(departments::list_departments)
+                        .post(departments::create_department),
+                )
+                .service(
+                    web::resource("/departments/{id}")
+                        .get(departments::get_department)
+                        .put(departments::update_department),
+                ),
         );
 }
 

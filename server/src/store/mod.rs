@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod audit;
 pub mod calendar;
 pub mod categories;
+pub mod departments;
 pub mod grid;
 pub mod notifications;
 pub mod sessions;

@@ -11,6 +11,7 @@ mod case;
 mod cli;
 mod console;
 mod deadlines;
+mod departments;
 mod docs;
 mod grid;
 mod grid_cli;

@@ -1,0 +1,2 @@
+DROP TABLE department_liaisons;
+DROP TABLE departments;
