@@ -108,6 +108,24 @@ pub struct Config {
     /// Signed webhooks: how often the delivery job looks for work and how it backs off
     /// (`[webhooks]`, docs/integration.md).
     pub webhooks: WebhookConfig,
+    /// Information shared by departments (`[sharing]`, docs/integration.md).
+    pub sharing: SharingConfig,
+}
+
+/// `[sharing]`: when shared information concerns a report's place.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SharingConfig {
+    /// An item with a position within this many metres of a report's is shown on it.
+    pub match_radius_m: f64,
+}
+
+impl Default for SharingConfig {
+    fn default() -> Self {
+        Self {
+            match_radius_m: 100.0,
+        }
+    }
 }
 
 /// `[open311]`: who may file requests, and what the answers name.
@@ -209,6 +227,7 @@ impl Default for Config {
             map_tile_attribution: None,
             open311: Open311Config::default(),
             webhooks: WebhookConfig::default(),
+            sharing: SharingConfig::default(),
         }
     }
 }
@@ -301,6 +320,13 @@ impl Config {
         {
             return Err(ConfigError::Value(
                 "webhooks: poll_secs, timeout_secs, backoff_initial_secs and max_attempts must be at least 1".into(),
+            ));
+        }
+        if !(self.sharing.match_radius_m.is_finite()
+            && (0.0..=10_000.0).contains(&self.sharing.match_radius_m))
+        {
+            return Err(ConfigError::Value(
+                "sharing.match_radius_m must be between 0 and 10000".into(),
             ));
         }
         self.database()?;

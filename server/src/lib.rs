@@ -23,6 +23,7 @@ pub mod openapi;
 pub mod reference;
 pub mod routes;
 pub mod schema;
+pub mod sharing;
 pub mod startup;
 pub mod state;
 pub mod store;

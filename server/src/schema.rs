@@ -455,3 +455,24 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(open311_requests, reports);
 diesel::allow_tables_to_appear_in_same_query!(webhook_deliveries, webhook_subscriptions);
+
+diesel::table! {
+    shared_items (id) {
+        id -> Text,
+        department_id -> Text,
+        kind -> Text,
+        title -> Text,
+        number -> Nullable<Text>,
+        party_name -> Nullable<Text>,
+        credit_code -> Nullable<Text>,
+        address -> Nullable<Text>,
+        lat -> Nullable<Double>,
+        lon -> Nullable<Double>,
+        valid_from -> Nullable<Text>,
+        valid_until -> Nullable<Text>,
+        content -> Text,
+        source -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}

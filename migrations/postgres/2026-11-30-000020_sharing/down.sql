@@ -1,3 +1,4 @@
+DROP TABLE shared_items;
 DROP TABLE webhook_attempts;
 DROP TABLE webhook_deliveries;
 DROP TABLE webhook_subscriptions;

@@ -57,3 +57,28 @@ CREATE TABLE webhook_attempts (
     duration_ms BIGINT NOT NULL,
     PRIMARY KEY (delivery_id, attempt)
 );
+
+-- Information a department shares with the brigade (seed 000 三(三)): licences, filings,
+-- confirmations, regulations, discretion standards, inspection records, briefings. Shown on a
+-- report when it concerns the same party or place.
+CREATE TABLE shared_items (
+    id            TEXT PRIMARY KEY NOT NULL,
+    department_id TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    title         TEXT NOT NULL,
+    number        TEXT,
+    party_name    TEXT,
+    credit_code   TEXT,
+    address       TEXT,
+    lat           DOUBLE PRECISION,
+    lon           DOUBLE PRECISION,
+    valid_from    TEXT,
+    valid_until   TEXT,
+    content       TEXT NOT NULL,
+    source        TEXT NOT NULL,
+    created_by    TEXT NOT NULL,
+    created_at    TIMESTAMP NOT NULL
+);
+CREATE INDEX shared_items_department ON shared_items (department_id, created_at);
+CREATE INDEX shared_items_party ON shared_items (party_name);
+CREATE INDEX shared_items_credit ON shared_items (credit_code);

@@ -12,6 +12,7 @@ mod notifications;
 mod open311;
 mod public;
 mod reference;
+mod sharing;
 mod sync;
 mod users;
 mod webhooks;
@@ -57,6 +58,10 @@ pub use open311::{
 pub use public::{__path_decisions, PublicQuery};
 pub use reference::{
     __path_get_calendar, __path_list_categories, __path_put_calendar, __path_put_category,
+};
+pub use sharing::{
+    __path_import_shared, __path_list_shared, __path_report_shared, __path_share, ForDepartment,
+    Imported, SharedQuery,
 };
 pub use sync::{__path_info, __path_pull, __path_push, __path_wait, PullQuery, WaitQuery};
 pub use users::{
@@ -229,6 +234,17 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                     web::resource("/webhooks/deliveries/{id}/retry").post(webhooks::retry_delivery),
                 )
                 .service(web::resource("/feed").get(webhooks::feed))
+                .service(
+                    web::resource("/shared")
+                        .get(sharing::list_shared)
+                        .post(sharing::share),
+                )
+                .service(
+                    web::resource("/shared/import")
+                        .app_data(web::PayloadConfig::new(sharing::MAX_CSV_BYTES))
+                        .post(sharing::import_shared),
+                )
+                .service(web::resource("/reports/{id}/shared").get(sharing::report_shared))
                 .service(
                     web::resource("/departments")
                         .get(departments::list_departments)

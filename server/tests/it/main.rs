@@ -21,6 +21,7 @@ mod migrations;
 mod open311;
 mod people;
 mod privacy;
+mod sharing;
 mod sync;
 mod tus;
 mod webhooks;
