@@ -118,12 +118,15 @@ pub struct Config {
 pub struct SharingConfig {
     /// An item with a position within this many metres of a report's is shown on it.
     pub match_radius_m: f64,
+    /// Days within which a decision reaches each department it concerns (seed 000: 5).
+    pub decision_notice_days: i64,
 }
 
 impl Default for SharingConfig {
     fn default() -> Self {
         Self {
             match_radius_m: 100.0,
+            decision_notice_days: 5,
         }
     }
 }
@@ -327,6 +330,11 @@ impl Config {
         {
             return Err(ConfigError::Value(
                 "sharing.match_radius_m must be between 0 and 10000".into(),
+            ));
+        }
+        if !(1..=60).contains(&self.sharing.decision_notice_days) {
+            return Err(ConfigError::Value(
+                "sharing.decision_notice_days must be between 1 and 60".into(),
             ));
         }
         self.database()?;

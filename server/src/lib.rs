@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod decision_notices;
 pub mod demo;
 pub mod demo_categories;
 pub mod demo_grid;

@@ -20,7 +20,7 @@ use crate::routes::*;
           decisions, list_documents, get_document,
           services, service_definition, create_request, list_requests, get_request,
           create_webhook, list_webhooks, patch_webhook, list_deliveries, retry_delivery, feed,
-          share, import_shared, list_shared, report_shared,
+          share, import_shared, list_shared, report_shared, list_notices, ack_notice,
           crate::tus::options, crate::tus::create, crate::tus::head, crate::tus::patch, crate::tus::terminate,
           list_departments, get_department, create_department, update_department),
     components(schemas(
@@ -95,6 +95,8 @@ use crate::routes::*;
         crate::sharing::SharedMatch,
         crate::sharing::Problem,
         Imported,
+        crate::decision_notices::NoticeRow,
+        crate::decision_notices::NoticeView,
         crate::departments::DepartmentKind,
         crate::departments::DepartmentInput,
         crate::departments::DepartmentView,

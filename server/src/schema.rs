@@ -476,3 +476,21 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    decision_notices (id) {
+        id -> Text,
+        case_id -> Text,
+        department_id -> Text,
+        decided_at -> Timestamp,
+        due_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+        delivered_via -> Nullable<Text>,
+        flagged_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(audit_log, webhook_deliveries);
+diesel::allow_tables_to_appear_in_same_query!(audit_log, webhook_subscriptions);
+diesel::allow_tables_to_appear_in_same_query!(decision_notices, cases);

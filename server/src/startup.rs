@@ -149,11 +149,18 @@ fn spawn_deadline_job(state: AppState, every: std::time::Duration) {
         let mut tick = actix_web::rt::time::interval(every);
         loop {
             tick.tick().await;
+            let sharing = state.config.sharing;
             let result = state
-                .with_command_env(|conn, env| {
+                .with_command_env(move |conn, env| {
                     let tasks = crate::workflow::deadlines::sweep(conn, env)?;
                     let cases = crate::workflow::case_deadlines::sweep(conn, env)?;
-                    Ok(tasks + cases)
+                    let notices = crate::decision_notices::sweep(
+                        conn,
+                        env.now,
+                        sharing.decision_notice_days,
+                        sharing.match_radius_m,
+                    )?;
+                    Ok(tasks + cases + notices.flagged)
                 })
                 .await;
             match result {

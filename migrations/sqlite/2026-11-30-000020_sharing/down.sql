@@ -1,3 +1,4 @@
+DROP TABLE decision_notices;
 DROP TABLE shared_items;
 DROP TABLE webhook_attempts;
 DROP TABLE webhook_deliveries;

@@ -82,3 +82,20 @@ CREATE TABLE shared_items (
 CREATE INDEX shared_items_department ON shared_items (department_id, created_at);
 CREATE INDEX shared_items_party ON shared_items (party_name);
 CREATE INDEX shared_items_credit ON shared_items (credit_code);
+
+-- The brigade's decision on a case goes to each department it concerns within
+-- `[sharing] decision_notice_days` (seed 000: 5 days): delivered when a webhook of that
+-- department acknowledged the decision, or its liaison confirmed receipt.
+CREATE TABLE decision_notices (
+    id            TEXT PRIMARY KEY NOT NULL,
+    case_id       TEXT NOT NULL,
+    department_id TEXT NOT NULL,
+    decided_at    TIMESTAMP NOT NULL,
+    due_at        TIMESTAMP NOT NULL,
+    delivered_at  TIMESTAMP,
+    delivered_via TEXT,
+    flagged_at    TIMESTAMP,
+    created_at    TIMESTAMP NOT NULL,
+    UNIQUE (case_id, department_id)
+);
+CREATE INDEX decision_notices_open ON decision_notices (delivered_at, due_at);

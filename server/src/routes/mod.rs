@@ -60,8 +60,8 @@ pub use reference::{
     __path_get_calendar, __path_list_categories, __path_put_calendar, __path_put_category,
 };
 pub use sharing::{
-    __path_import_shared, __path_list_shared, __path_report_shared, __path_share, ForDepartment,
-    Imported, SharedQuery,
+    __path_ack_notice, __path_import_shared, __path_list_notices, __path_list_shared,
+    __path_report_shared, __path_share, ForDepartment, Imported, NoticeQuery, SharedQuery,
 };
 pub use sync::{__path_info, __path_pull, __path_push, __path_wait, PullQuery, WaitQuery};
 pub use users::{
@@ -245,6 +245,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                         .post(sharing::import_shared),
                 )
                 .service(web::resource("/reports/{id}/shared").get(sharing::report_shared))
+                .service(web::resource("/decision-notices").get(sharing::list_notices))
+                .service(web::resource("/decision-notices/{id}/ack").post(sharing::ack_notice))
                 .service(
                     web::resource("/departments")
                         .get(departments::list_departments)

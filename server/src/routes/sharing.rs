@@ -261,3 +261,109 @@ pub async fn report_shared(
         .await?;
     Ok(web::Json(list))
 }
+
+/// Filter of the decision notices.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NoticeQuery {
+    /// One department (town-wide readers; a liaison sees their own).
+    pub department_id: Option<String>,
+    /// Only those not yet delivered.
+    pub undelivered: Option<bool>,
+}
+
+/// The brigade's decisions owed to departments (处罚决定抄告), each with its due time: a
+/// liaison reads those of their department, town-wide roles all of them.
+#[utoipa::path(get, path = "/api/v1/decision-notices", tag = "integration", security(("bearer" = [])),
+    params(NoticeQuery),
+    responses((status = 200, body = [crate::decision_notices::NoticeView])))]
+pub async fn list_notices(
+    state: web::Data<AppState>,
+    actor: Actor,
+    q: web::Query<NoticeQuery>,
+) -> Result<web::Json<Vec<crate::decision_notices::NoticeView>>, AppError> {
+    let vis = super::workflow::visibility(&state, &actor).await?;
+    let q = q.into_inner();
+    let list = state
+        .db(move |conn| {
+            let dept = if vis.is_town_wide() {
+                q.department_id.clone()
+            } else if actor.has(Role::DepartmentLiaison) {
+                match departments::department_of(conn, &actor.user_id)? {
+                    Some(own) if q.department_id.as_deref().is_none_or(|a| a == own) => Some(own),
+                    _ => {
+                        return Err(AppError::forbidden(
+                            "out_of_scope",
+                            "联络员只能查看本部门的抄告 (a liaison sees their own department's only)",
+                        ))
+                    }
+                }
+            } else {
+                return Err(AppError::forbidden(
+                    "forbidden",
+                    "需要指挥中心、值班长、审批、法制审核、管理员或部门联络员角色 (needs a town-wide role or a liaison)",
+                ));
+            };
+            Ok(crate::decision_notices::list(
+                conn,
+                dept.as_deref(),
+                q.undelivered.unwrap_or(false),
+                db::now(),
+            )?)
+        })
+        .await?;
+    Ok(web::Json(list))
+}
+
+/// The department's liaison confirms the decision reached them.
+#[utoipa::path(post, path = "/api/v1/decision-notices/{id}/ack", tag = "integration", security(("bearer" = [])),
+    params(("id" = String, Path, description = "notice id")),
+    responses((status = 200, body = crate::decision_notices::NoticeRow),
+        (status = 409, description = "already_delivered", body = ErrorBody)))]
+pub async fn ack_notice(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+) -> Result<web::Json<crate::decision_notices::NoticeRow>, AppError> {
+    let id = path.into_inner();
+    if uuid::Uuid::parse_str(&id).is_err() {
+        return Err(AppError::unprocessable(
+            "invalid_id",
+            "编号须为 UUID (the id must be a UUID)",
+        ));
+    }
+    let row = state
+        .db(move |conn| {
+            let not_found = || AppError::NotFound("没有这条抄告 (no such notice)".into());
+            let n = crate::decision_notices::find(conn, &id)?.ok_or_else(not_found)?;
+            let own = departments::department_of(conn, &actor.user_id)?;
+            if !actor.has(Role::DepartmentLiaison) || own.as_deref() != Some(&n.department_id) {
+                return Err(AppError::forbidden(
+                    "out_of_scope",
+                    "只有该部门的联络员可以确认签收 (only the department's liaison confirms receipt)",
+                ));
+            }
+            if n.delivered_at.is_some() {
+                return Err(AppError::conflict(
+                    "already_delivered",
+                    "该决定已送达 (the decision was delivered already)",
+                ));
+            }
+            let now = db::now();
+            conn.transaction(|conn| {
+                audit::record_action(
+                    conn,
+                    &actor.user_id,
+                    "acknowledge_decision_notice",
+                    &serde_json::json!({"notice_id": id, "case_id": n.case_id, "department_id": n.department_id}),
+                    &serde_json::json!({"delivered_at": null}),
+                    &serde_json::json!({"delivered_via": "liaison"}),
+                    now,
+                )?;
+                crate::decision_notices::acknowledge(conn, &id, now)
+            })?;
+            crate::decision_notices::find(conn, &id)?.ok_or_else(not_found)
+        })
+        .await?;
+    Ok(web::Json(row))
+}

@@ -32,6 +32,10 @@ pub struct NewWebhook {
     /// The HMAC key (16–200 characters); absent: the server makes one.
     #[serde(default)]
     pub secret: Option<String>,
+    /// The department this receiver belongs to: its acknowledgement of a `decide_case` event
+    /// delivers the decision notice of a case that concerns the department.
+    #[serde(default)]
+    pub department_id: Option<String>,
 }
 
 /// A created subscription with its secret (shown this once).
@@ -117,7 +121,7 @@ fn check_url(url: &str) -> Result<(), AppError> {
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "integration", security(("bearer" = [])),
     request_body = NewWebhook,
     responses((status = 201, body = CreatedWebhook),
-        (status = 422, description = "name_required, invalid_url, unknown_kind, weak_secret, invalid_field, invalid_text", body = ErrorBody)))]
+        (status = 422, description = "name_required, invalid_url, unknown_kind, weak_secret, unknown_department, invalid_field, invalid_text", body = ErrorBody)))]
 pub async fn create_webhook(
     state: web::Data<AppState>,
     actor: Actor,
@@ -153,13 +157,21 @@ pub async fn create_webhook(
     let view = state
         .db(move |conn| {
             let now = db::now();
+            if let Some(d) = &b.department_id {
+                if crate::store::departments::find(conn, d)?.is_none() {
+                    return Err(AppError::unprocessable(
+                        "unknown_department",
+                        "没有这个部门 (no such department)",
+                    ));
+                }
+            }
             let row = SubscriptionRow {
                 id: uuid::Uuid::now_v7().to_string(),
                 name,
                 url: b.url,
                 secret,
                 kinds: serde_json::to_string(&b.kinds).unwrap_or_else(|_| "[]".into()),
-                department_id: None,
+                department_id: b.department_id.clone(),
                 active: true,
                 cursor_seq: 0,
                 created_by: admin.clone(),

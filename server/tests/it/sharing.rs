@@ -304,3 +304,199 @@ async fn a_report_shows_what_was_shared_about_its_place_and_its_cases_party() {
     )
     .await;
 }
+
+/// A report at the town's point decided as a penalty on an organisation with this credit code.
+async fn decided_case(t: &Town, credit_code: &str) -> (String, String) {
+    t.app.user("legal", &[Role::LegalReviewer]);
+    let legal = t.app.login("legal", "dev").await.access_token;
+    let r = t.report("0301").await;
+    let task = t.dispatch(&r).await;
+    t.to_on_site(&task).await;
+    let case_id = uuid();
+    t.ok("off1", json!({"type": "handle_task", "task_id": task, "attachment_ids": [uuid()], "case_id": case_id,
+        "outcome": {"outcome": "case_needed", "finding": "未批先建", "issuing_unit": "自然资源所", "suspected_provision": "城乡规划法第六十四条"}})).await;
+    t.ok("boss", json!({"type": "file_case", "case_id": case_id}))
+        .await;
+    let (off1, off2) = (t.id("off1"), t.id("off2"));
+    t.ok(
+        "boss",
+        json!({"type": "start_investigation", "case_id": case_id, "officer_ids": [off1, off2]}),
+    )
+    .await;
+    t.ok("off1", json!({"type": "add_case_record", "case_id": case_id, "record_id": uuid(), "kind": "inspection",
+        "officer_ids": [off1, off2], "certificates_shown": true, "content": "现场检查", "attachment_ids": [uuid()]})).await;
+    t.ok(
+        "off1",
+        json!({"type": "notify_party", "case_id": case_id,
+        "party": {"kind": "organization", "name": "某建筑有限公司", "id_number": credit_code},
+        "facts": "未取得建设工程规划许可证建设", "legal_basis": "城乡规划法第六十四条",
+        "sanctions": [{"kind": "fine", "amount_fen": 500000}]}),
+    )
+    .await;
+    crate::case::rewind(t, &case_id, 6);
+    t.ok(
+        "off2",
+        json!({"type": "submit_for_review", "case_id": case_id}),
+    )
+    .await;
+    let review = json!({"command": {"type": "review_case", "case_id": case_id, "passed": true, "opinion": "事实清楚"}});
+    let r2 = t.app.post("/api/v1/commands", &review, Some(&legal)).await;
+    assert_eq!(r2.status(), 200, "{}", r2.text().await.unwrap());
+    t.ok("boss", json!({"type": "decide_case", "case_id": case_id, "decision": {"decision": "penalty",
+        "sanctions": [{"kind": "fine", "amount_fen": 500000}], "facts": "未取得建设工程规划许可证建设",
+        "legal_basis": "城乡规划法第六十四条", "discretion": "一般情节", "statements_answer": "当事人未陈述申辩"}})).await;
+    (r, case_id)
+}
+
+fn sweep_at(t: &Town, days_ahead: i64) -> griddispatch::decision_notices::Sweep {
+    let mut conn = t.app.state.pool.get().unwrap();
+    let now = griddispatch::db::now() + chrono::Duration::days(days_ahead);
+    let s = t.app.state.config.sharing;
+    griddispatch::decision_notices::sweep(&mut conn, now, s.decision_notice_days, s.match_radius_m)
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn a_decision_reaches_each_department_it_concerns_within_five_days() {
+    let t = Town::new().await;
+    let d = departments(&t).await;
+    let liaison = token(&t, "liaison").await;
+    let liaison2 = token(&t, "liaison2").await;
+    let (lat, lon) = t.point;
+    // The market office licensed something at the place; the police office knows the party.
+    let r = t
+        .app
+        .post(
+            "/api/v1/shared",
+            &json!({"kind": "licence", "title": "临时占道许可", "party_name": "隔壁商店", "lat": lat, "lon": lon}),
+            Some(&liaison),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let r = t
+        .app
+        .post(
+            "/api/v1/shared",
+            &json!({"kind": "inspection", "title": "检查记录", "credit_code": "91410800MA44XXXX1Y"}),
+            Some(&liaison2),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    // The market office receives webhooks.
+    let rx = crate::webhooks::receiver(0);
+    let sub = t
+        .app
+        .post(
+            "/api/v1/webhooks",
+            &json!({"name": "市场监管", "url": rx.url, "kinds": ["decide_case"], "department_id": d.market}),
+            Some(&t.tokens["admin1"]),
+        )
+        .await;
+    assert_eq!(sub.status(), 201);
+
+    let (_, case_id) = decided_case(&t, "91410800MA44XXXX1Y").await;
+    let first = sweep_at(&t, 0);
+    assert_eq!(first.created, 2, "two departments concerned");
+    let all = t.get("/api/v1/decision-notices?undelivered=true").await;
+    assert_eq!(all.as_array().unwrap().len(), 2);
+    for n in all.as_array().unwrap() {
+        assert_eq!(n["case_id"], case_id.as_str());
+        assert_eq!(n["overdue"], false);
+        assert!(n["decision"]["number"]
+            .as_str()
+            .unwrap()
+            .starts_with("罚决"));
+    }
+
+    // The webhook acknowledges the decision: the market office's notice is delivered.
+    let client = griddispatch::webhooks::http_client(&t.app.state.config.webhooks);
+    let round = griddispatch::webhooks::run_round(&t.app.state, &client)
+        .await
+        .unwrap();
+    assert_eq!(round.delivered, 1);
+    assert_eq!(sweep_at(&t, 0).delivered, 1);
+    let market: Value = t
+        .app
+        .get("/api/v1/decision-notices", Some(&liaison))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(market.as_array().unwrap().len(), 1);
+    assert_eq!(market[0]["delivered_via"], "webhook");
+
+    // The police office's is not: after 5 days it is flagged once, and the chief is told.
+    assert_eq!(sweep_at(&t, 4).flagged, 0, "still within 5 days");
+    assert_eq!(sweep_at(&t, 6).flagged, 1);
+    assert_eq!(sweep_at(&t, 7).flagged, 0, "flagged once");
+    let told: Value = t
+        .app
+        .get("/api/v1/me/notifications", Some(&t.tokens["chief"]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        told.to_string().contains("decision_notice_overdue"),
+        "{told}"
+    );
+    let police: Value = t
+        .app
+        .get("/api/v1/decision-notices", Some(&liaison2))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(police.as_array().unwrap().len(), 1);
+    let id = police[0]["id"].as_str().unwrap().to_owned();
+    // Only the department's own liaison confirms receipt, once.
+    assert_error(
+        t.app
+            .post(
+                &format!("/api/v1/decision-notices/{id}/ack"),
+                &json!({}),
+                Some(&liaison),
+            )
+            .await,
+        403,
+        "out_of_scope",
+    )
+    .await;
+    let acked = t
+        .app
+        .post(
+            &format!("/api/v1/decision-notices/{id}/ack"),
+            &json!({}),
+            Some(&liaison2),
+        )
+        .await;
+    assert_eq!(acked.status(), 200);
+    let acked: Value = acked.json().await.unwrap();
+    assert_eq!(acked["delivered_via"], "liaison");
+    assert_error(
+        t.app
+            .post(
+                &format!("/api/v1/decision-notices/{id}/ack"),
+                &json!({}),
+                Some(&liaison2),
+            )
+            .await,
+        409,
+        "already_delivered",
+    )
+    .await;
+    assert_error(
+        t.app
+            .get(
+                &format!("/api/v1/decision-notices?department_id={}", d.market),
+                Some(&liaison2),
+            )
+            .await,
+        403,
+        "out_of_scope",
+    )
+    .await;
+    let open = t.get("/api/v1/decision-notices?undelivered=true").await;
+    assert!(open.as_array().unwrap().is_empty());
+    t.verify();
+}

@@ -19,13 +19,13 @@ const SECRET: &str = "receiver-secret-0123456789";
 /// What the receiver saw: (signature header, delivery id, body, status answered).
 type Seen = Arc<Mutex<Vec<(String, String, Vec<u8>, u16)>>>;
 
-struct Receiver {
-    url: String,
-    seen: Seen,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
+    pub(crate) seen: Seen,
 }
 
 /// A receiver that answers 500 to its first `fail_first` requests, then 200.
-fn receiver(fail_first: usize) -> Receiver {
+pub(crate) fn receiver(fail_first: usize) -> Receiver {
     let seen: Seen = Arc::default();
     let left = Arc::new(AtomicUsize::new(fail_first));
     let (s, l) = (seen.clone(), left.clone());
