@@ -53,15 +53,15 @@ fn respond(fmt: Format, result: Result<HttpResponse, AppError>) -> HttpResponse 
 }
 
 /// The format from the path, or a 404 in JSON.
-fn format_of(ext: &str) -> Result<Format, HttpResponse> {
+fn format_of(ext: &str) -> Result<Format, Box<HttpResponse>> {
     Format::parse(ext).ok_or_else(|| {
-        render_error(
+        Box::new(render_error(
             Format::Json,
             &AppError::NotFound(format!(
                 "格式 `{}` 不受支持，请用 .json 或 .xml (unsupported format; use .json or .xml)",
                 ext.chars().take(16).collect::<String>()
             )),
-        )
+        ))
     })
 }
 
@@ -177,7 +177,7 @@ pub async fn services(
 ) -> HttpResponse {
     let fmt = match format_of(&path.into_inner()) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let result = async {
         check_jurisdiction(&state, &params(&req, None)?)?;
@@ -216,7 +216,7 @@ pub async fn service_definition(
     let (code, ext) = path.into_inner();
     let fmt = match format_of(&ext) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let result = async {
         check_jurisdiction(&state, &params(&req, None)?)?;
@@ -274,7 +274,7 @@ pub async fn create_request(
 ) -> HttpResponse {
     let fmt = match format_of(&path.into_inner()) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let result = create(&state, &req, &body).await;
     if result.is_ok() {
@@ -449,7 +449,7 @@ pub async fn list_requests(
 ) -> HttpResponse {
     let fmt = match format_of(&path.into_inner()) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let result = async {
         let p = params(&req, None)?;
@@ -551,7 +551,7 @@ pub async fn get_request(
     let (id, ext) = path.into_inner();
     let fmt = match format_of(&ext) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let result = async {
         check_jurisdiction(&state, &params(&req, None)?)?;
