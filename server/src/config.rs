@@ -102,6 +102,100 @@ pub struct Config {
     pub map_tile_subdomains: Option<String>,
     /// Attribution shown on the map for the tiles.
     pub map_tile_attribution: Option<String>,
+    /// Open311 GeoReport v2 intake for hotline platforms and civic apps (`[open311]`,
+    /// docs/integration.md).
+    pub open311: Open311Config,
+    /// Signed webhooks: how often the delivery job looks for work and how it backs off
+    /// (`[webhooks]`, docs/integration.md).
+    pub webhooks: WebhookConfig,
+    /// Information shared by departments (`[sharing]`, docs/integration.md).
+    pub sharing: SharingConfig,
+}
+
+/// `[sharing]`: when shared information concerns a report's place.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SharingConfig {
+    /// An item with a position within this many metres of a report's is shown on it.
+    pub match_radius_m: f64,
+    /// Days within which a decision reaches each department it concerns (seed 000: 5).
+    pub decision_notice_days: i64,
+}
+
+impl Default for SharingConfig {
+    fn default() -> Self {
+        Self {
+            match_radius_m: 100.0,
+            decision_notice_days: 5,
+        }
+    }
+}
+
+/// `[open311]`: who may file requests, and what the answers name.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Open311Config {
+    /// When set, a request naming another `jurisdiction_id` is refused.
+    #[serde(default)]
+    pub jurisdiction_id: Option<String>,
+    /// `agency_responsible` of the answers (e.g. the brigade's name).
+    #[serde(default)]
+    pub agency: Option<String>,
+    /// The platforms and apps that may file requests, each with its own API key.
+    #[serde(default)]
+    pub clients: Vec<Open311Client>,
+}
+
+/// One platform client of the Open311 intake (`[[open311.clients]]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Open311Client {
+    /// Short name kept with each request it files (e.g. `12345`).
+    pub name: String,
+    /// SHA-256 of its API key, hex (`printf %s KEY | sha256sum`): the key itself is never
+    /// kept in the configuration.
+    pub api_key_sha256: String,
+    /// Username of the account its reports are filed under: an intake account with the
+    /// dispatcher role, so the reports enter triage like a call taken at the center.
+    pub account: String,
+    /// `hotline` (12345 and other hotline platforms, default) or `public_complaint` (civic
+    /// apps).
+    #[serde(default = "default_open311_source")]
+    pub source: griddispatch_protocol::command::ReportSource,
+}
+
+fn default_open311_source() -> griddispatch_protocol::command::ReportSource {
+    griddispatch_protocol::command::ReportSource::Hotline
+}
+
+/// `[webhooks]`: the delivery job's pace and its back-off.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WebhookConfig {
+    /// Run the delivery job (with `background_jobs`). Off: subscriptions and the feed work,
+    /// nothing is sent (a test bench that must not reach out).
+    pub enabled: bool,
+    /// Seconds between the job's rounds.
+    pub poll_secs: u64,
+    /// Seconds a receiver has to answer one delivery.
+    pub timeout_secs: u64,
+    /// Wait after the first failure, in seconds; doubled after each further failure.
+    pub backoff_initial_secs: i64,
+    /// Longest wait between two attempts, in seconds.
+    pub backoff_max_secs: i64,
+    /// Attempts after which a delivery is given up (`failed`; an admin may retry it).
+    pub max_attempts: i32,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            poll_secs: 5,
+            timeout_secs: 10,
+            backoff_initial_secs: 30,
+            backoff_max_secs: 6 * 3600,
+            max_attempts: 12,
+        }
+    }
 }
 
 impl Default for Config {
@@ -134,6 +228,9 @@ impl Default for Config {
             map_tile_url: None,
             map_tile_subdomains: None,
             map_tile_attribution: None,
+            open311: Open311Config::default(),
+            webhooks: WebhookConfig::default(),
+            sharing: SharingConfig::default(),
         }
     }
 }
@@ -211,6 +308,33 @@ impl Config {
         if self.upload_ttl_hours < 1 {
             return Err(ConfigError::Value(
                 "upload_ttl_hours must be at least 1".into(),
+            ));
+        }
+        for c in &self.open311.clients {
+            if c.api_key_sha256.len() != 64 || hex::decode(&c.api_key_sha256).is_err() {
+                return Err(ConfigError::Value(format!(
+                    "open311.clients `{}`: api_key_sha256 must be 64 hex digits",
+                    c.name
+                )));
+            }
+        }
+        let w = &self.webhooks;
+        if w.poll_secs < 1 || w.timeout_secs < 1 || w.backoff_initial_secs < 1 || w.max_attempts < 1
+        {
+            return Err(ConfigError::Value(
+                "webhooks: poll_secs, timeout_secs, backoff_initial_secs and max_attempts must be at least 1".into(),
+            ));
+        }
+        if !(self.sharing.match_radius_m.is_finite()
+            && (0.0..=10_000.0).contains(&self.sharing.match_radius_m))
+        {
+            return Err(ConfigError::Value(
+                "sharing.match_radius_m must be between 0 and 10000".into(),
+            ));
+        }
+        if !(1..=60).contains(&self.sharing.decision_notice_days) {
+            return Err(ConfigError::Value(
+                "sharing.decision_notice_days must be between 1 and 60".into(),
             ));
         }
         self.database()?;

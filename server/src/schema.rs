@@ -410,3 +410,102 @@ use self::reports_transfer::reports as reports_by_transfer;
 diesel::allow_tables_to_appear_in_same_query!(reports_by_transfer, reports);
 diesel::allow_tables_to_appear_in_same_query!(reports_by_transfer, tasks);
 diesel::allow_tables_to_appear_in_same_query!(reports_by_transfer, cases);
+
+// Sharing with other systems (migration 2026-11-30-000020_sharing).
+
+diesel::table! {
+    open311_requests (report_id) {
+        report_id -> Text,
+        client -> Text,
+        account_id -> Nullable<Text>,
+        device_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_subscriptions (id) {
+        id -> Text,
+        name -> Text,
+        url -> Text,
+        secret -> Text,
+        kinds -> Text,
+        department_id -> Nullable<Text>,
+        active -> Bool,
+        cursor_seq -> BigInt,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        subscription_id -> Text,
+        event_seq -> BigInt,
+        kind -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (delivery_id, attempt) {
+        delivery_id -> Text,
+        attempt -> Integer,
+        at -> Timestamp,
+        http_status -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        duration_ms -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(open311_requests, reports);
+diesel::allow_tables_to_appear_in_same_query!(webhook_deliveries, webhook_subscriptions);
+
+diesel::table! {
+    shared_items (id) {
+        id -> Text,
+        department_id -> Text,
+        kind -> Text,
+        title -> Text,
+        number -> Nullable<Text>,
+        party_name -> Nullable<Text>,
+        credit_code -> Nullable<Text>,
+        address -> Nullable<Text>,
+        lat -> Nullable<Double>,
+        lon -> Nullable<Double>,
+        valid_from -> Nullable<Text>,
+        valid_until -> Nullable<Text>,
+        content -> Text,
+        source -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    decision_notices (id) {
+        id -> Text,
+        case_id -> Text,
+        department_id -> Text,
+        decided_at -> Timestamp,
+        due_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+        delivered_via -> Nullable<Text>,
+        flagged_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(audit_log, webhook_deliveries);
+diesel::allow_tables_to_appear_in_same_query!(audit_log, webhook_subscriptions);
+diesel::allow_tables_to_appear_in_same_query!(decision_notices, cases);

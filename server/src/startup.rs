@@ -112,6 +112,9 @@ impl Application {
             crate::grid::spawn_refresh(state.clone(), std::time::Duration::from_secs(30));
             spawn_deadline_job(state.clone(), std::time::Duration::from_secs(60));
             spawn_sync_retention(state.clone(), std::time::Duration::from_secs(3600));
+            if state.config.webhooks.enabled {
+                crate::webhooks::spawn(state.clone());
+            }
         }
         let listener =
             TcpListener::bind(bind).map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
@@ -146,12 +149,19 @@ fn spawn_deadline_job(state: AppState, every: std::time::Duration) {
         let mut tick = actix_web::rt::time::interval(every);
         loop {
             tick.tick().await;
+            let sharing = state.config.sharing;
             let result = state
-                .with_command_env(|conn, env| {
+                .with_command_env(move |conn, env| {
                     let tasks = crate::workflow::deadlines::sweep(conn, env)?;
                     let cases = crate::workflow::case_deadlines::sweep(conn, env)?;
                     let transfers = crate::workflow::transfer_deadlines::sweep(conn, env)?;
-                    Ok(tasks + cases + transfers)
+                    let notices = crate::decision_notices::sweep(
+                        conn,
+                        env.now,
+                        sharing.decision_notice_days,
+                        sharing.match_radius_m,
+                    )?;
+                    Ok(tasks + cases + transfers + notices.flagged)
                 })
                 .await;
             match result {

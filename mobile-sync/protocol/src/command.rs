@@ -47,6 +47,9 @@ pub struct Contact {
     pub name: Option<String>,
     /// Phone number as given.
     pub phone: Option<String>,
+    /// E-mail address as given (Open311 intake).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 /// The party of a penalty.

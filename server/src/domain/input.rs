@@ -15,6 +15,8 @@ pub const MAX_TEXT_CHARS: usize = 5_000;
 pub const MAX_ID_CHARS: usize = 64;
 /// Longest phone number as given.
 pub const MAX_PHONE_CHARS: usize = 32;
+/// Longest e-mail address (RFC 5321's path limit).
+pub const MAX_EMAIL_CHARS: usize = 254;
 /// Longest name (complainant, party).
 pub const MAX_NAME_CHARS: usize = 100;
 /// Most items in any list (evidence, officers).
@@ -147,6 +149,7 @@ fn check_text(s: &str, path: &str) -> Result<(), DomainError> {
     let max = match field {
         "phone" => MAX_PHONE_CHARS,
         "name" | "party_name" => MAX_NAME_CHARS,
+        "email" => MAX_EMAIL_CHARS,
         f if f.ends_with("_id") || f.ends_with("_ids") => MAX_ID_CHARS,
         _ => MAX_TEXT_CHARS,
     };
@@ -192,6 +195,7 @@ mod tests {
             contact: Some(Contact {
                 name: Some("王某".into()),
                 phone: Some("13912345678".into()),
+                email: None,
             }),
             occurred_at: None,
             address: None,
@@ -222,6 +226,7 @@ mod tests {
                 *contact = Some(Contact {
                     name: Some("\u{0}".into()),
                     phone: None,
+                    email: None,
                 });
             }
         });
@@ -235,6 +240,7 @@ mod tests {
                 *contact = Some(Contact {
                     name: None,
                     phone: Some("1".repeat(500_000)),
+                    email: None,
                 });
             }
         });

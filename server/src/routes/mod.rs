@@ -10,11 +10,14 @@ mod grid;
 mod health;
 mod input;
 mod notifications;
+mod open311;
 mod public;
 mod reference;
+mod sharing;
 mod sync;
 mod transfers;
 mod users;
+mod webhooks;
 mod workflow;
 
 use actix_web::dev::ServiceResponse;
@@ -53,9 +56,17 @@ pub use grid::{
 };
 pub use health::{__path_healthz, __path_readyz};
 pub use notifications::{__path_mark_notifications_read, __path_my_notifications, MarkReadRequest};
+pub use open311::{
+    __path_create_request, __path_get_request, __path_list_requests, __path_service_definition,
+    __path_services,
+};
 pub use public::{__path_decisions, PublicQuery};
 pub use reference::{
     __path_get_calendar, __path_list_categories, __path_put_calendar, __path_put_category,
+};
+pub use sharing::{
+    __path_ack_notice, __path_import_shared, __path_list_notices, __path_list_shared,
+    __path_report_shared, __path_share, ForDepartment, Imported, NoticeQuery, SharedQuery,
 };
 pub use sync::{__path_info, __path_pull, __path_push, __path_wait, PullQuery, WaitQuery};
 pub use transfers::{__path_list_transfers, __path_transfer_letter, TransferEntry};
@@ -63,6 +74,11 @@ pub use users::{
     __path_create_user, __path_delete_certificate, __path_list_users, __path_put_certificate,
     __path_put_roles, __path_reset_password, __path_revoke_user_device, __path_set_user_disabled,
     __path_verify_audit,
+};
+pub use webhooks::{
+    __path_create_webhook, __path_feed, __path_list_deliveries, __path_list_webhooks,
+    __path_patch_webhook, __path_retry_delivery, CreatedWebhook, FeedPage, NewWebhook,
+    WebhookPatch,
 };
 pub use workflow::{
     __path_delete_squad_member, __path_duplicates, __path_events, __path_get_case,
@@ -113,6 +129,23 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
         )
         .service(web::resource("/public/").get(public::page))
         .service(web::resource("/api/v1/public/decisions").get(public::decisions))
+        .service(
+            web::scope("/open311/v2")
+                .service(web::resource("/services.{format}").get(open311::services))
+                .service(
+                    web::resource("/services/{service_code}.{format}")
+                        .get(open311::service_definition),
+                )
+                .service(
+                    web::resource("/requests.{format}")
+                        .get(open311::list_requests)
+                        .post(open311::create_request),
+                )
+                .service(
+                    web::resource("/requests/{service_request_id}.{format}")
+                        .get(open311::get_request),
+                ),
+        )
         .service(
             web::scope("/api/v1")
                 // JSON answers compressed as the client accepts; evidence (images, video) and
@@ -211,6 +244,30 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                         .post(users::revoke_user_device),
                 )
                 .service(
+                    web::resource("/webhooks")
+                        .get(webhooks::list_webhooks)
+                        .post(webhooks::create_webhook),
+                )
+                .service(web::resource("/webhooks/{id}").patch(webhooks::patch_webhook))
+                .service(web::resource("/webhooks/{id}/deliveries").get(webhooks::list_deliveries))
+                .service(
+                    web::resource("/webhooks/deliveries/{id}/retry").post(webhooks::retry_delivery),
+                )
+                .service(web::resource("/feed").get(webhooks::feed))
+                .service(
+                    web::resource("/shared")
+                        .get(sharing::list_shared)
+                        .post(sharing::share),
+                )
+                .service(
+                    web::resource("/shared/import")
+                        .app_data(web::PayloadConfig::new(sharing::MAX_CSV_BYTES))
+                        .post(sharing::import_shared),
+                )
+                .service(web::resource("/reports/{id}/shared").get(sharing::report_shared))
+                .service(web::resource("/decision-notices").get(sharing::list_notices))
+                .service(web::resource("/decision-notices/{id}/ack").post(sharing::ack_notice))
+                .service(
                     web::resource("/departments")
                         .get(departments::list_departments)
                         .post(departments::create_department),
@@ -279,7 +336,11 @@ pub fn error_shape<B: 'static>() -> ErrorHandlers<B> {
             .response()
             .headers()
             .get(header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+            .is_some_and(|v| {
+                // Open311 answers its errors in its own JSON and XML formats.
+                v.as_bytes().starts_with(b"application/json")
+                    || v.as_bytes().starts_with(b"text/xml")
+            });
         if is_json || !(res.status().is_client_error() || res.status().is_server_error()) {
             return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
         }

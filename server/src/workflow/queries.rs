@@ -53,6 +53,19 @@ impl Visibility {
         })
     }
 
+    /// Another system (a webhook receiver): sees every report, task and case it is sent, never a
+    /// complainant's contact.
+    pub fn outside_system() -> Self {
+        Self {
+            all: true,
+            user_id: String::new(),
+            villages: vec![],
+            squads: vec![],
+            department: None,
+            sees_contacts: false,
+        }
+    }
+
     /// Whether a change-log row is visible.
     pub fn sees_village(
         &self,

@@ -20,7 +20,7 @@ async fn filed_case(t: &Town) -> String {
     case_id
 }
 
-fn rewind(t: &Town, case_id: &str, days: i64) {
+pub(crate) fn rewind(t: &Town, case_id: &str, days: i64) {
     // Time passes: the notice's periods are moved back instead of waiting.
     use diesel::prelude::*;
     let mut conn = t.app.state.pool.get().unwrap();

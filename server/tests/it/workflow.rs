@@ -27,7 +27,12 @@ pub(crate) struct Town {
 
 impl Town {
     pub(crate) async fn new() -> Town {
-        let app = TestApp::spawn().await;
+        Self::new_with(|_| {}).await
+    }
+
+    /// The town, with its configuration adjusted first.
+    pub(crate) async fn new_with(adjust: impl FnOnce(&mut griddispatch::Config)) -> Town {
+        let app = TestApp::spawn_with(adjust).await;
         let cert = |n: &str, year| {
             Some(Certificate {
                 number: n.into(),
