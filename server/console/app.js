@@ -17,7 +17,7 @@
     { path: "cases", zh: "案件办理", en: "Cases", roles: ["approver", "legal_reviewer", "officer"] },
     { path: "stats", zh: "综合评价", en: "Statistics", roles: ["dispatcher", "duty_chief", "approver", "admin", "grid_leader"] },
     { path: "admin", zh: "系统管理", en: "Administration", roles: ["admin"] },
-    { path: "inbox", zh: "部门收件箱", en: "Department inbox", roles: ["department_liaison"] },
+    { path: "inbox", zh: "部门收件箱", en: "Inbox", roles: ["department_liaison"] },
   ];
   // Routes that are not menu entries, with the roles that may open them.
   const EXTRA = { report: NAV[0].roles.concat(["officer"]), case: ["approver", "legal_reviewer", "officer", "squad_leader", "dispatcher", "duty_chief", "admin", "department_liaison"] };

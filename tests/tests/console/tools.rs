@@ -98,6 +98,34 @@ fn regenerate_screenshots() {
     browser.goto(&format!("{base}/#/admin"));
     browser.wait_for_text(".gd-users", "squad_leader");
     shot("admin-accounts");
+    browser.sign_out();
+
+    // A report transferred to 县市场监督管理局, waiting in its liaison's inbox.
+    let departments = town.get("admin", "/api/v1/departments");
+    let market = departments
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "县市场监督管理局")
+        .expect("the demo's market regulator")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let moved = crate::hotline_report(&town, "0101", "无照经营熟食摊点（演示）");
+    town.command(
+        "dispatcher",
+        json!({"type": "decide_transfer", "report_id": moved, "department_id": market,
+               "reason": "无照经营食品，属市场监管部门职责"}),
+    );
+    town.command(
+        "dispatcher",
+        json!({"type": "send_transfer", "report_id": moved,
+               "finding": "当事人未取得营业执照从事熟食经营", "evidence_list": "现场照片；询问笔录"}),
+    );
+    browser.sign_in(&base, "department_liaison", PASSWORD);
+    browser.goto(&format!("{base}/#/inbox"));
+    browser.wait_for_text(".gd-transfers .el-table__row", "无照经营熟食摊点");
+    shot("liaison-inbox");
 }
 
 /// Not a check: how long the console takes to become usable on the demo town with many open
