@@ -154,36 +154,44 @@ pub(crate) fn content_type(path: &str) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use sha2::{Digest, Sha256};
 
-    /// The vendored libraries are exactly the pinned builds from the npm registry
-    /// (`server/console/vendor.sh` wrote `vendor/SHA256SUMS`): a file edited by hand, replaced,
-    /// added or left out fails here.
-    #[test]
-    fn every_vendored_file_matches_sha256sums() {
-        let sums = Assets::get("vendor/SHA256SUMS").expect("vendor/SHA256SUMS is embedded");
+    /// The vendored libraries of an embedded app are exactly the pinned builds from the npm
+    /// registry (its `vendor.sh`, named by `script`, wrote `vendor/SHA256SUMS`): a file edited by
+    /// hand, replaced, added or left out fails here.
+    pub(crate) fn assert_vendored_matches_sums<A: RustEmbed>(script: &str, at_least: usize) {
+        let sums = A::get("vendor/SHA256SUMS").expect("vendor/SHA256SUMS is embedded");
         let sums = std::str::from_utf8(&sums.data).expect("utf-8");
         let mut listed = Vec::new();
         for line in sums.lines().filter(|l| !l.trim().is_empty()) {
             let (hash, name) = line.split_once("  ").expect("`<sha256>  <path>` lines");
-            let file = Assets::get(&format!("vendor/{name}"))
+            let file = A::get(&format!("vendor/{name}"))
                 .unwrap_or_else(|| panic!("vendor/{name} is listed in SHA256SUMS but missing"));
             assert_eq!(
                 hex::encode(Sha256::digest(&file.data)),
                 hash,
-                "vendor/{name} differs from its pinned build: run `bash server/console/vendor.sh`"
+                "vendor/{name} differs from its pinned build: run `bash {script}`"
             );
             listed.push(format!("vendor/{name}"));
         }
-        for path in Assets::iter().filter(|p| p.starts_with("vendor/")) {
+        for path in A::iter().filter(|p| p.starts_with("vendor/")) {
             assert!(
                 path == "vendor/SHA256SUMS" || listed.iter().any(|l| *l == path),
                 "{path} is vendored but not listed in SHA256SUMS"
             );
         }
-        assert!(listed.len() >= 10, "SHA256SUMS lists only {}", listed.len());
+        assert!(
+            listed.len() >= at_least,
+            "SHA256SUMS lists only {}",
+            listed.len()
+        );
+    }
+
+    #[test]
+    fn every_vendored_file_matches_sha256sums() {
+        assert_vendored_matches_sums::<Assets>("server/console/vendor.sh", 10);
     }
 
     #[test]

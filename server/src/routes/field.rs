@@ -126,27 +126,10 @@ mod tests {
     /// (`mobile-sync/app/vendor.sh` wrote `vendor/SHA256SUMS`).
     #[test]
     fn every_vendored_field_app_file_matches_sha256sums() {
-        let sums = Assets::get("vendor/SHA256SUMS").expect("vendor/SHA256SUMS is embedded");
-        let sums = std::str::from_utf8(&sums.data).expect("utf-8");
-        let mut listed = Vec::new();
-        for line in sums.lines().filter(|l| !l.trim().is_empty()) {
-            let (hash, name) = line.split_once("  ").expect("`<sha256>  <path>` lines");
-            let file = Assets::get(&format!("vendor/{name}"))
-                .unwrap_or_else(|| panic!("vendor/{name} is listed in SHA256SUMS but missing"));
-            assert_eq!(
-                hex::encode(Sha256::digest(&file.data)),
-                hash,
-                "vendor/{name} differs from its pinned build: run `bash mobile-sync/app/vendor.sh`"
-            );
-            listed.push(format!("vendor/{name}"));
-        }
-        for path in Assets::iter().filter(|p| p.starts_with("vendor/")) {
-            assert!(
-                path == "vendor/SHA256SUMS" || listed.iter().any(|l| *l == path),
-                "{path} is vendored but not listed in SHA256SUMS"
-            );
-        }
-        assert!(listed.len() >= 5, "SHA256SUMS lists only {}", listed.len());
+        super::super::console::tests::assert_vendored_matches_sums::<Assets>(
+            "mobile-sync/app/vendor.sh",
+            5,
+        );
     }
 
     /// The service worker keeps every file the page loads, and nothing that is not served.
