@@ -792,3 +792,41 @@ pub fn sweep(conn: &mut DbConn, now: NaiveDateTime) -> diesel::QueryResult<usize
     }
     Ok(n)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    #[test]
+    fn the_next_meeting_is_a_month_after_the_latest_at_the_same_time() {
+        let cfg = MeetingsConfig::default();
+        let now = t("2026-11-30 06:00");
+        assert_eq!(
+            propose_next(Some(t("2026-12-15 01:30")), now, &cfg),
+            t("2027-01-15 01:30")
+        );
+        // The 31st of January is followed by the last day of February.
+        assert_eq!(
+            propose_next(Some(t("2027-01-31 02:00")), now, &cfg),
+            t("2027-02-28 02:00")
+        );
+        // A latest meeting long past: the first monthly date after today.
+        assert_eq!(
+            propose_next(Some(t("2026-09-10 02:00")), now, &cfg),
+            t("2026-12-10 02:00")
+        );
+        assert_eq!(propose_next(None, now, &cfg), t("2026-12-30 06:00"));
+        let quarterly = MeetingsConfig {
+            interval_months: 3,
+            ..cfg
+        };
+        assert_eq!(
+            propose_next(Some(t("2026-12-15 01:30")), now, &quarterly),
+            t("2027-03-15 01:30")
+        );
+    }
+}
