@@ -110,6 +110,32 @@ pub struct Config {
     pub webhooks: WebhookConfig,
     /// Information shared by departments (`[sharing]`, docs/integration.md).
     pub sharing: SharingConfig,
+    /// Joint meetings: how often they are held and when topics are collected (`[meetings]`,
+    /// docs/integration.md).
+    pub meetings: MeetingsConfig,
+}
+
+/// `[meetings]`: the joint meeting's rhythm and its topic window (seed 004 工作规则).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MeetingsConfig {
+    /// Months between two meetings, for the proposed next date (seed 004: monthly, 1).
+    pub interval_months: u32,
+    /// Topics are collected from this many days before the meeting (seed 004: 10).
+    pub topics_open_days: i64,
+    /// Topics close this many days before the meeting, so the chair can review them and send
+    /// them to the member units (default 3).
+    pub topics_cutoff_days: i64,
+}
+
+impl Default for MeetingsConfig {
+    fn default() -> Self {
+        Self {
+            interval_months: 1,
+            topics_open_days: 10,
+            topics_cutoff_days: 3,
+        }
+    }
 }
 
 /// `[sharing]`: when shared information concerns a report's place.
@@ -231,6 +257,7 @@ impl Default for Config {
             open311: Open311Config::default(),
             webhooks: WebhookConfig::default(),
             sharing: SharingConfig::default(),
+            meetings: MeetingsConfig::default(),
         }
     }
 }
@@ -335,6 +362,15 @@ impl Config {
         if !(1..=60).contains(&self.sharing.decision_notice_days) {
             return Err(ConfigError::Value(
                 "sharing.decision_notice_days must be between 1 and 60".into(),
+            ));
+        }
+        let m = &self.meetings;
+        if !(1..=12).contains(&m.interval_months)
+            || !(1..=60).contains(&m.topics_open_days)
+            || !(0..m.topics_open_days).contains(&m.topics_cutoff_days)
+        {
+            return Err(ConfigError::Value(
+                "meetings: interval_months must be 1..=12, topics_open_days 1..=60 and topics_cutoff_days 0..topics_open_days".into(),
             ));
         }
         self.database()?;

@@ -18,6 +18,7 @@ pub mod documents;
 pub mod domain;
 pub mod error;
 pub mod grid;
+pub mod meetings;
 pub mod metrics;
 pub mod open311;
 pub mod openapi;

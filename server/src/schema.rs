@@ -509,3 +509,69 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(audit_log, webhook_deliveries);
 diesel::allow_tables_to_appear_in_same_query!(audit_log, webhook_subscriptions);
 diesel::allow_tables_to_appear_in_same_query!(decision_notices, cases);
+
+diesel::table! {
+    meetings (id) {
+        id -> Text,
+        title -> Text,
+        scheduled_at -> Timestamp,
+        place -> Text,
+        chair_department_id -> Nullable<Text>,
+        minutes -> Nullable<Text>,
+        minutes_issued_at -> Nullable<Timestamp>,
+        minutes_issued_by -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    meeting_members (meeting_id, department_id) {
+        meeting_id -> Text,
+        department_id -> Text,
+    }
+}
+
+diesel::table! {
+    meeting_topics (id) {
+        id -> Text,
+        meeting_id -> Text,
+        department_id -> Nullable<Text>,
+        title -> Text,
+        description -> Text,
+        submitted_by -> Text,
+        submitted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    meeting_items (id) {
+        id -> Text,
+        meeting_id -> Text,
+        position -> Integer,
+        title -> Text,
+        owner_department_id -> Text,
+        owner_person -> Text,
+        due_at -> Timestamp,
+        standard -> Text,
+        result -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+        closed_by -> Nullable<Text>,
+        flagged_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    meeting_item_progress (id) {
+        id -> Text,
+        item_id -> Text,
+        note -> Text,
+        reported_by -> Text,
+        reported_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(meeting_item_progress -> meeting_items (item_id));
+diesel::allow_tables_to_appear_in_same_query!(meetings, meeting_items);
+diesel::allow_tables_to_appear_in_same_query!(meeting_items, meeting_item_progress);

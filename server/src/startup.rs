@@ -161,7 +161,8 @@ fn spawn_deadline_job(state: AppState, every: std::time::Duration) {
                         sharing.decision_notice_days,
                         sharing.match_radius_m,
                     )?;
-                    Ok(tasks + cases + transfers + notices.flagged)
+                    let items = crate::meetings::sweep(conn, env.now)?;
+                    Ok(tasks + cases + transfers + notices.flagged + items)
                 })
                 .await;
             match result {

@@ -9,6 +9,7 @@ mod field;
 mod grid;
 mod health;
 mod input;
+mod meetings;
 mod notifications;
 mod open311;
 mod public;
@@ -55,6 +56,11 @@ pub use grid::{
     __path_put_member, __path_put_squad_cell, __path_versions, MemberRequest,
 };
 pub use health::{__path_healthz, __path_readyz};
+pub use meetings::{
+    __path_close_meeting_item, __path_create_meeting, __path_get_meeting, __path_issue_minutes,
+    __path_list_meetings, __path_next_meeting_date, __path_report_item_progress,
+    __path_submit_topic,
+};
 pub use notifications::{__path_mark_notifications_read, __path_my_notifications, MarkReadRequest};
 pub use open311::{
     __path_create_request, __path_get_request, __path_list_requests, __path_service_definition,
@@ -280,6 +286,22 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                 .service(web::resource("/transfers").get(transfers::list_transfers))
                 .service(
                     web::resource("/reports/{id}/transfer-letter").get(transfers::transfer_letter),
+                )
+                .service(
+                    web::resource("/meetings")
+                        .get(meetings::list_meetings)
+                        .post(meetings::create_meeting),
+                )
+                .service(web::resource("/meetings/next-date").get(meetings::next_meeting_date))
+                .service(web::resource("/meetings/{id}").get(meetings::get_meeting))
+                .service(web::resource("/meetings/{id}/topics").post(meetings::submit_topic))
+                .service(web::resource("/meetings/{id}/minutes").post(meetings::issue_minutes))
+                .service(
+                    web::resource("/meeting-items/{id}/progress")
+                        .post(meetings::report_item_progress),
+                )
+                .service(
+                    web::resource("/meeting-items/{id}/close").post(meetings::close_meeting_item),
                 ),
         );
 }

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod categories;
 pub mod departments;
 pub mod grid;
+pub mod meetings;
 pub mod notifications;
 pub mod sessions;
 pub mod settings;

@@ -18,6 +18,7 @@ mod grid;
 mod grid_cli;
 mod http;
 mod input;
+mod meetings;
 mod migrations;
 mod open311;
 mod people;
