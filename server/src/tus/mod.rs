@@ -338,11 +338,44 @@ pub async fn create(
     Ok(resp.finish())
 }
 
+/// Finish an upload whose bytes all arrived but whose evidence was not made; 423 while another
+/// request (the cut one, still processing) holds it.
+async fn finish_stranded(state: &AppState, upload: &UploadRow) -> Result<(), AppError> {
+    let token = uuid::Uuid::new_v4().to_string();
+    let now = db::now();
+    let (i, t) = (upload.id.clone(), token.clone());
+    let locked = state
+        .db(move |conn| {
+            Ok(uploads::try_lock(
+                conn,
+                &i,
+                &t,
+                now,
+                now + Duration::seconds(LEASE),
+            )?)
+        })
+        .await?;
+    if !locked {
+        return Err(tus_error(
+            423,
+            "upload_locked",
+            "该上传正在处理，请稍后重试 (the upload is being finished; retry shortly)",
+        ));
+    }
+    let done = complete_upload(state, upload, None).await;
+    let (i, t) = (upload.id.clone(), token);
+    let _ = state
+        .db(move |conn| Ok(uploads::unlock(conn, &i, &t)?))
+        .await;
+    done.map(|_| ())
+}
+
 /// `HEAD /files/{id}`: how far the upload got.
 #[utoipa::path(head, path = "/files/{id}", tag = "evidence", security(("bearer" = [])),
     params(("id" = String, Path, description = "upload id"), ("Tus-Resumable" = String, Header, description = "tus protocol version: 1.0.0")),
     responses((status = 200, description = "Upload-Offset and Upload-Length", headers(("Upload-Offset" = u64), ("Upload-Length" = u64))),
-        (status = 404, description = "not_found"), (status = 410, description = "upload_gone"), (status = 412, description = "tus_version_unsupported")))]
+        (status = 404, description = "not_found"), (status = 410, description = "upload_gone"), (status = 412, description = "tus_version_unsupported"),
+        (status = 423, description = "upload_locked: the last bytes' request is still being finished")))]
 pub async fn head(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -350,7 +383,19 @@ pub async fn head(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     check_version(&req)?;
-    let upload = load_own(&state, path.into_inner(), &actor).await?;
+    let id = path.into_inner();
+    let mut upload = load_own(&state, id.clone(), &actor).await?;
+    if upload.state == upload_state::RECEIVING && upload.offset == upload.length {
+        // Every byte arrived but the request that brought the last ones was cut before the
+        // evidence was made (a phone losing signal at the last moment): finish it now, rather
+        // than leave the report without its photo until the upkeep job comes by.
+        let finished = finish_stranded(&state, &upload).await;
+        upload = load_own(&state, id, &actor).await?;
+        // A file the checks refused is rejected now (410 below); anything else is said.
+        if let (Err(e), upload_state::RECEIVING) = (finished, upload.state.as_str()) {
+            return Err(e);
+        }
+    }
     match upload.state.as_str() {
         upload_state::RECEIVING | upload_state::COMPLETED => {}
         _ => return Err(gone(&upload)),

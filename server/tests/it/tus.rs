@@ -1120,3 +1120,50 @@ async fn multi_mib_chunks_are_kept_whole_or_discarded_whole() {
     assert_eq!(view["sha256"], sha256_hex(&data), "{view}");
     assert_eq!(view["size"], data.len(), "{view}");
 }
+
+#[actix_web::test]
+async fn an_upload_whose_last_request_was_cut_is_finished_when_the_phone_asks_its_offset() {
+    use diesel::prelude::*;
+    let (app, token) = setup().await;
+    let tus = Tus {
+        app: &app,
+        token: token.clone(),
+    };
+    let data = photo(160, 120, 11);
+    let id = uuid::Uuid::now_v7().to_string();
+    let loc = tus.create_ok(&data, &id).await;
+    let upload_id = loc.rsplit('/').next().unwrap().to_owned();
+    // Every byte is on the server, but the request that brought them was cut before the
+    // evidence was made: the file is complete, the upload still receiving.
+    std::fs::write(app.state.media.upload_dir.join(&upload_id), &data).unwrap();
+    {
+        use griddispatch::schema::uploads;
+        let mut conn = app.state.pool.get().unwrap();
+        diesel::update(uploads::table.find(&upload_id))
+            .set(uploads::offset_.eq(data.len() as i64))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    assert_error(
+        app.get(&format!("/api/v1/attachments/{id}"), Some(&token))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    // The phone comes back and asks how far it got: the evidence is made there and then.
+    let head = tus.head(&loc).await;
+    assert_eq!(head.status(), 200);
+    assert_eq!(
+        head.headers()["upload-offset"].to_str().unwrap(),
+        data.len().to_string()
+    );
+    let a = app
+        .get(&format!("/api/v1/attachments/{id}"), Some(&token))
+        .await;
+    assert_eq!(a.status(), 200, "the evidence exists once HEAD answered");
+    let a: serde_json::Value = a.json().await.unwrap();
+    assert_eq!(a["sha256"], sha256_hex(&data));
+    // Asking again changes nothing.
+    assert_eq!(tus.head(&loc).await.status(), 200);
+}
