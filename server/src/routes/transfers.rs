@@ -2,19 +2,15 @@
 //! sent transfer's letter as PDF. Transfers change only through `/api/v1/commands`.
 
 use actix_web::{web, HttpResponse};
-use diesel::prelude::*;
 use griddispatch_protocol::ErrorBody;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::workflow::visibility;
 use crate::auth::Actor;
-use crate::domain::workflow::Report;
 use crate::error::AppError;
-use crate::schema::reports_transfer::reports as rt;
 use crate::state::AppState;
 use crate::store::workflow as store;
-use crate::workflow::queries::Visibility;
 
 /// One transfer as listed.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -37,30 +33,6 @@ pub struct TransferEntry {
     pub due: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-fn visible_transfers(
-    conn: &mut crate::db::DbConn,
-    vis: &Visibility,
-) -> Result<Vec<Report>, AppError> {
-    let mut q = rt::table
-        .filter(rt::transfer_department_id.is_not_null())
-        .select(rt::id)
-        .into_boxed();
-    if !vis.is_town_wide() {
-        // Scoped in SQL: a liaison loads only its department's transfers.
-        q = q.filter(rt::transfer_department_id.eq(vis.department().map(str::to_owned)));
-    }
-    let ids: Vec<String> = q.load(conn)?;
-    let mut out = Vec::new();
-    for id in ids {
-        if let Some(r) = store::report(conn, &id)? {
-            if vis.report(&r, None) {
-                out.push(r);
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// Transfers out, the running clock's due time first: a liaison sees only those sent to its
 /// department (its inbox), the brigade's town-wide roles all.
 #[utoipa::path(get, path = "/api/v1/transfers", tag = "agencies", security(("bearer" = [])),
@@ -72,22 +44,23 @@ pub async fn list_transfers(
     let vis = visibility(&state, &actor).await?;
     let list = state
         .db(move |conn| {
-            let mut list: Vec<TransferEntry> = visible_transfers(conn, &vis)?
-                .into_iter()
-                .filter_map(|r| {
-                    let t = r.transfer.as_ref()?;
-                    let running = t.running_clock();
-                    Some(TransferEntry {
-                        report_id: r.id.clone(),
-                        category_code: r.category_code.clone(),
-                        description: r.description.clone(),
-                        address: r.address.clone(),
-                        transfer: vis.serve(t),
-                        clock: running.map(|c| c.0.to_owned()),
-                        due: running.map(|c| c.2.and_utc()),
+            let mut list: Vec<TransferEntry> =
+                crate::workflow::queries::visible_transfers(conn, &vis)?
+                    .into_iter()
+                    .filter_map(|r| {
+                        let t = r.transfer.as_ref()?;
+                        let running = t.running_clock();
+                        Some(TransferEntry {
+                            report_id: r.id.clone(),
+                            category_code: r.category_code.clone(),
+                            description: r.description.clone(),
+                            address: r.address.clone(),
+                            transfer: vis.serve(t),
+                            clock: running.map(|c| c.0.to_owned()),
+                            due: running.map(|c| c.2.and_utc()),
+                        })
                     })
-                })
-                .collect();
+                    .collect();
             list.sort_by_key(|e| (e.due.is_none(), e.due));
             Ok(list)
         })

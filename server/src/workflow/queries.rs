@@ -926,3 +926,27 @@ pub fn case_detail(
         history: vis.records(history),
     }))
 }
+
+/// The reports transferred out that the reader may see: a liaison only those sent to its
+/// department (scoped in SQL), the brigade's town-wide roles all.
+pub fn visible_transfers(conn: &mut DbConn, vis: &Visibility) -> QueryResult<Vec<Report>> {
+    use crate::schema::reports_transfer::reports as rt;
+    let mut q = rt::table
+        .filter(rt::transfer_department_id.is_not_null())
+        .select(rt::id)
+        .into_boxed();
+    if !vis.is_town_wide() {
+        // Scoped in SQL: a liaison loads only its department's transfers.
+        q = q.filter(rt::transfer_department_id.eq(vis.department().map(str::to_owned)));
+    }
+    let ids: Vec<String> = q.load(conn)?;
+    let mut out = Vec::new();
+    for id in ids {
+        if let Some(r) = store::report(conn, &id)? {
+            if vis.report(&r, None) {
+                out.push(r);
+            }
+        }
+    }
+    Ok(out)
+}
