@@ -56,8 +56,8 @@ pub struct Event {
     /// Case concerned.
     pub case_id: Option<String>,
     /// The report, task and case after the command (complainants' contacts removed unless the
-    /// reader may see them).
-    #[schema(value_type = Object)]
+    /// reader may see them); null for an action that changes none of them (an administrator's).
+    #[schema(value_type = Option<Object>)]
     pub data: serde_json::Value,
 }
 

@@ -228,11 +228,11 @@ pub struct RecordView {
     /// The command as received.
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
-    /// State before (null when created).
-    #[schema(value_type = Object)]
+    /// State before (null when created, or for an action with no state of its own).
+    #[schema(value_type = Option<Object>)]
     pub before: serde_json::Value,
-    /// State after.
-    #[schema(value_type = Object)]
+    /// State after (null for an action with no state of its own, e.g. an export).
+    #[schema(value_type = Option<Object>)]
     pub after: serde_json::Value,
     /// Hash of the previous record.
     pub prev_hash: String,
