@@ -2,7 +2,6 @@
 //! so that both enforce the same rules.
 
 use chrono::NaiveDateTime;
-use diesel::Connection;
 use griddispatch_protocol::auth::{Certificate, DeviceView, NewUserRequest, UserView};
 
 use crate::auth::password;
@@ -112,7 +111,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    let inserted = conn.transaction(|conn| {
+    let inserted = crate::db::write_transaction(conn, |conn| {
         let created = serde_json::json!({
             "user_id": id, "username": row.username, "display_name": row.display_name,
             "roles": roles, "certificate": req.certificate,
@@ -169,7 +168,7 @@ pub fn set_disabled(
     now: NaiveDateTime,
 ) -> Result<UserView, AccountError> {
     let user = find(conn, id_or_username)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         crate::store::audit::record_action(
             conn,
             actor_id,
@@ -210,7 +209,7 @@ pub fn set_certificate(
     let number = certificate.map(|c| c.number.trim());
     let valid_until = certificate.map(|c| c.valid_until);
     let after = shown(number, valid_until);
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         crate::store::audit::record_action(
             conn,
             actor_id,
@@ -238,7 +237,7 @@ pub fn set_roles(
     use griddispatch_protocol::Role;
     let roles = account::check_roles(roles)?;
     let user = find(conn, id_or_username)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let before = users::roles_of(conn, &user.id)?;
         if before.contains(&Role::Admin)
             && !roles.contains(&Role::Admin)
@@ -277,7 +276,7 @@ pub fn reset_password(
     account::check_password(password)?;
     let user = find(conn, id_or_username)?;
     let hash = password::hash(password).map_err(|e| AccountError::Hash(e.to_string()))?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let who = serde_json::json!({"user_id": user.id, "username": user.username});
         crate::store::audit::record_action(
             conn,

@@ -4,7 +4,6 @@
 //! transaction.
 
 use chrono::NaiveDateTime;
-use diesel::Connection;
 use griddispatch_protocol::Role;
 use serde_json::json;
 
@@ -280,7 +279,7 @@ pub fn create(
     input: &DepartmentInput,
     now: NaiveDateTime,
 ) -> Result<DepartmentView, AppError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let id = uuid::Uuid::new_v4().to_string();
         let liaisons = validate(conn, input, &id)?;
         let row = row_of(input, id, now, now);
@@ -308,7 +307,7 @@ pub fn update(
     input: &DepartmentInput,
     now: NaiveDateTime,
 ) -> Result<DepartmentView, AppError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let old = store::find(conn, id)?.ok_or_else(not_found)?;
         let liaisons = validate(conn, input, id)?;
         let created_at = old.created_at;

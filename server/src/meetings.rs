@@ -6,7 +6,6 @@
 //! on the next meeting's agenda. Every change is recorded in the full-process record.
 
 use chrono::{Datelike, Months, NaiveDateTime};
-use diesel::Connection;
 use griddispatch_protocol::Role;
 use serde_json::json;
 
@@ -399,7 +398,7 @@ pub fn create(
             "会议时间需在 2000–2100 年之间 (scheduled_at must be between 2000 and 2100)",
         ));
     }
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let mut members: Vec<String> = Vec::new();
         for d in &input.members {
             if departments::find(conn, d)?.is_none() {
@@ -463,7 +462,7 @@ pub fn submit_topic(
 ) -> Result<TopicRow, AppError> {
     let title = text("title", &input.title, 1, 200)?;
     let description = text("description", &input.description, 0, 5000)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let m = store::find(conn, meeting_id)?.ok_or_else(not_found)?;
         let department = if is_staff(roles) {
             None
@@ -557,7 +556,7 @@ pub fn issue_minutes(
     if input.items.len() > 100 {
         return Err(invalid("议定事项最多 100 项 (at most 100 items)"));
     }
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let m = store::find(conn, meeting_id)?.ok_or_else(not_found)?;
         let chair_liaison = match &m.chair_department_id {
             Some(c) => departments::department_of(conn, actor)?.as_deref() == Some(c.as_str()),
@@ -586,7 +585,12 @@ pub fn issue_minutes(
         for (n, it) in input.items.iter().enumerate() {
             let i = n + 1;
             let title = required(i, "工作任务 title", &it.title, 500)?;
-            let owner = required(i, "责任单位 owner_department_id", &it.owner_department_id, 100)?;
+            let owner = required(
+                i,
+                "责任单位 owner_department_id",
+                &it.owner_department_id,
+                100,
+            )?;
             let person = required(i, "责任人 owner_person", &it.owner_person, 100)?;
             let due = required(i, "完成时限 due_at", &it.due_at, 100)?;
             let standard = required(i, "标准要求 standard", &it.standard, 2000)?;
@@ -689,7 +693,7 @@ pub fn report_progress(
     now: NaiveDateTime,
 ) -> Result<ItemView, AppError> {
     let note = text("note", &input.note, 1, 5000)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let item = owned_item(conn, actor, roles, item_id)?;
         if item.closed_at.is_some() {
             return Err(closed());
@@ -733,7 +737,7 @@ pub fn close_item(
     now: NaiveDateTime,
 ) -> Result<ItemView, AppError> {
     let result = text("note", &input.note, 1, 5000)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let item = owned_item(conn, actor, roles, item_id)?;
         if item.closed_at.is_some() {
             return Err(closed());

@@ -18,7 +18,7 @@ pub fn put_category(
     row: &CategoryRow,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let before = categories::find(conn, &row.code)?;
         audit::record_action(
             conn,
@@ -40,7 +40,7 @@ pub fn put_calendar(
     year: &HolidayYear,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let before = crate::store::calendar::years(conn)?
             .into_iter()
             .find(|y| y.year == year.year);

@@ -446,7 +446,7 @@ pub fn fan_out(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
         .load(conn)?;
     let mut made = 0;
     for s in subs {
-        made += conn.transaction(|conn| {
+        made += crate::db::write_transaction(conn, |conn| {
             let events = events_after(conn, s.cursor_seq, FAN_OUT_BATCH, &s.kind_list())?;
             let Some(last) = events.last().map(|e| e.seq) else {
                 return Ok::<_, diesel::result::Error>(0);
@@ -588,7 +588,7 @@ pub fn finish(
     outcome: &Outcome,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let attempt = out.attempts + 1;
         let error = outcome
             .error

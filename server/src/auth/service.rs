@@ -3,7 +3,6 @@
 use std::net::IpAddr;
 
 use chrono::{Duration, NaiveDateTime};
-use diesel::Connection;
 use griddispatch_protocol::auth::{LoginRequest, TokenResponse};
 
 use super::account_disabled;
@@ -173,7 +172,7 @@ pub fn finish_login(
     let refresh = tokens::new_refresh_token(&session_id);
     let expires_at = now + keys.refresh_ttl;
     let device_id = device_id.as_str();
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         sessions::revoke_device(conn, &user.id, device_id, "replaced_by_new_sign_in", now)?;
         sessions::insert(
             conn,

@@ -218,6 +218,48 @@ pub fn truncate_micros(t: NaiveDateTime) -> NaiveDateTime {
     t.with_nanosecond(nanos - nanos % 1_000).unwrap_or(t)
 }
 
+/// Run `f` in a transaction that writes. On SQLite it begins `IMMEDIATE`, taking the write lock
+/// first: a deferred transaction that reads and then writes cannot wait for another writer
+/// (SQLite answers "database is locked" at once instead of using the busy timeout, since the
+/// snapshot it read is stale), so two writers at once — two job rounds, a job and a request —
+/// would fail instead of queueing. On PostgreSQL, and inside an open transaction, it is
+/// `Connection::transaction`. Diesel's `immediate_transaction` hands the closure the inner
+/// `SqliteConnection`, not the [`DbConn`] our queries take; hence this.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let DbConn::Sqlite(lite) = conn else {
+        return conn.transaction(f);
+    };
+    let depth = AnsiTransactionManager::transaction_manager_status_mut(lite)
+        .transaction_depth()
+        .map_err(E::from)?;
+    if depth.is_some() {
+        return conn.transaction(f);
+    }
+    AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE")?;
+    let result = f(conn);
+    let DbConn::Sqlite(lite) = conn else {
+        unreachable!("the variant does not change");
+    };
+    match result {
+        Ok(v) => match AnsiTransactionManager::commit_transaction(lite) {
+            Ok(()) => Ok(v),
+            Err(e) => {
+                let _ = AnsiTransactionManager::rollback_transaction(lite);
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            AnsiTransactionManager::rollback_transaction(lite)?;
+            Err(e)
+        }
+    }
+}
+
 /// Whether an error is a unique-constraint violation (e.g. a username already taken).
 pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
     matches!(

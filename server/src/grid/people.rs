@@ -1,7 +1,6 @@
 //! The people attached to cells (网格长, 网格员) and the squads (执法中队) responsible for them.
 
 use chrono::NaiveDateTime;
-use diesel::Connection;
 use griddispatch_protocol::Role;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -126,7 +125,7 @@ pub fn set_member(
     role: CellRole,
     now: NaiveDateTime,
 ) -> Result<CellMember, GridError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let cell = current_cell(conn, cell_code)?;
         let account = accounts::find(conn, user)?;
         if !users::roles_of(conn, &account.id)?.contains(&role.account_role()) {
@@ -231,7 +230,7 @@ pub fn create_squad(
     if domain.is_empty() {
         return Err(GridError::InvalidSquad("domain"));
     }
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         if store::find_squad(conn, code)?.is_some() {
             return Err(GridError::SquadCodeTaken(code.to_owned()));
         }
@@ -313,7 +312,7 @@ pub fn add_squad_cell(
     squad: &str,
     cell_code: &str,
 ) -> Result<SquadView, GridError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let squad = store::find_squad(conn, squad)?
             .ok_or_else(|| GridError::UnknownSquad(squad.to_owned()))?;
         let cell = current_cell(conn, cell_code)?;

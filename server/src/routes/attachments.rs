@@ -2,7 +2,6 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
-use diesel::Connection;
 use griddispatch_media::storage::ObjectKey;
 use griddispatch_protocol::{ErrorBody, Role};
 use serde::Deserialize;
@@ -163,7 +162,7 @@ pub async fn set_proves(
         .db(move |conn| {
             // Evidence metadata is part of the full-process record: each statement (and each
             // change of it) is appended to the chain with what it replaced.
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let after = serde_json::json!({"proves": proves});
                 crate::store::audit::record_action(
                     conn,

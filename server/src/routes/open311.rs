@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
-use diesel::Connection;
 use griddispatch_protocol::command::{Command, Contact, Position};
 
 use crate::domain::workflow::ErrorKind;
@@ -392,7 +391,7 @@ async fn create(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<Crea
                 user_id: user.id.clone(),
                 is_system: false,
             };
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 execute_in(conn, env, &issuer, &cmd, None)?;
                 open311::record(conn, &id, &client_name, acc.as_deref(), dev.as_deref(), env.now)?;
                 Ok::<_, CommandError>(())

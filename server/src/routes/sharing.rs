@@ -2,7 +2,6 @@
 //! confirmations, …), by API and CSV import, and what of it concerns a report.
 
 use actix_web::{web, HttpResponse};
-use diesel::Connection;
 use griddispatch_protocol::{ErrorBody, Role};
 use serde::{Deserialize, Serialize};
 
@@ -101,7 +100,7 @@ fn store_items(
     source: &str,
 ) -> Result<Vec<SharedItem>, AppError> {
     let now = db::now();
-    Ok(conn.transaction(|conn| {
+    Ok(crate::db::write_transaction(conn, |conn| {
         audit::record_action(
             conn,
             actor_id,
@@ -350,7 +349,7 @@ pub async fn ack_notice(
                 ));
             }
             let now = db::now();
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 audit::record_action(
                     conn,
                     &actor.user_id,

@@ -178,8 +178,8 @@ pub async fn create_webhook(
                 created_at: now,
                 updated_at: now,
             };
-            use diesel::Connection;
-            let row = conn.transaction(|conn| {
+
+            let row = crate::db::write_transaction(conn, |conn| {
                 // Claimed first: the record's seq orders this with the commands, and events
                 // from here on are sent.
                 let seq = audit::record_action(
@@ -246,8 +246,8 @@ pub async fn patch_webhook(
             let now = db::now();
             let before = webhooks::find(conn, &id)?
                 .ok_or_else(|| AppError::NotFound("没有这个订阅 (no such subscription)".into()))?;
-            use diesel::Connection;
-            conn.transaction(|conn| {
+
+            crate::db::write_transaction(conn, |conn| {
                 audit::record_action(
                     conn,
                     &admin,
@@ -325,8 +325,8 @@ pub async fn retry_delivery(
                     format!("该投递状态为 {}，只有失败的投递可以重发 (only a failed delivery is sent again)", d.status),
                 ));
             }
-            use diesel::Connection;
-            conn.transaction(|conn| {
+
+            crate::db::write_transaction(conn, |conn| {
                 audit::record_action(
                     conn,
                     &admin,

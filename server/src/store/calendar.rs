@@ -8,7 +8,7 @@ use crate::schema::calendar_days;
 
 /// Replace one year's exception days.
 pub fn put_year(conn: &mut DbConn, year: &HolidayYear) -> QueryResult<()> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         diesel::delete(calendar_days::table.filter(calendar_days::year.eq(year.year)))
             .execute(conn)?;
         for d in &year.days {

@@ -324,7 +324,7 @@ struct MaxSeq {
 /// Remove change-log rows written before `cutoff`; returns the rows removed. Rows go by whole
 /// commands (`seq`), and the highest removed `seq` is remembered so that older cursors reset.
 pub fn prune(conn: &mut DbConn, cutoff: NaiveDateTime) -> QueryResult<usize> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let m: MaxSeq = diesel::sql_query("SELECT MAX(seq) AS seq FROM change_log WHERE at < $1")
             .bind::<Timestamp, _>(cutoff)
             .get_result(conn)?;

@@ -2,7 +2,6 @@
 //! make derived copies, and write the evidence record.
 
 use chrono::DateTime;
-use diesel::Connection;
 use griddispatch_media::storage::{DerivedVariant, ObjectKey};
 use griddispatch_media::{
     check_position, process_prehashed_blocking, Declared, GeoPoint, MediaDetails, MediaKind,
@@ -175,7 +174,7 @@ async fn store_and_record(
         .db(move |conn| {
             let mut row = row;
             row.similar_to = find_similar(conn, &row)?;
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 if !uploads::finish(
                     conn,
                     &upload_id,

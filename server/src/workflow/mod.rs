@@ -21,7 +21,6 @@ pub mod stats;
 pub mod transfer_deadlines;
 
 use chrono::NaiveDateTime;
-use diesel::Connection;
 use griddispatch_protocol::command::{Command, Position};
 use serde_json::json;
 
@@ -108,7 +107,7 @@ pub fn execute(
     cmd: &Command,
     position: Option<&Position>,
 ) -> Result<Applied, CommandError> {
-    conn.transaction(|conn| execute_in(conn, env, issuer, cmd, position))
+    crate::db::write_transaction(conn, |conn| execute_in(conn, env, issuer, cmd, position))
 }
 
 /// `execute` without its transaction, for callers that write more in the same transaction
