@@ -25,6 +25,7 @@ use crate::routes::*;
           list_departments, get_department, create_department, update_department,
           list_transfers, transfer_letter,
           list_meetings, next_meeting_date, get_meeting, create_meeting, submit_topic, issue_minutes,
+          reschedule_meeting, cancel_meeting, decide_topic,
           report_item_progress, close_meeting_item),
     components(schemas(
         griddispatch_protocol::ErrorBody,
@@ -118,6 +119,8 @@ use crate::routes::*;
         crate::meetings::ItemView,
         crate::meetings::MeetingView,
         crate::meetings::NextDate,
+        crate::meetings::CancelInput,
+        crate::meetings::TopicDecisionInput,
         crate::store::meetings::TopicRow,
         crate::store::meetings::ProgressRow,
     )),

@@ -522,6 +522,8 @@ diesel::table! {
         minutes_issued_by -> Nullable<Text>,
         created_by -> Text,
         created_at -> Timestamp,
+        cancelled_at -> Nullable<Timestamp>,
+        cancel_reason -> Nullable<Text>,
     }
 }
 
@@ -541,6 +543,10 @@ diesel::table! {
         description -> Text,
         submitted_by -> Text,
         submitted_at -> Timestamp,
+        decision -> Nullable<Text>,
+        decision_note -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
     }
 }
 

@@ -8,7 +8,8 @@ use crate::auth::Actor;
 use crate::db;
 use crate::error::AppError;
 use crate::meetings::{
-    self, ItemView, MeetingInput, MeetingView, MinutesInput, NextDate, NoteInput, TopicInput,
+    self, CancelInput, ItemView, MeetingInput, MeetingView, MinutesInput, NextDate, NoteInput,
+    TopicDecisionInput, TopicInput,
 };
 use crate::state::AppState;
 use crate::store::meetings::TopicRow;
@@ -78,12 +79,95 @@ pub async fn create_meeting(
     Ok(HttpResponse::Created().json(m))
 }
 
+/// Reschedule a meeting before it is held: title, time, place, chair, members (admin or
+/// approver); the member units are told.
+#[utoipa::path(patch, path = "/api/v1/meetings/{id}", tag = "agencies", security(("bearer" = [])),
+    params(("id" = String, Path, description = "meeting id")), request_body = MeetingInput,
+    responses((status = 200, body = MeetingView),
+    (status = 403, description = "forbidden", body = ErrorBody),
+    (status = 404, body = ErrorBody),
+    (status = 409, description = "meeting_cancelled, minutes_issued, meeting_held", body = ErrorBody),
+    (status = 422, description = "invalid_meeting, unknown_department, invalid_field, invalid_text", body = ErrorBody)))]
+pub async fn reschedule_meeting(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+    body: super::input::Json<MeetingInput>,
+) -> Result<HttpResponse, AppError> {
+    actor.require_any(&meetings::OFFICE)?;
+    let id = path.into_inner();
+    let input = body.into_inner();
+    let cfg = state.config.meetings;
+    let m = state
+        .db(move |conn| meetings::reschedule(conn, &actor.user_id, &id, &input, &cfg, db::now()))
+        .await?;
+    Ok(HttpResponse::Ok().json(m))
+}
+
+/// Cancel a meeting whose minutes are not issued, with the reason (admin or approver).
+#[utoipa::path(post, path = "/api/v1/meetings/{id}/cancel", tag = "agencies", security(("bearer" = [])),
+    params(("id" = String, Path, description = "meeting id")), request_body = CancelInput,
+    responses((status = 200, body = MeetingView),
+    (status = 403, description = "forbidden", body = ErrorBody),
+    (status = 404, body = ErrorBody),
+    (status = 409, description = "meeting_cancelled, minutes_issued", body = ErrorBody),
+    (status = 422, description = "invalid_meeting, invalid_field, invalid_text", body = ErrorBody)))]
+pub async fn cancel_meeting(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+    body: super::input::Json<CancelInput>,
+) -> Result<HttpResponse, AppError> {
+    actor.require_any(&meetings::OFFICE)?;
+    let id = path.into_inner();
+    let input = body.into_inner();
+    let cfg = state.config.meetings;
+    let m = state
+        .db(move |conn| meetings::cancel(conn, &actor.user_id, &id, &input, &cfg, db::now()))
+        .await?;
+    Ok(HttpResponse::Ok().json(m))
+}
+
+/// The chair's decision on a topic (组长审定): onto the agenda, or declined with a note.
+#[utoipa::path(post, path = "/api/v1/meetings/{id}/topics/{topic_id}/decision", tag = "agencies", security(("bearer" = [])),
+    params(("id" = String, Path, description = "meeting id"), ("topic_id" = String, Path, description = "topic id")),
+    request_body = TopicDecisionInput,
+    responses((status = 200, body = TopicRow),
+    (status = 403, description = "not_the_chair", body = ErrorBody),
+    (status = 404, body = ErrorBody),
+    (status = 409, description = "meeting_cancelled, minutes_issued, topic_decided", body = ErrorBody),
+    (status = 422, description = "decision_note_required, invalid_meeting, invalid_field, invalid_text", body = ErrorBody)))]
+pub async fn decide_topic(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<(String, String)>,
+    body: super::input::Json<TopicDecisionInput>,
+) -> Result<HttpResponse, AppError> {
+    let (id, topic) = path.into_inner();
+    let input = body.into_inner();
+    let t = state
+        .db(move |conn| {
+            meetings::decide_topic(
+                conn,
+                &actor.user_id,
+                &actor.roles,
+                &id,
+                &topic,
+                &input,
+                db::now(),
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(t))
+}
+
 /// Submit a topic (a member unit's liaison or the brigade's staff), inside the window.
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/topics", tag = "agencies", security(("bearer" = [])),
     params(("id" = String, Path, description = "meeting id")), request_body = TopicInput,
     responses((status = 201, body = TopicRow),
     (status = 403, description = "not_a_member", body = ErrorBody),
     (status = 404, body = ErrorBody),
+    (status = 409, description = "meeting_cancelled", body = ErrorBody),
     (status = 422, description = "topics_not_open, topics_closed, invalid_meeting, invalid_field, invalid_text", body = ErrorBody)))]
 pub async fn submit_topic(
     state: web::Data<AppState>,
@@ -116,7 +200,7 @@ pub async fn submit_topic(
     responses((status = 200, body = MeetingView),
     (status = 403, description = "not_the_chair", body = ErrorBody),
     (status = 404, body = ErrorBody),
-    (status = 409, description = "minutes_issued, meeting_not_held", body = ErrorBody),
+    (status = 409, description = "minutes_issued, meeting_not_held, meeting_cancelled", body = ErrorBody),
     (status = 422, description = "item_incomplete, invalid_item, invalid_meeting, invalid_field, invalid_text", body = ErrorBody)))]
 pub async fn issue_minutes(
     state: web::Data<AppState>,

@@ -57,9 +57,9 @@ pub use grid::{
 };
 pub use health::{__path_healthz, __path_readyz};
 pub use meetings::{
-    __path_close_meeting_item, __path_create_meeting, __path_get_meeting, __path_issue_minutes,
-    __path_list_meetings, __path_next_meeting_date, __path_report_item_progress,
-    __path_submit_topic,
+    __path_cancel_meeting, __path_close_meeting_item, __path_create_meeting, __path_decide_topic,
+    __path_get_meeting, __path_issue_minutes, __path_list_meetings, __path_next_meeting_date,
+    __path_report_item_progress, __path_reschedule_meeting, __path_submit_topic,
 };
 pub use notifications::{__path_mark_notifications_read, __path_my_notifications, MarkReadRequest};
 pub use open311::{
@@ -293,7 +293,16 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                         .post(meetings::create_meeting),
                 )
                 .service(web::resource("/meetings/next-date").get(meetings::next_meeting_date))
-                .service(web::resource("/meetings/{id}").get(meetings::get_meeting))
+                .service(
+                    web::resource("/meetings/{id}")
+                        .get(meetings::get_meeting)
+                        .patch(meetings::reschedule_meeting),
+                )
+                .service(web::resource("/meetings/{id}/cancel").post(meetings::cancel_meeting))
+                .service(
+                    web::resource("/meetings/{id}/topics/{topic_id}/decision")
+                        .post(meetings::decide_topic),
+                )
                 .service(web::resource("/meetings/{id}/topics").post(meetings::submit_topic))
                 .service(web::resource("/meetings/{id}/minutes").post(meetings::issue_minutes))
                 .service(

@@ -32,6 +32,10 @@ pub struct MeetingRow {
     pub created_by: String,
     /// Created.
     pub created_at: NaiveDateTime,
+    /// Cancelled (before it was held).
+    pub cancelled_at: Option<NaiveDateTime>,
+    /// Why it was cancelled.
+    pub cancel_reason: Option<String>,
 }
 
 /// A row of `meeting_topics`.
@@ -56,6 +60,16 @@ pub struct TopicRow {
     #[serde(with = "crate::domain::time::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub submitted_at: NaiveDateTime,
+    /// The chair's decision (组长审定): `accepted` onto the agenda or `declined`; null: not yet.
+    pub decision: Option<String>,
+    /// The chair's note (required when declined).
+    pub decision_note: Option<String>,
+    /// Who decided.
+    pub decided_by: Option<String>,
+    /// When.
+    #[serde(with = "crate::domain::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub decided_at: Option<NaiveDateTime>,
 }
 
 /// A row of `meeting_items`: a decided item (议定事项).
@@ -141,10 +155,17 @@ pub fn insert(conn: &mut DbConn, row: &MeetingRow, members: &[String]) -> QueryR
     diesel::insert_into(meetings::table)
         .values(row)
         .execute(conn)?;
+    set_members(conn, &row.id, members)
+}
+
+/// Replace a meeting's member units.
+fn set_members(conn: &mut DbConn, meeting_id: &str, members: &[String]) -> QueryResult<()> {
+    diesel::delete(meeting_members::table.filter(meeting_members::meeting_id.eq(meeting_id)))
+        .execute(conn)?;
     for d in members {
         diesel::insert_into(meeting_members::table)
             .values((
-                meeting_members::meeting_id.eq(&row.id),
+                meeting_members::meeting_id.eq(meeting_id),
                 meeting_members::department_id.eq(d),
             ))
             .execute(conn)?;
@@ -206,6 +227,60 @@ pub fn set_minutes(
             meetings::minutes.eq(Some(minutes)),
             meetings::minutes_issued_at.eq(Some(at)),
             meetings::minutes_issued_by.eq(Some(by)),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Change a meeting's title, time, place and chair; its members are replaced.
+pub fn reschedule(conn: &mut DbConn, row: &MeetingRow, members: &[String]) -> QueryResult<()> {
+    diesel::update(meetings::table.find(&row.id))
+        .set((
+            meetings::title.eq(&row.title),
+            meetings::scheduled_at.eq(row.scheduled_at),
+            meetings::place.eq(&row.place),
+            meetings::chair_department_id.eq(&row.chair_department_id),
+        ))
+        .execute(conn)?;
+    set_members(conn, &row.id, members)
+}
+
+/// Mark a meeting cancelled.
+pub fn cancel(conn: &mut DbConn, id: &str, reason: &str, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(meetings::table.find(id))
+        .set((
+            meetings::cancelled_at.eq(Some(at)),
+            meetings::cancel_reason.eq(Some(reason)),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// One topic of a meeting.
+pub fn topic(conn: &mut DbConn, meeting_id: &str, id: &str) -> QueryResult<Option<TopicRow>> {
+    meeting_topics::table
+        .find(id)
+        .filter(meeting_topics::meeting_id.eq(meeting_id))
+        .select(TopicRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Record the chair's decision on a topic.
+pub fn decide_topic(
+    conn: &mut DbConn,
+    id: &str,
+    decision: &str,
+    note: Option<&str>,
+    by: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(meeting_topics::table.find(id))
+        .set((
+            meeting_topics::decision.eq(Some(decision)),
+            meeting_topics::decision_note.eq(note),
+            meeting_topics::decided_by.eq(Some(by)),
+            meeting_topics::decided_at.eq(Some(at)),
         ))
         .execute(conn)
         .map(|_| ())

@@ -132,6 +132,12 @@ impl Town {
         r.json().await.unwrap()
     }
 
+    fn verify(&self) {
+        let mut conn = self.app.state.pool.get().unwrap();
+        let (_, problems) = griddispatch::store::audit::verify(&mut conn).unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
     fn recorded(&self, command: &str) -> usize {
         use griddispatch::schema::audit_log;
         let mut conn = self.app.state.pool.get().unwrap();
@@ -451,4 +457,196 @@ async fn an_overdue_item_is_flagged_once_and_listed_on_the_next_meetings_agenda(
     assert_eq!(r.status(), 200);
     let agenda = t.get(&next, &t.admin).await;
     assert_eq!(agenda["overdue_items"].as_array().unwrap().len(), 0);
+}
+
+#[actix_web::test]
+async fn a_meeting_is_rescheduled_or_cancelled_only_before_it_is_held_and_its_units_are_told() {
+    let t = town().await;
+    let m = t.meeting(7, None).await;
+    let id = m["id"].as_str().unwrap();
+    let path = format!("/api/v1/meetings/{id}");
+    let moved = json!({"title": "综合行政执法联席会议（改期）", "scheduled_at": at(9),
+                       "place": "镇政府一楼会议室", "members": [t.a, t.c]});
+    // Only the office reschedules; not into the past.
+    assert_error(
+        t.app.patch(&path, &moved, Some(&t.la)).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let past = json!({"title": "x", "scheduled_at": at(-1), "members": [t.a]});
+    assert_error(
+        t.app.patch(&path, &past, Some(&t.admin)).await,
+        422,
+        "invalid_meeting",
+    )
+    .await;
+    let r = t.app.patch(&path, &moved, Some(&t.admin)).await;
+    assert_eq!(r.status(), 200);
+    let after: Value = r.json().await.unwrap();
+    assert_eq!(after["place"], "镇政府一楼会议室");
+    assert_eq!(after["members"].as_array().unwrap().len(), 2);
+    // B left the meeting and no longer sees it; C joined and does; both were told.
+    assert_error(t.app.get(&path, Some(&t.lb)).await, 404, "not_found").await;
+    assert_eq!(t.get(&m, &t.lc).await["place"], "镇政府一楼会议室");
+    for token in [&t.lb, &t.lc, &t.la] {
+        let notes: Value = t
+            .app
+            .get("/api/v1/me/notifications", Some(token))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            notes.to_string().contains("已调整"),
+            "every unit before and after is told: {notes}"
+        );
+    }
+    assert_eq!(t.recorded("reschedule_meeting"), 1);
+
+    // Cancelled with a reason; then nothing more is taken for it.
+    let cancel = format!("{path}/cancel");
+    assert_error(
+        t.app
+            .post(&cancel, &json!({"reason": " "}), Some(&t.admin))
+            .await,
+        422,
+        "invalid_meeting",
+    )
+    .await;
+    let r = t
+        .app
+        .post(
+            &cancel,
+            &json!({"reason": "防汛工作冲突"}),
+            Some(&t.approver),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let cancelled: Value = r.json().await.unwrap();
+    assert_eq!(cancelled["cancel_reason"], "防汛工作冲突");
+    assert!(cancelled["cancelled_at"].is_string());
+    assert_error(t.topic(&m, &t.la).await, 409, "meeting_cancelled").await;
+    assert_error(
+        t.app.patch(&path, &moved, Some(&t.admin)).await,
+        409,
+        "meeting_cancelled",
+    )
+    .await;
+    assert_error(
+        t.app
+            .post(&cancel, &json!({"reason": "再次"}), Some(&t.admin))
+            .await,
+        409,
+        "meeting_cancelled",
+    )
+    .await;
+    assert_eq!(t.recorded("cancel_meeting"), 1);
+
+    // A meeting whose time has come cannot be moved; one with minutes cannot be cancelled.
+    let held = t.meeting(0, None).await;
+    let held_path = format!("/api/v1/meetings/{}", held["id"].as_str().unwrap());
+    assert_error(
+        t.app.patch(&held_path, &moved, Some(&t.admin)).await,
+        409,
+        "meeting_held",
+    )
+    .await;
+    let r = t.minutes(&held, json!([t.item(&t.a, 10)]), &t.admin).await;
+    assert_eq!(r.status(), 200);
+    assert_error(
+        t.app
+            .post(
+                &format!("{held_path}/cancel"),
+                &json!({"reason": "x"}),
+                Some(&t.admin),
+            )
+            .await,
+        409,
+        "minutes_issued",
+    )
+    .await;
+    t.verify();
+}
+
+#[actix_web::test]
+async fn the_chair_puts_topics_on_the_agenda_or_declines_them_with_a_note_once() {
+    let t = town().await;
+    // Chaired by department A: its liaison decides, B's may not.
+    let m = t.meeting(7, Some(&t.a)).await;
+    let topic: Value = t.topic(&m, &t.lb).await.json().await.unwrap();
+    let other: Value = t.topic(&m, &t.disp).await.json().await.unwrap();
+    let decide = |topic: &Value| {
+        format!(
+            "/api/v1/meetings/{}/topics/{}/decision",
+            m["id"].as_str().unwrap(),
+            topic["id"].as_str().unwrap()
+        )
+    };
+    assert_error(
+        t.app
+            .post(&decide(&topic), &json!({"accepted": true}), Some(&t.lb))
+            .await,
+        403,
+        "not_the_chair",
+    )
+    .await;
+    assert_error(
+        t.app
+            .post(&decide(&topic), &json!({"accepted": false}), Some(&t.la))
+            .await,
+        422,
+        "decision_note_required",
+    )
+    .await;
+    let r = t
+        .app
+        .post(
+            &decide(&topic),
+            &json!({"accepted": true, "note": "列为第一项"}),
+            Some(&t.la),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["decision"], "accepted");
+    assert_error(
+        t.app
+            .post(
+                &decide(&topic),
+                &json!({"accepted": false, "note": "改主意"}),
+                Some(&t.admin),
+            )
+            .await,
+        409,
+        "topic_decided",
+    )
+    .await;
+    let r = t
+        .app
+        .post(
+            &decide(&other),
+            &json!({"accepted": false, "note": "已在上次会议研究"}),
+            Some(&t.admin),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let seen = t.get(&m, &t.la).await;
+    let decisions: Vec<&str> = seen["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["decision"].as_str().unwrap())
+        .collect();
+    assert_eq!(decisions, ["accepted", "declined"]);
+    // The submitter is told.
+    let notes: Value = t
+        .app
+        .get("/api/v1/me/notifications", Some(&t.lb))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(notes.to_string().contains("已列入"), "{notes}");
+    assert_eq!(t.recorded("decide_meeting_topic"), 2);
+    t.verify();
 }

@@ -15,6 +15,9 @@ use crate::error::AppError;
 use crate::store::meetings::{self as store, ItemRow, MeetingRow, ProgressRow, TopicRow};
 use crate::store::{audit, departments};
 
+mod changes;
+pub use changes::{cancel, decide_topic, reschedule, CancelInput, TopicDecisionInput};
+
 /// Roles that act for the brigade in meetings (the office schedules, the chair issues minutes).
 pub const OFFICE: [Role; 2] = [Role::Admin, Role::Approver];
 /// Roles of the brigade's staff who may submit topics in its name.
@@ -174,6 +177,12 @@ pub struct MeetingView {
     pub minutes_issued_at: Option<NaiveDateTime>,
     /// Decided items.
     pub items: Vec<ItemView>,
+    /// Cancelled at (the meeting will not be held).
+    #[serde(with = "crate::domain::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub cancelled_at: Option<NaiveDateTime>,
+    /// Why it was cancelled.
+    pub cancel_reason: Option<String>,
 }
 
 /// The proposed date of the next meeting.
@@ -237,6 +246,36 @@ fn is_office(roles: &[Role]) -> bool {
 
 fn is_staff(roles: &[Role]) -> bool {
     roles.iter().any(|r| STAFF.contains(r))
+}
+
+/// Whether the actor acts for the chair: the brigade's office, or the chairing department's
+/// liaison.
+fn is_chair(
+    conn: &mut DbConn,
+    actor: &str,
+    roles: &[Role],
+    m: &MeetingRow,
+) -> Result<bool, AppError> {
+    if is_office(roles) {
+        return Ok(true);
+    }
+    Ok(match &m.chair_department_id {
+        Some(c) => departments::department_of(conn, actor)?.as_deref() == Some(c.as_str()),
+        None => false,
+    })
+}
+
+fn not_cancelled(m: &MeetingRow) -> Result<(), AppError> {
+    if m.cancelled_at.is_some() {
+        return Err(AppError::conflict(
+            "meeting_cancelled",
+            format!(
+                "会议已取消：{} (the meeting was cancelled)",
+                m.cancel_reason.as_deref().unwrap_or("")
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn window(m: &MeetingRow, cfg: &MeetingsConfig) -> (NaiveDateTime, NaiveDateTime) {
@@ -326,6 +365,8 @@ fn view(
         minutes: m.minutes,
         minutes_issued_at: m.minutes_issued_at,
         items,
+        cancelled_at: m.cancelled_at,
+        cancel_reason: m.cancel_reason,
     })
 }
 
@@ -385,36 +426,9 @@ pub fn create(
     cfg: &MeetingsConfig,
     now: NaiveDateTime,
 ) -> Result<MeetingView, AppError> {
-    let title = text("title", &input.title, 1, 100)?;
-    let place = text("place", &input.place, 0, 200)?;
-    if input.members.is_empty() || input.members.len() > 100 {
-        return Err(invalid(
-            "成员单位需 1–100 个 (members: 1 to 100 departments)",
-        ));
-    }
-    let year = input.scheduled_at.year();
-    if !(2000..=2100).contains(&year) {
-        return Err(invalid(
-            "会议时间需在 2000–2100 年之间 (scheduled_at must be between 2000 and 2100)",
-        ));
-    }
+    let (title, place) = checked_input(input)?;
     crate::db::write_transaction(conn, |conn| {
-        let mut members: Vec<String> = Vec::new();
-        for d in &input.members {
-            if departments::find(conn, d)?.is_none() {
-                return Err(unknown_department(d));
-            }
-            if !members.contains(d) {
-                members.push(d.clone());
-            }
-        }
-        if let Some(chair) = &input.chair_department_id {
-            if !members.contains(chair) {
-                return Err(invalid(
-                    "主持单位须是成员单位之一；不填则由执法队主持 (the chair must be a member unit; leave it out for the brigade)",
-                ));
-            }
-        }
+        let members = checked_members(conn, input)?;
         let row = MeetingRow {
             id: uuid::Uuid::new_v4().to_string(),
             title,
@@ -426,6 +440,8 @@ pub fn create(
             minutes_issued_by: None,
             created_by: actor.to_owned(),
             created_at: now,
+            cancelled_at: None,
+            cancel_reason: None,
         };
         store::insert(conn, &row, &members)?;
         let after = view(conn, row, cfg, now)?;
@@ -440,6 +456,45 @@ pub fn create(
         )?;
         Ok(after)
     })
+}
+
+/// The title and place of a meeting as given, checked with its members' count and its year.
+fn checked_input(input: &MeetingInput) -> Result<(String, String), AppError> {
+    let title = text("title", &input.title, 1, 100)?;
+    let place = text("place", &input.place, 0, 200)?;
+    if input.members.is_empty() || input.members.len() > 100 {
+        return Err(invalid(
+            "成员单位需 1–100 个 (members: 1 to 100 departments)",
+        ));
+    }
+    let year = input.scheduled_at.year();
+    if !(2000..=2100).contains(&year) {
+        return Err(invalid(
+            "会议时间需在 2000–2100 年之间 (scheduled_at must be between 2000 and 2100)",
+        ));
+    }
+    Ok((title, place))
+}
+
+/// The member units, each a department, once each; the chair among them.
+fn checked_members(conn: &mut DbConn, input: &MeetingInput) -> Result<Vec<String>, AppError> {
+    let mut members: Vec<String> = Vec::new();
+    for d in &input.members {
+        if departments::find(conn, d)?.is_none() {
+            return Err(unknown_department(d));
+        }
+        if !members.contains(d) {
+            members.push(d.clone());
+        }
+    }
+    if let Some(chair) = &input.chair_department_id {
+        if !members.contains(chair) {
+            return Err(invalid(
+                "主持单位须是成员单位之一；不填则由执法队主持 (the chair must be a member unit; leave it out for the brigade)",
+            ));
+        }
+    }
+    Ok(members)
 }
 
 fn unknown_department(id: &str) -> AppError {
@@ -464,6 +519,7 @@ pub fn submit_topic(
     let description = text("description", &input.description, 0, 5000)?;
     crate::db::write_transaction(conn, |conn| {
         let m = store::find(conn, meeting_id)?.ok_or_else(not_found)?;
+        not_cancelled(&m)?;
         let department = if is_staff(roles) {
             None
         } else {
@@ -509,6 +565,10 @@ pub fn submit_topic(
             description,
             submitted_by: actor.to_owned(),
             submitted_at: now,
+            decision: None,
+            decision_note: None,
+            decided_by: None,
+            decided_at: None,
         };
         store::insert_topic(conn, &row)?;
         audit::record_action(
@@ -558,11 +618,8 @@ pub fn issue_minutes(
     }
     crate::db::write_transaction(conn, |conn| {
         let m = store::find(conn, meeting_id)?.ok_or_else(not_found)?;
-        let chair_liaison = match &m.chair_department_id {
-            Some(c) => departments::department_of(conn, actor)?.as_deref() == Some(c.as_str()),
-            None => false,
-        };
-        if !(is_office(roles) || chair_liaison) {
+        not_cancelled(&m)?;
+        if !is_chair(conn, actor, roles, &m)? {
             return Err(AppError::forbidden(
                 "not_the_chair",
                 "会议纪要由主持单位签发（执法队的管理员或审批领导，或主持部门的联络员）(only the chair issues the minutes)",
