@@ -107,10 +107,10 @@
     return resp;
   }
 
-  async function request(method, path, body, raw) {
+  async function request(method, path, body, raw, rawType) {
     const init = { method, headers: {} };
     if (raw !== undefined) {
-      init.headers["Content-Type"] = "application/json";
+      init.headers["Content-Type"] = rawType || "application/json";
       init.body = raw; // a file's text, sent as it is
     } else if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
@@ -285,6 +285,36 @@
     putCalendar: (year, text) => request("PUT", `/api/v1/calendar/${encodeURIComponent(year)}`, undefined, text),
     setUserDisabled: (id, disabled) =>
       request("POST", `/api/v1/users/${encodeURIComponent(id)}/${disabled ? "disable" : "enable"}`, {}),
+
+    // Joint meetings (联席会议).
+    meetings: () => request("GET", "/api/v1/meetings"),
+    meeting: (id) => request("GET", `/api/v1/meetings/${encodeURIComponent(id)}`),
+    nextMeetingDate: () => request("GET", "/api/v1/meetings/next-date"),
+    createMeeting: (body) => request("POST", "/api/v1/meetings", body),
+    rescheduleMeeting: (id, body) => request("PATCH", `/api/v1/meetings/${encodeURIComponent(id)}`, body),
+    cancelMeeting: (id, reason) => request("POST", `/api/v1/meetings/${encodeURIComponent(id)}/cancel`, { reason }),
+    submitTopic: (id, body) => request("POST", `/api/v1/meetings/${encodeURIComponent(id)}/topics`, body),
+    decideTopic: (id, topic, accepted, note) =>
+      request("POST", `/api/v1/meetings/${encodeURIComponent(id)}/topics/${encodeURIComponent(topic)}/decision`, { accepted, note }),
+    issueMinutes: (id, body) => request("POST", `/api/v1/meetings/${encodeURIComponent(id)}/minutes`, body),
+    itemProgress: (id, note) => request("POST", `/api/v1/meeting-items/${encodeURIComponent(id)}/progress`, { note }),
+    closeItem: (id, note) => request("POST", `/api/v1/meeting-items/${encodeURIComponent(id)}/close`, { note }),
+
+    // Information sharing (信息共享) and decision notices (处罚决定抄告).
+    shared: (params) => request("GET", "/api/v1/shared" + qs(params)),
+    share: (body, departmentId) => request("POST", "/api/v1/shared" + qs({ department_id: departmentId }), body),
+    importShared: (csv, departmentId) =>
+      request("POST", "/api/v1/shared/import" + qs({ department_id: departmentId }), undefined, csv, "text/csv"),
+    reportShared: (id) => request("GET", `/api/v1/reports/${encodeURIComponent(id)}/shared`),
+    notices: (params) => request("GET", "/api/v1/decision-notices" + qs(params)),
+    ackNotice: (id) => request("POST", `/api/v1/decision-notices/${encodeURIComponent(id)}/ack`, {}),
+
+    // Webhook subscriptions of other systems (admin).
+    webhooks: () => request("GET", "/api/v1/webhooks"),
+    createWebhook: (body) => request("POST", "/api/v1/webhooks", body),
+    setWebhookActive: (id, active) => request("PATCH", `/api/v1/webhooks/${encodeURIComponent(id)}`, { active }),
+    deliveries: (id, params) => request("GET", `/api/v1/webhooks/${encodeURIComponent(id)}/deliveries` + qs(params)),
+    retryDelivery: (id) => request("POST", `/api/v1/webhooks/deliveries/${encodeURIComponent(id)}/retry`, {}),
 
     // Evidence bytes need the Authorization header, so an <img src> cannot fetch them: read
     // them here and hand the screen an object URL.

@@ -18,6 +18,8 @@
     { path: "stats", zh: "综合评价", en: "Statistics", roles: ["dispatcher", "duty_chief", "approver", "admin", "grid_leader"] },
     { path: "admin", zh: "系统管理", en: "Administration", roles: ["admin"] },
     { path: "inbox", zh: "部门收件箱", en: "Inbox", roles: ["department_liaison"] },
+    { path: "sharing", zh: "信息共享", en: "Sharing", roles: ["department_liaison", "dispatcher", "duty_chief", "approver", "legal_reviewer", "admin"] },
+    { path: "meetings", zh: "联席会议", en: "Meetings", roles: ["department_liaison", "admin", "approver", "duty_chief", "dispatcher", "legal_reviewer"] },
   ];
   // Routes that are not menu entries, with the roles that may open them.
   const EXTRA = { report: NAV[0].roles.concat(["officer"]), case: ["approver", "legal_reviewer", "officer", "squad_leader", "dispatcher", "duty_chief", "admin", "department_liaison"] };

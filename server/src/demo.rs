@@ -192,3 +192,112 @@ pub fn load_departments(
     }
     Ok(created)
 }
+
+/// The demo's joint meetings, when there are none: last month's, held, with its minutes and two
+/// decided items (one overdue, so the next agenda reports it), and next week's, taking topics,
+/// with one submitted by the market regulator. Returns how many meetings were made.
+pub fn load_meetings(
+    conn: &mut DbConn,
+    cfg: &crate::config::MeetingsConfig,
+    now: NaiveDateTime,
+) -> Result<usize, crate::error::AppError> {
+    use crate::meetings::{self, ItemInput, MeetingInput, MinutesInput, TopicInput};
+    use griddispatch_protocol::Role;
+    if crate::store::meetings::latest(conn)?.is_some() {
+        return Ok(0);
+    }
+    let id_of = |conn: &mut DbConn, name: &str| -> Result<String, crate::error::AppError> {
+        crate::store::departments::find_by_name(conn, name)?
+            .map(|d| d.id)
+            .ok_or_else(|| {
+                crate::error::AppError::Internal(format!("demo department {name} missing"))
+            })
+    };
+    let market = id_of(conn, "县市场监督管理局")?;
+    let police = id_of(conn, "某某派出所")?;
+    let admin = users::find_by_username(conn, "admin")?
+        .map(|u| u.id)
+        .unwrap_or_else(|| "system".into());
+    let day = chrono::Duration::days(1);
+    let rfc = |t: NaiveDateTime| {
+        t.and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let held = meetings::create(
+        conn,
+        &admin,
+        &MeetingInput {
+            title: "上月综合行政执法联席会议（演示）".into(),
+            scheduled_at: now - day * 30,
+            place: "镇政府三楼会议室".into(),
+            chair_department_id: None,
+            members: vec![market.clone(), police.clone()],
+        },
+        cfg,
+        now - day * 40,
+    )?;
+    let item =
+        |title: &str, owner: &str, person: &str, due: NaiveDateTime, standard: &str| ItemInput {
+            title: Some(title.into()),
+            owner_department_id: Some(owner.into()),
+            owner_person: Some(person.into()),
+            due_at: Some(rfc(due)),
+            standard: Some(standard.into()),
+        };
+    meetings::issue_minutes(
+        conn,
+        &admin,
+        &[Role::Admin],
+        &held.id,
+        &MinutesInput {
+            minutes: "会议通报了上月执法协作情况，研究了沿街占道经营和无照经营的联合整治。".into(),
+            items: vec![
+                item(
+                    "沿街无照经营熟食摊点联合整治",
+                    &market,
+                    "市场监管所 王科长",
+                    now - day * 5,
+                    "主要街道无照熟食摊点清零，形成整治台账",
+                ),
+                item(
+                    "夜间噪声扰民联合巡查",
+                    &police,
+                    "派出所 李所长",
+                    now + day * 20,
+                    "每周联合巡查两次，投诉按时回复",
+                ),
+            ],
+        },
+        cfg,
+        now - day * 29,
+    )?;
+    let next = meetings::create(
+        conn,
+        &admin,
+        &MeetingInput {
+            title: "本月综合行政执法联席会议（演示）".into(),
+            scheduled_at: now + day * 7,
+            place: "镇政府三楼会议室".into(),
+            chair_department_id: None,
+            members: vec![market.clone(), police],
+        },
+        cfg,
+        now,
+    )?;
+    if let Some(liaison) = users::find_by_username(conn, "department_liaison")? {
+        meetings::submit_topic(
+            conn,
+            &liaison.id,
+            &[Role::DepartmentLiaison],
+            &next.id,
+            &TopicInput {
+                title: "校园周边食品摊贩联合整治".into(),
+                description: "开学以来校园周边流动摊贩增多，建议联合整治。".into(),
+            },
+            cfg,
+            now,
+        )?;
+    }
+    meetings::sweep(conn, now)?;
+    Ok(2)
+}

@@ -210,6 +210,7 @@ fn run_demo(mut config: Config, database_url: Option<String>) -> anyhow::Result<
             let mut conn = state.pool.get()?;
             let logins = demo::load(&mut conn, db::now())?;
             demo::load_departments(&mut conn, db::now())?;
+            demo::load_meetings(&mut conn, &config.meetings, db::now())?;
             logins
         };
         let demo_grid = {

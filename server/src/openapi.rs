@@ -37,6 +37,7 @@ use crate::routes::*;
         griddispatch_protocol::auth::UserView,
         griddispatch_protocol::auth::MeView,
         griddispatch_protocol::auth::MyCell,
+        griddispatch_protocol::auth::MyDepartment,
         griddispatch_protocol::auth::DeviceView,
         griddispatch_protocol::auth::Certificate,
         griddispatch_protocol::auth::NewUserRequest,

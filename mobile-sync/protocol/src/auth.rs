@@ -98,6 +98,21 @@ pub struct MeView {
     /// membership covers its villages).
     #[serde(default)]
     pub cells: Vec<MyCell>,
+    /// For a department's liaison: the department they act for.
+    #[serde(default)]
+    pub department: Option<MyDepartment>,
+}
+
+/// The department a liaison acts for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MyDepartment {
+    /// Department id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its kind (`functional`, `police`, …).
+    pub kind: String,
 }
 
 /// One signed-in device of a user.

@@ -1,6 +1,7 @@
 // 系统管理 Administration: accounts (create, roles, disable/enable, certificate renewal) with
 // certificate expiry warnings; squads and categories (admin_setup.js), grid import, the calendar
-// and the audit chain (admin_grid.js) in their tabs.
+// and the audit chain (admin_grid.js), the systems subscribed by webhook (admin_webhooks.js) in
+// their tabs.
 (function () {
   "use strict";
   const { api, labels: L_ } = GD;
@@ -53,6 +54,7 @@
         <el-tab-pane label="网格导入 Grid import" name="grid" lazy><gd-grid-import /></el-tab-pane>
         <el-tab-pane label="工作日历 Calendar" name="calendar" lazy><gd-calendar-upload /></el-tab-pane>
         <el-tab-pane label="审计链 Audit chain" name="audit" lazy><gd-audit-check /></el-tab-pane>
+        <el-tab-pane label="对接系统 Webhooks" name="webhooks" lazy><gd-webhooks /></el-tab-pane>
         </el-tabs>
         <el-dialog :model-value="!!renewing" @update:model-value="renewing = null" title="执法证换证 Renew certificate" width="480px">
           <p v-if="renewing">{{ renewing.display_name }}</p>

@@ -23,6 +23,7 @@
   const uuid = () => (crypto.randomUUID ? crypto.randomUUID() : "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) =>
     (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16)));
   const sanctionText = (s) => (SANCTIONS[s.kind] || s.kind) + (s.amount_fen ? " " + yuan(s.amount_fen) : "");
+  GD.sanctionText = sanctionText;
   // "kind:元" lines ↔ sanctions, e.g. "fine:5000".
   function parseSanctions(text) {
     return String(text || "").split(/[\n;；,，]+/).map((l) => l.trim()).filter(Boolean).map((l) => {

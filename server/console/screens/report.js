@@ -58,6 +58,7 @@
               </el-descriptions>
               <div v-for="f in r.transfer.flags" :key="f.clock + f.level" :class="['gd-clock', 'gd-' + f.level]">{{ f.level === 'red' ? '督办 overdue' : '预警 80%' }}：{{ tClock(f.clock) }}</div>
             </el-card>
+            <gd-report-shared :report-id="r.id" />
             <el-card shadow="never" class="gd-card">
               <template #header>证据 Evidence</template>
               <gd-evidence :attachments="d.attachments" :pending="d.pending_attachment_ids" />

@@ -129,9 +129,20 @@ pub async fn me(state: web::Data<AppState>, actor: Actor) -> Result<web::Json<Me
                     .collect(),
                 None => vec![],
             };
+            let department = match crate::store::departments::department_of(conn, &actor.user_id)? {
+                Some(id) => crate::store::departments::find(conn, &id)?.map(|d| {
+                    griddispatch_protocol::auth::MyDepartment {
+                        id: d.id,
+                        name: d.name,
+                        kind: d.kind,
+                    }
+                }),
+                None => None,
+            };
             Ok(MeView {
                 user: accounts::view(user, actor.roles, now),
                 cells,
+                department,
             })
         })
         .await?;

@@ -9,6 +9,7 @@ mod admin;
 mod agencies;
 mod closed_loop;
 mod dispatcher;
+mod meetings;
 mod tools;
 
 use griddispatch_e2e::browser::Browser;
