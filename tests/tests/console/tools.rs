@@ -126,6 +126,24 @@ fn regenerate_screenshots() {
     browser.goto(&format!("{base}/#/inbox"));
     browser.wait_for_text(".gd-transfers .el-table__row", "无照经营熟食摊点");
     shot("liaison-inbox");
+    browser.goto(&format!("{base}/#/meetings"));
+    browser
+        .wait_for_text(".gd-meeting-list .el-table__row", "本月综合行政执法联席会议")
+        .click();
+    browser.wait_for_text(".gd-topics", "校园周边食品摊贩联合整治");
+    shot("liaison-meetings");
+    browser.goto(&format!("{base}/#/sharing"));
+    browser.wait_for(".gd-shared");
+    shot("liaison-sharing");
+    browser.sign_out();
+
+    browser.sign_in(&base, "admin", PASSWORD);
+    browser.goto(&format!("{base}/#/meetings"));
+    browser
+        .wait_for_text(".gd-meeting-list .el-table__row", "上月综合行政执法联席会议")
+        .click();
+    browser.wait_for_text(".gd-items", "沿街无照经营熟食摊点联合整治");
+    shot("office-meeting-minutes");
 }
 
 /// Not a check: how long the console takes to become usable on the demo town with many open
