@@ -10,8 +10,7 @@ use crate::auth::Actor;
 use crate::db;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::store::audit;
-use crate::webhooks::{self, DeliveryRow, DeliveryView, Event, SubscriptionRow, SubscriptionView};
+use crate::webhooks::{self, DeliveryRow, DeliveryView, Event, SubscriptionView};
 
 /// Longest receiver URL.
 const MAX_URL_CHARS: usize = 2_000;
@@ -152,58 +151,19 @@ pub async fn create_webhook(
             hex::encode(bytes)
         }
     };
-    let admin = actor.user_id.clone();
-    let secret_out = secret.clone();
+    let new = webhooks::admin::NewSubscription {
+        name,
+        url: b.url,
+        secret: secret.clone(),
+        kinds: b.kinds,
+        department_id: b.department_id,
+    };
     let view = state
-        .db(move |conn| {
-            let now = db::now();
-            if let Some(d) = &b.department_id {
-                if crate::store::departments::find(conn, d)?.is_none() {
-                    return Err(AppError::unprocessable(
-                        "unknown_department",
-                        "没有这个部门 (no such department)",
-                    ));
-                }
-            }
-            let row = SubscriptionRow {
-                id: uuid::Uuid::now_v7().to_string(),
-                name,
-                url: b.url,
-                secret,
-                kinds: serde_json::to_string(&b.kinds).unwrap_or_else(|_| "[]".into()),
-                department_id: b.department_id.clone(),
-                active: true,
-                cursor_seq: 0,
-                created_by: admin.clone(),
-                created_at: now,
-                updated_at: now,
-            };
-
-            let row = crate::db::write_transaction(conn, |conn| {
-                // Claimed first: the record's seq orders this with the commands, and events
-                // from here on are sent.
-                let seq = audit::record_action(
-                    conn,
-                    &admin,
-                    "create_webhook",
-                    &serde_json::json!({"id": row.id, "name": row.name, "url": row.url, "kinds": b.kinds}),
-                    &serde_json::Value::Null,
-                    &serde_json::json!({"active": true}),
-                    now,
-                )?;
-                let row = SubscriptionRow {
-                    cursor_seq: seq,
-                    ..row
-                };
-                webhooks::insert(conn, &row)?;
-                Ok::<_, diesel::result::Error>(row)
-            })?;
-            Ok(webhooks::view(conn, row)?)
-        })
+        .db(move |conn| webhooks::admin::subscribe(conn, &actor.user_id, new, db::now()))
         .await?;
     Ok(HttpResponse::Created().json(CreatedWebhook {
         subscription: view,
-        secret: secret_out,
+        secret,
     }))
 }
 
@@ -240,29 +200,8 @@ pub async fn patch_webhook(
     let id = path.into_inner();
     sub_id(&id)?;
     let active = body.into_inner().active;
-    let admin = actor.user_id.clone();
     let view = state
-        .db(move |conn| {
-            let now = db::now();
-            let before = webhooks::find(conn, &id)?
-                .ok_or_else(|| AppError::NotFound("没有这个订阅 (no such subscription)".into()))?;
-
-            crate::db::write_transaction(conn, |conn| {
-                audit::record_action(
-                    conn,
-                    &admin,
-                    "set_webhook_active",
-                    &serde_json::json!({"id": id}),
-                    &serde_json::json!({"active": before.active}),
-                    &serde_json::json!({"active": active}),
-                    now,
-                )?;
-                webhooks::set_active(conn, &id, active, now)
-            })?;
-            let row = webhooks::find(conn, &id)?
-                .ok_or_else(|| AppError::NotFound("没有这个订阅 (no such subscription)".into()))?;
-            Ok(webhooks::view(conn, row)?)
-        })
+        .db(move |conn| webhooks::admin::set_active(conn, &actor.user_id, &id, active, db::now()))
         .await?;
     Ok(web::Json(view))
 }
@@ -313,34 +252,8 @@ pub async fn retry_delivery(
     actor.require_any(&[Role::Admin])?;
     let id = path.into_inner();
     sub_id(&id)?;
-    let admin = actor.user_id.clone();
     let row = state
-        .db(move |conn| {
-            let now = db::now();
-            let d = webhooks::delivery(conn, &id)?
-                .ok_or_else(|| AppError::NotFound("没有这次投递 (no such delivery)".into()))?;
-            if d.status != "failed" {
-                return Err(AppError::conflict(
-                    "not_failed",
-                    format!("该投递状态为 {}，只有失败的投递可以重发 (only a failed delivery is sent again)", d.status),
-                ));
-            }
-
-            crate::db::write_transaction(conn, |conn| {
-                audit::record_action(
-                    conn,
-                    &admin,
-                    "retry_webhook_delivery",
-                    &serde_json::json!({"delivery_id": id}),
-                    &serde_json::json!({"status": "failed"}),
-                    &serde_json::json!({"status": "pending"}),
-                    now,
-                )?;
-                webhooks::retry(conn, &id, now)
-            })?;
-            webhooks::delivery(conn, &id)?
-                .ok_or_else(|| AppError::NotFound("没有这次投递 (no such delivery)".into()))
-        })
+        .db(move |conn| webhooks::admin::retry(conn, &actor.user_id, &id, db::now()))
         .await?;
     Ok(web::Json(row))
 }

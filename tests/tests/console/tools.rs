@@ -128,7 +128,10 @@ fn regenerate_screenshots() {
     shot("liaison-inbox");
     browser.goto(&format!("{base}/#/meetings"));
     browser
-        .wait_for_text(".gd-meeting-list .el-table__row", "本月综合行政执法联席会议")
+        .wait_for_text(
+            ".gd-meeting-list .el-table__row",
+            "本月综合行政执法联席会议",
+        )
         .click();
     browser.wait_for_text(".gd-topics", "校园周边食品摊贩联合整治");
     shot("liaison-meetings");
@@ -140,7 +143,10 @@ fn regenerate_screenshots() {
     browser.sign_in(&base, "admin", PASSWORD);
     browser.goto(&format!("{base}/#/meetings"));
     browser
-        .wait_for_text(".gd-meeting-list .el-table__row", "上月综合行政执法联席会议")
+        .wait_for_text(
+            ".gd-meeting-list .el-table__row",
+            "上月综合行政执法联席会议",
+        )
         .click();
     browser.wait_for_text(".gd-items", "沿街无照经营熟食摊点联合整治");
     shot("office-meeting-minutes");

@@ -24,6 +24,8 @@ use crate::schema::{audit_log, webhook_attempts, webhook_deliveries, webhook_sub
 use crate::store::audit::AuditRecord;
 use crate::workflow::queries::Visibility;
 
+pub mod admin;
+
 /// The signature header: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`.
 pub const SIGNATURE_HEADER: &str = "X-GridDispatch-Signature";
 /// The event kind header (a command name).
