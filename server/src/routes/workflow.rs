@@ -430,6 +430,7 @@ pub async fn events(
         Role::Admin,
         Role::GridLeader,
         Role::SquadLeader,
+        Role::DepartmentLiaison,
     ])?;
     let last_event: Option<i64> = req
         .headers()
@@ -451,17 +452,19 @@ pub async fn events(
             let since = after;
             let v = vis.clone();
             let rows = st
-                .db(move |conn: &mut DbConn| Ok(audit::changes_after(conn, since, 500)?))
+                .db(move |conn: &mut DbConn| {
+                    let mut seen = Vec::new();
+                    for row in audit::changes_after(conn, since, 500)? {
+                        let visible = queries::sees_change(conn, &v, &row)?;
+                        seen.push((row, visible));
+                    }
+                    Ok(seen)
+                })
                 .await
                 .unwrap_or_default();
             let mut out = String::new();
-            for row in rows {
+            for (row, visible) in rows {
                 after = after.max(row.seq);
-                let visible = v.sees_village(
-                    row.village_code.as_deref(),
-                    row.squad_id.as_deref(),
-                    row.reporter_id.as_deref(),
-                );
                 if visible {
                     out.push_str(&format!(
                     "id: {}\nevent: change\ndata: {}\n\n",

@@ -179,6 +179,40 @@ impl Visibility {
     }
 }
 
+/// Whether a change-log row is the reader's: by its scope (village, squad, own report), or — for
+/// a department's liaison — by the matter itself: a report transferred to the department, or a
+/// case handed over to it (the row carries no department, so the matter is read).
+pub fn sees_change(
+    conn: &mut DbConn,
+    vis: &Visibility,
+    row: &crate::store::audit::ChangeRow,
+) -> QueryResult<bool> {
+    if vis.sees_village(
+        row.village_code.as_deref(),
+        row.squad_id.as_deref(),
+        row.reporter_id.as_deref(),
+    ) {
+        return Ok(true);
+    }
+    if vis.department().is_none() {
+        return Ok(false);
+    }
+    let report_id = match row.entity_type.as_str() {
+        "report" => Some(row.entity_id.clone()),
+        "task" => store::task(conn, &row.entity_id)?.map(|t| t.report_id),
+        "case" => match store::case(conn, &row.entity_id)? {
+            Some(c) if vis.hand_over(&c) => return Ok(true),
+            Some(c) => Some(c.report_id),
+            None => None,
+        },
+        _ => None,
+    };
+    Ok(match report_id {
+        Some(id) => store::report(conn, &id)?.is_some_and(|r| vis.report(&r, None)),
+        None => false,
+    })
+}
+
 /// Fields that only dispatchers and duty chiefs may read: a complainant's name and phone
 /// number (`contact`, in reports and in the commands that carry them).
 const PRIVATE_FIELDS: [&str; 1] = ["contact"];

@@ -435,3 +435,39 @@ async fn a_task_handled_as_belonging_elsewhere_is_transferred_once() {
         market.as_str()
     );
 }
+
+#[actix_web::test]
+async fn a_liaisons_live_stream_carries_its_departments_matters_only() {
+    use futures_util::StreamExt;
+    let mut t = Town::new().await;
+    let (market, police) = with_departments(&mut t).await;
+    let resp = t
+        .app
+        .get("/api/v1/events", Some(&t.tokens["liaison"]))
+        .await;
+    assert_eq!(
+        resp.status(),
+        200,
+        "a liaison's console is live, not polling"
+    );
+    let mut stream = resp.bytes_stream();
+    let other = t.report("0601").await;
+    t.ok("disp", decide(&other, &police)).await;
+    let mine = t.report("0601").await;
+    t.ok("disp", decide(&mine, &market)).await;
+    let mut seen = String::new();
+    for _ in 0..20 {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(5), stream.next()).await;
+        if let Ok(Some(Ok(chunk))) = next {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains(&mine) {
+                break;
+            }
+        }
+    }
+    assert!(seen.contains(&mine), "its own transfer: {seen}");
+    assert!(
+        !seen.contains(&other),
+        "never another department's matter, not even its id: {seen}"
+    );
+}
