@@ -209,6 +209,10 @@ pub struct WebhookConfig {
     pub backoff_max_secs: i64,
     /// Attempts after which a delivery is given up (`failed`; an admin may retry it).
     pub max_attempts: i32,
+    /// Let receivers be on this machine or link-local (e.g. a bridge on 127.0.0.1). Off: only
+    /// other hosts, private networks included — so a subscription cannot make the server call
+    /// its own services or a cloud's metadata address (169.254.169.254).
+    pub allow_local_receivers: bool,
 }
 
 impl Default for WebhookConfig {
@@ -220,6 +224,7 @@ impl Default for WebhookConfig {
             backoff_initial_secs: 30,
             backoff_max_secs: 6 * 3600,
             max_attempts: 12,
+            allow_local_receivers: false,
         }
     }
 }

@@ -32,16 +32,26 @@ pub struct NoticeRow {
     /// The department it concerns.
     pub department_id: String,
     /// When the decision was made.
+    #[serde(with = "crate::domain::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub decided_at: NaiveDateTime,
     /// When it must have reached the department.
+    #[serde(with = "crate::domain::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub due_at: NaiveDateTime,
     /// When it did.
+    #[serde(with = "crate::domain::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub delivered_at: Option<NaiveDateTime>,
     /// `webhook` or `liaison`.
     pub delivered_via: Option<String>,
     /// When it was flagged overdue.
+    #[serde(with = "crate::domain::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub flagged_at: Option<NaiveDateTime>,
     /// Made at.
+    #[serde(with = "crate::domain::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
 }
 

@@ -99,7 +99,7 @@ fn check_kinds(kinds: &[String]) -> Result<(), AppError> {
     Ok(())
 }
 
-fn check_url(url: &str) -> Result<(), AppError> {
+fn check_url(url: &str, allow_local: bool) -> Result<(), AppError> {
     let bad = || {
         AppError::unprocessable(
             "invalid_url",
@@ -113,6 +113,12 @@ fn check_url(url: &str) -> Result<(), AppError> {
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
         return Err(bad());
     }
+    if webhooks::literal_not_allowed(url, allow_local) {
+        return Err(AppError::unprocessable(
+            "receiver_not_allowed",
+            "接收地址不能是本机或链路本地地址 (the receiver may not be this machine or a link-local address; see [webhooks] allow_local_receivers)",
+        ));
+    }
     Ok(())
 }
 
@@ -120,7 +126,7 @@ fn check_url(url: &str) -> Result<(), AppError> {
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "integration", security(("bearer" = [])),
     request_body = NewWebhook,
     responses((status = 201, body = CreatedWebhook),
-        (status = 422, description = "name_required, invalid_url, unknown_kind, weak_secret, unknown_department, invalid_field, invalid_text", body = ErrorBody)))]
+        (status = 422, description = "name_required, invalid_url, receiver_not_allowed, unknown_kind, weak_secret, unknown_department, invalid_field, invalid_text", body = ErrorBody)))]
 pub async fn create_webhook(
     state: web::Data<AppState>,
     actor: Actor,
@@ -135,7 +141,7 @@ pub async fn create_webhook(
             "name 须为 1–100 个字符 (name must be 1–100 characters)",
         ));
     }
-    check_url(&b.url)?;
+    check_url(&b.url, state.config.webhooks.allow_local_receivers)?;
     check_kinds(&b.kinds)?;
     let secret = match b.secret {
         Some(s) if !(16..=200).contains(&s.chars().count()) => {

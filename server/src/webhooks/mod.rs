@@ -268,6 +268,8 @@ pub struct DeliveryRow {
     /// Attempts since it was queued or last retried.
     pub attempts: i32,
     /// Next attempt (pending).
+    #[serde(with = "crate::domain::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub next_attempt_at: NaiveDateTime,
     /// Instance holding it.
     #[serde(skip)]
@@ -280,8 +282,12 @@ pub struct DeliveryRow {
     /// Last error.
     pub last_error: Option<String>,
     /// Made at.
+    #[serde(with = "crate::domain::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
     /// Acknowledged at.
+    #[serde(with = "crate::domain::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub delivered_at: Option<NaiveDateTime>,
 }
 
@@ -294,6 +300,8 @@ pub struct AttemptRow {
     /// 1, 2, …
     pub attempt: i32,
     /// When.
+    #[serde(with = "crate::domain::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub at: NaiveDateTime,
     /// The receiver's status, if it answered.
     pub http_status: Option<i32>,
@@ -673,7 +681,16 @@ pub async fn send(client: &reqwest::Client, out: &Outgoing, now_unix: i64) -> Ou
             error: Some(if e.is_timeout() {
                 "timed out".to_owned()
             } else {
-                format!("could not deliver: {e}")
+                // reqwest's own text hides why ("connection refused", an address not allowed):
+                // the log says it.
+                let mut text = format!("could not deliver: {e}");
+                let mut cause = std::error::Error::source(&e);
+                while let Some(c) = cause {
+                    text.push_str(": ");
+                    text.push_str(&c.to_string());
+                    cause = c.source();
+                }
+                text
             }),
             duration_ms,
         },
@@ -713,7 +730,15 @@ pub async fn run_round(
         ..Round::default()
     };
     for out in batch {
-        let outcome = send(client, &out, chrono::Utc::now().timestamp()).await;
+        let outcome = if literal_not_allowed(&out.url, cfg.allow_local_receivers) {
+            Outcome {
+                http_status: None,
+                error: Some(NOT_ALLOWED.to_owned()),
+                duration_ms: 0,
+            }
+        } else {
+            send(client, &out, chrono::Utc::now().timestamp()).await
+        };
         if outcome.delivered() {
             round.delivered += 1;
         } else {
@@ -733,11 +758,83 @@ pub fn instance_id() -> &'static str {
     ID.get_or_init(|| uuid::Uuid::new_v4().to_string())
 }
 
+/// Whether a receiver may be at `ip`: never this machine, an unspecified, link-local
+/// (169.254.0.0/16 holds clouds' metadata services), multicast or broadcast address, unless
+/// `allow_local`; other hosts, a county's private network included, always.
+pub fn receiver_allowed(ip: std::net::IpAddr, allow_local: bool) -> bool {
+    use std::net::IpAddr;
+    if allow_local {
+        return true;
+    }
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    };
+    match ip {
+        IpAddr::V4(v4) => {
+            !(v4.is_loopback()
+                || v4.is_unspecified()
+                || v4.is_link_local()
+                || v4.is_multicast()
+                || v4.is_broadcast())
+        }
+        IpAddr::V6(v6) => {
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_unicast_link_local()
+                || v6.is_multicast())
+        }
+    }
+}
+
+/// The refusal for a receiver at an address it may not be at.
+pub const NOT_ALLOWED: &str = "receiver address not allowed (this machine or link-local; see [webhooks] allow_local_receivers)";
+
+/// Whether the URL names an IP address that may not receive (a name is checked when it is
+/// resolved, by [`GuardedResolver`]).
+pub fn literal_not_allowed(url: &str, allow_local: bool) -> bool {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    let host = parsed.host_str().unwrap_or("");
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| !receiver_allowed(ip, allow_local))
+}
+
+/// Resolves receivers' names for the delivery client and drops the addresses a receiver may
+/// not be at: the check happens on the address actually connected to, so a name that later
+/// resolves to 127.0.0.1 (DNS rebinding) is refused too.
+struct GuardedResolver {
+    allow_local: bool,
+}
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow_local = self.allow_local;
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| receiver_allowed(a.ip(), allow_local))
+                .collect();
+            if addrs.is_empty() {
+                let e = std::io::Error::new(std::io::ErrorKind::PermissionDenied, NOT_ALLOWED);
+                return Err(Box::new(e) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
 /// The HTTP client of the deliveries: the configured timeout, no redirects followed.
 pub fn http_client(cfg: &WebhookConfig) -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(cfg.timeout_secs))
         .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(std::sync::Arc::new(GuardedResolver {
+            allow_local: cfg.allow_local_receivers,
+        }))
         .user_agent(concat!("GridDispatch-Webhooks/", env!("CARGO_PKG_VERSION")))
         .build()
         .unwrap_or_default()

@@ -75,6 +75,8 @@ async fn town() -> Town {
         c.webhooks.backoff_max_secs = 1;
         c.webhooks.max_attempts = 2;
         c.webhooks.timeout_secs = 5;
+        // The test receivers listen on this machine.
+        c.webhooks.allow_local_receivers = true;
     })
     .await
 }
@@ -403,4 +405,72 @@ async fn the_feed_pages_events_with_a_cursor_and_cuts_contacts_to_the_reader() {
         "forbidden",
     )
     .await;
+}
+
+#[actix_web::test]
+async fn a_receiver_on_this_machine_or_link_local_is_refused_by_default() {
+    let t = Town::new_with(|c| {
+        c.webhooks.backoff_initial_secs = 1;
+        c.webhooks.max_attempts = 1;
+    })
+    .await;
+    for url in [
+        "http://127.0.0.1:8080/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/hook",
+        "http://0.0.0.0/hook",
+    ] {
+        let r = t
+            .app
+            .post(
+                "/api/v1/webhooks",
+                &json!({"name": "探测", "url": url}),
+                Some(&t.tokens["admin1"]),
+            )
+            .await;
+        assert_error(r, 422, "receiver_not_allowed").await;
+    }
+    // A private network's receiver is fine (a county's intranet).
+    let r = t
+        .app
+        .post(
+            "/api/v1/webhooks",
+            &json!({"name": "县监管平台", "url": "http://10.20.30.40/hook", "kinds": ["answer_hand_over"]}),
+            Some(&t.tokens["admin1"]),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    // A name that resolves to this machine is accepted as a name but never called.
+    let rx = receiver(0);
+    let by_name = rx.url.replace("127.0.0.1", "localhost");
+    subscribe(&t, &by_name, json!(["create_report"])).await;
+    hotline_report(&t).await;
+    let done = round(&t).await;
+    assert_eq!((done.queued, done.delivered), (1, 0), "{done:?}");
+    assert!(rx.seen.lock().unwrap().is_empty(), "nothing reached it");
+    let subs = admin_get(&t, "/api/v1/webhooks").await;
+    let sub = subs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["url"] == by_name.as_str())
+        .unwrap();
+    let log = admin_get(
+        &t,
+        &format!(
+            "/api/v1/webhooks/{}/deliveries",
+            sub["id"].as_str().unwrap()
+        ),
+    )
+    .await;
+    assert!(
+        log[0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("not allowed"),
+        "{log}"
+    );
+    for t in [&log[0]["created_at"], &log[0]["attempt_log"][0]["at"]] {
+        assert!(t.as_str().unwrap().ends_with('Z'), "RFC 3339 UTC: {t}");
+    }
 }
