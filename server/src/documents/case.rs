@@ -182,7 +182,7 @@ pub fn case_documents(
             Para::Text(format!("根据《中华人民共和国行政处罚法》第四十四条、第四十五条的规定，你（单位）有权进行陈述和申辩，请于{}前提出；逾期视为放弃。", when(n.statement_until))),
         ];
         if n.hearing_right {
-            paras.push(Para::Text(format!("根据第六十三条、第六十四条的规定，你（单位）有权要求听证，请于收到本告知书之日起{}日内（{}前）提出。", rules.hearing_request_days, when(n.hearing_request_until))));
+            paras.push(Para::Text(format!("根据第六十三条、第六十四条的规定，你（单位）有权要求听证，请于收到本告知书之日起{}个工作日内（{}前）提出。", rules.hearing_request_working_days, when(n.hearing_request_until))));
         }
         out.push((
             "notice".into(),

@@ -20,14 +20,20 @@ pub struct CaseRules {
     pub decision_days: i64,
     /// Longest single extension of that limit, days, with the approver's approval.
     pub max_extension_days: u32,
-    /// Days after the notice in which the party may ask for a hearing (art. 64).
-    pub hearing_request_days: i64,
-    /// Days the hearing notice must precede the hearing (art. 64).
-    pub hearing_notice_days: i64,
-    /// Days the party has to state and defend after the notice, when no hearing applies.
-    pub statement_days: i64,
-    /// Days to serve the decision (art. 61).
-    pub service_days: i64,
+    /// Working days after the notice in which the party may ask for a hearing (art. 64; art. 85:
+    /// the law's "五日" are working days).
+    #[serde(alias = "hearing_request_days")]
+    pub hearing_request_working_days: u32,
+    /// Working days the hearing notice must precede the hearing (art. 64, art. 85).
+    #[serde(alias = "hearing_notice_days")]
+    pub hearing_notice_working_days: u32,
+    /// Working days the party has to state and defend after the notice, when no hearing
+    /// applies (art. 85).
+    #[serde(alias = "statement_days")]
+    pub statement_working_days: u32,
+    /// Working days to serve the decision (art. 61, art. 85).
+    #[serde(alias = "service_days")]
+    pub service_working_days: u32,
     /// Days to pay a fine after service (art. 67).
     pub payment_days: i64,
     /// Late-payment surcharge per day, in per mille of the fine (3 % = 30, art. 72).
@@ -58,10 +64,10 @@ impl Default for CaseRules {
         Self {
             decision_days: 90,
             max_extension_days: 30,
-            hearing_request_days: 5,
-            hearing_notice_days: 7,
-            statement_days: 3,
-            service_days: 7,
+            hearing_request_working_days: 5,
+            hearing_notice_working_days: 7,
+            statement_working_days: 3,
+            service_working_days: 7,
             payment_days: 15,
             surcharge_per_mille_per_day: 30,
             // Common provincial thresholds of "较大数额罚款": 10 000 元 for a person, 100 000 元
@@ -75,6 +81,44 @@ impl Default for CaseRules {
             transfer_answer_days: 3,
             transfer_outcome_days: 3,
             hand_over_answer_days: 3,
+        }
+    }
+}
+
+/// Due times of the procedure counted from `now` on the working-day calendar (行政处罚法 art. 85:
+/// the law's 期限 of 二日、三日、五日、七日 are working days, holidays not counted). The command
+/// handler computes them; the rules only compare.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CaseDue {
+    /// End of the statement period of a notice given now.
+    pub statement_until: Option<NaiveDateTime>,
+    /// Last moment to ask for a hearing after a notice given now.
+    pub hearing_request_until: Option<NaiveDateTime>,
+    /// Earliest hearing time for a hearing noticed now.
+    pub hearing_earliest_at: Option<NaiveDateTime>,
+    /// Service due for a decision taken now.
+    pub serve_by: Option<NaiveDateTime>,
+}
+
+impl CaseDue {
+    /// The due times counted from `now` on `calendar`.
+    pub fn from_calendar(
+        calendar: &crate::domain::calendar::WorkCalendar,
+        rules: &CaseRules,
+        now: NaiveDateTime,
+    ) -> Self {
+        use crate::domain::calendar::WorkingDuration::WorkingDays;
+        Self {
+            statement_until: Some(
+                calendar.add_working(now, WorkingDays(rules.statement_working_days)),
+            ),
+            hearing_request_until: Some(
+                calendar.add_working(now, WorkingDays(rules.hearing_request_working_days)),
+            ),
+            hearing_earliest_at: Some(
+                calendar.add_working(now, WorkingDays(rules.hearing_notice_working_days)),
+            ),
+            serve_by: Some(calendar.add_working(now, WorkingDays(rules.service_working_days))),
         }
     }
 }

@@ -95,10 +95,24 @@ pub(super) fn facts(user: &str, roles: &[Role], case: &Case, now: NaiveDateTime)
         number: Some("罚决〔2026〕1号".into()),
         publish_due_at: Some(now + Duration::days(9)),
         preservation_due_at: Some(now + Duration::days(9)),
+        case_due: CaseDue::from_calendar(&calendar(), &CaseRules::default(), now),
         department: Some(dept("police-1", "police")),
         copy_department: Some(dept("proc-1", "procuratorate")),
         ..Facts::default()
     }
+}
+
+/// A UTC instant (China time is UTC+8: 01:00 UTC is 09:00, 10:00 UTC is closing time 18:00).
+pub(super) fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(y, m, d)
+        .unwrap()
+        .and_hms_opt(h, min, 0)
+        .unwrap()
+}
+
+/// The official working-day calendar (2025–2026 holidays).
+pub(super) fn calendar() -> crate::domain::calendar::WorkCalendar {
+    crate::domain::calendar::WorkCalendar::official().expect("bundled calendar")
 }
 
 fn dept(id: &str, kind: &str) -> crate::domain::workflow::DepartmentFact {
@@ -323,13 +337,15 @@ fn a_hearing_is_asked_for_within_five_days_and_only_where_the_penalty_qualifies(
             OFF1.0,
             OFF1.1,
             &large,
-            t0() + Duration::days(5) + Duration::seconds(1),
+            utc(2026, 12, 8, 10, 0) + Duration::seconds(1),
             ask.clone()
         )
         .err(),
         Some("hearing_request_late")
     );
-    let c = run(OFF1.0, OFF1.1, &large, t0() + Duration::days(4), ask).unwrap();
+    // Five working days from Tuesday 1 December end on Tuesday 8 December at closing time (art.
+    // 85): on Monday the 7th, six calendar days on, the party may still ask.
+    let c = run(OFF1.0, OFF1.1, &large, utc(2026, 12, 7, 1, 0), ask).unwrap();
     assert_eq!(c.status, CaseStatus::Hearing);
 }
 
@@ -352,23 +368,24 @@ fn the_hearing_is_noticed_seven_days_ahead_and_hosted_by_someone_who_did_not_inv
         public,
         not_public_reason: None,
     };
+    // Eight calendar days are not seven working days (Tuesday 1 → Thursday 10 December).
     assert_eq!(
-        run(LEGAL.0, LEGAL.1, &c, t0(), schedule("legal", 6, true)).err(),
+        run(LEGAL.0, LEGAL.1, &c, t0(), schedule("legal", 8, true)).err(),
         Some("hearing_notice_too_short")
     );
     assert_eq!(
-        run(LEGAL.0, LEGAL.1, &c, t0(), schedule("off1", 8, true)).err(),
+        run(LEGAL.0, LEGAL.1, &c, t0(), schedule("off1", 10, true)).err(),
         Some("host_investigated")
     );
     assert_eq!(
-        run(LEGAL.0, LEGAL.1, &c, t0(), schedule("stranger", 8, true)).err(),
+        run(LEGAL.0, LEGAL.1, &c, t0(), schedule("stranger", 10, true)).err(),
         Some("host_not_qualified")
     );
     assert_eq!(
-        run(LEGAL.0, LEGAL.1, &c, t0(), schedule("legal", 8, false)).err(),
+        run(LEGAL.0, LEGAL.1, &c, t0(), schedule("legal", 10, false)).err(),
         Some("reason_required")
     );
-    let c = run(LEGAL.0, LEGAL.1, &c, t0(), schedule("legal", 8, true)).unwrap();
+    let c = run(LEGAL.0, LEGAL.1, &c, t0(), schedule("legal", 10, true)).unwrap();
     // The case cannot go to review before the hearing is held, nor be recorded before its day.
     assert_eq!(
         run(OFF1.0, OFF1.1, &c, t0() + Duration::days(6), simple(CASE)).err(),
@@ -380,15 +397,15 @@ fn the_hearing_is_noticed_seven_days_ahead_and_hosted_by_someone_who_did_not_inv
         attachment_ids: vec![],
     };
     assert_eq!(
-        run(LEGAL.0, LEGAL.1, &c, t0() + Duration::days(7), held.clone()).err(),
+        run(LEGAL.0, LEGAL.1, &c, t0() + Duration::days(9), held.clone()).err(),
         Some("hearing_not_yet")
     );
     assert_eq!(
-        run(BOSS.0, BOSS.1, &c, t0() + Duration::days(8), held.clone()).err(),
+        run(BOSS.0, BOSS.1, &c, t0() + Duration::days(10), held.clone()).err(),
         Some("out_of_scope")
     );
-    let c = run(LEGAL.0, LEGAL.1, &c, t0() + Duration::days(8), held).unwrap();
-    let c = run(OFF1.0, OFF1.1, &c, t0() + Duration::days(8), simple(CASE)).unwrap();
+    let c = run(LEGAL.0, LEGAL.1, &c, t0() + Duration::days(10), held).unwrap();
+    let c = run(OFF1.0, OFF1.1, &c, t0() + Duration::days(10), simple(CASE)).unwrap();
     assert_eq!(c.status, CaseStatus::LegalReview);
 }
 
@@ -454,16 +471,16 @@ fn a_major_case_is_decided_after_a_collective_discussion() {
             kind: SanctionKind::RevokeLicence,
             amount_fen: None,
         }]),
-        t0() + Duration::days(6),
+        t0() + Duration::days(8),
         simple(CASE),
     )
     .unwrap();
-    let c = run(LEGAL.0, LEGAL.1, &c, t0() + Duration::days(6), review(true)).unwrap();
+    let c = run(LEGAL.0, LEGAL.1, &c, t0() + Duration::days(8), review(true)).unwrap();
     let revoke = penalty(vec![Sanction {
         kind: SanctionKind::RevokeLicence,
         amount_fen: None,
     }]);
-    let later = t0() + Duration::days(7);
+    let later = t0() + Duration::days(9);
     assert_eq!(
         run(BOSS.0, BOSS.1, &c, later, revoke.clone()).err(),
         Some("collective_discussion_required")
@@ -1244,4 +1261,168 @@ fn kept_evidence_is_decided_by_the_approver_within_seven_working_days_before_any
         penalty(vec![fine(100_000)])
     )
     .is_ok());
+}
+
+/// A case investigated by off1 and off2 and notified of `sanctions` at `at`.
+fn notified_at(sanctions: Vec<Sanction>, at: NaiveDateTime) -> Case {
+    let c = run(BOSS.0, BOSS.1, &filed(), at, investigate(&["off1", "off2"])).unwrap();
+    let c = run(OFF1.0, OFF1.1, &c, at, record(&["off1", "off2"], true)).unwrap();
+    run(OFF1.0, OFF1.1, &c, at, notify(sanctions)).unwrap()
+}
+
+#[test]
+fn the_statement_period_is_three_working_days_across_a_weekend() {
+    // Notice on Friday 4 December 2026, 09:00: Monday, Tuesday, Wednesday → Wednesday 9th, 18:00.
+    let c = notified_at(vec![fine(50_000)], utc(2026, 12, 4, 1, 0));
+    let n = c.procedure.notice.as_ref().unwrap();
+    assert_eq!(n.statement_until, utc(2026, 12, 9, 10, 0));
+    // Three calendar days on (Monday) the period still runs: no review yet.
+    for at in [utc(2026, 12, 7, 1, 1), utc(2026, 12, 9, 9, 59)] {
+        assert_eq!(
+            run(OFF1.0, OFF1.1, &c, at, simple(CASE)).err(),
+            Some("statement_period_open"),
+            "{at}"
+        );
+    }
+    assert!(run(OFF1.0, OFF1.1, &c, utc(2026, 12, 9, 10, 1), simple(CASE)).is_ok());
+}
+
+#[test]
+fn the_hearing_periods_skip_the_national_day_holiday() {
+    // Notice on Wednesday 30 September 2026; 1–7 October are holidays, Saturday 10 October is
+    // a working day (调休).
+    let c = notified_at(vec![fine(2_000_000)], utc(2026, 9, 30, 1, 0));
+    let n = c.procedure.notice.as_ref().unwrap();
+    assert_eq!(n.statement_until, utc(2026, 10, 10, 10, 0));
+    assert_eq!(n.hearing_request_until, utc(2026, 10, 13, 10, 0));
+    let ask = Command::RequestHearing {
+        case_id: CASE.into(),
+    };
+    // Twelve calendar days on, inside five working days.
+    assert!(run(OFF1.0, OFF1.1, &c, utc(2026, 10, 12, 1, 0), ask.clone()).is_ok());
+    let c = run(OFF1.0, OFF1.1, &c, utc(2026, 9, 30, 2, 0), ask.clone()).unwrap();
+    assert_eq!(
+        run(
+            OFF1.0,
+            OFF1.1,
+            &notified_at(vec![fine(2_000_000)], utc(2026, 9, 30, 1, 0)),
+            utc(2026, 10, 13, 10, 1),
+            ask
+        )
+        .err(),
+        Some("hearing_request_late")
+    );
+    // The hearing noticed on 30 September: seven working days end on 15 October at 18:00 — a
+    // hearing that morning (fifteen calendar days on) is too soon.
+    let schedule = |at: NaiveDateTime| Command::ScheduleHearing {
+        case_id: CASE.into(),
+        host_id: "legal".into(),
+        hearing_at: Utc.from_utc_datetime(&at),
+        public: true,
+        not_public_reason: None,
+    };
+    let noticed = utc(2026, 9, 30, 2, 0);
+    assert_eq!(
+        run(
+            LEGAL.0,
+            LEGAL.1,
+            &c,
+            noticed,
+            schedule(utc(2026, 10, 15, 1, 0))
+        )
+        .err(),
+        Some("hearing_notice_too_short")
+    );
+    assert!(run(
+        LEGAL.0,
+        LEGAL.1,
+        &c,
+        noticed,
+        schedule(utc(2026, 10, 16, 10, 0))
+    )
+    .is_ok());
+}
+
+#[test]
+fn the_decision_is_served_within_seven_working_days_counted_over_weekends() {
+    let (c, _) = reviewed(vec![fine(50_000)]);
+    // Decided on Friday 11 December: due Tuesday 22 December, 18:00.
+    let decided = run(
+        BOSS.0,
+        BOSS.1,
+        &c,
+        utc(2026, 12, 11, 1, 0),
+        penalty(vec![fine(50_000)]),
+    )
+    .unwrap();
+    assert_eq!(
+        decided.procedure.decision.as_ref().unwrap().serve_by,
+        utc(2026, 12, 22, 10, 0)
+    );
+    let serve = Command::ServeDecision {
+        case_id: CASE.into(),
+        method: ServiceMethod::InPerson,
+        consent_to_electronic: false,
+        receipt_attachment_id: None,
+    };
+    // Nine calendar days on is still in time; a second after the seventh working day is late.
+    let on_time = run(
+        OFF1.0,
+        OFF1.1,
+        &decided,
+        utc(2026, 12, 20, 1, 0),
+        serve.clone(),
+    )
+    .unwrap();
+    assert!(!on_time.procedure.service.unwrap().late);
+    let late = run(
+        OFF1.0,
+        OFF1.1,
+        &decided,
+        utc(2026, 12, 22, 10, 0) + Duration::seconds(1),
+        serve,
+    )
+    .unwrap();
+    assert!(late.procedure.service.unwrap().late);
+}
+
+#[test]
+fn each_working_day_period_is_a_figure_of_the_configuration() {
+    let rules = CaseRules {
+        statement_working_days: 5,
+        hearing_request_working_days: 3,
+        hearing_notice_working_days: 10,
+        service_working_days: 2,
+        ..CaseRules::default()
+    };
+    let due = CaseDue::from_calendar(&calendar(), &rules, utc(2026, 12, 4, 1, 0));
+    assert_eq!(due.statement_until, Some(utc(2026, 12, 11, 10, 0)));
+    assert_eq!(due.hearing_request_until, Some(utc(2026, 12, 9, 10, 0)));
+    assert_eq!(due.hearing_earliest_at, Some(utc(2026, 12, 18, 10, 0)));
+    assert_eq!(due.serve_by, Some(utc(2026, 12, 8, 10, 0)));
+    // A command whose periods could not be counted is refused, never given natural days.
+    let mut f = facts(OFF1.0, OFF1.1, &notified(vec![fine(50_000)]), t0());
+    f.case = Some(
+        run(
+            BOSS.0,
+            BOSS.1,
+            &filed(),
+            t0(),
+            investigate(&["off1", "off2"]),
+        )
+        .unwrap(),
+    );
+    f.case = Some(
+        decide(&record(&["off1", "off2"], true), &f)
+            .unwrap()
+            .case
+            .unwrap(),
+    );
+    f.case_due = CaseDue::default();
+    assert_eq!(
+        decide(&notify(vec![fine(50_000)]), &f)
+            .err()
+            .map(|e| e.code),
+        Some("no_deadline")
+    );
 }

@@ -181,8 +181,8 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 legal_basis: required(legal_basis, "legal_basis_required", "法律依据")?,
                 sanctions: sanctions.clone(),
                 hearing_right,
-                hearing_request_until: now + Duration::days(rules.hearing_request_days),
-                statement_until: now + Duration::days(rules.statement_days),
+                hearing_request_until: due(f.case_due.hearing_request_until, "听证申请")?,
+                statement_until: due(f.case_due.statement_until, "陈述申辩")?,
                 by: a.user_id.clone(),
                 at: now,
             });
@@ -221,8 +221,8 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 return Err(DomainError::rule(
                     "hearing_request_late",
                     format!(
-                        "听证申请须在告知后 {} 日内提出，已于 {} 截止 (a hearing must be asked for within {} days of the notice)",
-                        rules.hearing_request_days, notice.hearing_request_until, rules.hearing_request_days
+                        "听证申请须在告知后 {} 个工作日内提出，已于 {} 截止 (a hearing must be asked for within {} working days of the notice)",
+                        rules.hearing_request_working_days, notice.hearing_request_until, rules.hearing_request_working_days
                     ),
                 ));
             }
@@ -275,12 +275,13 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
             let hearing_at = hearing_at
                 .with_nanosecond(hearing_at.nanosecond() / 1000 * 1000)
                 .unwrap_or(hearing_at);
-            if hearing_at < now + Duration::days(rules.hearing_notice_days) {
+            let earliest = due(f.case_due.hearing_earliest_at, "听证通知")?;
+            if hearing_at < earliest {
                 return Err(DomainError::rule(
                     "hearing_notice_too_short",
                     format!(
-                        "听证通知须在举行听证 {} 日前送达 (the hearing must be at least {} days after its notice)",
-                        rules.hearing_notice_days, rules.hearing_notice_days
+                        "听证通知须在举行听证 {} 个工作日前送达，最早 {earliest} 举行 (the hearing must be at least {} working days after its notice)",
+                        rules.hearing_notice_working_days, rules.hearing_notice_working_days
                     ),
                 ));
             }
@@ -528,7 +529,7 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 decision: decision.clone(),
                 by: a.user_id.clone(),
                 at: now,
-                serve_by: now + Duration::days(rules.service_days),
+                serve_by: due(f.case_due.serve_by, "送达")?,
                 publish_by: if penalty { f.publish_due_at } else { None },
             });
             c.status = CaseStatus::Decided;
@@ -760,6 +761,16 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
     Ok(Change {
         case: Some(c),
         ..Change::default()
+    })
+}
+
+/// A due time the command handler computed on the calendar (art. 85).
+fn due(at: Option<NaiveDateTime>, what: &str) -> Result<NaiveDateTime, DomainError> {
+    at.ok_or_else(|| {
+        DomainError::rule(
+            "no_deadline",
+            format!("未能计算{what}期限 (no deadline could be computed on the calendar)"),
+        )
     })
 }
 

@@ -184,6 +184,8 @@ pub struct Facts {
     pub publish_due_at: Option<NaiveDateTime>,
     /// A 先行登记保存 record made now must be decided by (7 working days on the calendar).
     pub preservation_due_at: Option<NaiveDateTime>,
+    /// The procedure's periods counted from now in working days (art. 85).
+    pub case_due: super::CaseDue,
     /// The department a transfer command names.
     pub department: Option<DepartmentFact>,
     /// A second department a command names (the procuratorate of a crime hand-over).
