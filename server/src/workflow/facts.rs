@@ -390,6 +390,10 @@ fn case_facts(
                 WorkingDuration::WorkingDays(env.case_rules.publication_working_days),
             ));
         }
+        Command::RemindParty { .. } => {
+            let n = store::next_counter(conn, &format!("reminder-{year}"))?;
+            f.number = Some(format!("催告〔{year}〕{n}号"));
+        }
         _ => {}
     }
     if let Command::AddCaseRecord {

@@ -1426,3 +1426,425 @@ fn each_working_day_period_is_a_figure_of_the_configuration() {
         Some("no_deadline")
     );
 }
+
+/// A penalty of `fen` decided and served on `served`.
+fn served_on(fen: i64, served: NaiveDateTime) -> Case {
+    let mut c = case_in(CaseStatus::Served);
+    let p = &mut c.procedure;
+    if let Some(CaseDecision::Penalty { sanctions, .. }) =
+        p.decision.as_mut().map(|d| &mut d.decision)
+    {
+        *sanctions = vec![fine(fen)];
+    }
+    if let Some(d) = p.decision.as_mut() {
+        d.at = served;
+    }
+    if let Some(s) = p.service.as_mut() {
+        s.at = served;
+    }
+    c
+}
+
+fn part(y: i32, m: u32, d: u32, fen: i64) -> griddispatch_protocol::case::InstalmentSpec {
+    griddispatch_protocol::case::InstalmentSpec {
+        due_on: NaiveDate::from_ymd_opt(y, m, d).unwrap(),
+        amount_fen: fen,
+    }
+}
+
+fn plan(
+    kind: griddispatch_protocol::case::PaymentPlanKind,
+    parts: Vec<griddispatch_protocol::case::InstalmentSpec>,
+) -> Command {
+    Command::RequestPaymentPlan {
+        case_id: CASE.into(),
+        kind,
+        instalments: parts,
+        reason: "家庭经济困难，申请延期缴纳".into(),
+    }
+}
+
+fn answer_plan(approved: bool) -> Command {
+    Command::DecidePaymentPlan {
+        case_id: CASE.into(),
+        approved,
+        note: "经审查属实".into(),
+    }
+}
+
+fn pay(fen: i64, channel: PaymentChannel) -> Command {
+    Command::RecordPayment {
+        case_id: CASE.into(),
+        amount_fen: fen,
+        channel,
+        reference: "ICBC-0001".into(),
+    }
+}
+
+#[test]
+fn a_deferral_stops_the_surcharge_only_once_the_approver_has_approved_it() {
+    use griddispatch_protocol::case::PaymentPlanKind::{Deferral, Instalments};
+    let served = utc(2026, 12, 1, 1, 0);
+    let c = served_on(50_000, served);
+    let asked = utc(2026, 12, 3, 1, 0);
+    // Malformed applications are refused.
+    for bad in [
+        plan(
+            Deferral,
+            vec![part(2027, 1, 20, 25_000), part(2027, 2, 20, 25_000)],
+        ),
+        plan(Instalments, vec![part(2027, 1, 20, 50_000)]),
+        plan(Deferral, vec![part(2027, 1, 20, 40_000)]),
+        plan(Deferral, vec![part(2026, 12, 3, 50_000)]),
+        plan(
+            Instalments,
+            vec![part(2027, 2, 20, 25_000), part(2027, 1, 20, 25_000)],
+        ),
+        plan(
+            Instalments,
+            vec![part(2027, 1, 20, 60_000), part(2027, 2, 20, -10_000)],
+        ),
+    ] {
+        assert_eq!(
+            run(OFF1.0, OFF1.1, &c, asked, bad).err(),
+            Some("invalid_payment_plan")
+        );
+    }
+    // An officer who is not on the case cannot record it.
+    let deferral = plan(Deferral, vec![part(2027, 1, 20, 50_000)]);
+    assert_eq!(
+        run("off3", &[Role::Officer], &c, asked, deferral.clone()).err(),
+        Some("forbidden")
+    );
+    let asked_case = run(OFF1.0, OFF1.1, &c, asked, deferral.clone()).unwrap();
+    assert_eq!(
+        run(OFF1.0, OFF1.1, &asked_case, asked, deferral).err(),
+        Some("invalid_state")
+    );
+    // Not approved yet: 17 days after service the surcharge runs (2 days × 3 % = 30 元).
+    let day17 = served + Duration::days(17);
+    assert_eq!(
+        run(
+            OFF1.0,
+            OFF1.1,
+            &asked_case,
+            day17,
+            pay(50_000, PaymentChannel::Bank)
+        )
+        .err(),
+        Some("amount_mismatch")
+    );
+    assert!(run(
+        OFF1.0,
+        OFF1.1,
+        &asked_case,
+        day17,
+        pay(53_000, PaymentChannel::Bank)
+    )
+    .is_ok());
+    // And a reminder may follow: an application is not a deferral.
+    assert!(run(
+        OFF1.0,
+        OFF1.1,
+        &asked_case,
+        day17,
+        Command::RemindParty {
+            case_id: CASE.into()
+        }
+    )
+    .is_ok());
+    // Only the approver approves.
+    assert_eq!(
+        run(OFF1.0, OFF1.1, &asked_case, asked, answer_plan(true)).err(),
+        Some("forbidden")
+    );
+    let approved = run(BOSS.0, BOSS.1, &asked_case, asked, answer_plan(true)).unwrap();
+    assert_eq!(
+        run(BOSS.0, BOSS.1, &approved, asked, answer_plan(true)).err(),
+        Some("invalid_state")
+    );
+    // Approved, not yet due: no surcharge, no reminder, and the payment clock runs to 20 January.
+    let day40 = served + Duration::days(40);
+    assert_eq!(
+        run(
+            OFF1.0,
+            OFF1.1,
+            &approved,
+            day40,
+            Command::RemindParty {
+                case_id: CASE.into()
+            }
+        )
+        .err(),
+        Some("not_overdue")
+    );
+    let clocks = running_clocks(&approved, &CaseRules::default());
+    let payment = clocks.iter().find(|k| k.clock == "payment").unwrap();
+    assert_eq!(payment.due, utc(2027, 1, 20, 16, 0));
+    assert_eq!(
+        run(
+            OFF1.0,
+            OFF1.1,
+            &approved,
+            day40,
+            pay(53_000, PaymentChannel::Bank)
+        )
+        .err(),
+        Some("amount_mismatch")
+    );
+    // Paid to an officer: still refused under a deferral.
+    assert_eq!(
+        run(
+            OFF1.0,
+            OFF1.1,
+            &approved,
+            day40,
+            pay(50_000, PaymentChannel::Officer)
+        )
+        .err(),
+        Some("payment_to_officer")
+    );
+    let paid = run(
+        OFF1.0,
+        OFF1.1,
+        &approved,
+        day40,
+        pay(50_000, PaymentChannel::Bank),
+    )
+    .unwrap();
+    assert_eq!(paid.procedure.payment.as_ref().unwrap().surcharge_fen, 0);
+    let mut published = paid;
+    published.status = CaseStatus::Published;
+    let archived = run(
+        BOSS.0,
+        BOSS.1,
+        &published,
+        day40,
+        Command::ArchiveCase {
+            case_id: CASE.into(),
+            closing_report: "延期缴纳，已缴清".into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(archived.procedure.archive.unwrap().outcome, "paid");
+}
+
+#[test]
+fn a_refused_plan_leaves_the_fine_due_as_decided() {
+    use griddispatch_protocol::case::PaymentPlanKind::Deferral;
+    let served = utc(2026, 12, 1, 1, 0);
+    let c = run(
+        OFF1.0,
+        OFF1.1,
+        &served_on(50_000, served),
+        served,
+        plan(Deferral, vec![part(2027, 1, 20, 50_000)]),
+    )
+    .unwrap();
+    let refused = run(BOSS.0, BOSS.1, &c, served, answer_plan(false)).unwrap();
+    let day17 = served + Duration::days(17);
+    assert_eq!(
+        run(
+            OFF1.0,
+            OFF1.1,
+            &refused,
+            day17,
+            pay(50_000, PaymentChannel::Bank)
+        )
+        .err(),
+        Some("amount_mismatch")
+    );
+    // The party may apply again; the refused one is kept.
+    let again = run(
+        OFF1.0,
+        OFF1.1,
+        &refused,
+        served + Duration::days(2),
+        plan(Deferral, vec![part(2027, 1, 10, 50_000)]),
+    )
+    .unwrap();
+    assert_eq!(again.procedure.refused_plans.len(), 1);
+}
+
+#[test]
+fn instalments_are_paid_part_by_part_with_a_surcharge_only_on_a_late_part() {
+    use griddispatch_protocol::case::PaymentPlanKind::Instalments;
+    let served = utc(2026, 12, 1, 1, 0);
+    let c = run(
+        OFF1.0,
+        OFF1.1,
+        &served_on(50_000, served),
+        served,
+        plan(
+            Instalments,
+            vec![part(2027, 1, 10, 25_000), part(2027, 2, 10, 25_000)],
+        ),
+    )
+    .unwrap();
+    let c = run(BOSS.0, BOSS.1, &c, served, answer_plan(true)).unwrap();
+    let c = run(
+        OFF1.0,
+        OFF1.1,
+        &c,
+        utc(2027, 1, 5, 1, 0),
+        pay(25_000, PaymentChannel::Online),
+    )
+    .unwrap();
+    assert!(
+        c.procedure.payment.is_none(),
+        "one part of two is not the fine"
+    );
+    let clocks = running_clocks(&c, &CaseRules::default());
+    assert_eq!(
+        clocks.iter().find(|k| k.clock == "payment").unwrap().due,
+        utc(2027, 2, 10, 16, 0)
+    );
+    // The archive waits for the second part.
+    let mut published = c.clone();
+    published.status = CaseStatus::Published;
+    assert_eq!(
+        run(
+            BOSS.0,
+            BOSS.1,
+            &published,
+            utc(2027, 1, 6, 1, 0),
+            Command::ArchiveCase {
+                case_id: CASE.into(),
+                closing_report: "r".into()
+            }
+        )
+        .err(),
+        Some("unpaid_fine")
+    );
+    // Second part two whole days late: 25 000 × 3 % × 2 = 1 500 fen.
+    let late = utc(2027, 2, 13, 1, 0);
+    assert_eq!(
+        run(OFF1.0, OFF1.1, &c, late, pay(25_000, PaymentChannel::Bank)).err(),
+        Some("amount_mismatch")
+    );
+    let c = run(OFF1.0, OFF1.1, &c, late, pay(26_500, PaymentChannel::Bank)).unwrap();
+    let paid = c.procedure.payment.as_ref().unwrap();
+    assert_eq!((paid.amount_fen, paid.surcharge_fen), (51_500, 1_500));
+}
+
+#[test]
+fn the_court_is_asked_only_after_a_reminder_whose_ten_working_days_ran_out_within_the_window() {
+    // Served on 1 September 2026: the payment period ends on the 16th.
+    let served = utc(2026, 9, 1, 1, 0);
+    let c = served_on(50_000, served);
+    let remind = Command::RemindParty {
+        case_id: CASE.into(),
+    };
+    let court = Command::ApplyToCourt {
+        case_id: CASE.into(),
+        court: "某县人民法院".into(),
+        note: "申请强制执行罚款及加处罚款".into(),
+    };
+    assert_eq!(
+        run(OFF1.0, OFF1.1, &c, utc(2026, 9, 16, 0, 0), remind.clone()).err(),
+        Some("not_overdue")
+    );
+    // Without a reminder, never — not even in the window.
+    assert_eq!(
+        run(BOSS.0, BOSS.1, &c, utc(2027, 3, 2, 1, 0), court.clone()).err(),
+        Some("reminder_required")
+    );
+    // Reminded on Monday 28 September: ten working days over the National Day holiday end on
+    // Friday 16 October, 18:00 (not on 8 October).
+    let at = utc(2026, 9, 28, 1, 0);
+    let reminded = run(OFF1.0, OFF1.1, &c, at, remind.clone()).unwrap();
+    let r = reminded.procedure.reminder.as_ref().unwrap();
+    assert_eq!(r.pay_by, utc(2026, 10, 16, 10, 0));
+    // 12 days late: 50 000 + 3 % × 12 = 68 000 fen owed.
+    assert_eq!(r.amount_fen, 68_000);
+    assert_eq!(
+        run(OFF1.0, OFF1.1, &reminded, at, remind).err(),
+        Some("invalid_state")
+    );
+    assert_eq!(
+        run(
+            BOSS.0,
+            BOSS.1,
+            &reminded,
+            utc(2026, 10, 16, 9, 0),
+            court.clone()
+        )
+        .err(),
+        Some("reminder_period_open")
+    );
+    // The review (60 days) and litigation (6 months) periods end on 1 March 2027.
+    assert_eq!(
+        run(
+            BOSS.0,
+            BOSS.1,
+            &reminded,
+            utc(2026, 10, 17, 1, 0),
+            court.clone()
+        )
+        .err(),
+        Some("review_periods_open")
+    );
+    assert_eq!(
+        run(
+            BOSS.0,
+            BOSS.1,
+            &reminded,
+            utc(2027, 6, 1, 1, 1),
+            court.clone()
+        )
+        .err(),
+        Some("court_application_late")
+    );
+    assert_eq!(
+        run(
+            OFF1.0,
+            OFF1.1,
+            &reminded,
+            utc(2027, 3, 2, 1, 0),
+            court.clone()
+        )
+        .err(),
+        Some("forbidden")
+    );
+    // Closing with the fine unpaid and no application is refused; after it, the case closes.
+    let mut published = reminded.clone();
+    published.status = CaseStatus::Published;
+    let archive = Command::ArchiveCase {
+        case_id: CASE.into(),
+        closing_report: "当事人逾期不履行，已申请人民法院强制执行".into(),
+    };
+    assert_eq!(
+        run(
+            BOSS.0,
+            BOSS.1,
+            &published,
+            utc(2027, 3, 2, 1, 0),
+            archive.clone()
+        )
+        .err(),
+        Some("unpaid_fine")
+    );
+    let applied = run(
+        BOSS.0,
+        BOSS.1,
+        &published,
+        utc(2027, 3, 2, 1, 0),
+        court.clone(),
+    )
+    .unwrap();
+    let ca = applied.procedure.court_application.as_ref().unwrap();
+    assert_eq!(
+        ca.amount_fen, 100_000,
+        "the surcharge never exceeds the fine"
+    );
+    assert_eq!(
+        run(BOSS.0, BOSS.1, &applied, utc(2027, 3, 2, 1, 0), court).err(),
+        Some("invalid_state")
+    );
+    let archived = run(BOSS.0, BOSS.1, &applied, utc(2027, 3, 3, 1, 0), archive).unwrap();
+    assert_eq!(archived.status, CaseStatus::Archived);
+    assert_eq!(
+        archived.procedure.archive.unwrap().outcome,
+        "applied_to_court"
+    );
+}
