@@ -710,3 +710,209 @@ async fn kept_evidence_gets_its_decision_within_seven_working_days_and_its_paper
     }
     t.verify();
 }
+
+/// Moves instants stored in the case's data back by `days` (time passes without waiting); each
+/// path is a JSON pointer under the case's data, e.g. `/procedure/service/at`.
+fn shift(t: &Town, case_id: &str, paths: &[&str], days: i64) {
+    use diesel::prelude::*;
+    let mut conn = t.app.state.pool.get().unwrap();
+    let data: String = griddispatch::schema::cases::table
+        .find(case_id)
+        .select(griddispatch::schema::cases::data)
+        .first(&mut conn)
+        .unwrap();
+    let mut v: Value = serde_json::from_str(&data).unwrap();
+    for path in paths {
+        let at = v.pointer(path).and_then(Value::as_str).unwrap().to_owned();
+        let moved =
+            chrono::DateTime::parse_from_rfc3339(&at).unwrap() - chrono::Duration::days(days);
+        *v.pointer_mut(path).unwrap() =
+            json!(moved.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+    }
+    diesel::update(griddispatch::schema::cases::table.find(case_id))
+        .set(griddispatch::schema::cases::data.eq(v.to_string()))
+        .execute(&mut conn)
+        .unwrap();
+}
+
+/// A case with a 5 000 元 fine decided, served and published; returns it and the legal
+/// reviewer's token.
+async fn served_penalty(t: &Town) -> (String, String) {
+    t.app.user("legal", &[Role::LegalReviewer]);
+    let legal = t.app.login("legal", "dev").await.access_token;
+    let case_id = filed_case(t).await;
+    let (off1, off2) = (t.id("off1"), t.id("off2"));
+    t.ok(
+        "boss",
+        json!({"type": "start_investigation", "case_id": case_id, "officer_ids": [off1, off2]}),
+    )
+    .await;
+    t.ok("off1", json!({"type": "add_case_record", "case_id": case_id, "record_id": uuid(), "kind": "inquiry",
+        "officer_ids": [off1, off2], "certificates_shown": true, "content": "询问当事人李某"})).await;
+    t.ok(
+        "off1",
+        json!({"type": "notify_party", "case_id": case_id,
+        "party": {"kind": "person", "name": "李某"},
+        "facts": "未取得建设工程规划许可证建设房屋", "legal_basis": "城乡规划法第六十四条",
+        "sanctions": [{"kind": "fine", "amount_fen": 500000}]}),
+    )
+    .await;
+    rewind(t, &case_id, 20);
+    t.ok(
+        "off1",
+        json!({"type": "submit_for_review", "case_id": case_id}),
+    )
+    .await;
+    let review = json!({"command": {"type": "review_case", "case_id": case_id, "passed": true, "opinion": "事实清楚、证据确凿、程序合法"}});
+    let r = t.app.post("/api/v1/commands", &review, Some(&legal)).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    t.ok("boss", json!({"type": "decide_case", "case_id": case_id, "decision": {"decision": "penalty",
+        "sanctions": [{"kind": "fine", "amount_fen": 500000}], "facts": "未取得建设工程规划许可证建设房屋",
+        "legal_basis": "城乡规划法第六十四条", "discretion": "一般情节", "statements_answer": "当事人未陈述申辩"}})).await;
+    t.ok(
+        "off1",
+        json!({"type": "serve_decision", "case_id": case_id, "method": "in_person"}),
+    )
+    .await;
+    t.ok(
+        "boss",
+        json!({"type": "publish_decision", "case_id": case_id}),
+    )
+    .await;
+    (case_id, legal)
+}
+
+async fn archive_as(t: &Town, token: &str, case_id: &str, report: &str) -> reqwest::Response {
+    let archive = json!({"command": {"type": "archive_case", "case_id": case_id, "closing_report": report}});
+    t.app.post("/api/v1/commands", &archive, Some(token)).await
+}
+
+#[actix_web::test]
+async fn an_unpaid_fine_is_reminded_then_taken_to_court_and_the_case_closes_as_applied() {
+    let t = Town::new().await;
+    let (case_id, legal) = served_penalty(&t).await;
+    let remind = json!({"type": "remind_party", "case_id": case_id});
+    let court = json!({"type": "apply_to_court", "case_id": case_id, "court": "某县人民法院",
+        "note": "申请强制执行罚款及加处罚款，附决定书、送达回证、催告书"});
+    // Within the 15 days to pay: no reminder; never the court before a reminder.
+    assert_error(t.cmd("off1", remind.clone()).await, 422, "not_overdue").await;
+    assert_error(t.cmd("boss", court.clone()).await, 422, "reminder_required").await;
+    // Twenty days after service the fine is overdue: the reminder gives ten working days.
+    shift(&t, &case_id, &["/procedure/service/at"], 20);
+    let reminded = t.ok("off1", remind.clone()).await;
+    let r = &reminded["case"]["procedure"]["reminder"];
+    assert!(r["number"].as_str().unwrap().starts_with("催告〔"), "{r}");
+    assert_eq!(r["amount_fen"], 500000 + 500000 * 3 / 100 * 5);
+    assert_error(t.cmd("off1", remind).await, 409, "invalid_state").await;
+    let at = chrono::DateTime::parse_from_rfc3339(r["at"].as_str().unwrap()).unwrap();
+    let pay_by = chrono::DateTime::parse_from_rfc3339(r["pay_by"].as_str().unwrap()).unwrap();
+    assert!((pay_by - at).num_days() >= 13, "10 working days span two weekends");
+    assert_error(t.cmd("boss", court.clone()).await, 422, "reminder_period_open").await;
+    // Still unpaid: the case does not close.
+    assert_error(
+        archive_as(&t, &legal, &case_id, "未缴").await,
+        422,
+        "unpaid_fine",
+    )
+    .await;
+    // The reminder's period over, but the party may still seek review or sue (6 months).
+    shift(&t, &case_id, &["/procedure/reminder/at", "/procedure/reminder/pay_by"], 30);
+    assert_error(t.cmd("boss", court.clone()).await, 422, "review_periods_open").await;
+    // Seven months after service: inside the three-month window.
+    shift(&t, &case_id, &["/procedure/service/at"], 200);
+    assert_error(t.cmd("off1", court.clone()).await, 403, "forbidden").await;
+    let applied = t.ok("boss", court.clone()).await;
+    assert_eq!(
+        applied["case"]["procedure"]["court_application"]["court"],
+        "某县人民法院"
+    );
+    assert_error(t.cmd("boss", court).await, 409, "invalid_state").await;
+    // The 催告书 is a numbered document of the case.
+    let r = t
+        .app
+        .get(
+            &format!("/api/v1/cases/{case_id}/documents/reminder"),
+            Some(&t.tokens["boss"]),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers().get("content-type").unwrap(),
+        "application/pdf"
+    );
+    if let Some(text) = pdf_text(&r.bytes().await.unwrap()) {
+        let flat: String = text.split_whitespace().collect();
+        for want in ["催告书", "催告〔", "第五十四条", "10个工作日", "申请人民法院强制执行", "李某"] {
+            assert!(flat.contains(want), "{want} missing from:\n{text}");
+        }
+    }
+    let r = archive_as(&t, &legal, &case_id, "当事人经催告逾期仍不履行，已申请人民法院强制执行").await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let detail = t.get(&format!("/api/v1/cases/{case_id}")).await;
+    assert_eq!(detail["case"]["status"], "archived");
+    assert_eq!(
+        detail["case"]["procedure"]["archive"]["outcome"],
+        "applied_to_court"
+    );
+    let commands: Vec<&str> = detail["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["command"].as_str().unwrap())
+        .collect();
+    for step in ["remind_party", "apply_to_court", "archive_case"] {
+        assert!(commands.contains(&step), "{step} missing from {commands:?}");
+    }
+    let r = t
+        .app
+        .get(
+            &format!("/api/v1/cases/{case_id}/documents/closing"),
+            Some(&t.tokens["boss"]),
+        )
+        .await;
+    if let Some(text) = pdf_text(&r.bytes().await.unwrap()) {
+        let flat: String = text.split_whitespace().collect();
+        assert!(flat.contains("某县人民法院强制执行"), "{text}");
+    }
+    t.verify();
+}
+
+#[actix_web::test]
+async fn a_deferral_counts_only_once_the_approver_approved_it() {
+    let t = Town::new().await;
+    let (case_id, legal) = served_penalty(&t).await;
+    let due_on = (chrono::Utc::now() + chrono::Duration::days(40))
+        .date_naive()
+        .to_string();
+    let ask = json!({"type": "request_payment_plan", "case_id": case_id, "kind": "deferral",
+        "instalments": [{"due_on": due_on, "amount_fen": 500000}], "reason": "家庭经济困难"});
+    let mut short = ask.clone();
+    short["instalments"][0]["amount_fen"] = json!(400000);
+    assert_error(t.cmd("off1", short).await, 422, "invalid_payment_plan").await;
+    t.ok("off1", ask).await;
+    // Twenty days after service, the application alone does not stop the surcharge.
+    shift(&t, &case_id, &["/procedure/service/at"], 20);
+    let pay = |fen: i64, channel: &str| {
+        json!({"type": "record_payment", "case_id": case_id, "amount_fen": fen, "channel": channel, "reference": "ICBC-0002"})
+    };
+    assert_error(t.cmd("off1", pay(500000, "bank")).await, 422, "amount_mismatch").await;
+    let approve = json!({"type": "decide_payment_plan", "case_id": case_id, "approved": true, "note": "经审查属实，准予延期"});
+    assert_error(t.cmd("off1", approve.clone()).await, 403, "forbidden").await;
+    t.ok("boss", approve.clone()).await;
+    assert_error(t.cmd("boss", approve).await, 409, "invalid_state").await;
+    // Approved and not yet due: no reminder, no surcharge — and still never to an officer.
+    assert_error(
+        t.cmd("off1", json!({"type": "remind_party", "case_id": case_id})).await,
+        422,
+        "not_overdue",
+    )
+    .await;
+    assert_error(t.cmd("off1", pay(500000, "officer")).await, 422, "payment_to_officer").await;
+    let paid = t.ok("off1", pay(500000, "bank")).await;
+    assert_eq!(paid["case"]["procedure"]["payment"]["surcharge_fen"], 0);
+    let r = archive_as(&t, &legal, &case_id, "延期缴纳，已缴清").await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let detail = t.get(&format!("/api/v1/cases/{case_id}")).await;
+    assert_eq!(detail["case"]["procedure"]["archive"]["outcome"], "paid");
+    t.verify();
+}
