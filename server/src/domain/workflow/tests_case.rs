@@ -791,7 +791,9 @@ pub(super) fn allowed_roles(cmd: &Command) -> Vec<Role> {
         }
         Command::RecordHearing { .. } => Role::ALL.to_vec(),
         Command::ReviewCase { .. } => vec![Role::LegalReviewer],
-        Command::RecordPayment { .. } => vec![Role::Approver, Role::Officer],
+        Command::RecordPayment { .. }
+        | Command::RequestPaymentPlan { .. }
+        | Command::RemindParty { .. } => vec![Role::Approver, Role::Officer],
         Command::FlagCaseDeadline { .. } => vec![],
         _ => vec![Role::Approver],
     }
@@ -819,7 +821,11 @@ fn allowed_states(cmd: &Command) -> Vec<CaseStatus> {
         }
         Command::AnswerHandOver { .. } => vec![HandedOver],
         Command::ServeDecision { .. } => vec![Decided],
-        Command::RecordPayment { .. } => vec![Served, Published],
+        Command::RecordPayment { .. }
+        | Command::RequestPaymentPlan { .. }
+        | Command::DecidePaymentPlan { .. }
+        | Command::RemindParty { .. }
+        | Command::ApplyToCourt { .. } => vec![Served, Published],
         Command::PublishDecision { .. } => vec![Served],
         Command::ArchiveCase { .. } => vec![Served, Published],
         _ => vec![],
@@ -910,6 +916,19 @@ pub(super) fn case_commands() -> Vec<Command> {
             case_id: CASE.into(),
             record_id: RECORD.into(),
             measure: PreservationMeasure::Return,
+            note: "n".into(),
+        },
+        plan(
+            griddispatch_protocol::case::PaymentPlanKind::Deferral,
+            vec![part(2027, 12, 1, 2_000_000)],
+        ),
+        answer_plan(true),
+        Command::RemindParty {
+            case_id: CASE.into(),
+        },
+        Command::ApplyToCourt {
+            case_id: CASE.into(),
+            court: "某县人民法院".into(),
             note: "n".into(),
         },
     ]
@@ -1028,13 +1047,14 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(4000))]
     #[test]
     fn no_case_command_succeeds_for_a_role_or_from_a_state_the_procedure_does_not_allow(
-        cmd_i in 0usize..19,
+        cmd_i in 0usize..23,
         state_i in 0usize..12,
         role_bits in 1u16..1024,
         user_i in 0usize..4,
         pass_review in any::<bool>(),
         paid in any::<bool>(),
-        days in 1i64..100,
+        days in 1i64..300,
+        reminded in any::<bool>(),
     ) {
         let cmds = case_commands();
         let cmd = &cmds[cmd_i % cmds.len()];
@@ -1049,6 +1069,9 @@ proptest! {
         if paid && c.procedure.service.is_some() {
             c.procedure.payment = Some(Payment { amount_fen: 2_000_000, surcharge_fen: 0, channel: PaymentChannel::Bank, reference: "r".into(), by: "off1".into(), at: t0() });
         }
+        if reminded && c.procedure.service.is_some() {
+            c.procedure.reminder = Some(Reminder { number: "催告〔2026〕1号".into(), amount_fen: 2_000_000, pay_by: t0() + Duration::days(30), by: "off1".into(), at: t0() + Duration::days(16) });
+        }
         let now = t0() + Duration::days(days);
         if let Ok(change) = decide(cmd, &facts(user, &roles, &c, now)) {
             let allowed = allowed_roles(cmd);
@@ -1061,6 +1084,12 @@ proptest! {
             }
             if matches!(cmd, Command::ArchiveCase { .. }) {
                 prop_assert!(paid, "archived with the fine unpaid");
+            }
+            if matches!(cmd, Command::ApplyToCourt { .. }) {
+                prop_assert!(!paid && c.procedure.reminder.as_ref().is_some_and(|r| now > r.pay_by), "court without a reminder whose period ran out");
+            }
+            if matches!(cmd, Command::RemindParty { .. }) {
+                prop_assert!(!paid && days > 15, "reminded before the fine was overdue");
             }
             if status == CaseStatus::HandedOver {
                 prop_assert!(false, "{} succeeded after the hand-over to police", cmd.name());
@@ -1104,8 +1133,37 @@ fn every_case_command_succeeds_for_its_role_from_some_allowed_state() {
                         at: t0(),
                     });
                 }
-                if matches!(cmd, Command::RecordPayment { .. }) {
+                if matches!(
+                    cmd,
+                    Command::RecordPayment { .. }
+                        | Command::RequestPaymentPlan { .. }
+                        | Command::DecidePaymentPlan { .. }
+                        | Command::RemindParty { .. }
+                        | Command::ApplyToCourt { .. }
+                ) {
                     c.procedure.payment = None;
+                }
+                if matches!(cmd, Command::DecidePaymentPlan { .. }) && c.procedure.service.is_some()
+                {
+                    c.procedure.payment_plan = match decide(
+                        &plan(
+                            griddispatch_protocol::case::PaymentPlanKind::Deferral,
+                            vec![part(2027, 12, 1, 2_000_000)],
+                        ),
+                        &facts("off1", &[Role::Officer], &c, t0()),
+                    ) {
+                        Ok(ch) => ch.case.and_then(|x| x.procedure.payment_plan),
+                        Err(_) => None,
+                    };
+                }
+                if matches!(cmd, Command::ApplyToCourt { .. }) && c.procedure.service.is_some() {
+                    c.procedure.reminder = Some(Reminder {
+                        number: "催告〔2026〕1号".into(),
+                        amount_fen: 2_000_000,
+                        pay_by: t0() + Duration::days(30),
+                        by: "off1".into(),
+                        at: t0() + Duration::days(16),
+                    });
                 }
                 if matches!(cmd, Command::DecidePreservation { .. }) {
                     for r in &mut c.procedure.records {
@@ -1117,10 +1175,12 @@ fn every_case_command_succeeds_for_its_role_from_some_allowed_state() {
                         h.hearing_at = Some(t0());
                     }
                 }
-                let days = if matches!(cmd, Command::RequestHearing { .. }) {
-                    1
-                } else {
-                    10
+                let days = match cmd {
+                    Command::RequestHearing { .. } => 1,
+                    Command::RemindParty { .. } => 20,
+                    // Six months after service, inside the window of 行政强制法 art. 53.
+                    Command::ApplyToCourt { .. } => 200,
+                    _ => 10,
                 };
                 let now = t0() + Duration::days(days);
                 ok |= decide(&cmd, &facts(user, &allowed_roles(&cmd), &c, now)).is_ok();
