@@ -49,7 +49,7 @@
     archive_case: "结案归档", hand_over_to_police: "移送公安", flag_case_deadline: "案件时限预警",
     escalate_task: "人工督办", set_report_position: "地图定位", set_certificate: "执法证变更",
     put_category: "事件类别变更", put_calendar: "日历变更", set_proves: "证明对象",
-    export_case_file: "导出卷宗", decide_preservation: "先行登记保存处理", create_user: "新建账号", set_roles: "角色变更", reset_password: "重置密码",
+    export_case_file: "导出卷宗", decide_preservation: "先行登记保存处理", request_payment_plan: "申请延期/分期缴纳", decide_payment_plan: "审批延期/分期缴纳", remind_party: "催告", apply_to_court: "申请法院强制执行", create_user: "新建账号", set_roles: "角色变更", reset_password: "重置密码",
     disable_user: "停用账号", enable_user: "启用账号",
   };
 

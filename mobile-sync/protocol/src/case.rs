@@ -129,6 +129,27 @@ pub enum ServiceMethod {
     PublicNotice,
 }
 
+/// What the party asked for when they cannot pay the fine at once (行政处罚法 art. 66).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentPlanKind {
+    /// 延期缴纳: the whole fine on one later date.
+    Deferral,
+    /// 分期缴纳: the fine in two or more parts.
+    Instalments,
+}
+
+/// One part of a deferred or instalment payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InstalmentSpec {
+    /// Last day to pay this part (China date; the whole day counts).
+    pub due_on: chrono::NaiveDate,
+    /// Amount of this part, fen.
+    pub amount_fen: i64,
+}
+
 /// Where a fine was paid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::case::{
-    CaseDecision, CaseRecordKind, Party, PaymentChannel, PreservationMeasure, Sanction,
-    ServiceMethod,
+    CaseDecision, CaseRecordKind, InstalmentSpec, Party, PaymentChannel, PaymentPlanKind,
+    PreservationMeasure, Sanction, ServiceMethod,
 };
 
 /// Where a lead came from (线索来源).
@@ -475,6 +475,43 @@ pub enum Command {
         /// Bank receipt number.
         reference: String,
     },
+    /// 申请延期、分期缴纳罚款 (art. 66): the party's written application, recorded by one of
+    /// the case's officers; it relieves nothing until the approver approves it.
+    RequestPaymentPlan {
+        /// Case.
+        case_id: String,
+        /// Deferral (one part) or instalments (two or more).
+        kind: PaymentPlanKind,
+        /// The parts, in date order, adding up to the fine.
+        instalments: Vec<InstalmentSpec>,
+        /// The party's reasons (经济困难).
+        reason: String,
+    },
+    /// 批准/不批准延期、分期缴纳: the approver's answer to the pending application.
+    DecidePaymentPlan {
+        /// Case.
+        case_id: String,
+        /// Approved.
+        approved: bool,
+        /// Reasons (required).
+        note: String,
+    },
+    /// 催告 (行政强制法 art. 35, 54): the fine is unpaid after its deadline; a numbered 催告书
+    /// gives the party 10 working days to pay.
+    RemindParty {
+        /// Case.
+        case_id: String,
+    },
+    /// 申请人民法院强制执行 (行政强制法 art. 53, 54): after a reminder whose period has run out,
+    /// within 3 months of the end of the review and litigation periods.
+    ApplyToCourt {
+        /// Case.
+        case_id: String,
+        /// The people's court applied to.
+        court: String,
+        /// Particulars (the application's number at the court, materials sent).
+        note: String,
+    },
     /// 公示: the decision is published (within 7 working days).
     PublishDecision {
         /// Case.
@@ -650,6 +687,10 @@ impl Command {
             | Command::DecideCase { case_id, .. }
             | Command::ServeDecision { case_id, .. }
             | Command::RecordPayment { case_id, .. }
+            | Command::RequestPaymentPlan { case_id, .. }
+            | Command::DecidePaymentPlan { case_id, .. }
+            | Command::RemindParty { case_id }
+            | Command::ApplyToCourt { case_id, .. }
             | Command::PublishDecision { case_id }
             | Command::ArchiveCase { case_id, .. }
             | Command::HandOverToPolice { case_id, .. }
@@ -711,6 +752,10 @@ impl Command {
             Command::DecideCase { .. } => "decide_case",
             Command::ServeDecision { .. } => "serve_decision",
             Command::RecordPayment { .. } => "record_payment",
+            Command::RequestPaymentPlan { .. } => "request_payment_plan",
+            Command::DecidePaymentPlan { .. } => "decide_payment_plan",
+            Command::RemindParty { .. } => "remind_party",
+            Command::ApplyToCourt { .. } => "apply_to_court",
             Command::PublishDecision { .. } => "publish_decision",
             Command::ArchiveCase { .. } => "archive_case",
             Command::HandOverToPolice { .. } => "hand_over_to_police",

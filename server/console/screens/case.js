@@ -15,7 +15,7 @@
   };
   const RECORD_KINDS = { inquiry: "询问笔录 Inquiry", inspection: "现场检查（勘验）笔录 Inspection", evidence_preservation: "先行登记保存 Preservation" };
   const SERVICE = { in_person: "直接送达 In person", left_at_address: "留置送达 Left at address", post: "邮寄送达 Post", electronic: "电子送达 Electronic", public_notice: "公告送达 Public notice" };
-  const CLOCKS = { decision: "决定 Decision", service: "送达 Service", publication: "公示 Publication", payment: "缴款 Payment", preservation: "先行登记保存处理 Kept evidence" };
+  const CLOCKS = { decision: "决定 Decision", service: "送达 Service", publication: "公示 Publication", payment: "缴款 Payment", preservation: "先行登记保存处理 Kept evidence", court_application: "申请强制执行 Court application", police_answer: "公安答复 Police's answer" };
   const PRESERVATION = { return: "解除保存，退还当事人 Return", test: "送交检验鉴定 Test or appraise", transfer: "移送有关部门 Transfer", confiscate: "依法没收（随处罚决定）Confiscate" };
 
   const yuan = (fen) => fen == null ? "" : (fen / 100).toFixed(2) + " 元";
@@ -45,6 +45,9 @@
     const id = c.id;
     // 先行登记保存 records still waiting for the decision on the kept evidence (art. 56).
     const kept = (p.records || []).filter((r) => r.kind === "evidence_preservation" && !r.preservation);
+    const plan = p.payment_plan || null;
+    const nextPart = plan && plan.approved === true ? (plan.instalments || []).find((i) => !i.paid) : null;
+    const unpaid = ["served", "published"].includes(c.status) && fine > 0 && !p.payment && !p.court_application;
     const deps = (kind) => (vm.departments || []).filter((x) => x.kind === kind && x.active).map((x) => ({ value: x.id, label: x.name }));
     return [
       { key: "file", label: "立案 File case", type: "primary", show: has("approver") && c.status === "proposed", fields: [],
@@ -147,11 +150,31 @@
           { key: "consent", label: "当事人同意电子送达 Consent to electronic service", type: "switch" }],
         build: (v) => ({ type: "serve_decision", case_id: id, method: v.method, consent_to_electronic: !!v.consent }) },
       { key: "pay", label: "登记缴款 Record payment", show: (investigator || has("approver")) && ["served", "published"].includes(c.status) && fine > 0 && !p.payment,
-        init: { amount: fine / 100, channel: "bank" },
-        fields: [{ key: "amount", label: "缴款金额（元，含加处罚款）Amount (yuan)", type: "number" },
+        init: { amount: (nextPart ? nextPart.amount_fen : fine) / 100, channel: "bank" },
+        fields: [{ key: "amount", label: "缴款金额（元，含加处罚款）Amount (yuan)" + (nextPart ? "（本期 " + nextPart.due_on + " 到期 this part）" : ""), type: "number" },
           { key: "channel", label: "缴款渠道 Channel", type: "select", options: [{ value: "bank", label: "银行 Bank" }, { value: "online", label: "电子缴款 Online" }] },
           { key: "reference", label: "缴款凭证号 Receipt number" }],
         build: (v) => ({ type: "record_payment", case_id: id, amount_fen: fen(v.amount), channel: v.channel, reference: v.reference || "" }) },
+      // 执行 Execution: deferral/instalments (art. 66), 催告 and the court (行政强制法 art. 53–54).
+      { key: "plan", label: "延期/分期缴纳申请 Deferral or instalments", show: unpaid && (investigator || has("approver")) && !(plan && (plan.approved === null || plan.approved === true)),
+        init: { kind: "deferral", parts: "" },
+        fields: [{ key: "kind", label: "种类 Kind", type: "select", options: [{ value: "deferral", label: "延期缴纳 Deferral (one part)" }, { value: "instalments", label: "分期缴纳 Instalments (two or more)" }] },
+          { key: "parts", label: "各期：日期:金额（元），每行一期 Parts: YYYY-MM-DD:yuan, one a line（合计须等于罚款 " + yuan(fine) + "）", type: "textarea" },
+          { key: "reason", label: "当事人申请理由 The party's reasons", type: "textarea" }],
+        build: (v) => ({ type: "request_payment_plan", case_id: id, kind: v.kind, reason: v.reason || "",
+          instalments: String(v.parts || "").split(/\n+/).map((l) => l.trim()).filter(Boolean).map((l) => {
+            const [due_on, amount] = l.split(/[:：\s]+/);
+            return { due_on, amount_fen: fen(amount) };
+          }) }) },
+      { key: "plan_decide", label: "审批延期/分期 Decide deferral", type: "warning", show: unpaid && has("approver") && plan && plan.approved === null,
+        init: { approved: true },
+        fields: [{ key: "approved", label: "批准 Approve", type: "switch" }, { key: "note", label: "审批意见 Reasons", type: "textarea" }],
+        build: (v) => ({ type: "decide_payment_plan", case_id: id, approved: !!v.approved, note: v.note || "" }) },
+      { key: "remind", label: "催告 Remind the party", type: "warning", show: unpaid && (investigator || has("approver")) && !p.reminder, fields: [],
+        build: () => ({ type: "remind_party", case_id: id }) },
+      { key: "court", label: "申请法院强制执行 Apply to the court", type: "danger", show: unpaid && has("approver") && !!p.reminder,
+        fields: [{ key: "court", label: "人民法院 Court" }, { key: "note", label: "申请说明 Particulars", type: "textarea" }],
+        build: (v) => ({ type: "apply_to_court", case_id: id, court: v.court || "", note: v.note || "" }) },
       { key: "publish", label: "公示 Publish", type: "primary", show: has("approver") && c.status === "served" && penalty, fields: [],
         build: () => ({ type: "publish_decision", case_id: id }) },
       { key: "archive", label: "结案归档 Archive", type: "success",
@@ -229,6 +252,13 @@
                 <div class="gd-muted">{{ time(p.decision.at) }} · 送达期限 serve by {{ time(p.decision.serve_by) }}<span v-if="p.decision.publish_by"> · 公示期限 publish by {{ time(p.decision.publish_by) }}</span></div>
                 <div v-if="p.service" class="gd-supplement">送达 Served {{ time(p.service.at) }} · {{ service[p.service.method] }} <el-tag v-if="p.service.late" size="small" type="danger">逾期 late</el-tag></div>
                 <div v-if="p.payment" class="gd-supplement">缴款 Paid {{ yuan(p.payment.amount_fen) }}（加处罚款 surcharge {{ yuan(p.payment.surcharge_fen) }}）{{ p.payment.reference }}</div>
+                <div v-if="p.payment_plan" class="gd-supplement" id="case-plan">{{ p.payment_plan.kind === 'deferral' ? '延期缴纳 Deferral' : '分期缴纳 Instalments' }}
+                  <el-tag size="small" :type="p.payment_plan.approved === true ? 'success' : p.payment_plan.approved === false ? 'danger' : 'warning'">{{ p.payment_plan.approved === true ? '已批准 approved' : p.payment_plan.approved === false ? '不批准 refused' : '待审批 pending' }}</el-tag>
+                  <span v-for="i in p.payment_plan.instalments" :key="i.due_on"> · {{ i.due_on }} {{ yuan(i.amount_fen) }} <el-tag size="small" v-if="i.paid" type="success">已缴 paid</el-tag></span>
+                </div>
+                <div v-if="p.reminder" class="gd-supplement" id="case-reminder">催告 Reminded {{ p.reminder.number }} {{ time(p.reminder.at) }} · 应缴 owed {{ yuan(p.reminder.amount_fen) }} ·
+                  <el-tag size="small" :type="clock.now > Date.parse(p.reminder.pay_by) ? 'danger' : 'warning'">履行期限 pay by {{ time(p.reminder.pay_by) }}（工作日计 working days）</el-tag></div>
+                <div v-if="p.court_application" class="gd-supplement" id="case-court">已申请强制执行 Applied to {{ p.court_application.court }} {{ time(p.court_application.at) }} · {{ yuan(p.court_application.amount_fen) }}</div>
                 <div v-if="p.published_at" class="gd-supplement">已公示 Published {{ time(p.published_at) }} · <a href="/public/" target="_blank">公示页 public page</a></div>
                 <div v-if="p.archive" class="gd-supplement">结案归档 Archived {{ time(p.archive.at) }}：{{ p.archive.closing_report }}</div>
               </el-card>

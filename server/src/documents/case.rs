@@ -34,6 +34,8 @@ pub enum DocumentKind {
     Decision,
     /// 送达回证.
     Service,
+    /// 催告书 (行政强制法 art. 35, 54).
+    Reminder,
     /// 结案报告.
     Closing,
 }
@@ -46,6 +48,10 @@ fn when(t: NaiveDateTime) -> String {
     (t + crate::domain::time::china_offset())
         .format("%Y年%m月%d日 %H:%M")
         .to_string()
+}
+
+fn fen(f: i64) -> String {
+    format!("{}.{:02}元", f / 100, f % 100)
 }
 
 fn sanction(s: &Sanction) -> String {
@@ -182,7 +188,7 @@ pub fn case_documents(
             Para::Text(format!("根据《中华人民共和国行政处罚法》第四十四条、第四十五条的规定，你（单位）有权进行陈述和申辩，请于{}前提出；逾期视为放弃。", when(n.statement_until))),
         ];
         if n.hearing_right {
-            paras.push(Para::Text(format!("根据第六十三条、第六十四条的规定，你（单位）有权要求听证，请于收到本告知书之日起{}日内（{}前）提出。", rules.hearing_request_days, when(n.hearing_request_until))));
+            paras.push(Para::Text(format!("根据第六十三条、第六十四条的规定，你（单位）有权要求听证，请于收到本告知书之日起{}个工作日内（{}前）提出。", rules.hearing_request_working_days, when(n.hearing_request_until))));
         }
         out.push((
             "notice".into(),
@@ -311,6 +317,67 @@ pub fn case_documents(
             ));
         }
     }
+    if let (Some(r), Some(d)) = (&p.reminder, &p.decision) {
+        let fine = p.fine_fen();
+        let mut paras = vec![
+            Para::Text(format!("{party}：")),
+            Para::Text(format!(
+                "本机关于{}作出{}行政处罚决定书，对你（单位）处以罚款人民币{}，决定书已于{}送达。",
+                day(d.at).format("%Y年%m月%d日"),
+                d.number,
+                fen(fine),
+                p.service
+                    .as_ref()
+                    .map(|s| day(s.at).format("%Y年%m月%d日").to_string())
+                    .unwrap_or_default()
+            )),
+        ];
+        if let Some(plan) = p
+            .payment_plan
+            .as_ref()
+            .filter(|pl| pl.approved == Some(true))
+        {
+            let parts = plan
+                .instalments
+                .iter()
+                .map(|i| {
+                    format!(
+                        "{}前缴纳{}",
+                        i.due_on.format("%Y年%m月%d日"),
+                        fen(i.amount_fen)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("；");
+            paras.push(Para::Text(format!(
+                "经你（单位）申请，本机关依照《中华人民共和国行政处罚法》第六十六条批准{}：{parts}。你（单位）未按期缴纳。",
+                match plan.kind {
+                    griddispatch_protocol::case::PaymentPlanKind::Deferral => "延期缴纳",
+                    griddispatch_protocol::case::PaymentPlanKind::Instalments => "分期缴纳",
+                }
+            )));
+        } else {
+            paras.push(Para::Text(format!(
+                "你（单位）未在收到决定书之日起{}日内缴纳罚款。",
+                rules.payment_days
+            )));
+        }
+        paras.push(Para::Text(format!(
+            "根据《中华人民共和国行政处罚法》第七十二条第一款第（一）项的规定，到期不缴纳罚款的，每日按罚款数额的百分之三加处罚款，加处罚款的数额不超出罚款的数额。截至本催告书作出之日，你（单位）应缴纳罚款及加处罚款共计人民币{}。",
+            fen(r.amount_fen)
+        )));
+        paras.push(Para::Text(format!(
+            "根据《中华人民共和国行政强制法》第三十五条、第五十四条的规定，现催告你（单位）于{}前（收到本催告书之日起{}个工作日内）到指定银行缴纳上述款项。你（单位）有权进行陈述和申辩。逾期仍不履行的，本机关将依法申请人民法院强制执行。",
+            when(r.pay_by),
+            rules.reminder_working_days
+        )));
+        paras.push(Para::Field("经办人".into(), name(&r.by)));
+        out.push((
+            "reminder".into(),
+            DocumentKind::Reminder,
+            doc("催告书", Some(r.number.clone()), paras, r.at),
+        ));
+    }
     if let Some(a) = &p.archive {
         let mut paras = vec![
             Para::Field("案件".into(), c.finding.clone()),
@@ -331,6 +398,20 @@ pub fn case_documents(
                     pay.reference
                 ),
             ));
+        }
+        if p.payment.is_none() {
+            if let Some(ca) = &p.court_application {
+                paras.push(Para::Field(
+                    "执行情况".into(),
+                    format!(
+                        "当事人经催告（{}）逾期仍未履行，已于{}申请{}强制执行，申请执行金额人民币{}",
+                        p.reminder.as_ref().map(|r| r.number.as_str()).unwrap_or_default(),
+                        day(ca.at).format("%Y年%m月%d日"),
+                        ca.court,
+                        fen(ca.amount_fen)
+                    ),
+                ));
+            }
         }
         paras.push(Para::Field("结案报告".into(), a.closing_report.clone()));
         out.push((

@@ -38,6 +38,8 @@ fn label(clock: &str) -> &'static str {
         "service" => "送达决定书 (service)",
         "publication" => "公示 (publication)",
         "police_answer" => "公安机关答复移送 (police's answer)",
+        "preservation" => "先行登记保存处理 (kept evidence)",
+        "court_application" => "申请人民法院强制执行 (application to the court)",
         _ => "缴纳罚款 (payment)",
     }
 }

@@ -350,6 +350,8 @@ fn case_facts(
     let year = env.now.year();
     f.case = store::case(conn, case_id)?;
     f.case_rules = env.case_rules;
+    f.case_due =
+        crate::domain::workflow::CaseDue::from_calendar(env.calendar, &env.case_rules, env.now);
     match cmd {
         Command::StartInvestigation { officer_ids, .. }
         | Command::AddCaseRecord { officer_ids, .. } => {
@@ -387,6 +389,10 @@ fn case_facts(
                 env.now,
                 WorkingDuration::WorkingDays(env.case_rules.publication_working_days),
             ));
+        }
+        Command::RemindParty { .. } => {
+            let n = store::next_counter(conn, &format!("reminder-{year}"))?;
+            f.number = Some(format!("催告〔{year}〕{n}号"));
         }
         _ => {}
     }

@@ -710,3 +710,477 @@ async fn kept_evidence_gets_its_decision_within_seven_working_days_and_its_paper
     }
     t.verify();
 }
+
+/// Moves instants stored in the case's data back by `days` (time passes without waiting); each
+/// path is a JSON pointer under the case's data, e.g. `/procedure/service/at`.
+fn shift(t: &Town, case_id: &str, paths: &[&str], days: i64) {
+    use diesel::prelude::*;
+    let mut conn = t.app.state.pool.get().unwrap();
+    let data: String = griddispatch::schema::cases::table
+        .find(case_id)
+        .select(griddispatch::schema::cases::data)
+        .first(&mut conn)
+        .unwrap();
+    let mut v: Value = serde_json::from_str(&data).unwrap();
+    for path in paths {
+        let at = v.pointer(path).and_then(Value::as_str).unwrap().to_owned();
+        let moved =
+            chrono::DateTime::parse_from_rfc3339(&at).unwrap() - chrono::Duration::days(days);
+        *v.pointer_mut(path).unwrap() =
+            json!(moved.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+    }
+    diesel::update(griddispatch::schema::cases::table.find(case_id))
+        .set(griddispatch::schema::cases::data.eq(v.to_string()))
+        .execute(&mut conn)
+        .unwrap();
+}
+
+/// A case with a 5 000 元 fine decided, served and published; returns it and the legal
+/// reviewer's token.
+async fn served_penalty(t: &Town) -> (String, String) {
+    t.app.user("legal", &[Role::LegalReviewer]);
+    let legal = t.app.login("legal", "dev").await.access_token;
+    let case_id = filed_case(t).await;
+    let (off1, off2) = (t.id("off1"), t.id("off2"));
+    t.ok(
+        "boss",
+        json!({"type": "start_investigation", "case_id": case_id, "officer_ids": [off1, off2]}),
+    )
+    .await;
+    t.ok("off1", json!({"type": "add_case_record", "case_id": case_id, "record_id": uuid(), "kind": "inquiry",
+        "officer_ids": [off1, off2], "certificates_shown": true, "content": "询问当事人李某"})).await;
+    t.ok(
+        "off1",
+        json!({"type": "notify_party", "case_id": case_id,
+        "party": {"kind": "person", "name": "李某"},
+        "facts": "未取得建设工程规划许可证建设房屋", "legal_basis": "城乡规划法第六十四条",
+        "sanctions": [{"kind": "fine", "amount_fen": 500000}]}),
+    )
+    .await;
+    rewind(t, &case_id, 20);
+    t.ok(
+        "off1",
+        json!({"type": "submit_for_review", "case_id": case_id}),
+    )
+    .await;
+    let review = json!({"command": {"type": "review_case", "case_id": case_id, "passed": true, "opinion": "事实清楚、证据确凿、程序合法"}});
+    let r = t.app.post("/api/v1/commands", &review, Some(&legal)).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    t.ok("boss", json!({"type": "decide_case", "case_id": case_id, "decision": {"decision": "penalty",
+        "sanctions": [{"kind": "fine", "amount_fen": 500000}], "facts": "未取得建设工程规划许可证建设房屋",
+        "legal_basis": "城乡规划法第六十四条", "discretion": "一般情节", "statements_answer": "当事人未陈述申辩"}})).await;
+    t.ok(
+        "off1",
+        json!({"type": "serve_decision", "case_id": case_id, "method": "in_person"}),
+    )
+    .await;
+    t.ok(
+        "boss",
+        json!({"type": "publish_decision", "case_id": case_id}),
+    )
+    .await;
+    (case_id, legal)
+}
+
+async fn archive_as(t: &Town, token: &str, case_id: &str, report: &str) -> reqwest::Response {
+    let archive =
+        json!({"command": {"type": "archive_case", "case_id": case_id, "closing_report": report}});
+    t.app.post("/api/v1/commands", &archive, Some(token)).await
+}
+
+#[actix_web::test]
+async fn an_unpaid_fine_is_reminded_then_taken_to_court_and_the_case_closes_as_applied() {
+    let t = Town::new().await;
+    let (case_id, legal) = served_penalty(&t).await;
+    let remind = json!({"type": "remind_party", "case_id": case_id});
+    let court = json!({"type": "apply_to_court", "case_id": case_id, "court": "某县人民法院",
+        "note": "申请强制执行罚款及加处罚款，附决定书、送达回证、催告书"});
+    // Within the 15 days to pay: no reminder; never the court before a reminder.
+    assert_error(t.cmd("off1", remind.clone()).await, 422, "not_overdue").await;
+    assert_error(t.cmd("boss", court.clone()).await, 422, "reminder_required").await;
+    // Twenty days after service the fine is overdue: the reminder gives ten working days.
+    shift(&t, &case_id, &["/procedure/service/at"], 20);
+    let reminded = t.ok("off1", remind.clone()).await;
+    let r = &reminded["case"]["procedure"]["reminder"];
+    assert!(r["number"].as_str().unwrap().starts_with("催告〔"), "{r}");
+    assert_eq!(r["amount_fen"], 500000 + 500000 * 3 / 100 * 5);
+    assert_error(t.cmd("off1", remind).await, 409, "invalid_state").await;
+    let at = chrono::DateTime::parse_from_rfc3339(r["at"].as_str().unwrap()).unwrap();
+    let pay_by = chrono::DateTime::parse_from_rfc3339(r["pay_by"].as_str().unwrap()).unwrap();
+    assert!(
+        (pay_by - at).num_days() >= 13,
+        "10 working days span two weekends"
+    );
+    assert_error(
+        t.cmd("boss", court.clone()).await,
+        422,
+        "reminder_period_open",
+    )
+    .await;
+    // Still unpaid: the case does not close.
+    assert_error(
+        archive_as(&t, &legal, &case_id, "未缴").await,
+        422,
+        "unpaid_fine",
+    )
+    .await;
+    // The reminder's period over, but the party may still seek review or sue (6 months).
+    shift(
+        &t,
+        &case_id,
+        &["/procedure/reminder/at", "/procedure/reminder/pay_by"],
+        30,
+    );
+    assert_error(
+        t.cmd("boss", court.clone()).await,
+        422,
+        "review_periods_open",
+    )
+    .await;
+    // Seven months after service: inside the three-month window.
+    shift(&t, &case_id, &["/procedure/service/at"], 200);
+    assert_error(t.cmd("off1", court.clone()).await, 403, "forbidden").await;
+    let applied = t.ok("boss", court.clone()).await;
+    assert_eq!(
+        applied["case"]["procedure"]["court_application"]["court"],
+        "某县人民法院"
+    );
+    assert_error(t.cmd("boss", court).await, 409, "invalid_state").await;
+    // The 催告书 is a numbered document of the case.
+    let r = t
+        .app
+        .get(
+            &format!("/api/v1/cases/{case_id}/documents/reminder"),
+            Some(&t.tokens["boss"]),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers().get("content-type").unwrap(), "application/pdf");
+    if let Some(text) = pdf_text(&r.bytes().await.unwrap()) {
+        let flat: String = text.split_whitespace().collect();
+        for want in [
+            "催告书",
+            "催告〔",
+            "第五十四条",
+            "10个工作日",
+            "申请人民法院强制执行",
+            "李某",
+        ] {
+            assert!(flat.contains(want), "{want} missing from:\n{text}");
+        }
+    }
+    let r = archive_as(
+        &t,
+        &legal,
+        &case_id,
+        "当事人经催告逾期仍不履行，已申请人民法院强制执行",
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let detail = t.get(&format!("/api/v1/cases/{case_id}")).await;
+    assert_eq!(detail["case"]["status"], "archived");
+    assert_eq!(
+        detail["case"]["procedure"]["archive"]["outcome"],
+        "applied_to_court"
+    );
+    let commands: Vec<&str> = detail["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["command"].as_str().unwrap())
+        .collect();
+    for step in ["remind_party", "apply_to_court", "archive_case"] {
+        assert!(commands.contains(&step), "{step} missing from {commands:?}");
+    }
+    let r = t
+        .app
+        .get(
+            &format!("/api/v1/cases/{case_id}/documents/closing"),
+            Some(&t.tokens["boss"]),
+        )
+        .await;
+    if let Some(text) = pdf_text(&r.bytes().await.unwrap()) {
+        let flat: String = text.split_whitespace().collect();
+        assert!(flat.contains("某县人民法院强制执行"), "{text}");
+    }
+    t.verify();
+}
+
+#[actix_web::test]
+async fn a_deferral_counts_only_once_the_approver_approved_it() {
+    let t = Town::new().await;
+    let (case_id, legal) = served_penalty(&t).await;
+    let due_on = (chrono::Utc::now() + chrono::Duration::days(40))
+        .date_naive()
+        .to_string();
+    let ask = json!({"type": "request_payment_plan", "case_id": case_id, "kind": "deferral",
+        "instalments": [{"due_on": due_on, "amount_fen": 500000}], "reason": "家庭经济困难"});
+    let mut short = ask.clone();
+    short["instalments"][0]["amount_fen"] = json!(400000);
+    assert_error(t.cmd("off1", short).await, 422, "invalid_payment_plan").await;
+    t.ok("off1", ask).await;
+    // Twenty days after service, the application alone does not stop the surcharge.
+    shift(&t, &case_id, &["/procedure/service/at"], 20);
+    let pay = |fen: i64, channel: &str| json!({"type": "record_payment", "case_id": case_id, "amount_fen": fen, "channel": channel, "reference": "ICBC-0002"});
+    assert_error(
+        t.cmd("off1", pay(500000, "bank")).await,
+        422,
+        "amount_mismatch",
+    )
+    .await;
+    let approve = json!({"type": "decide_payment_plan", "case_id": case_id, "approved": true, "note": "经审查属实，准予延期"});
+    assert_error(t.cmd("off1", approve.clone()).await, 403, "forbidden").await;
+    t.ok("boss", approve.clone()).await;
+    assert_error(t.cmd("boss", approve).await, 409, "invalid_state").await;
+    // Approved and not yet due: no reminder, no surcharge — and still never to an officer.
+    assert_error(
+        t.cmd("off1", json!({"type": "remind_party", "case_id": case_id}))
+            .await,
+        422,
+        "not_overdue",
+    )
+    .await;
+    assert_error(
+        t.cmd("off1", pay(500000, "officer")).await,
+        422,
+        "payment_to_officer",
+    )
+    .await;
+    let paid = t.ok("off1", pay(500000, "bank")).await;
+    assert_eq!(paid["case"]["procedure"]["payment"]["surcharge_fen"], 0);
+    let r = archive_as(&t, &legal, &case_id, "延期缴纳，已缴清").await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let detail = t.get(&format!("/api/v1/cases/{case_id}")).await;
+    assert_eq!(detail["case"]["procedure"]["archive"]["outcome"], "paid");
+    t.verify();
+}
+
+/// Renders every page of a PDF to PNG with `pdftoppm` (poppler-utils) and returns how many
+/// pages had ink on them, or `None` where the tool is not installed (CI installs it;
+/// `GRIDDISPATCH_REQUIRE_PDFTOTEXT=1` makes its absence a failure).
+fn rendered_pages_with_ink(pdf: &[u8]) -> Option<usize> {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.pdf");
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(pdf)
+        .unwrap();
+    match std::process::Command::new("pdftoppm")
+        .args(["-r", "40", "-png"])
+        .arg(&path)
+        .arg(dir.path().join("page"))
+        .output()
+    {
+        Ok(out) if out.status.success() => {}
+        Ok(out) => panic!(
+            "pdftoppm refused the document: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(_) if std::env::var("GRIDDISPATCH_REQUIRE_PDFTOTEXT").is_ok() => {
+            panic!("pdftoppm is required (apt-get install poppler-utils)")
+        }
+        Err(_) => return None,
+    }
+    let mut inked = 0;
+    let mut pages = 0;
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().and_then(|e| e.to_str()) != Some("png") {
+            continue;
+        }
+        pages += 1;
+        let img = image::open(&p).unwrap().to_luma8();
+        let dark = img.pixels().filter(|px| px.0[0] < 128).count();
+        // Text, not a blank page: some dark pixels, and most of the page paper-white.
+        if dark > 200 && dark < (img.width() * img.height()) as usize / 3 {
+            inked += 1;
+        }
+    }
+    assert!(pages > 0, "pdftoppm rendered no page");
+    Some(inked)
+}
+
+#[actix_web::test]
+async fn a_phone_report_becomes_an_archived_case_file_whose_documents_render_and_read_right() {
+    use std::io::Read;
+    let t = Town::new().await;
+    t.app.user("legal", &[Role::LegalReviewer]);
+    let legal = t.app.login("legal", "dev").await.access_token;
+    // 1. The grid member's phone: a photo by tus, the report by sync push.
+    let (report, photo_id) = (uuid(), uuid());
+    let photo = crate::tus::photo(160, 120, 3);
+    let tus = crate::tus::Tus {
+        app: &t.app,
+        token: t.tokens["gmx"].clone(),
+    };
+    assert_eq!(tus.upload(&photo, &photo_id, 1 << 20).await.status(), 204);
+    let pushed = t
+        .app
+        .client
+        .post(t.app.url("/sync/v1/push"))
+        .bearer_auth(&t.tokens["gmx"])
+        .header("GridSync-Protocol", "1")
+        .json(&json!({"device_id": "dev", "commands": [{"device_seq": 1, "command": {
+            "type": "create_report", "report_id": report, "source": "grid_patrol", "category_code": "0301",
+            "description": "村东头有人未经批准新建砖房", "position": {"lat": t.point.0, "lon": t.point.1},
+            "attachment_ids": [photo_id]}}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pushed.status(), 200);
+    let pushed: Value = pushed.json().await.unwrap();
+    assert_eq!(pushed["next_device_seq"], 2, "{pushed}");
+    // 2. Dispatch, the squad on site, a case proposed and filed.
+    let task = t.dispatch(&report).await;
+    t.to_on_site(&task).await;
+    let case_id = uuid();
+    let site_photo = crate::tus::photo(160, 120, 9);
+    let site_id = uuid();
+    let tus = crate::tus::Tus {
+        app: &t.app,
+        token: t.tokens["off1"].clone(),
+    };
+    assert_eq!(
+        tus.upload(&site_photo, &site_id, 1 << 20).await.status(),
+        204
+    );
+    t.ok("off1", json!({"type": "handle_task", "task_id": task, "attachment_ids": [site_id], "case_id": case_id,
+        "outcome": {"outcome": "case_needed", "finding": "未取得建设工程规划许可证进行建设", "issuing_unit": "自然资源所", "suspected_provision": "城乡规划法第六十四条"}})).await;
+    t.ok("boss", json!({"type": "file_case", "case_id": case_id}))
+        .await;
+    // 3. The procedure: investigation, notice, review, decision, service, publication.
+    let (off1, off2) = (t.id("off1"), t.id("off2"));
+    t.ok(
+        "boss",
+        json!({"type": "start_investigation", "case_id": case_id, "officer_ids": [off1, off2]}),
+    )
+    .await;
+    t.ok("off1", json!({"type": "add_case_record", "case_id": case_id, "record_id": uuid(), "kind": "inspection",
+        "officer_ids": [off1, off2], "certificates_shown": true, "content": "现场检查：新建砖混房屋一间约四十平方米", "attachment_ids": [site_id]})).await;
+    t.ok("off2", json!({"type": "add_case_record", "case_id": case_id, "record_id": uuid(), "kind": "inquiry",
+        "officer_ids": [off1, off2], "certificates_shown": true, "content": "问：房屋是否办理规划许可？答：没有办理"})).await;
+    t.ok(
+        "off1",
+        json!({"type": "notify_party", "case_id": case_id,
+        "party": {"kind": "person", "name": "王建国", "id_number": "410881199001011234"},
+        "facts": "未取得建设工程规划许可证建设房屋", "legal_basis": "城乡规划法第六十四条",
+        "sanctions": [{"kind": "fine", "amount_fen": 800000}]}),
+    )
+    .await;
+    t.ok("off1", json!({"type": "record_statement", "case_id": case_id, "content": "当事人表示愿意整改，请求从轻处罚", "waived": true})).await;
+    t.ok(
+        "off1",
+        json!({"type": "submit_for_review", "case_id": case_id}),
+    )
+    .await;
+    let review = json!({"command": {"type": "review_case", "case_id": case_id, "passed": true, "opinion": "事实清楚、证据确凿、程序合法、适用依据正确"}});
+    let r = t.app.post("/api/v1/commands", &review, Some(&legal)).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    t.ok("boss", json!({"type": "decide_case", "case_id": case_id, "decision": {"decision": "penalty",
+        "sanctions": [{"kind": "fine", "amount_fen": 800000}], "facts": "未取得建设工程规划许可证建设房屋",
+        "legal_basis": "城乡规划法第六十四条", "discretion": "一般情节", "statements_answer": "当事人请求从轻处罚，已按一般情节下限考虑"}})).await;
+    t.ok(
+        "off1",
+        json!({"type": "serve_decision", "case_id": case_id, "method": "in_person"}),
+    )
+    .await;
+    t.ok(
+        "boss",
+        json!({"type": "publish_decision", "case_id": case_id}),
+    )
+    .await;
+    // 4. Execution: unpaid 20 days after service → 催告; the party then pays at the bank what
+    // the reminder says (fine and 5 days' surcharge).
+    shift(&t, &case_id, &["/procedure/service/at"], 20);
+    let reminded = t
+        .ok("off2", json!({"type": "remind_party", "case_id": case_id}))
+        .await;
+    let owed = reminded["case"]["procedure"]["reminder"]["amount_fen"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(owed, 800000 + 800000 * 3 / 100 * 5);
+    t.ok("off1", json!({"type": "record_payment", "case_id": case_id, "amount_fen": owed, "channel": "bank", "reference": "ICBC-20261130-0007"})).await;
+    // 5. Archive and the case file.
+    let r = archive_as(
+        &t,
+        &legal,
+        &case_id,
+        "当事人经催告后缴清罚款及加处罚款，案件办结",
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let r = t
+        .app
+        .get(&format!("/api/v1/cases/{case_id}/file"), Some(&legal))
+        .await;
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let manifest: Value = {
+        let mut buf = Vec::new();
+        zip.by_name("manifest.json")
+            .unwrap()
+            .read_to_end(&mut buf)
+            .unwrap();
+        serde_json::from_slice(&buf).unwrap()
+    };
+    assert_eq!(manifest["status"], "archived");
+    // Every document of the procedure is in the file, renders to pages with ink and reads as
+    // what it is.
+    let expected: [(&str, &[&str]); 9] = [
+        ("立案审批表", &["立案审批表", "城乡规划法第六十四条"]),
+        ("现场检查", &["现场检查", "四十平方米", "已出示执法证件"]),
+        ("询问笔录", &["询问笔录", "没有办理"]),
+        (
+            "事先告知书",
+            &["行政处罚事先告知书", "王建国", "陈述和申辩"],
+        ),
+        ("法制审核意见书", &["法制审核意见书", "程序合法"]),
+        (
+            "行政处罚决定书",
+            &["行政处罚决定书", "罚决〔", "8000.00元", "行政复议"],
+        ),
+        ("送达回证", &["送达回证", "直接送达"]),
+        (
+            "催告书",
+            &["催告书", "催告〔", "第五十四条", "强制执行", "9200.00元"],
+        ),
+        (
+            "结案报告",
+            &["结案报告", "ICBC-20261130-0007", "已缴纳人民币9200.00元"],
+        ),
+    ];
+    let paths: Vec<String> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_owned())
+        .collect();
+    for (title, words) in expected {
+        let path = paths
+            .iter()
+            .find(|p| p.starts_with("documents/") && p.contains(title))
+            .unwrap_or_else(|| panic!("{title} not in the case file: {paths:?}"));
+        let mut pdf = Vec::new();
+        zip.by_name(path).unwrap().read_to_end(&mut pdf).unwrap();
+        if let Some(inked) = rendered_pages_with_ink(&pdf) {
+            assert!(inked >= 1, "{path} renders blank");
+        }
+        if let Some(text) = pdf_text(&pdf) {
+            let flat: String = text.split_whitespace().collect();
+            for w in words {
+                assert!(flat.contains(w), "{w} missing from {path}:\n{text}");
+            }
+            // The public never reads the decision's identity number; the file keeps it
+            // only where the law wants the party identified — and never a complainant.
+            assert!(!flat.contains("13912345678"), "{path}");
+        }
+    }
+    // The phone's photo is in the file as it arrived.
+    assert!(
+        paths.iter().any(|p| p.starts_with("evidence/")),
+        "{paths:?}"
+    );
+    t.verify();
+}

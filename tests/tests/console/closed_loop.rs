@@ -404,4 +404,34 @@ fn legal_reviewer_and_approver_take_a_case_from_review_to_decision_in_the_consol
         .iter()
         .any(|h| h["command"] == "export_case_file");
     assert!(exported, "the export is in the case's record");
+
+    // Execution: the party asks to defer the fine (recorded by the officer); the approver
+    // approves it on the case screen, and a reminder before the day is refused in the server's
+    // words.
+    town.command(
+        "officer",
+        json!({"type": "serve_decision", "case_id": case_id, "method": "in_person"}),
+    );
+    let due_on = (chrono::Utc::now() + chrono::Duration::days(40))
+        .date_naive()
+        .to_string();
+    town.command(
+        "officer",
+        json!({"type": "request_payment_plan", "case_id": case_id, "kind": "deferral",
+               "instalments": [{"due_on": due_on, "amount_fen": 300000}], "reason": "家庭经济困难"}),
+    );
+    browser.goto(&format!("{}/#/cases", town.base()));
+    browser.goto(&format!("{}/#/case/{case_id}", town.base()));
+    browser.wait_for_text("#case-plan", "待审批");
+    browser.wait_for("#case-plan_decide").click();
+    browser
+        .wait_for(".gd-case-form textarea[name='note'], .gd-case-form [name='note'] textarea")
+        .send_keys("经审查，当事人确有经济困难，准予延期");
+    browser.wait_for("#case-dialog-ok").click();
+    browser.wait_for_text("#case-plan", "已批准");
+    browser.wait_for("#case-remind").click();
+    browser.wait_for_text(".el-message--error", "缴款期限未届满");
+    let case = town.get("approver", &format!("/api/v1/cases/{case_id}"));
+    assert_eq!(case["case"]["procedure"]["payment_plan"]["approved"], true);
+    assert!(case["case"]["procedure"]["reminder"].is_null());
 }

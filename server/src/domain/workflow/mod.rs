@@ -18,8 +18,9 @@ pub use model::{
     TransferStatus,
 };
 pub use procedure::{
-    running_clocks, Archive, CaseRecord, CaseRules, ClockFlag, Decision, Discussion, Extension,
-    HandOver, Hearing, Notice, Payment, Procedure, Review, RunningClock, Service, Statement,
+    running_clocks, Archive, CaseDue, CaseRecord, CaseRules, ClockFlag, CourtApplication, Decision,
+    Discussion, Extension, HandOver, Hearing, Instalment, Notice, Payment, PaymentPlan, Procedure,
+    Reminder, Review, RunningClock, Service, Statement,
 };
 pub use publication::{mask_digits, mask_person, public_decision, PublicDecision};
 pub use rules::{

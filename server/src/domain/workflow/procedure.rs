@@ -20,14 +20,20 @@ pub struct CaseRules {
     pub decision_days: i64,
     /// Longest single extension of that limit, days, with the approver's approval.
     pub max_extension_days: u32,
-    /// Days after the notice in which the party may ask for a hearing (art. 64).
-    pub hearing_request_days: i64,
-    /// Days the hearing notice must precede the hearing (art. 64).
-    pub hearing_notice_days: i64,
-    /// Days the party has to state and defend after the notice, when no hearing applies.
-    pub statement_days: i64,
-    /// Days to serve the decision (art. 61).
-    pub service_days: i64,
+    /// Working days after the notice in which the party may ask for a hearing (art. 64; art. 85:
+    /// the law's "五日" are working days).
+    #[serde(alias = "hearing_request_days")]
+    pub hearing_request_working_days: u32,
+    /// Working days the hearing notice must precede the hearing (art. 64, art. 85).
+    #[serde(alias = "hearing_notice_days")]
+    pub hearing_notice_working_days: u32,
+    /// Working days the party has to state and defend after the notice, when no hearing
+    /// applies (art. 85).
+    #[serde(alias = "statement_days")]
+    pub statement_working_days: u32,
+    /// Working days to serve the decision (art. 61, art. 85).
+    #[serde(alias = "service_days")]
+    pub service_working_days: u32,
     /// Days to pay a fine after service (art. 67).
     pub payment_days: i64,
     /// Late-payment surcharge per day, in per mille of the fine (3 % = 30, art. 72).
@@ -51,6 +57,16 @@ pub struct CaseRules {
     pub transfer_outcome_days: i64,
     /// Days police have to answer a crime hand-over (国务院令 310 第八条: 3).
     pub hand_over_answer_days: i64,
+    /// Working days the party has to pay after a reminder (催告) before the court may be asked
+    /// (行政强制法 art. 54: 十日; art. 69: periods of up to ten days are working days).
+    pub reminder_working_days: u32,
+    /// Days to apply for administrative review after service (行政复议法: 60).
+    pub review_days: i64,
+    /// Months to bring an administrative suit after service (行政诉讼法 art. 46: 6).
+    pub litigation_months: u32,
+    /// Months after the review and litigation periods end in which the court may be asked to
+    /// enforce (行政强制法 art. 53: 3).
+    pub court_application_months: u32,
 }
 
 impl Default for CaseRules {
@@ -58,10 +74,10 @@ impl Default for CaseRules {
         Self {
             decision_days: 90,
             max_extension_days: 30,
-            hearing_request_days: 5,
-            hearing_notice_days: 7,
-            statement_days: 3,
-            service_days: 7,
+            hearing_request_working_days: 5,
+            hearing_notice_working_days: 7,
+            statement_working_days: 3,
+            service_working_days: 7,
             payment_days: 15,
             surcharge_per_mille_per_day: 30,
             // Common provincial thresholds of "较大数额罚款": 10 000 元 for a person, 100 000 元
@@ -75,6 +91,53 @@ impl Default for CaseRules {
             transfer_answer_days: 3,
             transfer_outcome_days: 3,
             hand_over_answer_days: 3,
+            reminder_working_days: 10,
+            review_days: 60,
+            litigation_months: 6,
+            court_application_months: 3,
+        }
+    }
+}
+
+/// Due times of the procedure counted from `now` on the working-day calendar (行政处罚法 art. 85:
+/// the law's 期限 of 二日、三日、五日、七日 are working days, holidays not counted). The command
+/// handler computes them; the rules only compare.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CaseDue {
+    /// End of the statement period of a notice given now.
+    pub statement_until: Option<NaiveDateTime>,
+    /// Last moment to ask for a hearing after a notice given now.
+    pub hearing_request_until: Option<NaiveDateTime>,
+    /// Earliest hearing time for a hearing noticed now.
+    pub hearing_earliest_at: Option<NaiveDateTime>,
+    /// Service due for a decision taken now.
+    pub serve_by: Option<NaiveDateTime>,
+    /// End of the period a reminder (催告) given now leaves the party to pay.
+    pub reminder_pay_by: Option<NaiveDateTime>,
+}
+
+impl CaseDue {
+    /// The due times counted from `now` on `calendar`.
+    pub fn from_calendar(
+        calendar: &crate::domain::calendar::WorkCalendar,
+        rules: &CaseRules,
+        now: NaiveDateTime,
+    ) -> Self {
+        use crate::domain::calendar::WorkingDuration::WorkingDays;
+        Self {
+            statement_until: Some(
+                calendar.add_working(now, WorkingDays(rules.statement_working_days)),
+            ),
+            hearing_request_until: Some(
+                calendar.add_working(now, WorkingDays(rules.hearing_request_working_days)),
+            ),
+            hearing_earliest_at: Some(
+                calendar.add_working(now, WorkingDays(rules.hearing_notice_working_days)),
+            ),
+            serve_by: Some(calendar.add_working(now, WorkingDays(rules.service_working_days))),
+            reminder_pay_by: Some(
+                calendar.add_working(now, WorkingDays(rules.reminder_working_days)),
+            ),
         }
     }
 }
@@ -112,6 +175,36 @@ impl CaseRules {
             / 1000;
         fine_fen + surcharge.min(fine_fen)
     }
+
+    /// What one part of an approved deferral or instalment plan costs on `now`: the part, plus
+    /// 3 % of it a day once its day has passed, never more than the part (art. 72). Nothing
+    /// runs before its day.
+    pub fn instalment_due(&self, part: &Instalment, now: NaiveDateTime) -> i64 {
+        let late_days = (now - part.due_end()).num_days();
+        if now <= part.due_end() || late_days <= 0 {
+            return part.amount_fen;
+        }
+        let surcharge = part
+            .amount_fen
+            .saturating_mul(self.surcharge_per_mille_per_day)
+            .saturating_mul(late_days)
+            / 1000;
+        part.amount_fen + surcharge.min(part.amount_fen)
+    }
+
+    /// The window in which the court may be asked to enforce a decision served at `served`:
+    /// from the end of the review and litigation periods, for three months (行政强制法 art. 53).
+    pub fn court_window(&self, served: NaiveDateTime) -> (NaiveDateTime, NaiveDateTime) {
+        let review = served + chrono::Duration::days(self.review_days);
+        let litigation = served
+            .checked_add_months(chrono::Months::new(self.litigation_months))
+            .unwrap_or(NaiveDateTime::MAX);
+        let from = review.max(litigation);
+        let until = from
+            .checked_add_months(chrono::Months::new(self.court_application_months))
+            .unwrap_or(NaiveDateTime::MAX);
+        (from, until)
+    }
 }
 
 /// Everything the procedure has produced so far.
@@ -144,8 +237,16 @@ pub struct Procedure {
     pub decision: Option<Decision>,
     /// Service of the decision.
     pub service: Option<Service>,
-    /// Payment of the fine.
+    /// Payment of the fine (the whole of it, or the last part of an approved plan).
     pub payment: Option<Payment>,
+    /// Deferral or instalments asked for by the party (art. 66), with the approver's answer.
+    pub payment_plan: Option<PaymentPlan>,
+    /// Plans refused before, oldest first.
+    pub refused_plans: Vec<PaymentPlan>,
+    /// 催告: the reminder after the fine went unpaid.
+    pub reminder: Option<Reminder>,
+    /// 申请人民法院强制执行.
+    pub court_application: Option<CourtApplication>,
     /// Published at.
     #[serde(with = "rfc3339_opt")]
     pub published_at: Option<NaiveDateTime>,
@@ -247,16 +348,38 @@ pub fn running_clocks(case: &super::Case, rules: &CaseRules) -> Vec<RunningClock
         }
     }
     if let Some(s) = &p.service {
-        if matches!(case.status, S::Served | S::Published)
+        let unpaid = matches!(case.status, S::Served | S::Published)
             && p.fine_fen() > 0
             && p.payment.is_none()
-        {
+            && p.court_application.is_none();
+        if unpaid {
+            // An approved deferral or instalment plan moves the payment clock to the next part.
+            let (from, due) = match p.payment_plan.as_ref().filter(|pl| pl.in_force()) {
+                Some(plan) => {
+                    let from = plan.decided_at.unwrap_or(s.at);
+                    match plan.next_unpaid() {
+                        Some(part) => (from, part.due_end()),
+                        None => (from, from),
+                    }
+                }
+                None => (s.at, s.at + chrono::Duration::days(rules.payment_days)),
+            };
             out.push(RunningClock {
                 clock: "payment",
-                from: s.at,
-                due: s.at + chrono::Duration::days(rules.payment_days),
+                from,
+                due,
                 working_time: false,
             });
+            // After a reminder: the court must be asked within its window (行政强制法 art. 53).
+            if p.reminder.is_some() {
+                let (from, due) = rules.court_window(s.at);
+                out.push(RunningClock {
+                    clock: "court_application",
+                    from,
+                    due,
+                    working_time: false,
+                });
+            }
         }
     }
     out
@@ -491,11 +614,108 @@ pub struct Payment {
     pub at: NaiveDateTime,
 }
 
+/// One part of a deferral or instalment plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Instalment {
+    /// Last day (China date).
+    pub due_on: chrono::NaiveDate,
+    /// Amount, fen.
+    pub amount_fen: i64,
+    /// Its payment.
+    #[serde(default)]
+    pub paid: Option<Payment>,
+}
+
+impl Instalment {
+    /// The instant the part's day ends (midnight China time, as UTC).
+    pub fn due_end(&self) -> NaiveDateTime {
+        self.due_on
+            .succ_opt()
+            .unwrap_or(self.due_on)
+            .and_time(chrono::NaiveTime::MIN)
+            - crate::domain::time::china_offset()
+    }
+}
+
+/// 延期、分期缴纳罚款 (art. 66).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentPlan {
+    /// Deferral or instalments.
+    pub kind: griddispatch_protocol::case::PaymentPlanKind,
+    /// The parts.
+    pub instalments: Vec<Instalment>,
+    /// The party's reasons.
+    pub reason: String,
+    /// Recorded by.
+    pub requested_by: String,
+    /// When.
+    #[serde(with = "rfc3339")]
+    pub requested_at: NaiveDateTime,
+    /// `None` while pending; approved or not.
+    pub approved: Option<bool>,
+    /// The approver's reasons.
+    pub note: Option<String>,
+    /// The approver.
+    pub decided_by: Option<String>,
+    /// When.
+    #[serde(with = "rfc3339_opt")]
+    pub decided_at: Option<NaiveDateTime>,
+}
+
+impl PaymentPlan {
+    /// The plan is in force.
+    pub fn in_force(&self) -> bool {
+        self.approved == Some(true)
+    }
+
+    /// The first part not paid yet.
+    pub fn next_unpaid(&self) -> Option<&Instalment> {
+        self.instalments.iter().find(|i| i.paid.is_none())
+    }
+}
+
+/// 催告.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reminder {
+    /// 催告书 number.
+    pub number: String,
+    /// What was owed when reminded (fine and surcharge so far), fen.
+    pub amount_fen: i64,
+    /// The party may pay until (10 working days).
+    #[serde(with = "rfc3339")]
+    pub pay_by: NaiveDateTime,
+    /// By.
+    pub by: String,
+    /// When.
+    #[serde(with = "rfc3339")]
+    pub at: NaiveDateTime,
+}
+
+/// 申请人民法院强制执行.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CourtApplication {
+    /// The court.
+    pub court: String,
+    /// Particulars.
+    pub note: String,
+    /// What was owed when applying, fen.
+    pub amount_fen: i64,
+    /// By (the approver).
+    pub by: String,
+    /// When (the application's date).
+    #[serde(with = "rfc3339")]
+    pub at: NaiveDateTime,
+}
+
 /// 结案归档.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Archive {
     /// 结案报告.
     pub closing_report: String,
+    /// How the decision was carried out: `paid`, `applied_to_court` (申请人民法院强制执行) or
+    /// `nothing_to_pay`.
+    #[serde(default)]
+    pub outcome: String,
     /// By.
     pub by: String,
     /// When.

@@ -95,10 +95,24 @@ pub(super) fn facts(user: &str, roles: &[Role], case: &Case, now: NaiveDateTime)
         number: Some("罚决〔2026〕1号".into()),
         publish_due_at: Some(now + Duration::days(9)),
         preservation_due_at: Some(now + Duration::days(9)),
+        case_due: CaseDue::from_calendar(&calendar(), &CaseRules::default(), now),
         department: Some(dept("police-1", "police")),
         copy_department: Some(dept("proc-1", "procuratorate")),
         ..Facts::default()
     }
+}
+
+/// A UTC instant (China time is UTC+8: 01:00 UTC is 09:00, 10:00 UTC is closing time 18:00).
+pub(super) fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(y, m, d)
+        .unwrap()
+        .and_hms_opt(h, min, 0)
+        .unwrap()
+}
+
+/// The official working-day calendar (2025–2026 holidays).
+pub(super) fn calendar() -> crate::domain::calendar::WorkCalendar {
+    crate::domain::calendar::WorkCalendar::official().expect("bundled calendar")
 }
 
 fn dept(id: &str, kind: &str) -> crate::domain::workflow::DepartmentFact {
@@ -323,13 +337,15 @@ fn a_hearing_is_asked_for_within_five_days_and_only_where_the_penalty_qualifies(
             OFF1.0,
             OFF1.1,
             &large,
-            t0() + Duration::days(5) + Duration::seconds(1),
+            utc(2026, 12, 8, 10, 0) + Duration::seconds(1),
             ask.clone()
         )
         .err(),
         Some("hearing_request_late")
     );
-    let c = run(OFF1.0, OFF1.1, &large, t0() + Duration::days(4), ask).unwrap();
+    // Five working days from Tuesday 1 December end on Tuesday 8 December at closing time (art.
+    // 85): on Monday the 7th, six calendar days on, the party may still ask.
+    let c = run(OFF1.0, OFF1.1, &large, utc(2026, 12, 7, 1, 0), ask).unwrap();
     assert_eq!(c.status, CaseStatus::Hearing);
 }
 
@@ -352,23 +368,24 @@ fn the_hearing_is_noticed_seven_days_ahead_and_hosted_by_someone_who_did_not_inv
         public,
         not_public_reason: None,
     };
+    // Eight calendar days are not seven working days (Tuesday 1 → Thursday 10 December).
     assert_eq!(
-        run(LEGAL.0, LEGAL.1, &c, t0(), schedule("legal", 6, true)).err(),
+        run(LEGAL.0, LEGAL.1, &c, t0(), schedule("legal", 8, true)).err(),
         Some("hearing_notice_too_short")
     );
     assert_eq!(
-        run(LEGAL.0, LEGAL.1, &c, t0(), schedule("off1", 8, true)).err(),
+        run(LEGAL.0, LEGAL.1, &c, t0(), schedule("off1", 10, true)).err(),
         Some("host_investigated")
     );
     assert_eq!(
-        run(LEGAL.0, LEGAL.1, &c, t0(), schedule("stranger", 8, true)).err(),
+        run(LEGAL.0, LEGAL.1, &c, t0(), schedule("stranger", 10, true)).err(),
         Some("host_not_qualified")
     );
     assert_eq!(
-        run(LEGAL.0, LEGAL.1, &c, t0(), schedule("legal", 8, false)).err(),
+        run(LEGAL.0, LEGAL.1, &c, t0(), schedule("legal", 10, false)).err(),
         Some("reason_required")
     );
-    let c = run(LEGAL.0, LEGAL.1, &c, t0(), schedule("legal", 8, true)).unwrap();
+    let c = run(LEGAL.0, LEGAL.1, &c, t0(), schedule("legal", 10, true)).unwrap();
     // The case cannot go to review before the hearing is held, nor be recorded before its day.
     assert_eq!(
         run(OFF1.0, OFF1.1, &c, t0() + Duration::days(6), simple(CASE)).err(),
@@ -380,15 +397,15 @@ fn the_hearing_is_noticed_seven_days_ahead_and_hosted_by_someone_who_did_not_inv
         attachment_ids: vec![],
     };
     assert_eq!(
-        run(LEGAL.0, LEGAL.1, &c, t0() + Duration::days(7), held.clone()).err(),
+        run(LEGAL.0, LEGAL.1, &c, t0() + Duration::days(9), held.clone()).err(),
         Some("hearing_not_yet")
     );
     assert_eq!(
-        run(BOSS.0, BOSS.1, &c, t0() + Duration::days(8), held.clone()).err(),
+        run(BOSS.0, BOSS.1, &c, t0() + Duration::days(10), held.clone()).err(),
         Some("out_of_scope")
     );
-    let c = run(LEGAL.0, LEGAL.1, &c, t0() + Duration::days(8), held).unwrap();
-    let c = run(OFF1.0, OFF1.1, &c, t0() + Duration::days(8), simple(CASE)).unwrap();
+    let c = run(LEGAL.0, LEGAL.1, &c, t0() + Duration::days(10), held).unwrap();
+    let c = run(OFF1.0, OFF1.1, &c, t0() + Duration::days(10), simple(CASE)).unwrap();
     assert_eq!(c.status, CaseStatus::LegalReview);
 }
 
@@ -454,16 +471,16 @@ fn a_major_case_is_decided_after_a_collective_discussion() {
             kind: SanctionKind::RevokeLicence,
             amount_fen: None,
         }]),
-        t0() + Duration::days(6),
+        t0() + Duration::days(8),
         simple(CASE),
     )
     .unwrap();
-    let c = run(LEGAL.0, LEGAL.1, &c, t0() + Duration::days(6), review(true)).unwrap();
+    let c = run(LEGAL.0, LEGAL.1, &c, t0() + Duration::days(8), review(true)).unwrap();
     let revoke = penalty(vec![Sanction {
         kind: SanctionKind::RevokeLicence,
         amount_fen: None,
     }]);
-    let later = t0() + Duration::days(7);
+    let later = t0() + Duration::days(9);
     assert_eq!(
         run(BOSS.0, BOSS.1, &c, later, revoke.clone()).err(),
         Some("collective_discussion_required")
@@ -774,7 +791,9 @@ pub(super) fn allowed_roles(cmd: &Command) -> Vec<Role> {
         }
         Command::RecordHearing { .. } => Role::ALL.to_vec(),
         Command::ReviewCase { .. } => vec![Role::LegalReviewer],
-        Command::RecordPayment { .. } => vec![Role::Approver, Role::Officer],
+        Command::RecordPayment { .. }
+        | Command::RequestPaymentPlan { .. }
+        | Command::RemindParty { .. } => vec![Role::Approver, Role::Officer],
         Command::FlagCaseDeadline { .. } => vec![],
         _ => vec![Role::Approver],
     }
@@ -802,7 +821,11 @@ fn allowed_states(cmd: &Command) -> Vec<CaseStatus> {
         }
         Command::AnswerHandOver { .. } => vec![HandedOver],
         Command::ServeDecision { .. } => vec![Decided],
-        Command::RecordPayment { .. } => vec![Served, Published],
+        Command::RecordPayment { .. }
+        | Command::RequestPaymentPlan { .. }
+        | Command::DecidePaymentPlan { .. }
+        | Command::RemindParty { .. }
+        | Command::ApplyToCourt { .. } => vec![Served, Published],
         Command::PublishDecision { .. } => vec![Served],
         Command::ArchiveCase { .. } => vec![Served, Published],
         _ => vec![],
@@ -893,6 +916,19 @@ pub(super) fn case_commands() -> Vec<Command> {
             case_id: CASE.into(),
             record_id: RECORD.into(),
             measure: PreservationMeasure::Return,
+            note: "n".into(),
+        },
+        plan(
+            griddispatch_protocol::case::PaymentPlanKind::Deferral,
+            vec![part(2027, 12, 1, 2_000_000)],
+        ),
+        answer_plan(true),
+        Command::RemindParty {
+            case_id: CASE.into(),
+        },
+        Command::ApplyToCourt {
+            case_id: CASE.into(),
+            court: "某县人民法院".into(),
             note: "n".into(),
         },
     ]
@@ -1011,13 +1047,14 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(4000))]
     #[test]
     fn no_case_command_succeeds_for_a_role_or_from_a_state_the_procedure_does_not_allow(
-        cmd_i in 0usize..19,
+        cmd_i in 0usize..23,
         state_i in 0usize..12,
         role_bits in 1u16..1024,
         user_i in 0usize..4,
         pass_review in any::<bool>(),
         paid in any::<bool>(),
-        days in 1i64..100,
+        days in 1i64..300,
+        reminded in any::<bool>(),
     ) {
         let cmds = case_commands();
         let cmd = &cmds[cmd_i % cmds.len()];
@@ -1032,6 +1069,9 @@ proptest! {
         if paid && c.procedure.service.is_some() {
             c.procedure.payment = Some(Payment { amount_fen: 2_000_000, surcharge_fen: 0, channel: PaymentChannel::Bank, reference: "r".into(), by: "off1".into(), at: t0() });
         }
+        if reminded && c.procedure.service.is_some() {
+            c.procedure.reminder = Some(Reminder { number: "催告〔2026〕1号".into(), amount_fen: 2_000_000, pay_by: t0() + Duration::days(30), by: "off1".into(), at: t0() + Duration::days(16) });
+        }
         let now = t0() + Duration::days(days);
         if let Ok(change) = decide(cmd, &facts(user, &roles, &c, now)) {
             let allowed = allowed_roles(cmd);
@@ -1044,6 +1084,12 @@ proptest! {
             }
             if matches!(cmd, Command::ArchiveCase { .. }) {
                 prop_assert!(paid, "archived with the fine unpaid");
+            }
+            if matches!(cmd, Command::ApplyToCourt { .. }) {
+                prop_assert!(!paid && c.procedure.reminder.as_ref().is_some_and(|r| now > r.pay_by), "court without a reminder whose period ran out");
+            }
+            if matches!(cmd, Command::RemindParty { .. }) {
+                prop_assert!(!paid && days > 15, "reminded before the fine was overdue");
             }
             if status == CaseStatus::HandedOver {
                 prop_assert!(false, "{} succeeded after the hand-over to police", cmd.name());
@@ -1087,8 +1133,37 @@ fn every_case_command_succeeds_for_its_role_from_some_allowed_state() {
                         at: t0(),
                     });
                 }
-                if matches!(cmd, Command::RecordPayment { .. }) {
+                if matches!(
+                    cmd,
+                    Command::RecordPayment { .. }
+                        | Command::RequestPaymentPlan { .. }
+                        | Command::DecidePaymentPlan { .. }
+                        | Command::RemindParty { .. }
+                        | Command::ApplyToCourt { .. }
+                ) {
                     c.procedure.payment = None;
+                }
+                if matches!(cmd, Command::DecidePaymentPlan { .. }) && c.procedure.service.is_some()
+                {
+                    c.procedure.payment_plan = match decide(
+                        &plan(
+                            griddispatch_protocol::case::PaymentPlanKind::Deferral,
+                            vec![part(2027, 12, 1, 2_000_000)],
+                        ),
+                        &facts("off1", &[Role::Officer], &c, t0()),
+                    ) {
+                        Ok(ch) => ch.case.and_then(|x| x.procedure.payment_plan),
+                        Err(_) => None,
+                    };
+                }
+                if matches!(cmd, Command::ApplyToCourt { .. }) && c.procedure.service.is_some() {
+                    c.procedure.reminder = Some(Reminder {
+                        number: "催告〔2026〕1号".into(),
+                        amount_fen: 2_000_000,
+                        pay_by: t0() + Duration::days(30),
+                        by: "off1".into(),
+                        at: t0() + Duration::days(16),
+                    });
                 }
                 if matches!(cmd, Command::DecidePreservation { .. }) {
                     for r in &mut c.procedure.records {
@@ -1100,10 +1175,12 @@ fn every_case_command_succeeds_for_its_role_from_some_allowed_state() {
                         h.hearing_at = Some(t0());
                     }
                 }
-                let days = if matches!(cmd, Command::RequestHearing { .. }) {
-                    1
-                } else {
-                    10
+                let days = match cmd {
+                    Command::RequestHearing { .. } => 1,
+                    Command::RemindParty { .. } => 20,
+                    // Six months after service, inside the window of 行政强制法 art. 53.
+                    Command::ApplyToCourt { .. } => 200,
+                    _ => 10,
                 };
                 let now = t0() + Duration::days(days);
                 ok |= decide(&cmd, &facts(user, &allowed_roles(&cmd), &c, now)).is_ok();
@@ -1244,4 +1321,590 @@ fn kept_evidence_is_decided_by_the_approver_within_seven_working_days_before_any
         penalty(vec![fine(100_000)])
     )
     .is_ok());
+}
+
+/// A case investigated by off1 and off2 and notified of `sanctions` at `at`.
+fn notified_at(sanctions: Vec<Sanction>, at: NaiveDateTime) -> Case {
+    let c = run(BOSS.0, BOSS.1, &filed(), at, investigate(&["off1", "off2"])).unwrap();
+    let c = run(OFF1.0, OFF1.1, &c, at, record(&["off1", "off2"], true)).unwrap();
+    run(OFF1.0, OFF1.1, &c, at, notify(sanctions)).unwrap()
+}
+
+#[test]
+fn the_statement_period_is_three_working_days_across_a_weekend() {
+    // Notice on Friday 4 December 2026, 09:00: Monday, Tuesday, Wednesday → Wednesday 9th, 18:00.
+    let c = notified_at(vec![fine(50_000)], utc(2026, 12, 4, 1, 0));
+    let n = c.procedure.notice.as_ref().unwrap();
+    assert_eq!(n.statement_until, utc(2026, 12, 9, 10, 0));
+    // Three calendar days on (Monday) the period still runs: no review yet.
+    for at in [utc(2026, 12, 7, 1, 1), utc(2026, 12, 9, 9, 59)] {
+        assert_eq!(
+            run(OFF1.0, OFF1.1, &c, at, simple(CASE)).err(),
+            Some("statement_period_open"),
+            "{at}"
+        );
+    }
+    assert!(run(OFF1.0, OFF1.1, &c, utc(2026, 12, 9, 10, 1), simple(CASE)).is_ok());
+}
+
+#[test]
+fn the_hearing_periods_skip_the_national_day_holiday() {
+    // Notice on Wednesday 30 September 2026; 1–7 October are holidays, Saturday 10 October is
+    // a working day (调休).
+    let c = notified_at(vec![fine(2_000_000)], utc(2026, 9, 30, 1, 0));
+    let n = c.procedure.notice.as_ref().unwrap();
+    assert_eq!(n.statement_until, utc(2026, 10, 10, 10, 0));
+    assert_eq!(n.hearing_request_until, utc(2026, 10, 13, 10, 0));
+    let ask = Command::RequestHearing {
+        case_id: CASE.into(),
+    };
+    // Twelve calendar days on, inside five working days.
+    assert!(run(OFF1.0, OFF1.1, &c, utc(2026, 10, 12, 1, 0), ask.clone()).is_ok());
+    let c = run(OFF1.0, OFF1.1, &c, utc(2026, 9, 30, 2, 0), ask.clone()).unwrap();
+    assert_eq!(
+        run(
+            OFF1.0,
+            OFF1.1,
+            &notified_at(vec![fine(2_000_000)], utc(2026, 9, 30, 1, 0)),
+            utc(2026, 10, 13, 10, 1),
+            ask
+        )
+        .err(),
+        Some("hearing_request_late")
+    );
+    // The hearing noticed on 30 September: seven working days end on 15 October at 18:00 — a
+    // hearing that morning (fifteen calendar days on) is too soon.
+    let schedule = |at: NaiveDateTime| Command::ScheduleHearing {
+        case_id: CASE.into(),
+        host_id: "legal".into(),
+        hearing_at: Utc.from_utc_datetime(&at),
+        public: true,
+        not_public_reason: None,
+    };
+    let noticed = utc(2026, 9, 30, 2, 0);
+    assert_eq!(
+        run(
+            LEGAL.0,
+            LEGAL.1,
+            &c,
+            noticed,
+            schedule(utc(2026, 10, 15, 1, 0))
+        )
+        .err(),
+        Some("hearing_notice_too_short")
+    );
+    assert!(run(
+        LEGAL.0,
+        LEGAL.1,
+        &c,
+        noticed,
+        schedule(utc(2026, 10, 16, 10, 0))
+    )
+    .is_ok());
+}
+
+#[test]
+fn the_decision_is_served_within_seven_working_days_counted_over_weekends() {
+    let (c, _) = reviewed(vec![fine(50_000)]);
+    // Decided on Friday 11 December: due Tuesday 22 December, 18:00.
+    let decided = run(
+        BOSS.0,
+        BOSS.1,
+        &c,
+        utc(2026, 12, 11, 1, 0),
+        penalty(vec![fine(50_000)]),
+    )
+    .unwrap();
+    assert_eq!(
+        decided.procedure.decision.as_ref().unwrap().serve_by,
+        utc(2026, 12, 22, 10, 0)
+    );
+    let serve = Command::ServeDecision {
+        case_id: CASE.into(),
+        method: ServiceMethod::InPerson,
+        consent_to_electronic: false,
+        receipt_attachment_id: None,
+    };
+    // Nine calendar days on is still in time; a second after the seventh working day is late.
+    let on_time = run(
+        OFF1.0,
+        OFF1.1,
+        &decided,
+        utc(2026, 12, 20, 1, 0),
+        serve.clone(),
+    )
+    .unwrap();
+    assert!(!on_time.procedure.service.unwrap().late);
+    let late = run(
+        OFF1.0,
+        OFF1.1,
+        &decided,
+        utc(2026, 12, 22, 10, 0) + Duration::seconds(1),
+        serve,
+    )
+    .unwrap();
+    assert!(late.procedure.service.unwrap().late);
+}
+
+#[test]
+fn each_working_day_period_is_a_figure_of_the_configuration() {
+    let rules = CaseRules {
+        statement_working_days: 5,
+        hearing_request_working_days: 3,
+        hearing_notice_working_days: 10,
+        service_working_days: 2,
+        ..CaseRules::default()
+    };
+    let due = CaseDue::from_calendar(&calendar(), &rules, utc(2026, 12, 4, 1, 0));
+    assert_eq!(due.statement_until, Some(utc(2026, 12, 11, 10, 0)));
+    assert_eq!(due.hearing_request_until, Some(utc(2026, 12, 9, 10, 0)));
+    assert_eq!(due.hearing_earliest_at, Some(utc(2026, 12, 18, 10, 0)));
+    assert_eq!(due.serve_by, Some(utc(2026, 12, 8, 10, 0)));
+    // A command whose periods could not be counted is refused, never given natural days.
+    let mut f = facts(OFF1.0, OFF1.1, &notified(vec![fine(50_000)]), t0());
+    f.case = Some(
+        run(
+            BOSS.0,
+            BOSS.1,
+            &filed(),
+            t0(),
+            investigate(&["off1", "off2"]),
+        )
+        .unwrap(),
+    );
+    f.case = Some(
+        decide(&record(&["off1", "off2"], true), &f)
+            .unwrap()
+            .case
+            .unwrap(),
+    );
+    f.case_due = CaseDue::default();
+    assert_eq!(
+        decide(&notify(vec![fine(50_000)]), &f)
+            .err()
+            .map(|e| e.code),
+        Some("no_deadline")
+    );
+}
+
+/// A penalty of `fen` decided and served on `served`.
+fn served_on(fen: i64, served: NaiveDateTime) -> Case {
+    let mut c = case_in(CaseStatus::Served);
+    let p = &mut c.procedure;
+    if let Some(CaseDecision::Penalty { sanctions, .. }) =
+        p.decision.as_mut().map(|d| &mut d.decision)
+    {
+        *sanctions = vec![fine(fen)];
+    }
+    if let Some(d) = p.decision.as_mut() {
+        d.at = served;
+    }
+    if let Some(s) = p.service.as_mut() {
+        s.at = served;
+    }
+    c
+}
+
+fn part(y: i32, m: u32, d: u32, fen: i64) -> griddispatch_protocol::case::InstalmentSpec {
+    griddispatch_protocol::case::InstalmentSpec {
+        due_on: NaiveDate::from_ymd_opt(y, m, d).unwrap(),
+        amount_fen: fen,
+    }
+}
+
+fn plan(
+    kind: griddispatch_protocol::case::PaymentPlanKind,
+    parts: Vec<griddispatch_protocol::case::InstalmentSpec>,
+) -> Command {
+    Command::RequestPaymentPlan {
+        case_id: CASE.into(),
+        kind,
+        instalments: parts,
+        reason: "家庭经济困难，申请延期缴纳".into(),
+    }
+}
+
+fn answer_plan(approved: bool) -> Command {
+    Command::DecidePaymentPlan {
+        case_id: CASE.into(),
+        approved,
+        note: "经审查属实".into(),
+    }
+}
+
+fn pay(fen: i64, channel: PaymentChannel) -> Command {
+    Command::RecordPayment {
+        case_id: CASE.into(),
+        amount_fen: fen,
+        channel,
+        reference: "ICBC-0001".into(),
+    }
+}
+
+#[test]
+fn a_deferral_stops_the_surcharge_only_once_the_approver_has_approved_it() {
+    use griddispatch_protocol::case::PaymentPlanKind::{Deferral, Instalments};
+    let served = utc(2026, 12, 1, 1, 0);
+    let c = served_on(50_000, served);
+    let asked = utc(2026, 12, 3, 1, 0);
+    // Malformed applications are refused.
+    for bad in [
+        plan(
+            Deferral,
+            vec![part(2027, 1, 20, 25_000), part(2027, 2, 20, 25_000)],
+        ),
+        plan(Instalments, vec![part(2027, 1, 20, 50_000)]),
+        plan(Deferral, vec![part(2027, 1, 20, 40_000)]),
+        plan(Deferral, vec![part(2026, 12, 3, 50_000)]),
+        plan(
+            Instalments,
+            vec![part(2027, 2, 20, 25_000), part(2027, 1, 20, 25_000)],
+        ),
+        plan(
+            Instalments,
+            vec![part(2027, 1, 20, 60_000), part(2027, 2, 20, -10_000)],
+        ),
+    ] {
+        assert_eq!(
+            run(OFF1.0, OFF1.1, &c, asked, bad).err(),
+            Some("invalid_payment_plan")
+        );
+    }
+    // An officer who is not on the case cannot record it.
+    let deferral = plan(Deferral, vec![part(2027, 1, 20, 50_000)]);
+    assert_eq!(
+        run("off3", &[Role::Officer], &c, asked, deferral.clone()).err(),
+        Some("forbidden")
+    );
+    let asked_case = run(OFF1.0, OFF1.1, &c, asked, deferral.clone()).unwrap();
+    assert_eq!(
+        run(OFF1.0, OFF1.1, &asked_case, asked, deferral).err(),
+        Some("invalid_state")
+    );
+    // Not approved yet: 17 days after service the surcharge runs (2 days × 3 % = 30 元).
+    let day17 = served + Duration::days(17);
+    assert_eq!(
+        run(
+            OFF1.0,
+            OFF1.1,
+            &asked_case,
+            day17,
+            pay(50_000, PaymentChannel::Bank)
+        )
+        .err(),
+        Some("amount_mismatch")
+    );
+    assert!(run(
+        OFF1.0,
+        OFF1.1,
+        &asked_case,
+        day17,
+        pay(53_000, PaymentChannel::Bank)
+    )
+    .is_ok());
+    // And a reminder may follow: an application is not a deferral.
+    assert!(run(
+        OFF1.0,
+        OFF1.1,
+        &asked_case,
+        day17,
+        Command::RemindParty {
+            case_id: CASE.into()
+        }
+    )
+    .is_ok());
+    // Only the approver approves.
+    assert_eq!(
+        run(OFF1.0, OFF1.1, &asked_case, asked, answer_plan(true)).err(),
+        Some("forbidden")
+    );
+    let approved = run(BOSS.0, BOSS.1, &asked_case, asked, answer_plan(true)).unwrap();
+    assert_eq!(
+        run(BOSS.0, BOSS.1, &approved, asked, answer_plan(true)).err(),
+        Some("invalid_state")
+    );
+    // Approved, not yet due: no surcharge, no reminder, and the payment clock runs to 20 January.
+    let day40 = served + Duration::days(40);
+    assert_eq!(
+        run(
+            OFF1.0,
+            OFF1.1,
+            &approved,
+            day40,
+            Command::RemindParty {
+                case_id: CASE.into()
+            }
+        )
+        .err(),
+        Some("not_overdue")
+    );
+    let clocks = running_clocks(&approved, &CaseRules::default());
+    let payment = clocks.iter().find(|k| k.clock == "payment").unwrap();
+    assert_eq!(payment.due, utc(2027, 1, 20, 16, 0));
+    assert_eq!(
+        run(
+            OFF1.0,
+            OFF1.1,
+            &approved,
+            day40,
+            pay(53_000, PaymentChannel::Bank)
+        )
+        .err(),
+        Some("amount_mismatch")
+    );
+    // Paid to an officer: still refused under a deferral.
+    assert_eq!(
+        run(
+            OFF1.0,
+            OFF1.1,
+            &approved,
+            day40,
+            pay(50_000, PaymentChannel::Officer)
+        )
+        .err(),
+        Some("payment_to_officer")
+    );
+    let paid = run(
+        OFF1.0,
+        OFF1.1,
+        &approved,
+        day40,
+        pay(50_000, PaymentChannel::Bank),
+    )
+    .unwrap();
+    assert_eq!(paid.procedure.payment.as_ref().unwrap().surcharge_fen, 0);
+    let mut published = paid;
+    published.status = CaseStatus::Published;
+    let archived = run(
+        BOSS.0,
+        BOSS.1,
+        &published,
+        day40,
+        Command::ArchiveCase {
+            case_id: CASE.into(),
+            closing_report: "延期缴纳，已缴清".into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(archived.procedure.archive.unwrap().outcome, "paid");
+}
+
+#[test]
+fn a_refused_plan_leaves_the_fine_due_as_decided() {
+    use griddispatch_protocol::case::PaymentPlanKind::Deferral;
+    let served = utc(2026, 12, 1, 1, 0);
+    let c = run(
+        OFF1.0,
+        OFF1.1,
+        &served_on(50_000, served),
+        served,
+        plan(Deferral, vec![part(2027, 1, 20, 50_000)]),
+    )
+    .unwrap();
+    let refused = run(BOSS.0, BOSS.1, &c, served, answer_plan(false)).unwrap();
+    let day17 = served + Duration::days(17);
+    assert_eq!(
+        run(
+            OFF1.0,
+            OFF1.1,
+            &refused,
+            day17,
+            pay(50_000, PaymentChannel::Bank)
+        )
+        .err(),
+        Some("amount_mismatch")
+    );
+    // The party may apply again; the refused one is kept.
+    let again = run(
+        OFF1.0,
+        OFF1.1,
+        &refused,
+        served + Duration::days(2),
+        plan(Deferral, vec![part(2027, 1, 10, 50_000)]),
+    )
+    .unwrap();
+    assert_eq!(again.procedure.refused_plans.len(), 1);
+}
+
+#[test]
+fn instalments_are_paid_part_by_part_with_a_surcharge_only_on_a_late_part() {
+    use griddispatch_protocol::case::PaymentPlanKind::Instalments;
+    let served = utc(2026, 12, 1, 1, 0);
+    let c = run(
+        OFF1.0,
+        OFF1.1,
+        &served_on(50_000, served),
+        served,
+        plan(
+            Instalments,
+            vec![part(2027, 1, 10, 25_000), part(2027, 2, 10, 25_000)],
+        ),
+    )
+    .unwrap();
+    let c = run(BOSS.0, BOSS.1, &c, served, answer_plan(true)).unwrap();
+    let c = run(
+        OFF1.0,
+        OFF1.1,
+        &c,
+        utc(2027, 1, 5, 1, 0),
+        pay(25_000, PaymentChannel::Online),
+    )
+    .unwrap();
+    assert!(
+        c.procedure.payment.is_none(),
+        "one part of two is not the fine"
+    );
+    let clocks = running_clocks(&c, &CaseRules::default());
+    assert_eq!(
+        clocks.iter().find(|k| k.clock == "payment").unwrap().due,
+        utc(2027, 2, 10, 16, 0)
+    );
+    // The archive waits for the second part.
+    let mut published = c.clone();
+    published.status = CaseStatus::Published;
+    assert_eq!(
+        run(
+            BOSS.0,
+            BOSS.1,
+            &published,
+            utc(2027, 1, 6, 1, 0),
+            Command::ArchiveCase {
+                case_id: CASE.into(),
+                closing_report: "r".into()
+            }
+        )
+        .err(),
+        Some("unpaid_fine")
+    );
+    // Second part two whole days late: 25 000 × 3 % × 2 = 1 500 fen.
+    let late = utc(2027, 2, 13, 1, 0);
+    assert_eq!(
+        run(OFF1.0, OFF1.1, &c, late, pay(25_000, PaymentChannel::Bank)).err(),
+        Some("amount_mismatch")
+    );
+    let c = run(OFF1.0, OFF1.1, &c, late, pay(26_500, PaymentChannel::Bank)).unwrap();
+    let paid = c.procedure.payment.as_ref().unwrap();
+    assert_eq!((paid.amount_fen, paid.surcharge_fen), (51_500, 1_500));
+}
+
+#[test]
+fn the_court_is_asked_only_after_a_reminder_whose_ten_working_days_ran_out_within_the_window() {
+    // Served on 1 September 2026: the payment period ends on the 16th.
+    let served = utc(2026, 9, 1, 1, 0);
+    let c = served_on(50_000, served);
+    let remind = Command::RemindParty {
+        case_id: CASE.into(),
+    };
+    let court = Command::ApplyToCourt {
+        case_id: CASE.into(),
+        court: "某县人民法院".into(),
+        note: "申请强制执行罚款及加处罚款".into(),
+    };
+    assert_eq!(
+        run(OFF1.0, OFF1.1, &c, utc(2026, 9, 16, 0, 0), remind.clone()).err(),
+        Some("not_overdue")
+    );
+    // Without a reminder, never — not even in the window.
+    assert_eq!(
+        run(BOSS.0, BOSS.1, &c, utc(2027, 3, 2, 1, 0), court.clone()).err(),
+        Some("reminder_required")
+    );
+    // Reminded on Monday 28 September: ten working days over the National Day holiday end on
+    // Friday 16 October, 18:00 (not on 8 October).
+    let at = utc(2026, 9, 28, 1, 0);
+    let reminded = run(OFF1.0, OFF1.1, &c, at, remind.clone()).unwrap();
+    let r = reminded.procedure.reminder.as_ref().unwrap();
+    assert_eq!(r.pay_by, utc(2026, 10, 16, 10, 0));
+    // 12 days late: 50 000 + 3 % × 12 = 68 000 fen owed.
+    assert_eq!(r.amount_fen, 68_000);
+    assert_eq!(
+        run(OFF1.0, OFF1.1, &reminded, at, remind).err(),
+        Some("invalid_state")
+    );
+    assert_eq!(
+        run(
+            BOSS.0,
+            BOSS.1,
+            &reminded,
+            utc(2026, 10, 16, 9, 0),
+            court.clone()
+        )
+        .err(),
+        Some("reminder_period_open")
+    );
+    // The review (60 days) and litigation (6 months) periods end on 1 March 2027.
+    assert_eq!(
+        run(
+            BOSS.0,
+            BOSS.1,
+            &reminded,
+            utc(2026, 10, 17, 1, 0),
+            court.clone()
+        )
+        .err(),
+        Some("review_periods_open")
+    );
+    assert_eq!(
+        run(
+            BOSS.0,
+            BOSS.1,
+            &reminded,
+            utc(2027, 6, 1, 1, 1),
+            court.clone()
+        )
+        .err(),
+        Some("court_application_late")
+    );
+    assert_eq!(
+        run(
+            OFF1.0,
+            OFF1.1,
+            &reminded,
+            utc(2027, 3, 2, 1, 0),
+            court.clone()
+        )
+        .err(),
+        Some("forbidden")
+    );
+    // Closing with the fine unpaid and no application is refused; after it, the case closes.
+    let mut published = reminded.clone();
+    published.status = CaseStatus::Published;
+    let archive = Command::ArchiveCase {
+        case_id: CASE.into(),
+        closing_report: "当事人逾期不履行，已申请人民法院强制执行".into(),
+    };
+    assert_eq!(
+        run(
+            BOSS.0,
+            BOSS.1,
+            &published,
+            utc(2027, 3, 2, 1, 0),
+            archive.clone()
+        )
+        .err(),
+        Some("unpaid_fine")
+    );
+    let applied = run(
+        BOSS.0,
+        BOSS.1,
+        &published,
+        utc(2027, 3, 2, 1, 0),
+        court.clone(),
+    )
+    .unwrap();
+    let ca = applied.procedure.court_application.as_ref().unwrap();
+    assert_eq!(
+        ca.amount_fen, 100_000,
+        "the surcharge never exceeds the fine"
+    );
+    assert_eq!(
+        run(BOSS.0, BOSS.1, &applied, utc(2027, 3, 2, 1, 0), court).err(),
+        Some("invalid_state")
+    );
+    let archived = run(BOSS.0, BOSS.1, &applied, utc(2027, 3, 3, 1, 0), archive).unwrap();
+    assert_eq!(archived.status, CaseStatus::Archived);
+    assert_eq!(
+        archived.procedure.archive.unwrap().outcome,
+        "applied_to_court"
+    );
 }

@@ -6,15 +6,16 @@
 
 use chrono::{Duration, NaiveDateTime, Timelike};
 use griddispatch_protocol::case::{
-    CaseDecision, CaseRecordKind, PaymentChannel, Sanction, SanctionKind, ServiceMethod,
+    CaseDecision, CaseRecordKind, PaymentChannel, PaymentPlanKind, Sanction, SanctionKind,
+    ServiceMethod,
 };
 use griddispatch_protocol::command::Command;
 use griddispatch_protocol::Role;
 
 use super::super::model::CaseStatus;
 use super::super::procedure::{
-    Archive, CaseRecord, Decision, Discussion, Extension, HandOver, Hearing, Notice, Payment,
-    Review, Service, Statement,
+    Archive, CaseRecord, CourtApplication, Decision, Discussion, Extension, HandOver, Hearing,
+    Instalment, Notice, Payment, PaymentPlan, Procedure, Reminder, Review, Service, Statement,
 };
 use super::super::rules::DomainError;
 use super::{check_attachments, misrouted, need, required, state_err, Change, Facts, OfficerFact};
@@ -181,8 +182,8 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 legal_basis: required(legal_basis, "legal_basis_required", "法律依据")?,
                 sanctions: sanctions.clone(),
                 hearing_right,
-                hearing_request_until: now + Duration::days(rules.hearing_request_days),
-                statement_until: now + Duration::days(rules.statement_days),
+                hearing_request_until: due(f.case_due.hearing_request_until, "听证申请")?,
+                statement_until: due(f.case_due.statement_until, "陈述申辩")?,
                 by: a.user_id.clone(),
                 at: now,
             });
@@ -221,8 +222,8 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 return Err(DomainError::rule(
                     "hearing_request_late",
                     format!(
-                        "听证申请须在告知后 {} 日内提出，已于 {} 截止 (a hearing must be asked for within {} days of the notice)",
-                        rules.hearing_request_days, notice.hearing_request_until, rules.hearing_request_days
+                        "听证申请须在告知后 {} 个工作日内提出，已于 {} 截止 (a hearing must be asked for within {} working days of the notice)",
+                        rules.hearing_request_working_days, notice.hearing_request_until, rules.hearing_request_working_days
                     ),
                 ));
             }
@@ -275,12 +276,13 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
             let hearing_at = hearing_at
                 .with_nanosecond(hearing_at.nanosecond() / 1000 * 1000)
                 .unwrap_or(hearing_at);
-            if hearing_at < now + Duration::days(rules.hearing_notice_days) {
+            let earliest = due(f.case_due.hearing_earliest_at, "听证通知")?;
+            if hearing_at < earliest {
                 return Err(DomainError::rule(
                     "hearing_notice_too_short",
                     format!(
-                        "听证通知须在举行听证 {} 日前送达 (the hearing must be at least {} days after its notice)",
-                        rules.hearing_notice_days, rules.hearing_notice_days
+                        "听证通知须在举行听证 {} 个工作日前送达，最早 {earliest} 举行 (the hearing must be at least {} working days after its notice)",
+                        rules.hearing_notice_working_days, rules.hearing_notice_working_days
                     ),
                 ));
             }
@@ -528,7 +530,7 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 decision: decision.clone(),
                 by: a.user_id.clone(),
                 at: now,
-                serve_by: now + Duration::days(rules.service_days),
+                serve_by: due(f.case_due.serve_by, "送达")?,
                 publish_by: if penalty { f.publish_due_at } else { None },
             });
             c.status = CaseStatus::Decided;
@@ -566,12 +568,7 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
             reference,
             ..
         } => {
-            let investigator = a.has(Role::Officer) && p.investigators.contains(&a.user_id);
-            if !(a.has(Role::Approver) || investigator) {
-                return Err(DomainError::forbidden(
-                    "只有本案调查人员或镇政府负责人可以登记缴款 (only the case's officers or an approver record a payment)",
-                ));
-            }
+            officer_or_approver(f, &p.investigators, "登记缴款")?;
             expect(
                 c.status,
                 &[CaseStatus::Served, CaseStatus::Published],
@@ -593,19 +590,236 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
             if p.payment.is_some() {
                 return Err(DomainError::state("罚款已缴纳 (the fine is paid)"));
             }
-            let served = p.service.as_ref().map_or(now, |s| s.at);
-            let due = rules.amount_due(fine, served, now);
-            if *amount_fen != due {
-                return Err(DomainError::rule(
-                    "amount_mismatch",
-                    format!("应缴 {} 元（罚款 {} 元，加处罚款 {} 元），登记金额 {} 元 (amount due differs)", yuan(due), yuan(fine), yuan(due - fine), yuan(*amount_fen)),
+            let reference = required(reference, "reference_required", "银行缴款凭证号")?;
+            let paid = |amount_fen: i64, surcharge_fen: i64| Payment {
+                amount_fen,
+                surcharge_fen,
+                channel: *channel,
+                reference: reference.clone(),
+                by: a.user_id.clone(),
+                at: now,
+            };
+            if let Some(plan) = p.payment_plan.as_mut().filter(|pl| pl.in_force()) {
+                // An approved deferral or instalment plan: the next part, with a surcharge only
+                // once its own day has passed.
+                let Some(part) = plan.instalments.iter_mut().find(|i| i.paid.is_none()) else {
+                    return Err(DomainError::state("罚款已缴纳 (the fine is paid)"));
+                };
+                let due = rules.instalment_due(part, now);
+                if *amount_fen != due {
+                    return Err(DomainError::rule(
+                        "amount_mismatch",
+                        format!("本期（{} 到期）应缴 {} 元（本期 {} 元，加处罚款 {} 元），登记金额 {} 元 (amount due for this instalment differs)", part.due_on, yuan(due), yuan(part.amount_fen), yuan(due - part.amount_fen), yuan(*amount_fen)),
+                    ));
+                }
+                part.paid = Some(paid(due, due - part.amount_fen));
+                if plan.instalments.iter().all(|i| i.paid.is_some()) {
+                    let total: i64 = plan
+                        .instalments
+                        .iter()
+                        .filter_map(|i| i.paid.as_ref())
+                        .map(|x| x.amount_fen)
+                        .sum();
+                    let surcharge: i64 = plan
+                        .instalments
+                        .iter()
+                        .filter_map(|i| i.paid.as_ref())
+                        .map(|x| x.surcharge_fen)
+                        .sum();
+                    p.payment = Some(paid(total, surcharge));
+                }
+            } else {
+                let served = p.service.as_ref().map_or(now, |s| s.at);
+                let due = rules.amount_due(fine, served, now);
+                if *amount_fen != due {
+                    return Err(DomainError::rule(
+                        "amount_mismatch",
+                        format!("应缴 {} 元（罚款 {} 元，加处罚款 {} 元），登记金额 {} 元 (amount due differs)", yuan(due), yuan(fine), yuan(due - fine), yuan(*amount_fen)),
+                    ));
+                }
+                p.payment = Some(paid(due, due - fine));
+            }
+        }
+        Command::RequestPaymentPlan {
+            kind,
+            instalments,
+            reason,
+            ..
+        } => {
+            officer_or_approver(f, &p.investigators, "登记延期、分期缴纳申请")?;
+            unpaid_fine(c.status, p, "申请延期、分期缴纳")?;
+            if p.payment_plan
+                .as_ref()
+                .is_some_and(|pl| pl.approved.is_none())
+            {
+                return Err(DomainError::state(
+                    "已有待批准的延期、分期缴纳申请 (an application is waiting for the approver)",
                 ));
             }
-            p.payment = Some(Payment {
-                amount_fen: *amount_fen,
-                surcharge_fen: due - fine,
-                channel: *channel,
-                reference: required(reference, "reference_required", "银行缴款凭证号")?,
+            if p.payment_plan.as_ref().is_some_and(|pl| pl.in_force()) {
+                return Err(DomainError::state(
+                    "已批准延期、分期缴纳 (a deferral or instalment plan is in force)",
+                ));
+            }
+            let reason = required(reason, "reason_required", "申请理由")?;
+            let parts = match kind {
+                PaymentPlanKind::Deferral => instalments.len() == 1,
+                PaymentPlanKind::Instalments => instalments.len() >= 2,
+            };
+            if !parts {
+                return Err(DomainError::rule(
+                    "invalid_payment_plan",
+                    "延期缴纳为一期，分期缴纳至少两期 (a deferral has one part, instalments two or more)",
+                ));
+            }
+            let today = crate::domain::time::china_date(now);
+            let mut last: Option<chrono::NaiveDate> = None;
+            for part in instalments {
+                if part.amount_fen <= 0 {
+                    return Err(DomainError::rule(
+                        "invalid_payment_plan",
+                        "每期金额须大于 0（分）(each part needs a positive amount in fen)",
+                    ));
+                }
+                if part.due_on <= today || last.is_some_and(|l| part.due_on <= l) {
+                    return Err(DomainError::rule(
+                        "invalid_payment_plan",
+                        "各期缴纳日期须晚于今天并依次递增 (the parts' days must be after today and in order)",
+                    ));
+                }
+                last = Some(part.due_on);
+            }
+            let total: i64 = instalments.iter().map(|i| i.amount_fen).sum();
+            if total != p.fine_fen() {
+                return Err(DomainError::rule(
+                    "invalid_payment_plan",
+                    format!(
+                        "各期合计 {} 元，与罚款 {} 元不符 (the parts must add up to the fine)",
+                        yuan(total),
+                        yuan(p.fine_fen())
+                    ),
+                ));
+            }
+            if let Some(old) = p.payment_plan.take() {
+                p.refused_plans.push(old);
+            }
+            p.payment_plan = Some(PaymentPlan {
+                kind: *kind,
+                instalments: instalments
+                    .iter()
+                    .map(|i| Instalment {
+                        due_on: i.due_on,
+                        amount_fen: i.amount_fen,
+                        paid: None,
+                    })
+                    .collect(),
+                reason,
+                requested_by: a.user_id.clone(),
+                requested_at: now,
+                approved: None,
+                note: None,
+                decided_by: None,
+                decided_at: None,
+            });
+        }
+        Command::DecidePaymentPlan { approved, note, .. } => {
+            a.require(Role::Approver, "批准延期、分期缴纳")?;
+            unpaid_fine(c.status, p, "批准延期、分期缴纳")?;
+            let plan = p
+                .payment_plan
+                .as_mut()
+                .filter(|pl| pl.approved.is_none())
+                .ok_or_else(|| {
+                    DomainError::state(
+                        "没有待批准的延期、分期缴纳申请 (no application waiting for a decision)",
+                    )
+                })?;
+            let note = required(note, "note_required", "审批意见")?;
+            if *approved
+                && plan
+                    .instalments
+                    .first()
+                    .is_some_and(|i| i.due_on <= crate::domain::time::china_date(now))
+            {
+                return Err(DomainError::rule(
+                    "invalid_payment_plan",
+                    "申请的第一期缴纳日期已过，须重新申请 (the first part's day has passed; apply again)",
+                ));
+            }
+            plan.approved = Some(*approved);
+            plan.note = Some(note);
+            plan.decided_by = Some(a.user_id.clone());
+            plan.decided_at = Some(now);
+        }
+        Command::RemindParty { .. } => {
+            officer_or_approver(f, &p.investigators, "催告")?;
+            unpaid_fine(c.status, p, "催告")?;
+            if p.reminder.is_some() {
+                return Err(DomainError::state(
+                    "已经催告 (the party was reminded already)",
+                ));
+            }
+            let owed = owed_now(p, rules, now);
+            let overdue = match p.payment_plan.as_ref().filter(|pl| pl.in_force()) {
+                Some(plan) => plan.next_unpaid().is_some_and(|i| now > i.due_end()),
+                None => p
+                    .service
+                    .as_ref()
+                    .is_some_and(|s| now > s.at + Duration::days(rules.payment_days)),
+            };
+            if !overdue {
+                return Err(DomainError::rule(
+                    "not_overdue",
+                    format!("缴款期限未届满，不能催告 (the fine is not overdue: the party has {} days after service, or until the approved day)", rules.payment_days),
+                ));
+            }
+            p.reminder = Some(Reminder {
+                number: f
+                    .number
+                    .clone()
+                    .ok_or_else(|| DomainError::rule("no_number", "no reminder number"))?,
+                amount_fen: owed,
+                pay_by: due(f.case_due.reminder_pay_by, "催告")?,
+                by: a.user_id.clone(),
+                at: now,
+            });
+        }
+        Command::ApplyToCourt { court, note, .. } => {
+            a.require(Role::Approver, "申请人民法院强制执行")?;
+            unpaid_fine(c.status, p, "申请人民法院强制执行")?;
+            let court = required(court, "court_required", "人民法院名称")?;
+            let note = required(note, "note_required", "申请说明")?;
+            let reminder = p.reminder.as_ref().ok_or_else(|| {
+                DomainError::rule(
+                    "reminder_required",
+                    "申请人民法院强制执行前须先催告当事人 (remind the party before applying to the court, 行政强制法 art. 54)",
+                )
+            })?;
+            if now <= reminder.pay_by {
+                return Err(DomainError::rule(
+                    "reminder_period_open",
+                    format!("催告书送达后 {} 个工作日（至 {}）未满 (the reminder's {} working days run until {})", rules.reminder_working_days, reminder.pay_by, rules.reminder_working_days, reminder.pay_by),
+                ));
+            }
+            let served = p.service.as_ref().map_or(now, |s| s.at);
+            let (from, until) = rules.court_window(served);
+            if now < from {
+                return Err(DomainError::rule(
+                    "review_periods_open",
+                    format!("申请行政复议或提起行政诉讼的期限至 {from} 届满，届满后方可申请强制执行 (the review and litigation periods run until {from}; apply after, 行政强制法 art. 53)"),
+                ));
+            }
+            if now > until {
+                return Err(DomainError::rule(
+                    "court_application_late",
+                    format!("已超过申请强制执行期限 {until}（复议、诉讼期限届满之日起 {} 个月）(past the {}-month limit to apply to the court, 行政强制法 art. 53)", rules.court_application_months, rules.court_application_months),
+                ));
+            }
+            let amount_fen = owed_now(p, rules, now);
+            p.court_application = Some(CourtApplication {
+                court,
+                note,
+                amount_fen,
                 by: a.user_id.clone(),
                 at: now,
             });
@@ -641,14 +855,21 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 CaseStatus::Served
             };
             expect(c.status, &[from], "结案归档")?;
-            if p.fine_fen() > 0 && p.payment.is_none() {
+            let outcome = if p.payment.is_some() {
+                "paid"
+            } else if p.fine_fen() == 0 {
+                "nothing_to_pay"
+            } else if p.court_application.is_some() {
+                "applied_to_court"
+            } else {
                 return Err(DomainError::rule(
                     "unpaid_fine",
                     "罚款尚未缴纳，不能结案（可催告或申请法院强制执行）(the fine is unpaid: remind the party or apply to the court first)",
                 ));
-            }
+            };
             p.archive = Some(Archive {
                 closing_report: required(closing_report, "closing_report_required", "结案报告")?,
+                outcome: outcome.to_owned(),
                 by: a.user_id.clone(),
                 at: now,
             });
@@ -761,6 +982,70 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
         case: Some(c),
         ..Change::default()
     })
+}
+
+/// A due time the command handler computed on the calendar (art. 85).
+fn due(at: Option<NaiveDateTime>, what: &str) -> Result<NaiveDateTime, DomainError> {
+    at.ok_or_else(|| {
+        DomainError::rule(
+            "no_deadline",
+            format!("未能计算{what}期限 (no deadline could be computed on the calendar)"),
+        )
+    })
+}
+
+/// One of the case's certified officers, or an approver.
+fn officer_or_approver(
+    f: &Facts,
+    investigators: &[String],
+    action: &str,
+) -> Result<(), DomainError> {
+    let a = &f.actor;
+    let investigator = a.has(Role::Officer) && investigators.contains(&a.user_id);
+    if !(a.has(Role::Approver) || investigator) {
+        return Err(DomainError::forbidden(format!(
+            "只有本案调查人员或镇政府负责人可以{action} (only the case's officers or an approver may {})",
+            super::english(action)
+        )));
+    }
+    Ok(())
+}
+
+/// The decision was served, has a fine, and it is neither paid nor before the court.
+fn unpaid_fine(status: CaseStatus, p: &Procedure, action: &str) -> Result<(), DomainError> {
+    expect(status, &[CaseStatus::Served, CaseStatus::Published], action)?;
+    if p.fine_fen() == 0 {
+        return Err(DomainError::rule(
+            "no_fine",
+            "本决定没有罚款 (this decision has no fine)",
+        ));
+    }
+    if p.payment.is_some() {
+        return Err(DomainError::state("罚款已缴纳 (the fine is paid)"));
+    }
+    if p.court_application.is_some() {
+        return Err(DomainError::state(
+            "已申请人民法院强制执行 (the court was applied to)",
+        ));
+    }
+    Ok(())
+}
+
+/// What the party owes on `now`: the fine (or the unpaid parts of an approved plan) with the
+/// surcharge run so far.
+fn owed_now(p: &Procedure, rules: &super::super::CaseRules, now: NaiveDateTime) -> i64 {
+    match p.payment_plan.as_ref().filter(|pl| pl.in_force()) {
+        Some(plan) => plan
+            .instalments
+            .iter()
+            .filter(|i| i.paid.is_none())
+            .map(|i| rules.instalment_due(i, now))
+            .sum(),
+        None => {
+            let served = p.service.as_ref().map_or(now, |s| s.at);
+            rules.amount_due(p.fine_fen(), served, now)
+        }
+    }
 }
 
 fn expect(status: CaseStatus, states: &[CaseStatus], action: &str) -> Result<(), DomainError> {

@@ -184,6 +184,8 @@ pub struct Facts {
     pub publish_due_at: Option<NaiveDateTime>,
     /// A 先行登记保存 record made now must be decided by (7 working days on the calendar).
     pub preservation_due_at: Option<NaiveDateTime>,
+    /// The procedure's periods counted from now in working days (art. 85).
+    pub case_due: super::CaseDue,
     /// The department a transfer command names.
     pub department: Option<DepartmentFact>,
     /// A second department a command names (the procuratorate of a crime hand-over).
@@ -291,6 +293,13 @@ fn english(term: &str) -> &str {
         "提请法制审核" => "submit it for legal review",
         "登记缴款" => "record a payment",
         "记录陈述申辩" => "record the party's statement",
+        "登记延期、分期缴纳申请" => {
+            "record an application to defer or pay in instalments"
+        }
+        "申请延期、分期缴纳" => "apply to defer or pay in instalments",
+        "批准延期、分期缴纳" => "decide on a deferral or instalments",
+        "催告" => "remind the party",
+        "申请人民法院强制执行" => "apply to the court for enforcement",
         _ => "do this",
     }
 }
@@ -360,6 +369,10 @@ pub fn decide(cmd: &Command, f: &Facts) -> Result<Change, DomainError> {
         | Command::DecideCase { .. }
         | Command::ServeDecision { .. }
         | Command::RecordPayment { .. }
+        | Command::RequestPaymentPlan { .. }
+        | Command::DecidePaymentPlan { .. }
+        | Command::RemindParty { .. }
+        | Command::ApplyToCourt { .. }
         | Command::PublishDecision { .. }
         | Command::ArchiveCase { .. }
         | Command::HandOverToPolice { .. }
