@@ -23,7 +23,7 @@ use crate::routes::*;
           share, import_shared, list_shared, report_shared, list_notices, ack_notice,
           crate::tus::options, crate::tus::create, crate::tus::head, crate::tus::patch, crate::tus::terminate,
           list_departments, get_department, create_department, update_department,
-          list_transfers, transfer_letter,
+          list_transfers, transfer_letter, list_assistance, assistance_letter,
           list_meetings, next_meeting_date, get_meeting, create_meeting, submit_topic, issue_minutes,
           report_item_progress, close_meeting_item),
     components(schemas(
@@ -107,6 +107,8 @@ use crate::routes::*;
         crate::departments::DepartmentView,
         crate::store::departments::LiaisonRow,
         TransferEntry,
+        AssistanceEntry,
+        griddispatch_protocol::agency::AssistanceKind,
         griddispatch_protocol::agency::TransferSender,
         griddispatch_protocol::agency::DisputeLevel,
         griddispatch_protocol::agency::HandOverAnswer,

@@ -97,6 +97,9 @@ pub fn save_report(conn: &mut DbConn, r: &Report) -> QueryResult<()> {
             ))
             .execute(conn)?;
     }
+    for a in &r.assistance {
+        save_assistance(conn, &r.id, a)?;
+    }
     if let Some(t) = &r.transfer {
         use crate::schema::reports_transfer::reports as rt;
         diesel::update(rt::table.find(&r.id))
@@ -104,6 +107,39 @@ pub fn save_report(conn: &mut DbConn, r: &Report) -> QueryResult<()> {
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// Index an assistance request by its addressed department, state and deadline (the liaison's
+/// inbox and the deadline job read it; the request itself lives in its report).
+fn save_assistance(
+    conn: &mut DbConn,
+    report_id: &str,
+    a: &crate::domain::workflow::Assistance,
+) -> QueryResult<()> {
+    use crate::schema::assistance_requests as ar;
+    let n = diesel::update(ar::table.find(&a.id))
+        .set((ar::status.eq(a.status.as_str()), ar::due_at.eq(a.due)))
+        .execute(conn)?;
+    if n == 0 {
+        diesel::insert_into(ar::table)
+            .values((
+                ar::id.eq(&a.id),
+                ar::report_id.eq(report_id),
+                ar::department_id.eq(&a.department_id),
+                ar::status.eq(a.status.as_str()),
+                ar::due_at.eq(a.due),
+                ar::requested_at.eq(a.requested_at),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Whether an assistance request uses this id.
+pub fn assistance_taken(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+    use crate::schema::assistance_requests as ar;
+    let n: i64 = ar::table.filter(ar::id.eq(id)).count().get_result(conn)?;
+    Ok(n > 0)
 }
 
 /// Insert or update a task.

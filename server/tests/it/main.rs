@@ -4,6 +4,7 @@
 
 mod common;
 
+mod assistance;
 mod auth;
 mod auth_refresh;
 mod auth_throttle;

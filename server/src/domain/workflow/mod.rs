@@ -9,13 +9,13 @@ mod publication;
 mod rules;
 
 pub use decide::{
-    decide, ActorCtx, CategoryRules, Change, DepartmentFact, Facts, Located, OfficerFact,
-    TransferDue,
+    decide, ActorCtx, AssistanceDue, CategoryRules, Change, DepartmentFact, Facts, Located,
+    OfficerFact, TransferDue,
 };
 pub use model::{
-    Case, CaseStatus, CellRef, Escalation, PendingRequest, Recheck, Report, ReportStatus,
-    Supplement, Task, TaskStatus, Transfer, TransferDispute, TransferFlag, TransferPacket,
-    TransferStatus,
+    Assistance, AssistanceExtension, AssistanceFlag, AssistanceStatus, Case, CaseStatus, CellRef,
+    Escalation, PendingRequest, Recheck, Report, ReportStatus, Supplement, Task, TaskStatus,
+    Transfer, TransferDispute, TransferFlag, TransferPacket, TransferStatus,
 };
 pub use procedure::{
     running_clocks, Archive, CaseRecord, CaseRules, ClockFlag, Decision, Discussion, Extension,

@@ -134,6 +134,9 @@ pub struct Report {
     /// The transfer out (移送) of this matter, once decided: one matter, one transfer.
     #[serde(default)]
     pub transfer: Option<Transfer>,
+    /// Assistance requests (执法协助) sent about this matter or its case, oldest first.
+    #[serde(default)]
+    pub assistance: Vec<Assistance>,
 }
 
 /// Task states.
@@ -576,5 +579,110 @@ impl Transfer {
             TransferStatus::Accepted => Some(("outcome", self.answered_at?, self.outcome_due?)),
             _ => None,
         }
+    }
+}
+
+/// Assistance request states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssistanceStatus {
+    /// 已发函: waiting for the department's written answer (answer clock).
+    Requested,
+    /// 已答复.
+    Answered,
+}
+
+impl AssistanceStatus {
+    /// Stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Requested => "requested",
+            Self::Answered => "answered",
+        }
+    }
+}
+
+/// An extension announced by the addressed department before the deadline (事先告知).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssistanceExtension {
+    /// Days added.
+    pub days: u32,
+    /// Why.
+    pub reason: String,
+    /// The liaison who announced it.
+    pub by: String,
+    /// When.
+    #[serde(with = "crate::domain::time::rfc3339")]
+    pub at: NaiveDateTime,
+    /// The new deadline.
+    #[serde(with = "crate::domain::time::rfc3339")]
+    pub due: NaiveDateTime,
+}
+
+/// A raised clock flag of an assistance request, for the deadline it was raised against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssistanceFlag {
+    /// `yellow` or `red`.
+    pub level: String,
+    /// The deadline then (an extension starts the clock's lights again).
+    #[serde(with = "crate::domain::time::rfc3339")]
+    pub due: NaiveDateTime,
+    /// When.
+    #[serde(with = "crate::domain::time::rfc3339")]
+    pub at: NaiveDateTime,
+}
+
+/// 执法协助: a written request to a department or an expert body for a finding, an opinion, a
+/// test or an appraisal (seed 000 三(二)(五)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assistance {
+    /// Id.
+    pub id: String,
+    /// The case it serves, if any.
+    pub case_id: Option<String>,
+    /// Addressed department.
+    pub department_id: String,
+    /// Its name when asked.
+    pub department_name: String,
+    /// What is asked for.
+    pub kind: griddispatch_protocol::agency::AssistanceKind,
+    /// The question.
+    pub question: String,
+    /// Material sent with the request.
+    pub attachment_ids: Vec<String>,
+    /// Request letter number (协助函 文号).
+    pub letter_number: String,
+    /// State.
+    pub status: AssistanceStatus,
+    /// Who asked (in the brigade's name).
+    pub requested_by: String,
+    /// When.
+    #[serde(with = "crate::domain::time::rfc3339")]
+    pub requested_at: NaiveDateTime,
+    /// The deadline first set (5 working days).
+    #[serde(with = "crate::domain::time::rfc3339")]
+    pub first_due: NaiveDateTime,
+    /// The deadline now (after extensions).
+    #[serde(with = "crate::domain::time::rfc3339")]
+    pub due: NaiveDateTime,
+    /// Extensions announced.
+    pub extensions: Vec<AssistanceExtension>,
+    /// The written answer.
+    pub answer: Option<String>,
+    /// Its documents (joined to the evidence).
+    pub answer_attachment_ids: Vec<String>,
+    /// Who answered.
+    pub answered_by: Option<String>,
+    /// When.
+    #[serde(default, with = "crate::domain::time::rfc3339_opt")]
+    pub answered_at: Option<NaiveDateTime>,
+    /// Clock flags raised.
+    pub flags: Vec<AssistanceFlag>,
+}
+
+impl Assistance {
+    /// Days of extension announced so far.
+    pub fn extended_days(&self) -> u32 {
+        self.extensions.iter().map(|e| e.days).sum()
     }
 }

@@ -51,6 +51,12 @@ pub struct CaseRules {
     pub transfer_outcome_days: i64,
     /// Days police have to answer a crime hand-over (国务院令 310 第八条: 3).
     pub hand_over_answer_days: i64,
+    /// Working days a department or expert body has to answer an assistance request (seed 000
+    /// 三(二)(五): 5).
+    pub assistance_answer_working_days: u32,
+    /// Most days in all that the addressed department may add to that deadline, announced
+    /// before it (issue #13: 10).
+    pub assistance_max_extension_days: u32,
 }
 
 impl Default for CaseRules {
@@ -75,6 +81,8 @@ impl Default for CaseRules {
             transfer_answer_days: 3,
             transfer_outcome_days: 3,
             hand_over_answer_days: 3,
+            assistance_answer_working_days: 5,
+            assistance_max_extension_days: 10,
         }
     }
 }

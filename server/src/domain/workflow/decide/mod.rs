@@ -3,11 +3,13 @@
 //! aggregate they decide: [`report`] (intake and triage), [`task`] (dispatched work, on-site
 //! handling, re-check, deadlines), [`case`] (the general procedure).
 
+mod assistance;
 mod case;
 mod report;
 mod task;
 mod transfer;
 
+pub use assistance::AssistanceDue;
 pub use transfer::{DepartmentFact, TransferDue};
 
 use chrono::NaiveDateTime;
@@ -192,6 +194,8 @@ pub struct Facts {
     pub actor_department: Option<String>,
     /// A transfer's clocks counted from now.
     pub transfer_due: TransferDue,
+    /// A new assistance request's answer clock counted from now.
+    pub assistance_due: AssistanceDue,
 }
 
 /// What a command changes.
@@ -282,6 +286,7 @@ fn english(term: &str) -> &str {
         "派遣" => "dispatch it",
         "登记听证申请" => "record a hearing request",
         "移送" => "transfer it",
+        "请求协助" => "ask for assistance on it",
         "结案归档" => "archive it",
         "记录听证" => "record the hearing",
         "记录集体讨论" => "record the collective discussion",
@@ -372,6 +377,10 @@ pub fn decide(cmd: &Command, f: &Facts) -> Result<Change, DomainError> {
         | Command::ReportTransferOutcome { .. }
         | Command::DisputeTransfer { .. }
         | Command::FlagTransferDeadline { .. } => transfer::decide(cmd, f, now),
+        Command::RequestAssistance { .. }
+        | Command::ExtendAssistance { .. }
+        | Command::AnswerAssistance { .. }
+        | Command::FlagAssistanceDeadline { .. } => assistance::decide(cmd, f, now),
     }
 }
 
