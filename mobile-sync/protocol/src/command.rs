@@ -628,6 +628,43 @@ pub enum Command {
         /// `yellow` or `red`.
         level: String,
     },
+    /// 移送执法队: a department's liaison transfers a matter to the brigade; it becomes a report
+    /// with source `department` carrying the packet, and the brigade's answer clock (3 days)
+    /// starts.
+    TransferIn {
+        /// New report id (UUID, client-made).
+        report_id: String,
+        /// Event category code.
+        category_code: String,
+        /// The matter.
+        description: String,
+        /// Where (or an address).
+        #[serde(default)]
+        position: Option<Position>,
+        /// Address.
+        #[serde(default)]
+        address: Option<String>,
+        /// Why it belongs to the brigade.
+        reason: String,
+        /// The sender's finding.
+        finding: String,
+        /// The evidence list.
+        evidence_list: String,
+        /// Documents and evidence uploaded by the liaison.
+        #[serde(default)]
+        attachment_ids: Vec<String>,
+    },
+    /// 接收/拒收: the brigade answers a transfer in — accept (the report enters the normal
+    /// loop) or refuse with its reason (the report is rejected). It may not pass it on.
+    AnswerTransferIn {
+        /// Report.
+        report_id: String,
+        /// Accept (true) or refuse (false).
+        accept: bool,
+        /// Why it is refused (required to refuse).
+        #[serde(default)]
+        reason: Option<String>,
+    },
     /// 执法协助请求: the brigade asks a department or an expert body in writing for a finding,
     /// an opinion, a test or an appraisal on a report (or its case); the addressed department's
     /// liaison answers within 5 working days.
@@ -724,7 +761,8 @@ impl Command {
             | Command::AnswerTransfer { report_id, .. }
             | Command::ReportTransferOutcome { report_id, .. }
             | Command::DisputeTransfer { report_id, .. }
-            | Command::FlagTransferDeadline { report_id, .. } => Some(report_id),
+            | Command::FlagTransferDeadline { report_id, .. }
+            | Command::AnswerTransferIn { report_id, .. } => Some(report_id),
             _ => None,
         }
     }
@@ -792,6 +830,8 @@ impl Command {
             Command::ReportTransferOutcome { .. } => "report_transfer_outcome",
             Command::DisputeTransfer { .. } => "dispute_transfer",
             Command::FlagTransferDeadline { .. } => "flag_transfer_deadline",
+            Command::TransferIn { .. } => "transfer_in",
+            Command::AnswerTransferIn { .. } => "answer_transfer_in",
             Command::RequestAssistance { .. } => "request_assistance",
             Command::ExtendAssistance { .. } => "extend_assistance",
             Command::AnswerAssistance { .. } => "answer_assistance",

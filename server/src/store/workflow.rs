@@ -100,10 +100,16 @@ pub fn save_report(conn: &mut DbConn, r: &Report) -> QueryResult<()> {
     for a in &r.assistance {
         save_assistance(conn, &r.id, a)?;
     }
-    if let Some(t) = &r.transfer {
+    // The department a matter went to, or came from: its liaisons find it (scoped in SQL).
+    let department = r
+        .transfer
+        .as_ref()
+        .map(|t| t.department_id.as_str())
+        .or(r.transfer_in.as_ref().map(|t| t.department_id.as_str()));
+    if let Some(d) = department {
         use crate::schema::reports_transfer::reports as rt;
         diesel::update(rt::table.find(&r.id))
-            .set(rt::transfer_department_id.eq(Some(t.department_id.as_str())))
+            .set(rt::transfer_department_id.eq(Some(d)))
             .execute(conn)?;
     }
     Ok(())

@@ -117,6 +117,25 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
             f.position_wgs84 = pos.as_ref().map(to_wgs84);
             f.foreign_attachments = foreign(conn, attachment_ids, &issuer.user_id)?;
         }
+        Command::TransferIn {
+            report_id,
+            category_code,
+            position: pos,
+            attachment_ids,
+            ..
+        } => {
+            f.id_taken = store::id_taken(conn, report_id)?;
+            f.category = rules(conn, category_code)?.map(|(r, _)| r);
+            f.located = pos.as_ref().map(|p| locate(env, p));
+            f.position_wgs84 = pos.as_ref().map(to_wgs84);
+            f.foreign_attachments = foreign(conn, attachment_ids, &issuer.user_id)?;
+            f.actor_department = crate::store::departments::department_of(conn, &issuer.user_id)?;
+            if let Some(d) = f.actor_department.clone() {
+                f.department = department_fact(conn, &d)?;
+            }
+            f.transfer_due.answer =
+                Some(env.now + chrono::Duration::days(env.case_rules.transfer_in_answer_days));
+        }
         Command::SetReportPosition {
             report_id,
             position,

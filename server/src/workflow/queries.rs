@@ -159,6 +159,9 @@ impl Visibility {
             || r.transfer
                 .as_ref()
                 .is_some_and(|t| self.department.as_deref() == Some(t.department_id.as_str()))
+            || r.transfer_in
+                .as_ref()
+                .is_some_and(|t| self.department.as_deref() == Some(t.department_id.as_str()))
     }
 
     /// Whether the case was handed over to the reader's department: the police it went to and

@@ -138,6 +138,10 @@ fn sweep_transfers(conn: &mut DbConn, env: &Env<'_>) -> Result<usize, CommandErr
         let Some(report) = store::report(conn, &id)? else {
             continue;
         };
+        if let Some(t) = report.transfer_in.as_ref() {
+            raised += sweep_transfer_in(conn, env, &system, &report, t)?;
+            continue;
+        }
         let Some(t) = report.transfer.as_ref() else {
             continue;
         };
@@ -171,6 +175,77 @@ fn sweep_transfers(conn: &mut DbConn, env: &Env<'_>) -> Result<usize, CommandErr
         notify(conn, env, &report, t, clock, level)?;
     }
     Ok(raised)
+}
+
+/// The brigade's answer clock of a transfer in (3 days): its dispatchers are told of the
+/// yellow, its duty chiefs and approvers of the red, and the sending department's liaisons of
+/// the red too.
+fn sweep_transfer_in(
+    conn: &mut DbConn,
+    env: &Env<'_>,
+    system: &Issuer,
+    report: &Report,
+    t: &crate::domain::workflow::TransferIn,
+) -> Result<usize, CommandError> {
+    if t.status != crate::domain::workflow::TransferInStatus::Sent {
+        return Ok(0);
+    }
+    let Some(level) = light(
+        env.calendar,
+        Measure::Natural,
+        t.sent_at,
+        t.answer_due,
+        env.now,
+    ) else {
+        return Ok(0);
+    };
+    let flagged = |lv: &str| t.flags.iter().any(|f| f.level == lv);
+    if flagged(level) || (level == "yellow" && flagged("red")) {
+        return Ok(0);
+    }
+    let cmd = Command::FlagTransferDeadline {
+        report_id: report.id.clone(),
+        clock: "in_answer".into(),
+        level: level.into(),
+    };
+    match execute(conn, env, system, &cmd, None) {
+        Ok(_) => {}
+        Err(CommandError::Domain(_)) => return Ok(0),
+        Err(e) => return Err(e),
+    }
+    let red = level == "red";
+    let mut to = holders(conn, "dispatcher")?;
+    if red {
+        to.extend(holders(conn, "duty_chief")?);
+        to.extend(holders(conn, "approver")?);
+        to.extend(crate::store::departments::liaison_ids(
+            conn,
+            &t.department_id,
+        )?);
+    }
+    to.sort();
+    to.dedup();
+    let what = format!("{}移送来的事项", t.department_name);
+    let message = if red {
+        format!("督办：{what}已超过接收答复时限 (transfer in: answer overdue)")
+    } else {
+        format!("预警：{what}的接收答复时限已用去 80% (transfer in: answer clock at 80%)")
+    };
+    for user in to {
+        crate::workflow::notify::send(
+            conn,
+            &user,
+            if red {
+                "transfer_overdue"
+            } else {
+                "transfer_deadline_warning"
+            },
+            None,
+            &message,
+            env.now,
+        )?;
+    }
+    Ok(1)
 }
 
 fn holders(conn: &mut DbConn, role: &str) -> QueryResult<Vec<String>> {

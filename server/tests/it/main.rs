@@ -26,6 +26,7 @@ mod people;
 mod privacy;
 mod sharing;
 mod sync;
+mod transfer_in;
 mod transfers;
 mod tus;
 mod webhooks;

@@ -82,7 +82,9 @@ fn an_assistance_request_is_sent_from_the_report_answered_in_the_inbox_and_joins
     browser.sign_in(&town.base(), "dispatcher", PASSWORD);
     browser.goto(&format!("{}/#/report/{report}", town.base()));
     browser.wait_for_text("#report-description", &description);
-    browser.wait_for("[data-action='request_assistance']").click();
+    browser
+        .wait_for("[data-action='request_assistance']")
+        .click();
     // The select opens its list once the dialog has finished opening (slow CI machines).
     browser.wait_for("#assistance-dialog .el-select");
     browser.wait_transitions_done();

@@ -15,7 +15,8 @@ pub use decide::{
 pub use model::{
     Assistance, AssistanceExtension, AssistanceFlag, AssistanceStatus, Case, CaseStatus, CellRef,
     Escalation, PendingRequest, Recheck, Report, ReportStatus, Supplement, Task, TaskStatus,
-    Transfer, TransferDispute, TransferFlag, TransferPacket, TransferStatus,
+    Transfer, TransferDispute, TransferFlag, TransferIn, TransferInStatus, TransferPacket,
+    TransferStatus,
 };
 pub use procedure::{
     running_clocks, Archive, CaseRecord, CaseRules, ClockFlag, Decision, Discussion, Extension,

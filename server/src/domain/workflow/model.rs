@@ -137,6 +137,9 @@ pub struct Report {
     /// Assistance requests (执法协助) sent about this matter or its case, oldest first.
     #[serde(default)]
     pub assistance: Vec<Assistance>,
+    /// The transfer in (移送执法队) that brought this matter from a department, if any.
+    #[serde(default)]
+    pub transfer_in: Option<TransferIn>,
 }
 
 /// Task states.
@@ -685,4 +688,52 @@ impl Assistance {
     pub fn extended_days(&self) -> u32 {
         self.extensions.iter().map(|e| e.days).sum()
     }
+}
+
+/// The brigade's answer to a transfer in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferInStatus {
+    /// 待答复: the brigade's answer clock runs; no dispatch yet.
+    Sent,
+    /// 已接收: the report is in the normal loop.
+    Accepted,
+    /// 已拒收 with a reason: the report is rejected.
+    Refused,
+}
+
+/// 移送执法队: a matter a department transferred to the brigade, with its packet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferIn {
+    /// Sending department.
+    pub department_id: String,
+    /// Its name then.
+    pub department_name: String,
+    /// The liaison who sent it.
+    pub sent_by: String,
+    /// When.
+    #[serde(with = "crate::domain::time::rfc3339")]
+    pub sent_at: NaiveDateTime,
+    /// Why it belongs to the brigade.
+    pub reason: String,
+    /// The sender's finding.
+    pub finding: String,
+    /// The evidence list.
+    pub evidence_list: String,
+    /// The packet's documents (also the report's evidence).
+    pub attachment_ids: Vec<String>,
+    /// State.
+    pub status: TransferInStatus,
+    /// The brigade's answer due (3 days).
+    #[serde(with = "crate::domain::time::rfc3339")]
+    pub answer_due: NaiveDateTime,
+    /// Who answered.
+    pub answered_by: Option<String>,
+    /// When.
+    #[serde(default, with = "crate::domain::time::rfc3339_opt")]
+    pub answered_at: Option<NaiveDateTime>,
+    /// Why refused.
+    pub refusal_reason: Option<String>,
+    /// Clock flags raised (`in_answer`).
+    pub flags: Vec<TransferFlag>,
 }

@@ -57,6 +57,9 @@ pub struct CaseRules {
     /// Most days in all that the addressed department may add to that deadline, announced
     /// before it (issue #13: 10).
     pub assistance_max_extension_days: u32,
+    /// Days the brigade has to accept or refuse a department's transfer in (seed 000: 3, as
+    /// for a receiving department).
+    pub transfer_in_answer_days: i64,
 }
 
 impl Default for CaseRules {
@@ -83,6 +86,7 @@ impl Default for CaseRules {
             hand_over_answer_days: 3,
             assistance_answer_working_days: 5,
             assistance_max_extension_days: 10,
+            transfer_in_answer_days: 3,
         }
     }
 }

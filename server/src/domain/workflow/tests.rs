@@ -62,6 +62,7 @@ pub(super) fn report(status: ReportStatus) -> Report {
         supplements: vec![],
         transfer: None,
         assistance: vec![],
+        transfer_in: None,
         occurred_at: None,
         address: None,
         created_at: now(),

@@ -16,7 +16,7 @@ use chrono::NaiveDateTime;
 use griddispatch_protocol::command::Command;
 use griddispatch_protocol::Role;
 
-use super::model::{Case, CellRef, Report, Task};
+use super::model::{self, Case, CellRef, Report, Task};
 use super::rules::DomainError;
 
 /// Who is acting, as the database says now (roles, certificate, cells, squads).
@@ -327,6 +327,26 @@ pub fn decide(cmd: &Command, f: &Facts) -> Result<Change, DomainError> {
     let now = f
         .now
         .ok_or_else(|| DomainError::rule("no_clock", "未给出当前时间 (no time given)"))?;
+    if let (
+        Command::DispatchReport { .. }
+        | Command::RejectReport { .. }
+        | Command::MergeReport { .. }
+        | Command::RequestInfo { .. }
+        | Command::TransferReport { .. },
+        Some(r),
+    ) = (cmd, &f.report)
+    {
+        if r.transfer_in
+            .as_ref()
+            .is_some_and(|t| t.status == model::TransferInStatus::Sent)
+        {
+            return Err(DomainError {
+                kind: super::rules::ErrorKind::InvalidState,
+                code: "transfer_in_unanswered",
+                message: "部门移送来的事项须先答复接收或拒收 (answer the department's transfer first: accept, or refuse with the reason)".into(),
+            });
+        }
+    }
     match cmd {
         Command::CreateReport { .. }
         | Command::SetReportPosition { .. }
@@ -376,7 +396,9 @@ pub fn decide(cmd: &Command, f: &Facts) -> Result<Change, DomainError> {
         | Command::AnswerTransfer { .. }
         | Command::ReportTransferOutcome { .. }
         | Command::DisputeTransfer { .. }
-        | Command::FlagTransferDeadline { .. } => transfer::decide(cmd, f, now),
+        | Command::FlagTransferDeadline { .. }
+        | Command::TransferIn { .. }
+        | Command::AnswerTransferIn { .. } => transfer::decide(cmd, f, now),
         Command::RequestAssistance { .. }
         | Command::ExtendAssistance { .. }
         | Command::AnswerAssistance { .. }

@@ -106,6 +106,7 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 supplements: vec![],
                 transfer: None,
                 assistance: vec![],
+                transfer_in: None,
                 occurred_at: occurred_at.map(|t| t.naive_utc()),
                 created_at: now,
                 updated_at: now,
