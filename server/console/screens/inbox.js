@@ -40,8 +40,9 @@
   };
 
   GD.screens.inbox = {
-    data: () => ({ rows: [], cases: [], help: [], loading: false, dialog: null, current: null, text: "", busy: false,
-      helpDialog: null, helpRow: null, helpText: "", helpDays: 1, helpFiles: [] }),
+    data: () => ({ rows: [], cases: [], help: [], categories: [], loading: false, dialog: null, current: null, text: "", busy: false,
+      helpDialog: null, helpRow: null, helpText: "", helpDays: 1, helpFiles: [],
+      sent: [], sendOpen: false, out: { category_code: "", description: "", address: "", reason: "", finding: "", evidence_list: "" }, outFiles: [] }),
     template: `
       <div class="gd-inbox">
         <h2 class="gd-title">部门收件箱 <small>Department inbox</small></h2>
@@ -69,6 +70,42 @@
             </template>
           </el-table-column>
         </el-table>
+        <div class="gd-title-row">
+          <h3>本部门移送执法队的事项 Transferred to the brigade</h3>
+          <el-button type="primary" size="small" id="transfer-in-new" @click="openSend">＋ 移送执法队 Transfer to the brigade</el-button>
+        </div>
+        <el-table :data="sent" size="small" stripe class="gd-transfers-in" empty-text="没有移送 None">
+          <el-table-column label="事项 Matter" min-width="220"><template #default="{ row }">{{ row.report.description }}</template></el-table-column>
+          <el-table-column label="移送时间 Sent" width="150"><template #default="{ row }">{{ time(row.report.transfer_in.sent_at) }}</template></el-table-column>
+          <el-table-column label="状态 State" width="130"><template #default="{ row }"><span class="gd-transfer-status" :data-status="row.report.transfer_in.status">{{ inStatus(row.report.transfer_in.status) }}</span></template></el-table-column>
+          <el-table-column label="执法队答复 The brigade's answer" min-width="200">
+            <template #default="{ row }">
+              <span v-if="row.report.transfer_in.status === 'sent'" class="gd-clock">{{ time(row.report.transfer_in.answer_due) }} 前 by</span>
+              <span v-else class="gd-muted gd-small">{{ row.report.transfer_in.refusal_reason || '' }}</span>
+            </template>
+          </el-table-column>
+        </el-table>
+        <el-dialog v-model="sendOpen" title="移送执法队 Transfer a matter to the brigade" width="620px" id="transfer-in-dialog">
+          <el-form label-width="150px">
+            <el-form-item label="事件类别 Category">
+              <el-select v-model="out.category_code" filterable id="transfer-in-category">
+                <el-option v-for="c in categories" :key="c.code" :label="c.code + ' ' + c.name" :value="c.code" />
+              </el-select>
+            </el-form-item>
+            <el-form-item label="事项 Matter"><el-input v-model="out.description" type="textarea" id="transfer-in-description" /></el-form-item>
+            <el-form-item label="地址 Address"><el-input v-model="out.address" id="transfer-in-address" /></el-form-item>
+            <el-form-item label="移送理由 Reason"><el-input v-model="out.reason" type="textarea" id="transfer-in-reason" /></el-form-item>
+            <el-form-item label="违法事实认定 Finding"><el-input v-model="out.finding" type="textarea" id="transfer-in-finding" /></el-form-item>
+            <el-form-item label="证据清单 Evidence list"><el-input v-model="out.evidence_list" type="textarea" id="transfer-in-evidence" /></el-form-item>
+            <el-form-item label="材料 Documents"><input type="file" multiple id="transfer-in-files" @change="outFiles = Array.from($event.target.files)" /></el-form-item>
+          </el-form>
+          <p class="gd-hint">执法队 3 日内答复是否接收（拒收须说明理由）；调度员在地图上定位后派遣。
+            (The brigade answers within 3 days — a refusal with its reason; its dispatcher places the matter on the map before dispatch.)</p>
+          <template #footer>
+            <el-button @click="sendOpen = false">取消 Cancel</el-button>
+            <el-button type="primary" :loading="busy" id="transfer-in-send" @click="sendIn">移送 Send</el-button>
+          </template>
+        </el-dialog>
         <h3>执法协助请求 Assistance requests</h3>
         <p class="gd-hint">执法队函请本部门提供认定、咨询意见、检测或鉴定：收到后 5 个工作日内书面答复；需要更长时间的，须在期限届满前告知延期，累计不超过 10 日。答复附件将作为证据。
           (The brigade asks your department for a finding, an opinion, a test or an appraisal: answer in writing within 5 working days; if it takes longer, announce an extension before the deadline — at most 10 days in all. The answer's documents become evidence.)</p>
@@ -145,6 +182,7 @@
         try {
           this.rows = await api.transfers();
           this.help = await api.assistance();
+          this.sent = (await api.reports({ source: "department", per_page: 100 })).items.filter((x) => x.report.transfer_in);
           this.cases = (await api.cases({ per_page: 100 })).items.filter((c) => c.procedure && c.procedure.hand_over);
         } catch (e) { GD.showError(e); } finally { this.loading = false; }
       },
@@ -154,6 +192,24 @@
         return { filed: "已立案 Filed", not_filed: "不予立案 Not filed", returned: "已移交回执法队 Returned" }[r.decision] || r.decision;
       },
       openCase(row) { location.hash = "#/case/" + row.id; },
+      inStatus: (s) => ({ sent: "待答复 To answer", accepted: "已接收 Accepted", refused: "已拒收 Refused" })[s] || s,
+      async openSend() {
+        try { this.categories = (await api.categories()).filter((c) => c.active !== false); } catch (e) { GD.showError(e); return; }
+        this.out = { category_code: "", description: "", address: "", reason: "", finding: "", evidence_list: "" };
+        this.outFiles = [];
+        this.sendOpen = true;
+      },
+      async sendIn() {
+        this.busy = true;
+        try {
+          const ids = [];
+          for (const f of this.outFiles) ids.push(await api.upload(f));
+          await api.command(Object.assign({ type: "transfer_in", report_id: api.uuid(), attachment_ids: ids }, this.out));
+          GD.showOk("已移送执法队 Transferred to the brigade");
+          this.sendOpen = false;
+          this.load();
+        } catch (e) { GD.showError(e); } finally { this.busy = false; }
+      },
       aKind: (k) => GD.assistanceKind(k),
       aStatus: (s) => GD.assistanceStatus(s),
       aLight: (a) => GD.assistanceLight(a),

@@ -59,6 +59,18 @@
               </el-descriptions>
               <div v-for="f in r.transfer.flags" :key="f.clock + f.level" :class="['gd-clock', 'gd-' + f.level]">{{ f.level === 'red' ? '督办 overdue' : '预警 80%' }}：{{ tClock(f.clock) }}</div>
             </el-card>
+            <el-card v-if="r.transfer_in" shadow="never" class="gd-card" id="transfer-in-card">
+              <template #header>部门移送 Transferred in <span class="gd-transfer-status" :data-status="r.transfer_in.status">{{ inStatus(r.transfer_in.status) }}</span></template>
+              <el-descriptions :column="2" size="small" border>
+                <el-descriptions-item label="移送部门 From">{{ r.transfer_in.department_name }}</el-descriptions-item>
+                <el-descriptions-item label="移送时间 Sent">{{ time(r.transfer_in.sent_at) }}</el-descriptions-item>
+                <el-descriptions-item label="移送理由 Reason" :span="2">{{ r.transfer_in.reason }}</el-descriptions-item>
+                <el-descriptions-item label="违法事实认定 Finding" :span="2">{{ r.transfer_in.finding }}</el-descriptions-item>
+                <el-descriptions-item label="证据清单 Evidence list" :span="2">{{ r.transfer_in.evidence_list }}</el-descriptions-item>
+                <el-descriptions-item label="答复时限 Answer by"><span :class="['gd-clock', inLight(r.transfer_in)]">{{ time(r.transfer_in.answer_due) }}</span></el-descriptions-item>
+                <el-descriptions-item v-if="r.transfer_in.refusal_reason" label="拒收理由 Refused">{{ r.transfer_in.refusal_reason }}</el-descriptions-item>
+              </el-descriptions>
+            </el-card>
             <el-card v-if="r.assistance && r.assistance.length" shadow="never" class="gd-card" id="assistance-card">
               <template #header>执法协助 Assistance</template>
               <div v-for="a in r.assistance" :key="a.id" class="gd-assistance-item" :data-assistance="a.id">
@@ -265,6 +277,13 @@
             add("escalate", "督办 Escalate", this.escalate, "danger");
           }
         }
+        // 移送执法队: the brigade answers a department's transfer first (accept, or refuse with
+        // the reason); it never passes it on.
+        if (r.transfer_in && r.transfer_in.status === "sent" && (has("dispatcher") || has("duty_chief") || has("approver"))) {
+          out.length = 0;
+          add("accept_transfer_in", "接收 Accept", () => this.answerIn(true), "primary");
+          add("refuse_transfer_in", "拒收 Refuse", () => this.answerIn(false), "danger");
+        }
         // 执法协助: the brigade asks in its name, on an open matter or on its case.
         if ((has("dispatcher") || has("duty_chief") || has("approver")) && (["reported", "needs_info", "accepted"].includes(r.status) || c)) {
           add("request_assistance", "请求协助 Ask for assistance", this.openHelp);
@@ -284,6 +303,18 @@
       time: L_.time,
       tStatus: (x) => GD.transferStatus(x),
       tClock: (x) => GD.transferClock(x),
+      inStatus: (s) => ({ sent: "待答复 To answer", accepted: "已接收 Accepted", refused: "已拒收 Refused" })[s] || s,
+      inLight(t) {
+        if (t.status !== "sent") return "";
+        const f = t.flags.map((x) => x.level);
+        return f.includes("red") ? "gd-red" : f.includes("yellow") ? "gd-yellow" : "";
+      },
+      async answerIn(accept) {
+        const reason = accept ? "" : await this.ask("拒收 Refuse", "拒收理由（必填）Reason (required)");
+        if (reason === null) return;
+        await this.run({ type: "answer_transfer_in", report_id: this.r.id, accept, reason: accept ? null : reason },
+          accept ? "已接收 Accepted" : "已拒收 Refused");
+      },
       aKind: (k) => GD.assistanceKind(k),
       aStatus: (s) => GD.assistanceStatus(s),
       aLight: (a) => GD.assistanceLight(a),
