@@ -249,6 +249,36 @@
     caseDocuments: (id) => request("GET", `/api/v1/cases/${encodeURIComponent(id)}/documents`),
     departments: () => request("GET", "/api/v1/departments"),
     transfers: () => request("GET", "/api/v1/transfers"),
+    assistance: (filters) => request("GET", "/api/v1/assistance" + qs(filters)),
+
+    /** One file uploaded as evidence (tus, creation-with-upload then PATCH for the rest);
+     *  returns its attachment id. The server needs the file's SHA-256, which browsers compute
+     *  only over HTTPS or on localhost. */
+    async upload(file) {
+      if (!(window.crypto && crypto.subtle)) {
+        throw new ApiError(0, "insecure_context", "上传文件需要 HTTPS 连接 (uploading a file needs an HTTPS connection)");
+      }
+      const id = uuidv7();
+      const buf = await file.arrayBuffer();
+      const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", buf));
+      const sha = Array.from(digest).map((b) => b.toString(16).padStart(2, "0")).join("");
+      const b64 = (v) => btoa(unescape(encodeURIComponent(v)));
+      const meta = [["attachment_id", id], ["sha256", sha], ["filename", file.name || "document"],
+        ["filetype", file.type || "application/octet-stream"]].map(([k, v]) => k + " " + b64(v)).join(",");
+      const tus = { "Tus-Resumable": "1.0.0", "Content-Type": "application/offset+octet-stream" };
+      let resp = await authedFetch("/files/", { method: "POST", body: buf,
+        headers: Object.assign({ "Upload-Length": String(buf.byteLength), "Upload-Metadata": meta }, tus) });
+      if (!resp.ok) throw await errorOf(resp);
+      const location = resp.headers.get("Location");
+      let offset = Number(resp.headers.get("Upload-Offset") || 0);
+      while (offset < buf.byteLength) {
+        resp = await authedFetch(location, { method: "PATCH", body: buf.slice(offset),
+          headers: Object.assign({ "Upload-Offset": String(offset) }, tus) });
+        if (!resp.ok) throw await errorOf(resp);
+        offset = Number(resp.headers.get("Upload-Offset"));
+      }
+      return id;
+    },
     categories: () => request("GET", "/api/v1/categories"),
     pins: (filters) => request("GET", "/api/v1/map/pins" + qs(filters)),
     squads: () => request("GET", "/api/v1/squads"),
@@ -328,6 +358,13 @@
     // The on-the-spot decision (当场处罚决定书) of a task, as an object URL.
     async taskDecisionUrl(taskId) {
       const resp = await authedFetch(`/api/v1/tasks/${encodeURIComponent(taskId)}/decision`);
+      if (!resp.ok) throw await errorOf(resp);
+      return URL.createObjectURL(await resp.blob());
+    },
+
+    // An assistance request's letter (执法协助函, PDF) as an object URL.
+    async assistanceLetterUrl(id) {
+      const resp = await authedFetch(`/api/v1/assistance/${encodeURIComponent(id)}/letter`);
       if (!resp.ok) throw await errorOf(resp);
       return URL.createObjectURL(await resp.blob());
     },

@@ -581,3 +581,19 @@ diesel::table! {
 diesel::joinable!(meeting_item_progress -> meeting_items (item_id));
 diesel::allow_tables_to_appear_in_same_query!(meetings, meeting_items);
 diesel::allow_tables_to_appear_in_same_query!(meeting_items, meeting_item_progress);
+
+// Assistance requests (migration 2026-11-30-000040_assistance): an index of the requests kept
+// in their reports, by addressed department, state and deadline.
+diesel::table! {
+    assistance_requests (id) {
+        id -> Text,
+        report_id -> Text,
+        department_id -> Text,
+        status -> Text,
+        due_at -> Timestamp,
+        requested_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(assistance_requests -> reports (report_id));
+diesel::allow_tables_to_appear_in_same_query!(assistance_requests, reports);

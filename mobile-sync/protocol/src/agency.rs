@@ -39,3 +39,41 @@ pub enum HandOverAnswer {
     /// 移交回执法队: sent back for administrative handling (e.g. no criminal liability).
     Returned,
 }
+
+/// What an assistance request (执法协助, seed 000 三(二)(五)) asks a department or an expert
+/// body for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AssistanceKind {
+    /// 书面认定: the competent department's finding.
+    Finding,
+    /// 咨询意见: an opinion.
+    Opinion,
+    /// 检测: a test by a technical body.
+    Test,
+    /// 鉴定: an appraisal.
+    Appraisal,
+}
+
+impl AssistanceKind {
+    /// Stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Finding => "finding",
+            Self::Opinion => "opinion",
+            Self::Test => "test",
+            Self::Appraisal => "appraisal",
+        }
+    }
+
+    /// Chinese name, for letters and screens.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Finding => "书面认定",
+            Self::Opinion => "咨询意见",
+            Self::Test => "检测",
+            Self::Appraisal => "鉴定",
+        }
+    }
+}

@@ -665,6 +665,99 @@ pub enum Command {
         /// `yellow` or `red`.
         level: String,
     },
+    /// 移送执法队: a department's liaison transfers a matter to the brigade; it becomes a report
+    /// with source `department` carrying the packet, and the brigade's answer clock (3 days)
+    /// starts.
+    TransferIn {
+        /// New report id (UUID, client-made).
+        report_id: String,
+        /// Event category code.
+        category_code: String,
+        /// The matter.
+        description: String,
+        /// Where (or an address).
+        #[serde(default)]
+        position: Option<Position>,
+        /// Address.
+        #[serde(default)]
+        address: Option<String>,
+        /// Why it belongs to the brigade.
+        reason: String,
+        /// The sender's finding.
+        finding: String,
+        /// The evidence list.
+        evidence_list: String,
+        /// Documents and evidence uploaded by the liaison.
+        #[serde(default)]
+        attachment_ids: Vec<String>,
+    },
+    /// 接收/拒收: the brigade answers a transfer in — accept (the report enters the normal
+    /// loop) or refuse with its reason (the report is rejected). It may not pass it on.
+    AnswerTransferIn {
+        /// Report.
+        report_id: String,
+        /// Accept (true) or refuse (false).
+        accept: bool,
+        /// Why it is refused (required to refuse).
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// 执法协助请求: the brigade asks a department or an expert body in writing for a finding,
+    /// an opinion, a test or an appraisal on a report (or its case); the addressed department's
+    /// liaison answers within 5 working days.
+    RequestAssistance {
+        /// Report.
+        report_id: String,
+        /// The new request's id (client-made UUID).
+        request_id: String,
+        /// The case it serves, if filed (its answer's documents join the case's evidence).
+        #[serde(default)]
+        case_id: Option<String>,
+        /// Addressed department (id).
+        department_id: String,
+        /// What is asked for.
+        kind: crate::agency::AssistanceKind,
+        /// The question, as written in the request letter.
+        question: String,
+        /// Material sent with the request (attachments of the report's evidence).
+        #[serde(default)]
+        attachment_ids: Vec<String>,
+    },
+    /// 延期告知: the addressed department's liaison announces, before the deadline, that the
+    /// answer needs longer — at most 10 days in all.
+    ExtendAssistance {
+        /// Report.
+        report_id: String,
+        /// Request.
+        request_id: String,
+        /// Days added to the deadline.
+        days: u32,
+        /// Why (the finding, test or appraisal takes longer).
+        reason: String,
+    },
+    /// 协助答复: the addressed department's liaison answers in writing; its documents join the
+    /// report's (and the case's) evidence.
+    AnswerAssistance {
+        /// Report.
+        report_id: String,
+        /// Request.
+        request_id: String,
+        /// The finding, opinion or conclusion.
+        answer: String,
+        /// Documents (uploaded by the liaison).
+        #[serde(default)]
+        attachment_ids: Vec<String>,
+    },
+    /// 协助时限预警/督办: issued by the server's deadline job only — yellow at 80 %, red at
+    /// 100 % of an assistance request's answer clock.
+    FlagAssistanceDeadline {
+        /// Report.
+        report_id: String,
+        /// Request.
+        request_id: String,
+        /// `yellow` or `red`.
+        level: String,
+    },
 }
 
 impl Command {
@@ -709,7 +802,19 @@ impl Command {
             | Command::AnswerTransfer { report_id, .. }
             | Command::ReportTransferOutcome { report_id, .. }
             | Command::DisputeTransfer { report_id, .. }
-            | Command::FlagTransferDeadline { report_id, .. } => Some(report_id),
+            | Command::FlagTransferDeadline { report_id, .. }
+            | Command::AnswerTransferIn { report_id, .. } => Some(report_id),
+            _ => None,
+        }
+    }
+
+    /// The report an assistance command acts on.
+    pub fn assistance_report_id(&self) -> Option<&str> {
+        match self {
+            Command::RequestAssistance { report_id, .. }
+            | Command::ExtendAssistance { report_id, .. }
+            | Command::AnswerAssistance { report_id, .. }
+            | Command::FlagAssistanceDeadline { report_id, .. } => Some(report_id),
             _ => None,
         }
     }
@@ -770,6 +875,12 @@ impl Command {
             Command::ReportTransferOutcome { .. } => "report_transfer_outcome",
             Command::DisputeTransfer { .. } => "dispute_transfer",
             Command::FlagTransferDeadline { .. } => "flag_transfer_deadline",
+            Command::TransferIn { .. } => "transfer_in",
+            Command::AnswerTransferIn { .. } => "answer_transfer_in",
+            Command::RequestAssistance { .. } => "request_assistance",
+            Command::ExtendAssistance { .. } => "extend_assistance",
+            Command::AnswerAssistance { .. } => "answer_assistance",
+            Command::FlagAssistanceDeadline { .. } => "flag_assistance_deadline",
         }
     }
 }

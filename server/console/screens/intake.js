@@ -71,6 +71,7 @@
           <el-table-column label="任务 Task" width="170">
             <template #default="{ row }">
               <template v-if="row.task"><gd-task-status :status="row.task.status" /> <gd-deadline :task="row.task" /></template>
+              <span v-else-if="row.report.transfer_in && row.report.transfer_in.status === 'sent'" :class="['gd-clock', 'gd-transfer-in', inLight(row.report.transfer_in)]">部门移送待答复 Answer by {{ time(row.report.transfer_in.answer_due) }}</span>
             </template>
           </el-table-column>
         </el-table>
@@ -120,6 +121,11 @@
           this.rows = p.items;
           this.total = p.total;
         } catch (e) { GD.showError(e); } finally { this.loading = false; }
+      },
+      // A department's transfer in waits for the brigade's answer (3 days): its clock's light.
+      inLight(t) {
+        const f = t.flags.map((x) => x.level);
+        return f.includes("red") ? "gd-red" : f.includes("yellow") ? "gd-yellow" : "";
       },
       isNew(row) { return this.firstSeen[row.report.id] > 0 && Date.now() - this.firstSeen[row.report.id] < 120000; },
       rowClass({ row }) { return this.isNew(row) ? "gd-row-new" : ""; },

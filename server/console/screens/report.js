@@ -16,6 +16,7 @@
       transferOpen: false, transfer: { department_id: "", reason: "", urgent: false, ongoing: false, stopped: "" }, departments: [],
       sendOpen: false, packet: { finding: "", evidence_list: "", expert: "" },
       acceptOpen: false, extensionOpen: false, extension: { hours: 8, reason: "" },
+      helpOpen: false, help: { department_id: "", kind: "finding", question: "" },
     }),
     template: `
       <div class="gd-report" v-loading="loading">
@@ -57,6 +58,33 @@
                 <el-descriptions-item v-if="r.transfer.outcome" label="处理结果 Outcome">{{ r.transfer.outcome }}</el-descriptions-item>
               </el-descriptions>
               <div v-for="f in r.transfer.flags" :key="f.clock + f.level" :class="['gd-clock', 'gd-' + f.level]">{{ f.level === 'red' ? '督办 overdue' : '预警 80%' }}：{{ tClock(f.clock) }}</div>
+            </el-card>
+            <el-card v-if="r.transfer_in" shadow="never" class="gd-card" id="transfer-in-card">
+              <template #header>部门移送 Transferred in <span class="gd-transfer-status" :data-status="r.transfer_in.status">{{ inStatus(r.transfer_in.status) }}</span></template>
+              <el-descriptions :column="2" size="small" border>
+                <el-descriptions-item label="移送部门 From">{{ r.transfer_in.department_name }}</el-descriptions-item>
+                <el-descriptions-item label="移送时间 Sent">{{ time(r.transfer_in.sent_at) }}</el-descriptions-item>
+                <el-descriptions-item label="移送理由 Reason" :span="2">{{ r.transfer_in.reason }}</el-descriptions-item>
+                <el-descriptions-item label="违法事实认定 Finding" :span="2">{{ r.transfer_in.finding }}</el-descriptions-item>
+                <el-descriptions-item label="证据清单 Evidence list" :span="2">{{ r.transfer_in.evidence_list }}</el-descriptions-item>
+                <el-descriptions-item label="答复时限 Answer by"><span :class="['gd-clock', inLight(r.transfer_in)]">{{ time(r.transfer_in.answer_due) }}</span></el-descriptions-item>
+                <el-descriptions-item v-if="r.transfer_in.refusal_reason" label="拒收理由 Refused">{{ r.transfer_in.refusal_reason }}</el-descriptions-item>
+              </el-descriptions>
+            </el-card>
+            <el-card v-if="r.assistance && r.assistance.length" shadow="never" class="gd-card" id="assistance-card">
+              <template #header>执法协助 Assistance</template>
+              <div v-for="a in r.assistance" :key="a.id" class="gd-assistance-item" :data-assistance="a.id">
+                <el-descriptions :column="2" size="small" border>
+                  <el-descriptions-item label="被请求部门 Department">{{ a.department_name }}</el-descriptions-item>
+                  <el-descriptions-item label="协助函 Letter"><el-link type="primary" @click="letter(a.id)">{{ a.letter_number }}</el-link></el-descriptions-item>
+                  <el-descriptions-item label="协助事项 Asked" :span="2">{{ aKind(a.kind) }}：{{ a.question }}</el-descriptions-item>
+                  <el-descriptions-item label="状态 State"><span class="gd-assistance-status" :data-status="a.status">{{ aStatus(a.status) }}</span></el-descriptions-item>
+                  <el-descriptions-item label="答复期限 Answer by"><span :class="['gd-clock', aLight(a)]">{{ time(a.due) }}</span></el-descriptions-item>
+                  <el-descriptions-item v-for="e in a.extensions" :key="e.at" label="延期 Extended">{{ e.days }} 日：{{ e.reason }}</el-descriptions-item>
+                  <el-descriptions-item v-if="a.answer" label="答复 Answer" :span="2"><span class="gd-assistance-answer">{{ a.answer }}</span>（{{ time(a.answered_at) }}，附件 {{ a.answer_attachment_ids.length }} 件 documents, in the evidence below）</el-descriptions-item>
+                </el-descriptions>
+                <div v-for="f in a.flags.filter((x) => x.due === a.due && a.status === 'requested')" :key="f.level" :class="['gd-clock', 'gd-' + f.level]">{{ f.level === 'red' ? '督办 overdue' : '预警 80%' }}</div>
+              </div>
             </el-card>
             <gd-report-shared :report-id="r.id" />
             <el-card shadow="never" class="gd-card">
@@ -163,6 +191,28 @@
           </template>
         </el-dialog>
 
+        <el-dialog v-model="helpOpen" title="请求执法协助 Ask for assistance（以执法队名义 in the brigade's name）" width="600px" id="assistance-dialog">
+          <el-form label-width="150px">
+            <el-form-item label="被请求部门 Department">
+              <el-select v-model="help.department_id" placeholder="选择部门或检验鉴定机构 Pick a department or expert body" id="assistance-department">
+                <el-option v-for="dep in departments.filter((x) => x.active)" :key="dep.id" :label="dep.name" :value="dep.id" />
+              </el-select>
+            </el-form-item>
+            <el-form-item label="协助类型 Kind">
+              <el-select v-model="help.kind" id="assistance-kind">
+                <el-option v-for="(label, k) in kinds" :key="k" :label="label" :value="k" />
+              </el-select>
+            </el-form-item>
+            <el-form-item label="协助事项 Question"><el-input v-model="help.question" type="textarea" :rows="3" id="assistance-question" /></el-form-item>
+          </el-form>
+          <p class="gd-hint">生成执法协助函；对方 5 个工作日内书面答复，可在期限前告知延期（累计不超过 10 日）；答复附件计入{{ d && d.case ? '本案' : '本线索' }}证据。
+            (A request letter is generated; the department answers within 5 working days or announces an extension before the deadline, at most 10 days in all; the answer's documents join the evidence.)</p>
+          <template #footer>
+            <el-button @click="helpOpen = false">取消 Cancel</el-button>
+            <el-button type="primary" :loading="busy" id="assistance-send" @click="confirmHelp">发函 Send</el-button>
+          </template>
+        </el-dialog>
+
         <el-dialog v-model="extensionOpen" title="申请延期 Request an extension" width="520px">
           <el-form label-width="140px">
             <el-form-item label="延长工作小时 Hours"><el-input-number v-model="extension.hours" :min="1" :max="720" /></el-form-item>
@@ -228,6 +278,17 @@
             add("escalate", "督办 Escalate", this.escalate, "danger");
           }
         }
+        // 移送执法队: the brigade answers a department's transfer first (accept, or refuse with
+        // the reason); it never passes it on.
+        if (r.transfer_in && r.transfer_in.status === "sent" && (has("dispatcher") || has("duty_chief") || has("approver"))) {
+          out.length = 0;
+          add("accept_transfer_in", "接收 Accept", () => this.answerIn(true), "primary");
+          add("refuse_transfer_in", "拒收 Refuse", () => this.answerIn(false), "danger");
+        }
+        // 执法协助: the brigade asks in its name, on an open matter or on its case.
+        if ((has("dispatcher") || has("duty_chief") || has("approver")) && (["reported", "needs_info", "accepted"].includes(r.status) || c)) {
+          add("request_assistance", "请求协助 Ask for assistance", this.openHelp);
+        }
         // The case's own actions (立案 and everything after) live on the case screen.
         if (c) add("open_case", "打开案件 Open case", () => { location.hash = "#/case/" + c.id; }, c.status === "proposed" && has("approver") ? "primary" : undefined);
         return out;
@@ -237,12 +298,28 @@
       },
     },
     watch: { "store.changeTick"() { this.load(); } },
-    created() { this.L = L_; this.load(); },
+    created() { this.L = L_; this.kinds = GD.assistanceKinds; this.load(); },
     unmounted() { if (this.map) this.map.remove(); },
     methods: {
       time: L_.time,
       tStatus: (x) => GD.transferStatus(x),
       tClock: (x) => GD.transferClock(x),
+      inStatus: (s) => ({ sent: "待答复 To answer", accepted: "已接收 Accepted", refused: "已拒收 Refused" })[s] || s,
+      inLight(t) {
+        if (t.status !== "sent") return "";
+        const f = t.flags.map((x) => x.level);
+        return f.includes("red") ? "gd-red" : f.includes("yellow") ? "gd-yellow" : "";
+      },
+      async answerIn(accept) {
+        const reason = accept ? "" : await this.ask("拒收 Refuse", "拒收理由（必填）Reason (required)");
+        if (reason === null) return;
+        await this.run({ type: "answer_transfer_in", report_id: this.r.id, accept, reason: accept ? null : reason },
+          accept ? "已接收 Accepted" : "已拒收 Refused");
+      },
+      aKind: (k) => GD.assistanceKind(k),
+      aStatus: (s) => GD.assistanceStatus(s),
+      aLight: (a) => GD.assistanceLight(a),
+      letter: (id) => GD.openAssistanceLetter(id),
       ...GD.names,
       cellName(code) { const c = this.cells.find((x) => x.code === code); return c ? c.name : code; },
       outcomeText(o) { return o.reply || o.note || o.facts || o.finding || o.department || ""; },
@@ -365,6 +442,17 @@
         const cmd = { type: "decide_transfer", report_id: this.r.id, department_id: x.department_id, reason: x.reason,
           urgent: x.urgent, ongoing_violation: x.ongoing, violation_stopped: x.ongoing ? x.stopped : null, sender: "brigade" };
         if (await this.run(cmd, "已决定移送 Transfer decided")) this.transferOpen = false;
+      },
+      async openHelp() {
+        try { this.departments = await api.departments(); } catch (e) { GD.showError(e); return; }
+        this.help = { department_id: "", kind: "finding", question: "" };
+        this.helpOpen = true;
+      },
+      async confirmHelp() {
+        const x = this.help, c = this.d.case;
+        const cmd = { type: "request_assistance", report_id: this.r.id, request_id: api.uuid(), case_id: c ? c.id : null,
+          department_id: x.department_id, kind: x.kind, question: x.question };
+        if (await this.run(cmd, "已发函请求协助 Assistance requested")) this.helpOpen = false;
       },
       async confirmSend() {
         const p = this.packet;

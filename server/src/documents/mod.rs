@@ -11,7 +11,7 @@ mod transfer;
 pub use case::{case_documents, DocumentKind};
 pub use file::{build_case_file, CaseFileParts, FileEntry, FileError, Manifest};
 pub use task::{simple_penalty_decision, SimpleDecisionContext};
-pub use transfer::transfer_letter;
+pub use transfer::{assistance_letter, transfer_letter};
 
 use chrono::NaiveDate;
 use krilla::geom::{Point, Size};

@@ -54,3 +54,51 @@ pub fn transfer_letter(
         date: crate::domain::time::china_date(sent),
     })
 }
+
+/// 协助函: the written request of an assistance request (执法协助), in the brigade's name.
+pub fn assistance_letter(
+    r: &Report,
+    a: &crate::domain::workflow::Assistance,
+    authority: &str,
+    rules: &CaseRules,
+) -> DocSpec {
+    let mut paras = vec![
+        Para::Text(format!("{}：", a.department_name)),
+        Para::Text(format!(
+            "我单位在行使行政执法职权中，认定下列违法事项需要你单位提供{}。依据执法协助制度，特函请协助，请于收到本函之日起 {} 个工作日内提出书面意见并移交我单位；如情况特殊、所需时间较长，请在期限届满前告知，延长时间累计不超过 {} 日。",
+            a.kind.label_zh(),
+            rules.assistance_answer_working_days,
+            rules.assistance_max_extension_days
+        )),
+        Para::Field("事项".into(), r.description.clone()),
+        Para::Field(
+            "地点".into(),
+            r.address.clone().unwrap_or_else(|| {
+                r.cell
+                    .as_ref()
+                    .map(|c| c.village.clone())
+                    .unwrap_or_default()
+            }),
+        ),
+        Para::Field("协助事项".into(), a.question.clone()),
+        Para::Field(
+            "答复期限".into(),
+            crate::domain::time::china_date(a.first_due)
+                .format("%Y年%-m月%-d日")
+                .to_string(),
+        ),
+    ];
+    if !a.attachment_ids.is_empty() {
+        paras.push(Para::Field(
+            "随附材料".into(),
+            format!("证据材料 {} 件", a.attachment_ids.len()),
+        ));
+    }
+    DocSpec {
+        title: "执法协助函".into(),
+        number: Some(a.letter_number.clone()),
+        paras,
+        authority: authority.to_owned(),
+        date: crate::domain::time::china_date(a.requested_at),
+    }
+}

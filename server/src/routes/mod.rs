@@ -75,7 +75,10 @@ pub use sharing::{
     __path_report_shared, __path_share, ForDepartment, Imported, NoticeQuery, SharedQuery,
 };
 pub use sync::{__path_info, __path_pull, __path_push, __path_wait, PullQuery, WaitQuery};
-pub use transfers::{__path_list_transfers, __path_transfer_letter, TransferEntry};
+pub use transfers::{
+    __path_assistance_letter, __path_list_assistance, __path_list_transfers,
+    __path_transfer_letter, AssistanceEntry, AssistanceQuery, TransferEntry,
+};
 pub use users::{
     __path_create_user, __path_delete_certificate, __path_list_users, __path_put_certificate,
     __path_put_roles, __path_reset_password, __path_revoke_user_device, __path_set_user_disabled,
@@ -284,6 +287,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                         .put(departments::update_department),
                 )
                 .service(web::resource("/transfers").get(transfers::list_transfers))
+                .service(web::resource("/assistance").get(transfers::list_assistance))
+                .service(web::resource("/assistance/{id}/letter").get(transfers::assistance_letter))
                 .service(
                     web::resource("/reports/{id}/transfer-letter").get(transfers::transfer_letter),
                 )

@@ -117,3 +117,128 @@ pub async fn transfer_letter(
         .insert_header(("X-Content-SHA256", sha))
         .body(pdf))
 }
+
+/// One assistance request as listed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AssistanceEntry {
+    /// The report it concerns.
+    pub report_id: String,
+    /// Category code.
+    pub category_code: String,
+    /// What was reported.
+    pub description: String,
+    /// Address, if given.
+    pub address: Option<String>,
+    /// The request: id, case, department, kind, question, letter number, status, `due`,
+    /// `first_due`, extensions, answer and its documents, flags.
+    #[schema(value_type = Object)]
+    pub request: serde_json::Value,
+    /// `yellow` or `red` when a clock flag was raised against the current deadline.
+    pub light: Option<String>,
+}
+
+/// Query of the assistance list.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct AssistanceQuery {
+    /// Only the requests on this report.
+    pub report_id: Option<String>,
+}
+
+/// Assistance requests (执法协助), open ones by deadline first: a liaison sees only those
+/// addressed to its department (its inbox), the brigade's town-wide roles all.
+#[utoipa::path(get, path = "/api/v1/assistance", tag = "agencies", security(("bearer" = [])),
+    params(AssistanceQuery),
+    responses((status = 200, body = Vec<AssistanceEntry>)))]
+pub async fn list_assistance(
+    state: web::Data<AppState>,
+    actor: Actor,
+    query: web::Query<AssistanceQuery>,
+) -> Result<HttpResponse, AppError> {
+    let vis = visibility(&state, &actor).await?;
+    let report_id = query.into_inner().report_id;
+    let list = state
+        .db(move |conn| {
+            let mut rows =
+                crate::workflow::queries::visible_assistance(conn, &vis, report_id.as_deref())?;
+            rows.sort_by_key(|(_, a)| {
+                (
+                    a.status != crate::domain::workflow::AssistanceStatus::Requested,
+                    a.due,
+                )
+            });
+            Ok(rows
+                .into_iter()
+                .map(|(r, a)| {
+                    let light = ["red", "yellow"]
+                        .into_iter()
+                        .find(|lv| a.flags.iter().any(|f| f.due == a.due && f.level == *lv))
+                        .filter(|_| {
+                            a.status == crate::domain::workflow::AssistanceStatus::Requested
+                        })
+                        .map(str::to_owned);
+                    AssistanceEntry {
+                        report_id: r.id.clone(),
+                        category_code: r.category_code.clone(),
+                        description: r.description.clone(),
+                        address: r.address.clone(),
+                        request: vis.serve(&a),
+                        light,
+                    }
+                })
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// 执法协助函 of an assistance request, as PDF (in the brigade's name): for the brigade and the
+/// addressed department.
+#[utoipa::path(get, path = "/api/v1/assistance/{id}/letter", tag = "agencies", security(("bearer" = [])),
+    params(("id" = String, Path, description = "assistance request id")),
+    responses((status = 200, description = "application/pdf", content_type = "application/pdf"),
+    (status = 404, description = "not_found: no such request, or not the reader's", body = ErrorBody),
+    (status = 422, description = "invalid_id", body = ErrorBody)))]
+pub async fn assistance_letter(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    uuid::Uuid::parse_str(&id).map_err(|_| {
+        AppError::unprocessable(
+            "invalid_id",
+            "协助请求编号须为 UUID (a request id is a UUID)",
+        )
+    })?;
+    let vis = visibility(&state, &actor).await?;
+    let rules = state.config.case_rules;
+    let spec = state
+        .db(move |conn| {
+            let (r, a) = crate::workflow::queries::visible_assistance(conn, &vis, None)?
+                .into_iter()
+                .find(|(_, a)| a.id == id)
+                .ok_or_else(|| {
+                    AppError::NotFound("没有这个协助请求 (no such assistance request)".into())
+                })?;
+            let town = match &r.cell {
+                Some(c) => {
+                    crate::store::grid::find_cell(conn, c.version, &c.town)?.map(|row| row.name)
+                }
+                None => None,
+            };
+            let authority = format!("{}综合行政执法队", town.unwrap_or_else(|| "镇".into()));
+            Ok(crate::documents::assistance_letter(
+                &r, &a, &authority, &rules,
+            ))
+        })
+        .await?;
+    let pdf = web::block(move || crate::documents::render(&spec))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let sha = hex::encode(Sha256::digest(&pdf));
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header(("X-Content-SHA256", sha))
+        .body(pdf))
+}

@@ -97,13 +97,55 @@ pub fn save_report(conn: &mut DbConn, r: &Report) -> QueryResult<()> {
             ))
             .execute(conn)?;
     }
-    if let Some(t) = &r.transfer {
+    for a in &r.assistance {
+        save_assistance(conn, &r.id, a)?;
+    }
+    // The department a matter went to, or came from: its liaisons find it (scoped in SQL).
+    let department = r
+        .transfer
+        .as_ref()
+        .map(|t| t.department_id.as_str())
+        .or(r.transfer_in.as_ref().map(|t| t.department_id.as_str()));
+    if let Some(d) = department {
         use crate::schema::reports_transfer::reports as rt;
         diesel::update(rt::table.find(&r.id))
-            .set(rt::transfer_department_id.eq(Some(t.department_id.as_str())))
+            .set(rt::transfer_department_id.eq(Some(d)))
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// Index an assistance request by its addressed department, state and deadline (the liaison's
+/// inbox and the deadline job read it; the request itself lives in its report).
+fn save_assistance(
+    conn: &mut DbConn,
+    report_id: &str,
+    a: &crate::domain::workflow::Assistance,
+) -> QueryResult<()> {
+    use crate::schema::assistance_requests as ar;
+    let n = diesel::update(ar::table.find(&a.id))
+        .set((ar::status.eq(a.status.as_str()), ar::due_at.eq(a.due)))
+        .execute(conn)?;
+    if n == 0 {
+        diesel::insert_into(ar::table)
+            .values((
+                ar::id.eq(&a.id),
+                ar::report_id.eq(report_id),
+                ar::department_id.eq(&a.department_id),
+                ar::status.eq(a.status.as_str()),
+                ar::due_at.eq(a.due),
+                ar::requested_at.eq(a.requested_at),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Whether an assistance request uses this id.
+pub fn assistance_taken(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+    use crate::schema::assistance_requests as ar;
+    let n: i64 = ar::table.filter(ar::id.eq(id)).count().get_result(conn)?;
+    Ok(n > 0)
 }
 
 /// Insert or update a task.

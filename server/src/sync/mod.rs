@@ -31,6 +31,7 @@ pub fn command_refs(cmd: &Command) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     match cmd {
         CreateReport { report_id, .. }
+        | TransferIn { report_id, .. }
         | SetReportPosition { report_id, .. }
         | RequestInfo { report_id, .. }
         | SupplementReport { report_id, .. }

@@ -117,6 +117,25 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
             f.position_wgs84 = pos.as_ref().map(to_wgs84);
             f.foreign_attachments = foreign(conn, attachment_ids, &issuer.user_id)?;
         }
+        Command::TransferIn {
+            report_id,
+            category_code,
+            position: pos,
+            attachment_ids,
+            ..
+        } => {
+            f.id_taken = store::id_taken(conn, report_id)?;
+            f.category = rules(conn, category_code)?.map(|(r, _)| r);
+            f.located = pos.as_ref().map(|p| locate(env, p));
+            f.position_wgs84 = pos.as_ref().map(to_wgs84);
+            f.foreign_attachments = foreign(conn, attachment_ids, &issuer.user_id)?;
+            f.actor_department = crate::store::departments::department_of(conn, &issuer.user_id)?;
+            if let Some(d) = f.actor_department.clone() {
+                f.department = department_fact(conn, &d)?;
+            }
+            f.transfer_due.answer =
+                Some(env.now + chrono::Duration::days(env.case_rules.transfer_in_answer_days));
+        }
         Command::SetReportPosition {
             report_id,
             position,
@@ -264,6 +283,8 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
                 case_facts(conn, env, issuer, other, case_id, &mut f)?;
             } else if let Some(report_id) = other.transfer_report_id() {
                 transfer_facts(conn, env, issuer, other, report_id, &mut f)?;
+            } else if let Some(report_id) = other.assistance_report_id() {
+                assistance_facts(conn, env, issuer, other, report_id, &mut f)?;
             }
         }
     }
@@ -332,6 +353,65 @@ fn transfer_facts(
         Command::AnswerTransfer { .. } => {
             f.transfer_due.outcome =
                 Some(env.now + chrono::Duration::days(rules.transfer_outcome_days));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Facts of an assistance command: the report, the case it serves, the department addressed or
+/// acted for, the answer clock and the letter number of a new request.
+fn assistance_facts(
+    conn: &mut DbConn,
+    env: &Env<'_>,
+    issuer: &Issuer,
+    cmd: &Command,
+    report_id: &str,
+    f: &mut Facts,
+) -> Q<()> {
+    f.report = store::report(conn, report_id)?;
+    f.case_rules = env.case_rules;
+    if !issuer.is_system {
+        f.actor_department = crate::store::departments::department_of(conn, &issuer.user_id)?;
+    }
+    match cmd {
+        Command::RequestAssistance {
+            request_id,
+            case_id,
+            department_id,
+            attachment_ids,
+            ..
+        } => {
+            f.id_taken =
+                store::id_taken(conn, request_id)? || store::assistance_taken(conn, request_id)?;
+            if let Some(c) = case_id {
+                f.case = store::case(conn, c)?;
+            }
+            f.department = department_fact(conn, department_id)?;
+            f.assistance_due.answer = Some(env.calendar.add_working(
+                env.now,
+                WorkingDuration::WorkingDays(env.case_rules.assistance_answer_working_days),
+            ));
+            let year = env.now.year();
+            let n = store::next_counter(conn, &format!("assistance-{year}"))?;
+            f.number = Some(format!("协〔{year}〕{n}号"));
+            f.foreign_attachments = foreign(conn, attachment_ids, &issuer.user_id)?;
+        }
+        Command::AnswerAssistance {
+            request_id,
+            attachment_ids,
+            ..
+        } => {
+            let case_id = f.report.as_ref().and_then(|r| {
+                r.assistance
+                    .iter()
+                    .find(|a| &a.id == request_id)
+                    .and_then(|a| a.case_id.clone())
+            });
+            if let Some(c) = case_id {
+                f.case = store::case(conn, &c)?;
+            }
+            f.foreign_attachments = foreign(conn, attachment_ids, &issuer.user_id)?;
         }
         _ => {}
     }

@@ -109,7 +109,8 @@ pub fn grid_leaders(conn: &mut DbConn, cell: (String, String, String)) -> QueryR
 }
 
 /// Tell the people concerned by an applied command, if it is one that tells anyone: a 督办 by
-/// hand goes to the task's squad leaders and the cell's grid leaders.
+/// hand goes to the task's squad leaders and the cell's grid leaders; an assistance request to
+/// the addressed department's liaisons, its answer or extension to the brigade member who asked.
 pub fn after_command(
     conn: &mut DbConn,
     cmd: &Command,
@@ -117,6 +118,47 @@ pub fn after_command(
     facts: &Facts,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
+    if let Some(r) = &change.report {
+        let request = match cmd {
+            Command::RequestAssistance { request_id, .. }
+            | Command::ExtendAssistance { request_id, .. }
+            | Command::AnswerAssistance { request_id, .. } => {
+                r.assistance.iter().find(|a| &a.id == request_id)
+            }
+            _ => None,
+        };
+        if let Some(a) = request {
+            let what = format!("协助函 {}（{}）", a.letter_number, a.kind.label_zh());
+            let (to, kind, message) = match cmd {
+                Command::RequestAssistance { .. } => (
+                    crate::store::departments::liaison_ids(conn, &a.department_id)?,
+                    "assistance_requested",
+                    format!(
+                        "收到{what}，请在期限内书面答复 (an assistance request awaits your answer)"
+                    ),
+                ),
+                Command::ExtendAssistance { .. } => (
+                    vec![a.requested_by.clone()],
+                    "assistance_extended",
+                    format!(
+                        "{}告知{what}延期答复 (the department extended its answer)",
+                        a.department_name
+                    ),
+                ),
+                _ => (
+                    vec![a.requested_by.clone()],
+                    "assistance_answered",
+                    format!(
+                        "{}已答复{what} (the department answered)",
+                        a.department_name
+                    ),
+                ),
+            };
+            for user in to {
+                send(conn, &user, kind, r.task_id.as_deref(), &message, now)?;
+            }
+        }
+    }
     let Command::EscalateTask { reason, .. } = cmd else {
         return Ok(());
     };

@@ -159,6 +159,9 @@ impl Visibility {
             || r.transfer
                 .as_ref()
                 .is_some_and(|t| self.department.as_deref() == Some(t.department_id.as_str()))
+            || r.transfer_in
+                .as_ref()
+                .is_some_and(|t| self.department.as_deref() == Some(t.department_id.as_str()))
     }
 
     /// Whether the case was handed over to the reader's department: the police it went to and
@@ -980,6 +983,48 @@ pub fn visible_transfers(conn: &mut DbConn, vis: &Visibility) -> QueryResult<Vec
             if vis.report(&r, None) {
                 out.push(r);
             }
+        }
+    }
+    Ok(out)
+}
+
+/// The assistance requests the reader may see, with their reports: a liaison only those
+/// addressed to its department (scoped in SQL), the brigade's town-wide roles all, others those
+/// on the reports they see. `report_id` narrows to one report.
+pub fn visible_assistance(
+    conn: &mut DbConn,
+    vis: &Visibility,
+    report_id: Option<&str>,
+) -> QueryResult<Vec<(Report, crate::domain::workflow::Assistance)>> {
+    use crate::schema::assistance_requests as ar;
+    let mut q = ar::table
+        .select((ar::id, ar::report_id))
+        .order(ar::requested_at.asc())
+        .into_boxed();
+    if let Some(r) = report_id {
+        q = q.filter(ar::report_id.eq(r.to_owned()));
+    }
+    let liaison = !vis.is_town_wide() && vis.department().is_some();
+    if liaison {
+        q = q.filter(ar::department_id.eq(vis.department().map(str::to_owned).unwrap_or_default()));
+    }
+    let rows: Vec<(String, String)> = q.load(conn)?;
+    let mut out = Vec::new();
+    for (id, rid) in rows {
+        let Some(r) = store::report(conn, &rid)? else {
+            continue;
+        };
+        if !liaison && !vis.is_town_wide() {
+            let task = match &r.task_id {
+                Some(t) => store::task(conn, t)?,
+                None => None,
+            };
+            if !vis.report(&r, task.as_ref()) {
+                continue;
+            }
+        }
+        if let Some(a) = r.assistance.iter().find(|a| a.id == id).cloned() {
+            out.push((r, a));
         }
     }
     Ok(out)

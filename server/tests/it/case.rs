@@ -8,7 +8,7 @@ use griddispatch_protocol::Role;
 use serde_json::{json, Value};
 
 /// A filed case from a task handled as `case_needed`.
-async fn filed_case(t: &Town) -> String {
+pub(crate) async fn filed_case(t: &Town) -> String {
     let r = t.report("0301").await;
     let task = t.dispatch(&r).await;
     t.to_on_site(&task).await;

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod assistance;
 mod auth;
 mod auth_refresh;
 mod auth_throttle;
@@ -25,6 +26,7 @@ mod people;
 mod privacy;
 mod sharing;
 mod sync;
+mod transfer_in;
 mod transfers;
 mod tus;
 mod webhooks;

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 /// A town with two departments: 县市场监督管理局 (liaison `liaison`) and 某某派出所 (liaison
 /// `police`); returns their ids.
-async fn with_departments(t: &mut Town) -> (String, String) {
+pub(crate) async fn with_departments(t: &mut Town) -> (String, String) {
     t.app.user("liaison", &[Role::DepartmentLiaison]);
     t.app.user("police", &[Role::DepartmentLiaison]);
     let mut ids = Vec::new();

@@ -67,3 +67,86 @@ fn a_transfer_out_is_decided_sent_and_accepted_by_the_departments_liaison() {
     );
     assert!(pdf.starts_with(b"%PDF"));
 }
+
+#[test]
+fn an_assistance_request_is_sent_from_the_report_answered_in_the_inbox_and_joins_the_evidence() {
+    let Some((town, browser)) = setup(
+        "an_assistance_request_is_sent_from_the_report_answered_in_the_inbox_and_joins_the_evidence",
+    ) else {
+        return;
+    };
+    let description = format!("散装白酒疑似假冒（{}）", &uuid()[24..]);
+    let report = hotline_report(&town, "0101", &description);
+
+    // The dispatcher asks 县市场监督管理局 for an appraisal, in the brigade's name.
+    browser.sign_in(&town.base(), "dispatcher", PASSWORD);
+    browser.goto(&format!("{}/#/report/{report}", town.base()));
+    browser.wait_for_text("#report-description", &description);
+    browser
+        .wait_for("[data-action='request_assistance']")
+        .click();
+    // The select opens its list once the dialog has finished opening (slow CI machines).
+    browser.wait_for("#assistance-dialog .el-select");
+    browser.wait_transitions_done();
+    browser.wait_for("#assistance-dialog .el-select").click();
+    browser
+        .wait_for_text(".el-select-dropdown__item", "县市场监督管理局")
+        .click();
+    browser
+        .wait_for("#assistance-question textarea, textarea#assistance-question")
+        .send_keys("请对现场查扣的散装白酒出具是否为假冒产品的认定意见");
+    browser.wait_for("#assistance-send").click();
+    browser.wait_for_text(".el-message--success", "已发函");
+    browser.wait_for_text("#assistance-card", "协〔");
+    browser.wait_for_text("#assistance-card", "待答复");
+    browser.sign_out();
+    let stored = town.report(&report).unwrap();
+    let request = stored["report"]["assistance"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The liaison finds it in the inbox with its deadline and answers with a document.
+    browser.sign_in(&town.base(), "department_liaison", PASSWORD);
+    browser.wait_for("[data-nav='inbox']").click();
+    let row = browser.wait_for_text(".gd-assistance .el-table__row", &description);
+    assert!(row.text().contains("待答复"), "{}", row.text());
+    browser
+        .wait_for(&format!("[data-answer-assistance='{request}']"))
+        .click();
+    browser
+        .wait_for("#assistance-text textarea, textarea#assistance-text")
+        .send_keys("经核查，涉案白酒非注册商标权利人生产，系假冒产品");
+    let dir = tempfile::tempdir().unwrap();
+    let doc = griddispatch_e2e::town::photo(dir.path(), 7);
+    browser
+        .wait_for_present("#assistance-files")
+        .send_keys(doc.to_str().unwrap());
+    browser.wait_for("#assistance-confirm").click();
+    browser.wait_for_text(".el-message--success", "已答复");
+    browser.wait_for_text(".gd-assistance .el-table__row", "已答复");
+    browser.sign_out();
+
+    // The brigade sees the answer on the report, its document among the evidence.
+    let stored = town.report(&report).unwrap();
+    let a = &stored["report"]["assistance"][0];
+    assert_eq!(a["status"], "answered");
+    let doc_id = a["answer_attachment_ids"][0].as_str().unwrap().to_owned();
+    assert!(stored["report"]["attachment_ids"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!(doc_id)));
+    browser.sign_in(&town.base(), "dispatcher", PASSWORD);
+    browser.goto(&format!("{}/#/report/{report}", town.base()));
+    browser.wait_for_text("#assistance-card", "系假冒产品");
+    browser.wait_for_text("#assistance-card", "已答复");
+    let detail = town.get("dispatcher", &format!("/api/v1/reports/{report}"));
+    assert!(
+        detail["attachments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["id"] == doc_id.as_str()),
+        "{detail}"
+    );
+}

@@ -9,12 +9,13 @@ mod publication;
 mod rules;
 
 pub use decide::{
-    decide, ActorCtx, CategoryRules, Change, DepartmentFact, Facts, Located, OfficerFact,
-    TransferDue,
+    decide, ActorCtx, AssistanceDue, CategoryRules, Change, DepartmentFact, Facts, Located,
+    OfficerFact, TransferDue,
 };
 pub use model::{
-    Case, CaseStatus, CellRef, Escalation, PendingRequest, Recheck, Report, ReportStatus,
-    Supplement, Task, TaskStatus, Transfer, TransferDispute, TransferFlag, TransferPacket,
+    Assistance, AssistanceExtension, AssistanceFlag, AssistanceStatus, Case, CaseStatus, CellRef,
+    Escalation, PendingRequest, Recheck, Report, ReportStatus, Supplement, Task, TaskStatus,
+    Transfer, TransferDispute, TransferFlag, TransferIn, TransferInStatus, TransferPacket,
     TransferStatus,
 };
 pub use procedure::{

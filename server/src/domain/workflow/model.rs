@@ -134,6 +134,12 @@ pub struct Report {
     /// The transfer out (移送) of this matter, once decided: one matter, one transfer.
     #[serde(default)]
     pub transfer: Option<Transfer>,
+    /// Assistance requests (执法协助) sent about this matter or its case, oldest first.
+    #[serde(default)]
+    pub assistance: Vec<Assistance>,
+    /// The transfer in (移送执法队) that brought this matter from a department, if any.
+    #[serde(default)]
+    pub transfer_in: Option<TransferIn>,
 }
 
 /// Task states.
@@ -577,4 +583,157 @@ impl Transfer {
             _ => None,
         }
     }
+}
+
+/// Assistance request states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssistanceStatus {
+    /// 已发函: waiting for the department's written answer (answer clock).
+    Requested,
+    /// 已答复.
+    Answered,
+}
+
+impl AssistanceStatus {
+    /// Stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Requested => "requested",
+            Self::Answered => "answered",
+        }
+    }
+}
+
+/// An extension announced by the addressed department before the deadline (事先告知).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssistanceExtension {
+    /// Days added.
+    pub days: u32,
+    /// Why.
+    pub reason: String,
+    /// The liaison who announced it.
+    pub by: String,
+    /// When.
+    #[serde(with = "crate::domain::time::rfc3339")]
+    pub at: NaiveDateTime,
+    /// The new deadline.
+    #[serde(with = "crate::domain::time::rfc3339")]
+    pub due: NaiveDateTime,
+}
+
+/// A raised clock flag of an assistance request, for the deadline it was raised against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssistanceFlag {
+    /// `yellow` or `red`.
+    pub level: String,
+    /// The deadline then (an extension starts the clock's lights again).
+    #[serde(with = "crate::domain::time::rfc3339")]
+    pub due: NaiveDateTime,
+    /// When.
+    #[serde(with = "crate::domain::time::rfc3339")]
+    pub at: NaiveDateTime,
+}
+
+/// 执法协助: a written request to a department or an expert body for a finding, an opinion, a
+/// test or an appraisal (seed 000 三(二)(五)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assistance {
+    /// Id.
+    pub id: String,
+    /// The case it serves, if any.
+    pub case_id: Option<String>,
+    /// Addressed department.
+    pub department_id: String,
+    /// Its name when asked.
+    pub department_name: String,
+    /// What is asked for.
+    pub kind: griddispatch_protocol::agency::AssistanceKind,
+    /// The question.
+    pub question: String,
+    /// Material sent with the request.
+    pub attachment_ids: Vec<String>,
+    /// Request letter number (协助函 文号).
+    pub letter_number: String,
+    /// State.
+    pub status: AssistanceStatus,
+    /// Who asked (in the brigade's name).
+    pub requested_by: String,
+    /// When.
+    #[serde(with = "crate::domain::time::rfc3339")]
+    pub requested_at: NaiveDateTime,
+    /// The deadline first set (5 working days).
+    #[serde(with = "crate::domain::time::rfc3339")]
+    pub first_due: NaiveDateTime,
+    /// The deadline now (after extensions).
+    #[serde(with = "crate::domain::time::rfc3339")]
+    pub due: NaiveDateTime,
+    /// Extensions announced.
+    pub extensions: Vec<AssistanceExtension>,
+    /// The written answer.
+    pub answer: Option<String>,
+    /// Its documents (joined to the evidence).
+    pub answer_attachment_ids: Vec<String>,
+    /// Who answered.
+    pub answered_by: Option<String>,
+    /// When.
+    #[serde(default, with = "crate::domain::time::rfc3339_opt")]
+    pub answered_at: Option<NaiveDateTime>,
+    /// Clock flags raised.
+    pub flags: Vec<AssistanceFlag>,
+}
+
+impl Assistance {
+    /// Days of extension announced so far.
+    pub fn extended_days(&self) -> u32 {
+        self.extensions.iter().map(|e| e.days).sum()
+    }
+}
+
+/// The brigade's answer to a transfer in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferInStatus {
+    /// 待答复: the brigade's answer clock runs; no dispatch yet.
+    Sent,
+    /// 已接收: the report is in the normal loop.
+    Accepted,
+    /// 已拒收 with a reason: the report is rejected.
+    Refused,
+}
+
+/// 移送执法队: a matter a department transferred to the brigade, with its packet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferIn {
+    /// Sending department.
+    pub department_id: String,
+    /// Its name then.
+    pub department_name: String,
+    /// The liaison who sent it.
+    pub sent_by: String,
+    /// When.
+    #[serde(with = "crate::domain::time::rfc3339")]
+    pub sent_at: NaiveDateTime,
+    /// Why it belongs to the brigade.
+    pub reason: String,
+    /// The sender's finding.
+    pub finding: String,
+    /// The evidence list.
+    pub evidence_list: String,
+    /// The packet's documents (also the report's evidence).
+    pub attachment_ids: Vec<String>,
+    /// State.
+    pub status: TransferInStatus,
+    /// The brigade's answer due (3 days).
+    #[serde(with = "crate::domain::time::rfc3339")]
+    pub answer_due: NaiveDateTime,
+    /// Who answered.
+    pub answered_by: Option<String>,
+    /// When.
+    #[serde(default, with = "crate::domain::time::rfc3339_opt")]
+    pub answered_at: Option<NaiveDateTime>,
+    /// Why refused.
+    pub refusal_reason: Option<String>,
+    /// Clock flags raised (`in_answer`).
+    pub flags: Vec<TransferFlag>,
 }

@@ -67,6 +67,15 @@ pub struct CaseRules {
     /// Months after the review and litigation periods end in which the court may be asked to
     /// enforce (行政强制法 art. 53: 3).
     pub court_application_months: u32,
+    /// Working days a department or expert body has to answer an assistance request (seed 000
+    /// 三(二)(五): 5).
+    pub assistance_answer_working_days: u32,
+    /// Most days in all that the addressed department may add to that deadline, announced
+    /// before it (issue #13: 10).
+    pub assistance_max_extension_days: u32,
+    /// Days the brigade has to accept or refuse a department's transfer in (seed 000: 3, as
+    /// for a receiving department).
+    pub transfer_in_answer_days: i64,
 }
 
 impl Default for CaseRules {
@@ -95,6 +104,9 @@ impl Default for CaseRules {
             review_days: 60,
             litigation_months: 6,
             court_application_months: 3,
+            assistance_answer_working_days: 5,
+            assistance_max_extension_days: 10,
+            transfer_in_answer_days: 3,
         }
     }
 }

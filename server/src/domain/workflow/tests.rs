@@ -61,6 +61,8 @@ pub(super) fn report(status: ReportStatus) -> Report {
         task_id: Some(id(2)),
         supplements: vec![],
         transfer: None,
+        assistance: vec![],
+        transfer_in: None,
         occurred_at: None,
         address: None,
         created_at: now(),

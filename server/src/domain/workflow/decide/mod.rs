@@ -3,18 +3,20 @@
 //! aggregate they decide: [`report`] (intake and triage), [`task`] (dispatched work, on-site
 //! handling, re-check, deadlines), [`case`] (the general procedure).
 
+mod assistance;
 mod case;
 mod report;
 mod task;
 mod transfer;
 
+pub use assistance::AssistanceDue;
 pub use transfer::{DepartmentFact, TransferDue};
 
 use chrono::NaiveDateTime;
 use griddispatch_protocol::command::Command;
 use griddispatch_protocol::Role;
 
-use super::model::{Case, CellRef, Report, Task};
+use super::model::{self, Case, CellRef, Report, Task};
 use super::rules::DomainError;
 
 /// Who is acting, as the database says now (roles, certificate, cells, squads).
@@ -194,6 +196,8 @@ pub struct Facts {
     pub actor_department: Option<String>,
     /// A transfer's clocks counted from now.
     pub transfer_due: TransferDue,
+    /// A new assistance request's answer clock counted from now.
+    pub assistance_due: AssistanceDue,
 }
 
 /// What a command changes.
@@ -284,6 +288,7 @@ fn english(term: &str) -> &str {
         "派遣" => "dispatch it",
         "登记听证申请" => "record a hearing request",
         "移送" => "transfer it",
+        "请求协助" => "ask for assistance on it",
         "结案归档" => "archive it",
         "记录听证" => "record the hearing",
         "记录集体讨论" => "record the collective discussion",
@@ -331,6 +336,26 @@ pub fn decide(cmd: &Command, f: &Facts) -> Result<Change, DomainError> {
     let now = f
         .now
         .ok_or_else(|| DomainError::rule("no_clock", "未给出当前时间 (no time given)"))?;
+    if let (
+        Command::DispatchReport { .. }
+        | Command::RejectReport { .. }
+        | Command::MergeReport { .. }
+        | Command::RequestInfo { .. }
+        | Command::TransferReport { .. },
+        Some(r),
+    ) = (cmd, &f.report)
+    {
+        if r.transfer_in
+            .as_ref()
+            .is_some_and(|t| t.status == model::TransferInStatus::Sent)
+        {
+            return Err(DomainError {
+                kind: super::rules::ErrorKind::InvalidState,
+                code: "transfer_in_unanswered",
+                message: "部门移送来的事项须先答复接收或拒收 (answer the department's transfer first: accept, or refuse with the reason)".into(),
+            });
+        }
+    }
     match cmd {
         Command::CreateReport { .. }
         | Command::SetReportPosition { .. }
@@ -384,7 +409,13 @@ pub fn decide(cmd: &Command, f: &Facts) -> Result<Change, DomainError> {
         | Command::AnswerTransfer { .. }
         | Command::ReportTransferOutcome { .. }
         | Command::DisputeTransfer { .. }
-        | Command::FlagTransferDeadline { .. } => transfer::decide(cmd, f, now),
+        | Command::FlagTransferDeadline { .. }
+        | Command::TransferIn { .. }
+        | Command::AnswerTransferIn { .. } => transfer::decide(cmd, f, now),
+        Command::RequestAssistance { .. }
+        | Command::ExtendAssistance { .. }
+        | Command::AnswerAssistance { .. }
+        | Command::FlagAssistanceDeadline { .. } => assistance::decide(cmd, f, now),
     }
 }
 

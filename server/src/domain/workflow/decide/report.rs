@@ -105,6 +105,8 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 task_id: None,
                 supplements: vec![],
                 transfer: None,
+                assistance: vec![],
+                transfer_in: None,
                 occurred_at: occurred_at.map(|t| t.naive_utc()),
                 created_at: now,
                 updated_at: now,

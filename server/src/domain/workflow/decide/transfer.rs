@@ -11,7 +11,8 @@ use griddispatch_protocol::Role;
 
 use super::{check_attachments, misrouted, need, required, Change, Facts};
 use crate::domain::workflow::model::{
-    ReportStatus, Transfer, TransferDispute, TransferFlag, TransferPacket, TransferStatus,
+    ReportStatus, Transfer, TransferDispute, TransferFlag, TransferIn, TransferInStatus,
+    TransferPacket, TransferStatus,
 };
 use crate::domain::workflow::rules::{DomainError, ErrorKind};
 
@@ -85,10 +86,114 @@ fn status_err(t: &Transfer, action: &str, english: &str) -> DomainError {
     )
 }
 
+/// 移送执法队: a department's liaison transfers a matter to the brigade. The report is made by
+/// the intake rules of a department's report (role, category, position or address,
+/// attachments); the packet and the brigade's answer clock come with it.
+fn transfer_in(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Change, DomainError> {
+    let Command::TransferIn {
+        report_id,
+        category_code,
+        description,
+        position,
+        address,
+        reason,
+        finding,
+        evidence_list,
+        attachment_ids,
+    } = cmd
+    else {
+        return Err(misrouted(cmd));
+    };
+    if !f.actor.roles.contains(&Role::DepartmentLiaison) {
+        return Err(DomainError::forbidden(
+            "只有部门联络员可以向执法队移送 (only a department's liaison transfers a matter to the brigade)",
+        ));
+    }
+    let dept = f.department.as_ref().ok_or_else(|| {
+        DomainError::forbidden("该账号未关联部门 (this liaison account acts for no department)")
+    })?;
+    let reason = required(reason, "reason_required", "移送理由")?;
+    let finding = required(finding, "finding_required", "违法事实认定")?;
+    let evidence_list = required(evidence_list, "evidence_list_required", "证据清单")?;
+    let create = Command::CreateReport {
+        report_id: report_id.clone(),
+        source: griddispatch_protocol::command::ReportSource::Department,
+        category_code: category_code.clone(),
+        description: description.clone(),
+        position: position.clone(),
+        attachment_ids: attachment_ids.clone(),
+        contact: None,
+        occurred_at: None,
+        address: address.clone(),
+    };
+    let mut change = super::report::decide(&create, f, now)?;
+    let answer_due = f
+        .transfer_due
+        .answer
+        .ok_or_else(|| DomainError::rule("no_deadline", "无法计算答复时限 (no answer deadline)"))?;
+    if let Some(r) = change.report.as_mut() {
+        r.transfer_in = Some(TransferIn {
+            department_id: dept.id.clone(),
+            department_name: dept.name.clone(),
+            sent_by: f.actor.user_id.clone(),
+            sent_at: now,
+            reason,
+            finding,
+            evidence_list,
+            attachment_ids: attachment_ids.clone(),
+            status: TransferInStatus::Sent,
+            answer_due,
+            answered_by: None,
+            answered_at: None,
+            refusal_reason: None,
+            flags: vec![],
+        });
+    }
+    Ok(change)
+}
+
 /// Decide a transfer command.
 pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Change, DomainError> {
+    if matches!(cmd, Command::TransferIn { .. }) {
+        return transfer_in(cmd, f, now);
+    }
     let mut r = need(&f.report, "线索")?.clone();
     match cmd {
+        Command::AnswerTransferIn { accept, reason, .. } => {
+            brigade(f)?;
+            let t = r.transfer_in.as_mut().ok_or_else(|| {
+                conflict(
+                    "invalid_state",
+                    "该线索不是部门移送来的 (this report was not transferred in)",
+                )
+            })?;
+            if t.status != TransferInStatus::Sent {
+                return Err(conflict(
+                    "invalid_state",
+                    "该移送已答复 (this transfer was answered already)",
+                ));
+            }
+            if *accept {
+                t.status = TransferInStatus::Accepted;
+            } else {
+                let why = reason.as_deref().unwrap_or("").trim();
+                if why.is_empty() {
+                    return Err(DomainError::rule(
+                        "refusal_reason_required",
+                        "拒绝接收须书面说明理由 (a refusal must give its reason)",
+                    ));
+                }
+                let why = required(why, "refusal_reason_required", "拒收理由")?;
+                t.refusal_reason = Some(why.clone());
+                t.status = TransferInStatus::Refused;
+                r.status = ReportStatus::Rejected;
+                r.note = Some(why);
+                r.finished_at = Some(now);
+            }
+            t.answered_at = Some(now);
+            t.answered_by = Some(f.actor.user_id.clone());
+            r.updated_at = now;
+        }
         Command::DecideTransfer {
             reason,
             urgent,
@@ -102,6 +207,12 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 return Err(DomainError::rule(
                     "brigade_name_required",
                     "移送须以综合行政执法队（执法主体）名义作出，中队等内设机构不得以自己名义移送 (a transfer is made in the brigade's name; a squad may not send in its own name)",
+                ));
+            }
+            if r.transfer_in.is_some() {
+                return Err(conflict(
+                    "retransfer_forbidden",
+                    "该事项由其他部门移送而来，不得再次移送；不属本队管辖的，应拒收并说明理由，有争议的提请法制机构 (a matter transferred in may not be transferred on: refuse it with the reason, and take a dispute to the legal office)",
                 ));
             }
             if r.transfer.is_some() || r.status == ReportStatus::Transferred {
@@ -276,6 +387,30 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                     "invalid_level",
                     "level 须为 yellow 或 red (level must be yellow or red)",
                 ));
+            }
+            if clock == "in_answer" {
+                let t = r
+                    .transfer_in
+                    .as_mut()
+                    .filter(|t| t.status == TransferInStatus::Sent)
+                    .ok_or_else(|| {
+                        conflict(
+                            "invalid_state",
+                            "移送答复时限未在计时 (the clock is not running)",
+                        )
+                    })?;
+                if t.flags.iter().any(|x| &x.level == level) {
+                    return Err(conflict("invalid_state", "已预警 (already flagged)"));
+                }
+                t.flags.push(TransferFlag {
+                    clock: clock.clone(),
+                    level: level.clone(),
+                    at: now,
+                });
+                return Ok(Change {
+                    report: Some(r),
+                    ..Change::default()
+                });
             }
             let t = transfer_mut(&mut r)?;
             if t.running_clock().map(|c| c.0) != Some(clock.as_str()) {
