@@ -13,6 +13,7 @@ mod console;
 mod deadlines;
 mod departments;
 mod docs;
+mod evidence;
 mod field;
 mod grid;
 mod grid_cli;

@@ -9,8 +9,8 @@ mod publication;
 mod rules;
 
 pub use decide::{
-    decide, ActorCtx, CategoryRules, Change, DepartmentFact, Facts, Located, OfficerFact,
-    TransferDue,
+    case_evidence_ids, decide, ActorCtx, CategoryRules, Change, DepartmentFact, EvidenceFact,
+    Facts, Located, OfficerFact, TransferDue,
 };
 pub use model::{
     Case, CaseStatus, CellRef, Escalation, PendingRequest, Recheck, Report, ReportStatus,
