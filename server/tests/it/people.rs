@@ -689,3 +689,119 @@ async fn an_admins_grid_imports_squads_and_cell_people_are_in_the_record() {
     assert_eq!(verify["intact"], true, "{verify}");
     t.verify();
 }
+
+#[actix_web::test]
+async fn an_admin_exports_and_imports_categories_as_a_file_and_a_bad_file_stores_nothing() {
+    let t = Town::new().await;
+    let admin = t.tokens["admin1"].clone();
+    let import = |text: String, token: String| {
+        t.app
+            .client
+            .post(t.app.url("/api/v1/categories/import"))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(text)
+            .send()
+    };
+    // Only an admin exports; the file is the list as the API shows it.
+    let resp = t
+        .app
+        .get("/api/v1/categories/export", Some(&t.tokens["disp"]))
+        .await;
+    assert_error(resp, 403, "forbidden").await;
+    let resp = t.app.get("/api/v1/categories/export", Some(&admin)).await;
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("categories.json"));
+    let file: serde_json::Value = resp.json().await.unwrap();
+    let listed: serde_json::Value = t
+        .app
+        .get("/api/v1/categories", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(file, listed);
+    // Imported back unchanged: nothing changes, one record says so.
+    let before = t.audit_count();
+    let resp = import(file.to_string(), admin.clone()).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let s: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(s["unchanged"], 3, "{s}");
+    assert_eq!(
+        (s["created"].clone(), s["changed"].clone()),
+        (json!(0), json!(0))
+    );
+    assert_eq!(t.audit_count(), before + 1);
+    // One good change, one new row and two bad rows: every problem listed, nothing stored.
+    let mut rows = file.as_array().unwrap().clone();
+    rows[0]["name"] = json!("改过的名称");
+    rows.push(json!({"code": "0901", "name": "新类别", "domain": "城市管理", "handling": "2wd",
+        "simple_procedure": false, "penalty_possible": false, "legal_basis": "依据", "active": true}));
+    rows.push(json!({"code": "09X1", "name": "坏编码", "domain": "城市管理", "handling": "2wd",
+        "simple_procedure": false, "penalty_possible": false, "legal_basis": "依据", "active": true}));
+    rows.push(json!({"code": "0902", "name": "坏时限", "domain": "城市管理", "handling": "soon",
+        "simple_procedure": false, "penalty_possible": false, "legal_basis": "依据", "active": true}));
+    rows.push(json!({"code": "0901", "name": "重复", "domain": "城市管理", "handling": "1wd",
+        "simple_procedure": false, "penalty_possible": false, "legal_basis": "依据", "active": true}));
+    rows.push(json!({"code": "0903", "name": "缺字段"}));
+    let before = t.audit_count();
+    let resp = import(json!(rows).to_string(), admin.clone())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_category_file");
+    let problems = body["error"]["problems"].as_array().unwrap();
+    let bad_rows: Vec<u64> = problems
+        .iter()
+        .map(|p| p["row"].as_u64().unwrap())
+        .collect();
+    assert_eq!(bad_rows, vec![5, 6, 7, 8], "{body}");
+    assert_eq!(t.audit_count(), before, "nothing written");
+    let now: serde_json::Value = t
+        .app
+        .get("/api/v1/categories", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(now, listed, "nothing stored from a bad file");
+    // Not JSON, an empty list, or from a non-admin: refused.
+    for text in ["code,name\n0101,x", "[]"] {
+        let resp = import(text.into(), admin.clone()).await.unwrap();
+        assert_error(resp, 422, "invalid_category_file").await;
+    }
+    let resp = import(file.to_string(), t.tokens["disp"].clone())
+        .await
+        .unwrap();
+    assert_error(resp, 403, "forbidden").await;
+    // The good rows alone: one changed, one created, recorded with before and after.
+    rows.truncate(4);
+    let resp = import(json!(rows).to_string(), admin.clone())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let s: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(
+        (
+            s["created"].clone(),
+            s["changed"].clone(),
+            s["unchanged"].clone()
+        ),
+        (json!(1), json!(1), json!(2)),
+        "{s}"
+    );
+    let mut conn = t.app.state.pool.get().unwrap();
+    let last = griddispatch::store::audit::last(&mut conn)
+        .unwrap()
+        .unwrap();
+    drop(conn);
+    assert_eq!(last.command, "import_categories");
+    assert_eq!(last.actor_id, t.id("admin1"));
+    assert!(last.after.contains("改过的名称") && last.after.contains("新类别"));
+    assert!(last.before.contains("类别0") && !last.before.contains("新类别"));
+    t.verify();
+}
