@@ -92,17 +92,18 @@ pub struct CategoryFileProblem {
 pub fn parse_category_file(text: &str) -> Result<Vec<CategoryRow>, Vec<CategoryFileProblem>> {
     let problem =
         |row, code: Option<String>, message: String| CategoryFileProblem { row, code, message };
-    let items: Vec<serde_json::Value> =
-        match serde_json::from_str(text) {
-            Ok(v) => v,
-            Err(e) => return Err(vec![problem(
+    let items: Vec<serde_json::Value> = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            return Err(vec![problem(
                 0,
                 None,
                 format!(
                     "文件须为类别的 JSON 数组 (the file must be a JSON array of categories): {e}"
                 ),
-            )]),
-        };
+            )])
+        }
+    };
     if items.is_empty() {
         return Err(vec![problem(
             0,
