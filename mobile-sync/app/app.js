@@ -232,12 +232,12 @@
 
   // ------------------------------------------------------------ tasks: squad, officers, re-checks
   /** A photo input that hashes and queues what it is given; `list` collects {id, url}. */
-  function photoInput(id, label, list, position) {
+  function photoInput(id, label, list, position, phase) {
     return h("label", { class: "fd-pick" }, [label,
       h("input", { id, type: "file", accept: "image/*,video/*", capture: "environment", multiple: true,
         onChange: async (ev) => {
           for (const file of ev.target.files) {
-            const rec = await E.capture(file, position());
+            const rec = await E.capture(file, position(), phase);
             list.push({ id: rec.attachment_id, url: file.type.startsWith("image/") ? URL.createObjectURL(file) : null, name: rec.name });
           }
           ev.target.value = "";
@@ -260,14 +260,18 @@
     props: { ids: Array },
     setup(props) {
       const urls = reactive({});
+      const phases = reactive({});
       onMounted(async () => {
         for (const id of props.ids || []) {
           try { urls[id] = await E.evidenceUrl(id, "thumbnail"); } catch (_) { urls[id] = null; }
+          try { phases[id] = (await E.evidenceRecord(id))?.phase || null; } catch (_) { phases[id] = null; }
         }
       });
+      const caption = (id, i) => phases[id] === "before" ? "处置前 Before" : phases[id] === "after" ? "处置后 After"
+        : props.ids.length === 2 ? (i === 0 ? "处置前 Before" : "处置后 After") : `#${i + 1}`;
       return () => h("div", { class: "fd-thumbs" }, (props.ids || []).map((id, i) => h("figure", { class: "fd-thumb", "data-evidence": id }, [
         urls[id] ? h("img", { src: urls[id], alt: id }) : h("span", "…"),
-        h("figcaption", props.ids.length === 2 ? (i === 0 ? "处置前 Before" : "处置后 After") : `#${i + 1}`),
+        h("figcaption", caption(id, i)),
       ])));
     },
   };
@@ -383,7 +387,7 @@
             h("label", "处置结果 Outcome"),
             h("select", { id: "outcome", value: o, onChange: (e) => { f.outcome = e.target.value; } },
               OUTCOMES.map((x) => h("option", { value: x }, L.label(L.OUTCOME, x)))),
-            h("div", { class: "fd-capture" }, [photoInput("before-input", "处置前 Before", f.before, pos), photoInput("after-input", "处置后 After", f.after, pos)]),
+            h("div", { class: "fd-capture" }, [photoInput("before-input", "处置前 Before", f.before, pos, "before"), photoInput("after-input", "处置后 After", f.after, pos, "after")]),
             thumbs([...f.before, ...f.after]),
             ...(o === "rectified" ? input("note", "整改情况 What was done", { rows: 2 }) : []),
             ...(o === "no_violation" ? input("note", "答复 Reply", { rows: 2 }) : []),

@@ -230,8 +230,9 @@
     return rec;
   }
 
-  /** A photo or video captured: hashed, kept in IndexedDB, queued for upload; its id. */
-  async function capture(file, position) {
+  /** A photo or video captured: hashed, kept in IndexedDB, queued for upload; its id.
+   *  `phase` labels a rectification's photo `before` or `after` (sent as tus `phase`). */
+  async function capture(file, position, phase) {
     if (!session) throw new SignedOut("not signed in");
     const sha = await sha256Of(file);
     const rec = {
@@ -241,6 +242,7 @@
       created_at: Date.now(),
     };
     if (position) { rec.lat = position.lat; rec.lon = position.lon; rec.crs = position.crs || "wgs84"; }
+    if (phase === "before" || phase === "after") rec.phase = phase;
     await (await dbp).put("uploads", rec);
     changed();
     kick();
@@ -322,6 +324,7 @@
     const pairs = [["attachment_id", u.attachment_id], ["sha256", u.sha256],
       ["filename", u.name], ["captured_at", u.captured_at]];
     if (u.type) pairs.push(["content_type", u.type]);
+    if (u.phase) pairs.push(["phase", u.phase]);
     if (u.lat !== undefined && u.lon !== undefined) {
       pairs.push(["lat", u.lat], ["lon", u.lon], ["crs", u.crs || "wgs84"]);
     }
@@ -583,6 +586,12 @@
     return URL.createObjectURL(await resp.blob());
   }
 
+  /** The evidence record (`phase`, `proves`, …), or null when not uploaded or not visible. */
+  async function evidenceRecord(id) {
+    const resp = await call("GET", `/api/v1/attachments/${id}`, { raw: true });
+    return resp.ok ? resp.json() : null;
+  }
+
   async function evidenceUrl(id, variant) {
     const local = await localBlob(id);
     if (local) return URL.createObjectURL(local);
@@ -613,7 +622,7 @@
     },
     async squadMembers(squad) { const m = await meta.get(`members:${squad}`); return (m && m.members) || []; },
     uuid7, sha256Of, sha256Fallback, login, logout, loadSession, act, capture, kick, snapshot,
-    evidenceUrl, decisionUrl, localBlob, status, deviceId,
+    evidenceUrl, evidenceRecord, decisionUrl, localBlob, status, deviceId,
     get session() { return session; },
     onChange(f) { listeners.add(f); return () => listeners.delete(f); },
     /** Sync when the phone says it is back online. */

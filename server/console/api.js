@@ -296,6 +296,13 @@
       request("PUT", `/api/v1/users/${encodeURIComponent(id)}/certificate`, { number, valid_until: validUntil }),
     importGrid: (text, params) => request("POST", "/api/v1/grid/import" + qs(params), undefined, text),
     putCategory: (code, body) => request("PUT", `/api/v1/categories/${encodeURIComponent(code)}`, body),
+    importCategories: (text) => request("POST", "/api/v1/categories/import", undefined, text),
+    // The category file (JSON) as an object URL to save.
+    async exportCategories() {
+      const resp = await authedFetch("/api/v1/categories/export");
+      if (!resp.ok) throw await errorOf(resp);
+      return URL.createObjectURL(await resp.blob());
+    },
     createSquad: (body) => request("POST", "/api/v1/squads", body),
     putSquadMember: (squad, user) =>
       request("PUT", `/api/v1/squads/${encodeURIComponent(squad)}/members/${encodeURIComponent(user)}`),

@@ -170,10 +170,13 @@
               <div>制作时间 Captured：{{ time(a.captured_at || a.exif_captured_at) }} · 收到 Received：{{ time(a.received_at) }}</div>
               <div>设备 Device：{{ a.device_model || '—' }} · {{ a.media_type }} · {{ Math.round(a.size / 1024) }} KB</div>
               <div>证明对象 Proves：{{ a.proves || '—' }}</div>
+              <div v-if="a.transcript">录音文字 Transcript：{{ a.transcript }}</div>
               <div>SHA-256：{{ a.sha256.slice(0, 16) }}…</div>
             </template>
             <div class="gd-muted gd-small gd-evidence-meta">{{ kindLabel(a.kind) }} · {{ time(a.captured_at || a.received_at) }} ⓘ</div>
           </el-tooltip>
+          <el-tag v-if="a.phase === 'before'" type="info" size="small" class="gd-phase">整改前 Before</el-tag>
+          <el-tag v-if="a.phase === 'after'" type="success" size="small" class="gd-phase">整改后 After</el-tag>
           <el-tag v-if="a.position_mismatch" type="warning" size="small">位置偏离 {{ Math.round(a.position_gap_m || 0) }} 米</el-tag>
           <el-tag v-if="a.similar_to" type="danger" size="small">疑似重复使用照片 reused</el-tag>
         </div>

@@ -51,6 +51,11 @@
     put_category: "事件类别变更", put_calendar: "日历变更", set_proves: "证明对象",
     export_case_file: "导出卷宗", decide_preservation: "先行登记保存处理", request_payment_plan: "申请延期/分期缴纳", decide_payment_plan: "审批延期/分期缴纳", remind_party: "催告", apply_to_court: "申请法院强制执行", create_user: "新建账号", set_roles: "角色变更", reset_password: "重置密码",
     disable_user: "停用账号", enable_user: "启用账号",
+    set_transcript: "录音文字记录", import_grid: "导入网格", create_squad: "新建中队",
+    add_squad_cell: "中队负责网格", remove_squad_cell: "取消中队负责网格",
+    add_squad_member: "中队加人", remove_squad_member: "中队减人",
+    set_cell_member: "网格人员指派", remove_cell_member: "网格人员撤下",
+    import_categories: "导入事件类别",
   };
 
   // Colours of states (Element Plus tag types) and of map pins.

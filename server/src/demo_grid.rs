@@ -67,13 +67,13 @@ pub fn load(conn: &mut DbConn, now: NaiveDateTime) -> Result<DemoGrid, GridError
                 domain: domain.into(),
                 cells: vec![town_code.clone()],
             };
-            grid::create_squad(conn, &new, now)?;
+            grid::create_squad(conn, "demo", &new, now)?;
         }
     }
     if let Some(squad1) = grid_store::find_squad(conn, "squad1")? {
         for username in ["squad_leader", "officer", "officer2"] {
             if let Some(user) = users::find_by_username(conn, username)? {
-                crate::workflow::scope::add_squad_member(conn, &squad1.id, &user.id)?;
+                grid::add_squad_member(conn, "demo", &squad1.id, &user.id, now)?;
             }
         }
     }
@@ -99,7 +99,7 @@ fn attach_people(conn: &mut DbConn, town: &Grid, now: NaiveDateTime) -> Result<(
     for (cell, username, role) in pairs {
         let exists = users::find_by_username(conn, username)?.is_some();
         if let (Some(cell), true) = (cell, exists) {
-            grid::set_member(conn, &cell, username, role, now)?;
+            grid::set_member(conn, "demo", &cell, username, role, now)?;
         }
     }
     Ok(())
@@ -126,7 +126,7 @@ fn village_members(
             accounts::create(conn, "demo", &req, now)?;
             created.push(username.clone());
         }
-        grid::set_member(conn, code, &username, CellRole::GridMember, now)?;
+        grid::set_member(conn, "demo", code, &username, CellRole::GridMember, now)?;
     }
     Ok(created)
 }

@@ -255,13 +255,13 @@ pub fn run(config: &Config, cmd: GridCommand) -> anyhow::Result<()> {
         }
         GridCommand::Member(MemberCommand::Add { cell, user, role }) => {
             let mut conn = connect(config)?;
-            let m = grid::set_member(&mut conn, &cell, &user, role, db::now())?;
+            let m = grid::set_member(&mut conn, "cli", &cell, &user, role, db::now())?;
             println!("{} → {cell} as {}", m.username, m.role);
             Ok(())
         }
         GridCommand::Member(MemberCommand::Remove { cell, user }) => {
             let mut conn = connect(config)?;
-            grid::remove_member(&mut conn, &cell, &user)?;
+            grid::remove_member(&mut conn, "cli", &cell, &user, db::now())?;
             println!("removed {user} from {cell}");
             Ok(())
         }

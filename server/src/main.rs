@@ -54,6 +54,25 @@ enum Command {
     /// The full-process record (执法全过程记录).
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Event categories (事件类别) as a file: export, import.
+    #[command(subcommand)]
+    Categories(CategoryCommand),
+}
+
+#[derive(Subcommand)]
+enum CategoryCommand {
+    /// Write every category as a JSON array (the file `import` and the console read).
+    Export {
+        /// File to write (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Read a category file: every row is checked first, one bad row stores nothing; codes in
+    /// the file are created or replaced, the others kept; recorded as `import_categories`.
+    Import {
+        /// The JSON file (as `export` writes it).
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -167,6 +186,63 @@ fn main() -> anyhow::Result<()> {
         }
         Command::User(cmd) => user_command(&config, cmd),
         Command::Grid(cmd) => grid_cmd::run(&config, cmd),
+        Command::Categories(cmd) => {
+            let url = config.database()?;
+            let mut conn = db::establish(&url)?;
+            migrate::run_pending(&mut conn)?;
+            match cmd {
+                CategoryCommand::Export { out } => {
+                    let list = griddispatch::store::categories::list(&mut conn)?;
+                    let text = serde_json::to_string_pretty(&list)?;
+                    match out {
+                        Some(path) => {
+                            std::fs::write(&path, text + "\n")?;
+                            println!(
+                                "{} 个类别已导出 ({} categories written to {})",
+                                list.len(),
+                                list.len(),
+                                path.display()
+                            );
+                        }
+                        None => println!("{text}"),
+                    }
+                    Ok(())
+                }
+                CategoryCommand::Import { file } => {
+                    let text = std::fs::read_to_string(&file)?;
+                    let rows = match griddispatch::reference::parse_category_file(&text) {
+                        Ok(rows) => rows,
+                        Err(problems) => {
+                            for p in &problems {
+                                eprintln!(
+                                    "第 {} 行 (row {}) {}: {}",
+                                    p.row,
+                                    p.row,
+                                    p.code.as_deref().unwrap_or("-"),
+                                    p.message
+                                );
+                            }
+                            bail!(
+                                "类别文件有 {} 处问题，未导入 (the category file has {} problem(s); nothing was imported)",
+                                problems.len(),
+                                problems.len()
+                            )
+                        }
+                    };
+                    let s = griddispatch::reference::import_categories(
+                        &mut conn,
+                        "cli",
+                        &rows,
+                        db::now(),
+                    )?;
+                    println!(
+                        "已导入：新建 {} 个，修改 {} 个，未变 {} 个 (imported: {} created, {} changed, {} unchanged)",
+                        s.created, s.changed, s.unchanged, s.created, s.changed, s.unchanged
+                    );
+                    Ok(())
+                }
+            }
+        }
         Command::Audit(AuditCommand::Verify) => {
             let url = config.database()?;
             let mut conn = db::establish(&url)?;

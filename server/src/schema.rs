@@ -105,6 +105,8 @@ diesel::table! {
         thumbnail_key -> Nullable<Text>,
         display_key -> Nullable<Text>,
         details -> Text,
+        phase -> Nullable<Text>,
+        transcript -> Nullable<Text>,
     }
 }
 

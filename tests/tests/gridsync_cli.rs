@@ -328,3 +328,71 @@ fn gridsync_sync_watch_keeps_syncing_until_stopped() {
     let r = town.report(&report).expect("report on the server");
     assert_eq!(r["pending_attachment_ids"], serde_json::json!([]));
 }
+
+#[test]
+fn gridsync_keeps_the_photos_of_a_rejected_report_on_the_phone() {
+    let town = Town::start();
+    let here = town.here();
+    let (lat, lon) = (here.lat.to_string(), here.lon.to_string());
+    let root = tempfile::tempdir().unwrap();
+    let pics = root.path();
+    let p = |n: u64| photo(pics, n).to_str().unwrap().to_owned();
+    let gm = Gridsync::new(root.path(), "grid_member");
+    gm.login(&town, "grid_member");
+    // A category the town does not have: the server refuses the report.
+    let refused = gm.id(&[
+        "report",
+        "--category",
+        "9999",
+        "--note",
+        "类别写错的线索",
+        "--photo",
+        &p(21),
+        "--lat",
+        &lat,
+        "--lon",
+        &lon,
+    ]);
+    let good = gm.id(&[
+        "report",
+        "--category",
+        "0101",
+        "--note",
+        "村口垃圾堆放未清运",
+        "--photo",
+        &p(22),
+        "--lat",
+        &lat,
+        "--lon",
+        &lon,
+    ]);
+    let synced = gm.run(&["sync", "--json"]);
+    assert_eq!(synced.code, 3, "{}{}", synced.stdout, synced.stderr);
+    let out: Value = serde_json::from_str(&synced.stdout).unwrap();
+    let report = &out["report"];
+    assert_eq!(report["rejected"].as_array().unwrap().len(), 1, "{out}");
+    assert_eq!(
+        report["uploaded"], 1,
+        "only the accepted report's photo: {out}"
+    );
+    let held = report["held"].as_array().unwrap();
+    assert_eq!(held.len(), 1, "{out}");
+    let held_id = held[0]["attachment_id"].as_str().unwrap().to_owned();
+    assert!(town.report(&refused).is_none());
+    let accepted = town.report(&good).unwrap();
+    let sent = accepted["report"]["attachment_ids"][0].as_str().unwrap();
+    assert_ne!(sent, held_id);
+    // The server never received the held photo; the phone still has it and says so.
+    let (status, _) = town.get_status("admin", &format!("/api/v1/attachments/{held_id}"));
+    assert_eq!(status, 404);
+    let st = gm.status();
+    assert_eq!(st["held_uploads"].as_array().unwrap().len(), 1, "{st}");
+    let local = st["held_uploads"][0]["local_path"].as_str().unwrap();
+    assert!(gm.dir.join(local).exists(), "kept on the device: {local}");
+    assert!(gm.ok(&["status"]).contains("其操作被拒绝"));
+    // Later syncs do not upload it either.
+    let again = gm.run(&["sync", "--json"]);
+    let out: Value = serde_json::from_str(&again.stdout).unwrap();
+    assert_eq!(out["report"]["uploaded"], 0, "{out}");
+    assert_eq!(out["report"]["held"].as_array().unwrap().len(), 1, "{out}");
+}

@@ -39,6 +39,25 @@ impl Engine {
         content_type: Option<&str>,
         position: Option<Position>,
     ) -> Result<String> {
+        self.capture_labelled(path, content_type, position, None)
+    }
+
+    /// [`Engine::capture`] of a rectification's photo labelled `before` (整改前) or `after`
+    /// (整改后); the server refuses an `after` photo taken before the officers arrived.
+    pub fn capture_labelled(
+        &self,
+        path: impl AsRef<Path>,
+        content_type: Option<&str>,
+        position: Option<Position>,
+        phase: Option<&str>,
+    ) -> Result<String> {
+        if let Some(p) = phase {
+            if p != "before" && p != "after" {
+                return Err(Error::Invalid(format!(
+                    "标签须为 before 或 after (the label must be before or after, not `{p}`)"
+                )));
+            }
+        }
         let path = path.as_ref();
         let user = self.owner()?;
         let content_type = match content_type {
@@ -85,6 +104,7 @@ impl Engine {
             sha256,
             captured_at: Utc::now(),
             position,
+            phase: phase.map(str::to_owned),
         };
         if let Err(e) = self.lock().insert_upload(&new) {
             let _ = std::fs::remove_file(&dest);

@@ -88,6 +88,9 @@ pub struct Status {
     pub pending_uploads: usize,
     /// Files refused for good.
     pub failed_uploads: Vec<Upload>,
+    /// Files kept here, not uploaded, because only rejected commands name them (counted in
+    /// `pending_uploads` too: they wait for a command that uses them).
+    pub held_uploads: Vec<Upload>,
     /// Commands the server refused (newest first, at most 50).
     pub rejected_commands: Vec<QueuedCommand>,
     /// Last fully successful sync.
@@ -286,6 +289,7 @@ impl Engine {
                 .into_iter()
                 .filter(|u| u.state == UploadState::Failed)
                 .collect(),
+            held_uploads: store.held_uploads(&user)?,
             rejected_commands: store.queued(&user, Some(CommandState::Rejected), 50)?,
             last_sync_at: crate::store::parse_ts(store.meta(key::LAST_SYNC_AT)?),
             last_error: store.meta(key::LAST_ERROR)?,

@@ -41,6 +41,9 @@ pub struct SyncReport {
     pub uploaded: usize,
     /// Files refused for good now.
     pub upload_failed: Vec<Upload>,
+    /// Files not uploaded because only rejected commands name them (a refused report's
+    /// photos): kept on this device, listed here and in `status`.
+    pub held: Vec<Upload>,
     /// A temporary upload problem: the rest is sent next time (commands and pull went on).
     pub upload_error: Option<String>,
     /// Changes applied to the local view.

@@ -69,6 +69,9 @@ fn metadata(u: &Upload) -> String {
     if let Some(t) = u.captured_at {
         pairs.push(("captured_at", crate::store::ts(t)));
     }
+    if let Some(p) = &u.phase {
+        pairs.push(("phase", p.clone()));
+    }
     if let (Some(lat), Some(lon)) = (u.lat, u.lon) {
         pairs.push(("lat", lat.to_string()));
         pairs.push(("lon", lon.to_string()));
@@ -85,6 +88,7 @@ impl Engine {
     /// Upload every pending file of `user`, oldest first. A refused file is marked failed and
     /// the next one goes on; a temporary failure stops here (the rest resume next time).
     pub(crate) fn upload_all(&self, user: &str, report: &mut SyncReport) -> Result<()> {
+        report.held = self.lock().held_uploads(user)?;
         let pending = self.lock().pending_uploads(user)?;
         for u in pending {
             self.lock().upload_attempt(&u.attachment_id)?;
@@ -320,6 +324,7 @@ mod tests {
             code: None,
             message: None,
             attempts: 0,
+            phase: Some("after".into()),
         };
         let m = metadata(&u);
         let decoded: Vec<(String, String)> = m
@@ -335,6 +340,7 @@ mod tests {
         assert!(decoded.contains(&("filename".into(), "现场 1.jpg".into())));
         assert!(decoded.contains(&("sha256".into(), "ab".repeat(32))));
         assert!(decoded.contains(&("crs".into(), "wgs84".into())));
+        assert!(decoded.contains(&("phase".into(), "after".into())));
         assert!(!m.contains(' ') || m.split(',').all(|p| p.matches(' ').count() == 1));
     }
 }

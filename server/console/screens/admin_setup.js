@@ -6,13 +6,22 @@
   const { api, store } = GD;
 
   GD.components["gd-categories"] = {
-    data: () => ({ rows: [], editing: null, creating: false, form: {}, busy: false }),
+    data: () => ({ rows: [], editing: null, creating: false, form: {}, busy: false, problems: [] }),
     template: `
       <div class="gd-categories">
         <div class="gd-title-row">
           <span class="gd-muted">处置时限写法 Handling: 4wh 工作小时 · 1wd 工作日 · 24h 自然小时 · 90d 自然日。</span>
-          <el-button type="primary" size="small" @click="create" id="category-new">＋ 新建类别 New category</el-button>
+          <span>
+            <el-button size="small" @click="exportFile" id="category-export">导出文件 Export</el-button>
+            <label class="el-button el-button--small gd-file-button">导入文件 Import
+              <input type="file" accept=".json,application/json" id="category-import" @change="importFile" style="display:none" /></label>
+            <el-button type="primary" size="small" @click="create" id="category-new">＋ 新建类别 New category</el-button>
+          </span>
         </div>
+        <el-alert v-if="problems.length" type="error" :closable="true" @close="problems = []" id="category-problems"
+          title="类别文件有问题，未导入任何类别 (the file has problems; nothing was imported)">
+          <div v-for="p in problems" :key="p.row + ':' + p.message">第 {{ p.row }} 行 row {{ p.row }} {{ p.code || '' }}：{{ p.message }}</div>
+        </el-alert>
         <el-table :data="rows" size="small" height="calc(100vh - 290px)" class="gd-category-table">
           <el-table-column prop="code" label="编码 Code" width="80" />
           <el-table-column prop="name" label="名称 Name" width="140" />
@@ -44,6 +53,28 @@
     methods: {
       async load() { try { this.rows = await api.categories(); store.categories = this.rows; } catch (e) { GD.showError(e); } },
       edit(row) { this.creating = false; this.editing = row; this.form = Object.assign({}, row); },
+      async exportFile() {
+        try {
+          const url = await api.exportCategories();
+          const a = document.createElement("a");
+          a.href = url; a.download = "categories.json"; a.click();
+          setTimeout(() => URL.revokeObjectURL(url), 10000);
+        } catch (e) { GD.showError(e); }
+      },
+      async importFile(ev) {
+        const file = ev.target.files[0];
+        ev.target.value = "";
+        if (!file) return;
+        this.problems = [];
+        try {
+          const s = await api.importCategories(await file.text());
+          GD.showOk(`已导入：新建 ${s.created}，修改 ${s.changed}，未变 ${s.unchanged} (imported)`);
+          await this.load();
+        } catch (e) {
+          this.problems = (e.detail && e.detail.problems) || [];
+          GD.showError(e);
+        }
+      },
       create() {
         this.creating = true;
         this.editing = {};

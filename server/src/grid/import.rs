@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
-use diesel::Connection;
 use geo::{BoundingRect, Coord, LineString, MultiPolygon, Polygon};
 use grid_data::{
     grid_to_feature_collection, parse_grid, Cell, CellCode, CellLevel, Crs, Grid, GridIndex,
@@ -185,7 +184,8 @@ pub fn import(
     progress: &mut dyn FnMut(ImportProgress),
 ) -> Result<VersionView, GridError> {
     let total: usize = grids.iter().map(Grid::len).sum();
-    let row = conn.transaction::<_, GridError, _>(|conn| {
+    let row = crate::db::write_transaction::<_, GridError, _>(conn, |conn| {
+        let previous = store::current_version(conn)?.map(|v| v.version);
         let version = store::begin_import(conn)?;
         let row = VersionRow {
             version,
@@ -197,6 +197,18 @@ pub fn import(
             is_current: true,
         };
         store::insert_version(conn, &row)?;
+        // A new grid changes who sees and handles what: it is in the full-process record.
+        let shown = serde_json::json!({"version": version, "source": source,
+            "town_count": row.town_count, "cell_count": row.cell_count});
+        crate::store::audit::record_action(
+            conn,
+            imported_by.unwrap_or("cli"),
+            "import_grid",
+            &shown,
+            &serde_json::json!({"current_version": previous}),
+            &shown,
+            now,
+        )?;
         let mut written = 0;
         for grid in grids {
             let collection = grid_to_feature_collection(grid, Crs::Wgs84);

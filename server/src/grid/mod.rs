@@ -19,9 +19,9 @@ pub use import::{
     build_snapshot, export_geojson, import, load_current, load_version, parse, ImportProgress,
 };
 pub use people::{
-    add_squad_cell, cell_detail, create_squad, find_squad, list_squads, remove_member,
-    remove_squad_cell, set_member, squad_members, CellDetail, CellMember, CellRole, NewSquad,
-    SquadMembers, SquadView,
+    add_squad_cell, add_squad_member, cell_detail, create_squad, find_squad, list_squads,
+    remove_member, remove_squad_cell, remove_squad_member, set_member, squad_members, CellDetail,
+    CellMember, CellRole, NewSquad, SquadMembers, SquadView,
 };
 
 /// Why a grid operation failed.

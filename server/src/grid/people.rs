@@ -116,10 +116,33 @@ fn current_cell(conn: &mut DbConn, code: &str) -> Result<CellRow, GridError> {
         .ok_or_else(|| GridError::UnknownCell(code.to_owned()))
 }
 
-/// Put a user (id or username) on a cell of the current grid with a role; the account must
-/// hold the matching system role.
+/// Append an administrator's change of the grid's people or squads to the full-process record.
+fn record(
+    conn: &mut DbConn,
+    actor_id: &str,
+    action: &str,
+    payload: serde_json::Value,
+    before: serde_json::Value,
+    after: serde_json::Value,
+    now: NaiveDateTime,
+) -> Result<(), GridError> {
+    crate::store::audit::record_action(conn, actor_id, action, &payload, &before, &after, now)?;
+    Ok(())
+}
+
+/// The role `user_id` holds on `cell` now, if any.
+fn role_on(conn: &mut DbConn, cell: &str, user_id: &str) -> Result<Option<String>, GridError> {
+    Ok(store::members_of(conn, cell)?
+        .into_iter()
+        .find(|m| m.user_id == user_id)
+        .map(|m| m.role))
+}
+
+/// Put a user (id or username) on a cell of the current grid with a role, by `actor_id`; the
+/// account must hold the matching system role. Recorded as `set_cell_member`.
 pub fn set_member(
     conn: &mut DbConn,
+    actor_id: &str,
     cell_code: &str,
     user: &str,
     role: CellRole,
@@ -131,6 +154,17 @@ pub fn set_member(
         if !users::roles_of(conn, &account.id)?.contains(&role.account_role()) {
             return Err(GridError::RoleNotHeld(role.as_str()));
         }
+        let before = role_on(conn, &cell.code, &account.id)?;
+        record(
+            conn,
+            actor_id,
+            "set_cell_member",
+            serde_json::json!({"cell": cell.code, "user_id": account.id,
+                "username": account.username, "role": role.as_str()}),
+            serde_json::json!({"role": before}),
+            serde_json::json!({"role": role.as_str()}),
+            now,
+        )?;
         store::set_member(conn, &cell.code, &account.id, role.as_str(), now)?;
         Ok(CellMember {
             user_id: account.id,
@@ -142,17 +176,35 @@ pub fn set_member(
     })
 }
 
-/// Take a user (id or username) off a cell.
-pub fn remove_member(conn: &mut DbConn, cell_code: &str, user: &str) -> Result<(), GridError> {
+/// Take a user (id or username) off a cell, by `actor_id`; recorded as `remove_cell_member`.
+pub fn remove_member(
+    conn: &mut DbConn,
+    actor_id: &str,
+    cell_code: &str,
+    user: &str,
+    now: NaiveDateTime,
+) -> Result<(), GridError> {
     let account = accounts::find(conn, user)?;
-    if store::remove_member(conn, cell_code, &account.id)? {
+    crate::db::write_transaction(conn, |conn| {
+        let Some(before) = role_on(conn, cell_code, &account.id)? else {
+            return Err(GridError::NotAMember {
+                cell: cell_code.to_owned(),
+                user: user.to_owned(),
+            });
+        };
+        record(
+            conn,
+            actor_id,
+            "remove_cell_member",
+            serde_json::json!({"cell": cell_code, "user_id": account.id,
+                "username": account.username}),
+            serde_json::json!({"role": before}),
+            serde_json::json!({"role": null}),
+            now,
+        )?;
+        store::remove_member(conn, cell_code, &account.id)?;
         Ok(())
-    } else {
-        Err(GridError::NotAMember {
-            cell: cell_code.to_owned(),
-            user: user.to_owned(),
-        })
-    }
+    })
 }
 
 /// A cell of the current grid with its parent, children, people and squads.
@@ -212,9 +264,11 @@ fn squad_view(conn: &mut DbConn, s: SquadRow) -> Result<SquadView, GridError> {
     })
 }
 
-/// Create a squad, optionally responsible for some cells of the current grid.
+/// Create a squad, optionally responsible for some cells of the current grid, by `actor_id`;
+/// recorded as `create_squad`.
 pub fn create_squad(
     conn: &mut DbConn,
+    actor_id: &str,
     new: &NewSquad,
     now: NaiveDateTime,
 ) -> Result<SquadView, GridError> {
@@ -246,7 +300,17 @@ pub fn create_squad(
             let cell = current_cell(conn, cell)?;
             store::add_squad_cell(conn, &row.id, &cell.code)?;
         }
-        squad_view(conn, row)
+        let view = squad_view(conn, row)?;
+        record(
+            conn,
+            actor_id,
+            "create_squad",
+            serde_json::json!(new),
+            serde_json::Value::Null,
+            serde_json::json!(view),
+            now,
+        )?;
+        Ok(view)
     })
 }
 
@@ -306,31 +370,131 @@ pub fn squad_members(
     })
 }
 
-/// Make a squad (id or code) responsible for a cell of the current grid.
+/// Make a squad (id or code) responsible for a cell of the current grid, by `actor_id`;
+/// recorded as `add_squad_cell` (idempotent: a cell it already has changes and records nothing).
 pub fn add_squad_cell(
     conn: &mut DbConn,
+    actor_id: &str,
     squad: &str,
     cell_code: &str,
+    now: NaiveDateTime,
 ) -> Result<SquadView, GridError> {
     crate::db::write_transaction(conn, |conn| {
         let squad = store::find_squad(conn, squad)?
             .ok_or_else(|| GridError::UnknownSquad(squad.to_owned()))?;
         let cell = current_cell(conn, cell_code)?;
+        let before = store::squad_cell_codes(conn, &squad.id)?;
+        if before.contains(&cell.code) {
+            return squad_view(conn, squad);
+        }
         store::add_squad_cell(conn, &squad.id, &cell.code)?;
-        squad_view(conn, squad)
+        let view = squad_view(conn, squad)?;
+        record(
+            conn,
+            actor_id,
+            "add_squad_cell",
+            serde_json::json!({"squad_id": view.id, "code": view.code, "cell": cell.code}),
+            serde_json::json!({"cells": before}),
+            serde_json::json!({"cells": view.cells}),
+            now,
+        )?;
+        Ok(view)
     })
 }
 
-/// Remove a squad's responsibility for a cell.
+/// Remove a squad's responsibility for a cell, by `actor_id`; recorded as `remove_squad_cell`.
 pub fn remove_squad_cell(
     conn: &mut DbConn,
+    actor_id: &str,
     squad: &str,
     cell_code: &str,
+    now: NaiveDateTime,
 ) -> Result<SquadView, GridError> {
-    let row =
-        store::find_squad(conn, squad)?.ok_or_else(|| GridError::UnknownSquad(squad.to_owned()))?;
-    if !store::remove_squad_cell(conn, &row.id, cell_code)? {
-        return Err(GridError::UnknownCell(cell_code.to_owned()));
-    }
-    squad_view(conn, row)
+    crate::db::write_transaction(conn, |conn| {
+        let row = store::find_squad(conn, squad)?
+            .ok_or_else(|| GridError::UnknownSquad(squad.to_owned()))?;
+        let before = store::squad_cell_codes(conn, &row.id)?;
+        if !store::remove_squad_cell(conn, &row.id, cell_code)? {
+            return Err(GridError::UnknownCell(cell_code.to_owned()));
+        }
+        let view = squad_view(conn, row)?;
+        record(
+            conn,
+            actor_id,
+            "remove_squad_cell",
+            serde_json::json!({"squad_id": view.id, "code": view.code, "cell": cell_code}),
+            serde_json::json!({"cells": before}),
+            serde_json::json!({"cells": view.cells}),
+            now,
+        )?;
+        Ok(view)
+    })
+}
+
+/// Add a user (id or username) to a squad (id or code), by `actor_id`; recorded as
+/// `add_squad_member` (idempotent: an existing member changes and records nothing).
+pub fn add_squad_member(
+    conn: &mut DbConn,
+    actor_id: &str,
+    squad: &str,
+    user: &str,
+    now: NaiveDateTime,
+) -> Result<(), GridError> {
+    crate::db::write_transaction(conn, |conn| {
+        let squad = find_squad(conn, squad)?;
+        let account = accounts::find(conn, user)?;
+        let before: Vec<String> = users::squad_members(conn, &squad.id)?
+            .into_iter()
+            .map(|m| m.user.id)
+            .collect();
+        if before.contains(&account.id) {
+            return Ok(());
+        }
+        record(
+            conn,
+            actor_id,
+            "add_squad_member",
+            serde_json::json!({"squad_id": squad.id, "code": squad.code,
+                "user_id": account.id, "username": account.username}),
+            serde_json::json!({"member": false}),
+            serde_json::json!({"member": true}),
+            now,
+        )?;
+        crate::workflow::scope::add_squad_member(conn, &squad.id, &account.id)?;
+        Ok(())
+    })
+}
+
+/// Take a user (id or username) out of a squad (id or code), by `actor_id`; recorded as
+/// `remove_squad_member` (idempotent: a non-member changes and records nothing).
+pub fn remove_squad_member(
+    conn: &mut DbConn,
+    actor_id: &str,
+    squad: &str,
+    user: &str,
+    now: NaiveDateTime,
+) -> Result<(), GridError> {
+    crate::db::write_transaction(conn, |conn| {
+        let squad = find_squad(conn, squad)?;
+        let account = accounts::find(conn, user)?;
+        let member = users::squad_members(conn, &squad.id)?
+            .iter()
+            .any(|m| m.user.id == account.id);
+        if !member {
+            // Deleting what is not there is idempotent: nothing changes, nothing is recorded.
+            return Ok(());
+        }
+        record(
+            conn,
+            actor_id,
+            "remove_squad_member",
+            serde_json::json!({"squad_id": squad.id, "code": squad.code,
+                "user_id": account.id, "username": account.username}),
+            serde_json::json!({"member": true}),
+            serde_json::json!({"member": false}),
+            now,
+        )?;
+        crate::workflow::scope::remove_squad_member(conn, &squad.id, &account.id)?;
+        Ok(())
+    })
 }

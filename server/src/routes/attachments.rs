@@ -124,56 +124,115 @@ pub async fn get_content(
         .streaming(stream))
 }
 
-/// What the evidence proves.
+/// What the evidence proves, and what a recording says.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ProvesRequest {
-    /// 证明对象: what this item shows, 1–500 characters.
-    pub proves: String,
+    /// 证明对象: what this item shows, 1–500 characters (its maker only). A change is
+    /// recorded with the statement it replaces.
+    pub proves: Option<String>,
+    /// 录音文字记录: what a recording says, 1–20 000 characters (audio only; its maker or an
+    /// officer). A change is recorded with the text it replaces.
+    pub transcript: Option<String>,
 }
 
-/// Say what an evidence item proves (its maker only).
+/// Say what an evidence item proves (its maker) and/or what a recording says (its maker or an
+/// officer); each change goes into the full-process record (`set_proves`, `set_transcript`)
+/// with the value it replaces.
 #[utoipa::path(patch, path = "/api/v1/attachments/{id}", tag = "evidence", security(("bearer" = [])),
     params(("id" = String, Path, description = "attachment id")), request_body = ProvesRequest,
-    responses((status = 200, body = AttachmentView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = AttachmentView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, description = "invalid_proves, invalid_transcript, not_audio, invalid_field", body = ErrorBody)))]
 pub async fn set_proves(
     state: web::Data<AppState>,
     actor: Actor,
     path: web::Path<String>,
     body: super::input::Json<ProvesRequest>,
 ) -> Result<web::Json<AttachmentView>, AppError> {
-    let proves = body.proves.trim().to_owned();
-    if proves.is_empty() || proves.chars().count() > 500 {
+    let proves = body.proves.as_deref().map(str::trim).map(str::to_owned);
+    let transcript = body.transcript.as_deref().map(str::trim).map(str::to_owned);
+    if proves.is_none() && transcript.is_none() {
+        return Err(AppError::unprocessable(
+            "invalid_field",
+            "须给出 proves 或 transcript (give proves or transcript)",
+        ));
+    }
+    if proves
+        .as_deref()
+        .is_some_and(|p| p.is_empty() || p.chars().count() > 500)
+    {
         return Err(AppError::unprocessable(
             "invalid_proves",
             "证明对象须为 1–500 字 (proves must be 1–500 characters)",
         ));
     }
+    if transcript
+        .as_deref()
+        .is_some_and(|t| t.is_empty() || t.chars().count() > 20_000)
+    {
+        return Err(AppError::unprocessable(
+            "invalid_transcript",
+            "录音文字记录须为 1–20000 字 (the transcript must be 1–20000 characters)",
+        ));
+    }
     let row = load_visible(&state, &actor, path.into_inner()).await?;
-    if row.owner_id != actor.user_id {
+    let maker = row.owner_id == actor.user_id;
+    if proves.is_some() && !maker {
         return Err(AppError::forbidden(
             "forbidden",
             "只有制作人可填写证明对象 (only the evidence's maker may set what it proves)",
         ));
     }
+    if transcript.is_some() {
+        if !maker
+            && actor
+                .require_any(&[Role::Officer, Role::SquadLeader])
+                .is_err()
+        {
+            return Err(AppError::forbidden(
+                "forbidden",
+                "只有制作人或执法人员可填写录音文字记录 (only the recording's maker or an officer may set its transcript)",
+            ));
+        }
+        if row.kind != "audio" {
+            return Err(AppError::unprocessable(
+                "not_audio",
+                "只有录音可填写文字记录 (only a recording has a transcript)",
+            ));
+        }
+    }
     let id = row.id.clone();
-    let before = serde_json::json!({"proves": row.proves});
-    let maker = actor.user_id.clone();
+    let user = actor.user_id.clone();
     let row = state
         .db(move |conn| {
             // Evidence metadata is part of the full-process record: each statement (and each
             // change of it) is appended to the chain with what it replaced.
             crate::db::write_transaction(conn, |conn| {
-                let after = serde_json::json!({"proves": proves});
-                crate::store::audit::record_action(
-                    conn,
-                    &maker,
-                    "set_proves",
-                    &serde_json::json!({"attachment_id": id, "proves": proves}),
-                    &before,
-                    &after,
-                    crate::db::now(),
-                )?;
-                attachments::set_proves(conn, &id, &proves)
+                let now = crate::db::now();
+                if let Some(proves) = &proves {
+                    crate::store::audit::record_action(
+                        conn,
+                        &user,
+                        "set_proves",
+                        &serde_json::json!({"attachment_id": id, "proves": proves}),
+                        &serde_json::json!({"proves": row.proves}),
+                        &serde_json::json!({"proves": proves}),
+                        now,
+                    )?;
+                    attachments::set_proves(conn, &id, proves)?;
+                }
+                if let Some(text) = &transcript {
+                    crate::store::audit::record_action(
+                        conn,
+                        &user,
+                        "set_transcript",
+                        &serde_json::json!({"attachment_id": id, "transcript": text}),
+                        &serde_json::json!({"transcript": row.transcript}),
+                        &serde_json::json!({"transcript": text}),
+                        now,
+                    )?;
+                    attachments::set_transcript(conn, &id, text)?;
+                }
+                Ok::<_, diesel::result::Error>(())
             })?;
             attachments::find(conn, &id)?.ok_or_else(|| AppError::NotFound("gone".into()))
         })

@@ -223,8 +223,18 @@ pub async fn put_member(
     actor.require_any(&[Role::Admin])?;
     let (code, user) = path.into_inner();
     let role = body.role;
+    let admin = actor.user_id.clone();
     let member = state
-        .db(move |conn| Ok(grid::set_member(conn, &code, &user, role, db::now())?))
+        .db(move |conn| {
+            Ok(grid::set_member(
+                conn,
+                &admin,
+                &code,
+                &user,
+                role,
+                db::now(),
+            )?)
+        })
         .await?;
     Ok(web::Json(member))
 }
@@ -240,8 +250,9 @@ pub async fn delete_member(
 ) -> Result<HttpResponse, AppError> {
     actor.require_any(&[Role::Admin])?;
     let (code, user) = path.into_inner();
+    let admin = actor.user_id.clone();
     state
-        .db(move |conn| Ok(grid::remove_member(conn, &code, &user)?))
+        .db(move |conn| Ok(grid::remove_member(conn, &admin, &code, &user, db::now())?))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -257,8 +268,9 @@ pub async fn create_squad(
     body: super::input::Json<NewSquad>,
 ) -> Result<HttpResponse, AppError> {
     actor.require_any(&[Role::Admin])?;
+    let admin = actor.user_id.clone();
     let squad = state
-        .db(move |conn| Ok(grid::create_squad(conn, &body, db::now())?))
+        .db(move |conn| Ok(grid::create_squad(conn, &admin, &body, db::now())?))
         .await?;
     Ok(HttpResponse::Created().json(squad))
 }
@@ -334,8 +346,17 @@ pub async fn put_squad_cell(
 ) -> Result<web::Json<SquadView>, AppError> {
     actor.require_any(&[Role::Admin])?;
     let (squad, code) = path.into_inner();
+    let admin = actor.user_id.clone();
     let view = state
-        .db(move |conn| Ok(grid::add_squad_cell(conn, &squad, &code)?))
+        .db(move |conn| {
+            Ok(grid::add_squad_cell(
+                conn,
+                &admin,
+                &squad,
+                &code,
+                db::now(),
+            )?)
+        })
         .await?;
     Ok(web::Json(view))
 }
@@ -351,8 +372,17 @@ pub async fn delete_squad_cell(
 ) -> Result<web::Json<SquadView>, AppError> {
     actor.require_any(&[Role::Admin])?;
     let (squad, code) = path.into_inner();
+    let admin = actor.user_id.clone();
     let view = state
-        .db(move |conn| Ok(grid::remove_squad_cell(conn, &squad, &code)?))
+        .db(move |conn| {
+            Ok(grid::remove_squad_cell(
+                conn,
+                &admin,
+                &squad,
+                &code,
+                db::now(),
+            )?)
+        })
         .await?;
     Ok(web::Json(view))
 }

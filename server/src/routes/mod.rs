@@ -68,7 +68,8 @@ pub use open311::{
 };
 pub use public::{__path_decisions, PublicQuery};
 pub use reference::{
-    __path_get_calendar, __path_list_categories, __path_put_calendar, __path_put_category,
+    __path_export_categories, __path_get_calendar, __path_import_categories,
+    __path_list_categories, __path_put_calendar, __path_put_category,
 };
 pub use sharing::{
     __path_ack_notice, __path_import_shared, __path_list_notices, __path_list_shared,
@@ -220,6 +221,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                 .service(web::resource("/cases/{id}/documents/{name}").get(documents::get_document))
                 .service(web::resource("/cases/{id}/file").get(documents::get_case_file))
                 .service(web::resource("/categories").get(reference::list_categories))
+                .service(web::resource("/categories/export").get(reference::export_categories))
+                .service(web::resource("/categories/import").post(reference::import_categories))
                 .service(web::resource("/categories/{code}").put(reference::put_category))
                 .service(
                     web::resource("/calendar/{year}")

@@ -36,26 +36,9 @@ pub async fn put_category(
     actor.require_any(&[Role::Admin])?;
     let mut row = body.into_inner();
     row.code = path.into_inner();
-    if row.code.len() != 4 || !row.code.chars().all(|c| c.is_ascii_digit()) {
-        return Err(AppError::unprocessable(
-            "invalid_category",
-            "类别编码须为 4 位数字：大类 2 位 + 小类 2 位 (code must be 4 digits)",
-        ));
+    if let Some(problem) = crate::reference::category_problem(&row) {
+        return Err(AppError::unprocessable("invalid_category", problem));
     }
-    if row.name.trim().is_empty() || row.domain.trim().is_empty() {
-        return Err(AppError::unprocessable(
-            "invalid_category",
-            "名称和执法领域不能为空 (name and domain are required)",
-        ));
-    }
-    row.handling
-        .parse::<crate::domain::calendar::WorkingDuration>()
-        .map_err(|e| {
-            AppError::unprocessable(
-                "invalid_category",
-                format!("处置时限格式错误 (handling): {e}"),
-            )
-        })?;
     let saved = row.clone();
     let admin = actor.user_id.clone();
     state
@@ -70,6 +53,80 @@ pub async fn put_category(
         })
         .await?;
     Ok(HttpResponse::Ok().json(saved))
+}
+
+/// Every category as a file (admin): a JSON array that `POST /api/v1/categories/import`
+/// and `griddispatch categories import` read back.
+#[utoipa::path(get, path = "/api/v1/categories/export", tag = "workflow", security(("bearer" = [])),
+    responses((status = 200, description = "JSON array of categories, as an attachment `categories.json`", body = Vec<CategoryRow>),
+        (status = 403, description = "forbidden", body = ErrorBody)))]
+pub async fn export_categories(
+    state: web::Data<AppState>,
+    actor: Actor,
+) -> Result<HttpResponse, AppError> {
+    actor.require_any(&[Role::Admin])?;
+    let list = state.db(|conn| Ok(categories::list(conn)?)).await?;
+    let text =
+        serde_json::to_string_pretty(&list).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            "attachment; filename=\"categories.json\"",
+        ))
+        .body(text))
+}
+
+/// Import a category file (admin): a JSON array as the export writes it. Every row is checked
+/// first; one bad row refuses the whole file (`invalid_category_file`, each problem in
+/// `error.problems`) and nothing is stored. Codes in the file are created or replaced, codes
+/// not in it are kept; one record `import_categories` holds what changed.
+#[utoipa::path(post, path = "/api/v1/categories/import", tag = "workflow", security(("bearer" = [])),
+    request_body(content = Vec<CategoryRow>, content_type = "application/json", description = "the categories file"),
+    responses((status = 200, body = crate::reference::CategoryImport),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 422, description = "invalid_category_file: `error.problems` lists each bad row (row, code, message)", body = ErrorBody)))]
+pub async fn import_categories(
+    state: web::Data<AppState>,
+    actor: Actor,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    actor.require_any(&[Role::Admin])?;
+    let text = std::str::from_utf8(&body).map_err(|_| {
+        AppError::unprocessable(
+            "invalid_category_file",
+            "文件不是 UTF-8 文本 (the file is not UTF-8 text)",
+        )
+    })?;
+    let rows = crate::reference::parse_category_file(text).map_err(category_file_error)?;
+    let admin = actor.user_id.clone();
+    let summary = state
+        .db(move |conn| {
+            Ok(crate::reference::import_categories(
+                conn,
+                &admin,
+                &rows,
+                db::now(),
+            )?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(summary))
+}
+
+/// The refusal of a bad category file, every problem listed.
+pub fn category_file_error(problems: Vec<crate::reference::CategoryFileProblem>) -> AppError {
+    let message = format!(
+        "类别文件有 {} 处问题，未导入任何类别，见 problems (the category file has {} problem(s); nothing was imported; see `problems`)",
+        problems.len(),
+        problems.len()
+    );
+    AppError::detailed(
+        422,
+        "invalid_category_file",
+        message,
+        "problems",
+        serde_json::to_value(&problems).unwrap_or_default(),
+    )
 }
 
 /// A year's calendar exceptions (holiday-cn format).

@@ -494,8 +494,8 @@ pub async fn events(
 
 /// Add a user to a squad (admin). Squad leaders and officers act on their squads' tasks.
 #[utoipa::path(put, path = "/api/v1/squads/{id}/members/{user}", tag = "workflow", security(("bearer" = [])),
-    params(("id" = String, Path, description = "squad id"), ("user" = String, Path, description = "user id or username")),
-    responses((status = 204, description = "member"), (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path, description = "squad id or code"), ("user" = String, Path, description = "user id or username")),
+    responses((status = 204, description = "member"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn put_squad_member(
     state: web::Data<AppState>,
     actor: Actor,
@@ -503,26 +503,25 @@ pub async fn put_squad_member(
 ) -> Result<HttpResponse, AppError> {
     actor.require_any(&[Role::Admin])?;
     let (squad, user) = path.into_inner();
+    let admin = actor.user_id.clone();
     state
         .db(move |conn| {
-            if !crate::workflow::scope::squad_exists(conn, &squad)? {
-                return Err(AppError::NotFound(format!(
-                    "中队 {squad} 不存在 (no such squad)"
-                )));
-            }
-            let u = crate::accounts::find(conn, &user)?;
-            Ok(crate::workflow::scope::add_squad_member(
-                conn, &squad, &u.id,
+            Ok(crate::grid::add_squad_member(
+                conn,
+                &admin,
+                &squad,
+                &user,
+                crate::db::now(),
             )?)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Remove a user from a squad (admin).
+/// Remove a user from a squad (admin; idempotent).
 #[utoipa::path(delete, path = "/api/v1/squads/{id}/members/{user}", tag = "workflow", security(("bearer" = [])),
-    params(("id" = String, Path, description = "squad id"), ("user" = String, Path, description = "user id or username")),
-    responses((status = 204, description = "removed")))]
+    params(("id" = String, Path, description = "squad id or code"), ("user" = String, Path, description = "user id or username")),
+    responses((status = 204, description = "removed"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete_squad_member(
     state: web::Data<AppState>,
     actor: Actor,
@@ -530,11 +529,15 @@ pub async fn delete_squad_member(
 ) -> Result<HttpResponse, AppError> {
     actor.require_any(&[Role::Admin])?;
     let (squad, user) = path.into_inner();
+    let admin = actor.user_id.clone();
     state
         .db(move |conn| {
-            let u = crate::accounts::find(conn, &user)?;
-            Ok(crate::workflow::scope::remove_squad_member(
-                conn, &squad, &u.id,
+            Ok(crate::grid::remove_squad_member(
+                conn,
+                &admin,
+                &squad,
+                &user,
+                crate::db::now(),
             )?)
         })
         .await?;

@@ -64,6 +64,10 @@ pub struct AttachmentRow {
     pub display_key: Option<String>,
     /// Full processing result, JSON.
     pub details: String,
+    /// `before` or `after`: which side of a rectification a photo shows (upload metadata).
+    pub phase: Option<String>,
+    /// What a recording says (audio), set later by its maker or the officers.
+    pub transcript: Option<String>,
 }
 
 /// Insert.
@@ -104,7 +108,27 @@ pub fn photo_hashes(conn: &mut DbConn) -> QueryResult<Vec<(String, String)>> {
         .load(conn)
 }
 
-/// Set what the evidence proves.
+/// Set what a recording says.
+pub fn set_transcript(conn: &mut DbConn, id: &str, transcript: &str) -> QueryResult<usize> {
+    diesel::update(attachments::table.find(id))
+        .set(attachments::transcript.eq(Some(transcript)))
+        .execute(conn)
+}
+
+impl AttachmentRow {
+    /// When it was taken, for rules about order: the earlier of the file's own capture time
+    /// and the phone's; with neither, the server's receipt time (it cannot have been taken
+    /// later than it arrived).
+    pub fn taken_at(&self) -> NaiveDateTime {
+        match (self.exif_captured_at, self.captured_at) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(t), None) | (None, Some(t)) => t,
+            (None, None) => self.received_at,
+        }
+    }
+}
+
+/// Set what an item proves.
 pub fn set_proves(conn: &mut DbConn, id: &str, proves: &str) -> QueryResult<usize> {
     diesel::update(attachments::table.find(id))
         .set(attachments::proves.eq(Some(proves)))

@@ -45,9 +45,59 @@ pub async fn complete_upload(
             return Err(err.into());
         }
     };
+    if meta.phase.as_deref() == Some("after") {
+        check_after_photo(state, upload, &meta, &processed).await?;
+    }
     let row = store_and_record(state, upload, &meta, &processed).await?;
     let _ = tokio::fs::remove_file(&path).await;
     Ok(row)
+}
+
+/// An `after` photo of a task already handled must have been taken after the officers
+/// arrived (the earlier of the file's own time and the phone's counts); else the upload is
+/// refused `after_photo_before_arrival` and its bytes removed. When the photo arrives before
+/// the handling command, the command checks it instead.
+async fn check_after_photo(
+    state: &AppState,
+    upload: &UploadRow,
+    meta: &EvidenceMeta,
+    processed: &Processed,
+) -> Result<(), AppError> {
+    let own = match &processed.details {
+        MediaDetails::Image(img) => img.exif.captured_at.as_ref().map(|c| match c.utc() {
+            Some(t) => t.naive_utc(),
+            None => c.local,
+        }),
+        MediaDetails::Video(v) => v.created_at.map(|t| t.naive_utc()),
+        MediaDetails::Audio(_) => None,
+    };
+    let taken = match (own, meta.captured_at) {
+        (Some(a), Some(b)) => a.min(b),
+        (Some(t), None) | (None, Some(t)) => t,
+        (None, None) => return Ok(()),
+    };
+    let id = meta.attachment_id.clone();
+    let arrived = state
+        .db(move |conn| Ok(crate::workflow::scope::arrival_for_evidence(conn, &id)?))
+        .await?;
+    match arrived {
+        Some(arrived) if taken < arrived => {
+            reject(state, upload, AFTER_PHOTO_BEFORE_ARRIVAL).await?;
+            Err(after_photo_before_arrival(&meta.attachment_id))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The code of an `after` photo taken before the officers arrived.
+pub const AFTER_PHOTO_BEFORE_ARRIVAL: &str = "after_photo_before_arrival";
+
+/// The refusal of an `after` photo taken before the officers arrived.
+pub fn after_photo_before_arrival(id: &str) -> AppError {
+    AppError::unprocessable(
+        AFTER_PHOTO_BEFORE_ARRIVAL,
+        format!("整改后照片 {id} 的拍摄时间早于执法人员到场 (the after photo {id} was taken before the officers arrived)"),
+    )
 }
 
 async fn reject(state: &AppState, upload: &UploadRow, code: &'static str) -> Result<(), AppError> {
@@ -168,6 +218,8 @@ async fn store_and_record(
         thumbnail_key,
         display_key,
         details,
+        phase: meta.phase.clone(),
+        transcript: None,
     };
     let upload_id = upload.id.clone();
     state
@@ -269,6 +321,11 @@ pub struct AttachmentView {
     pub similar_to: Option<String>,
     /// What it proves (证明对象).
     pub proves: Option<String>,
+    /// `before` (整改前) or `after` (整改后): the side of a rectification it shows, as the
+    /// phone labelled it at upload; `null` for other evidence.
+    pub phase: Option<String>,
+    /// What a recording says (录音文字记录), audio only.
+    pub transcript: Option<String>,
     /// Which copies can be downloaded.
     pub variants: Vec<String>,
 }
@@ -308,6 +365,8 @@ pub fn attachment_view(a: AttachmentRow) -> AttachmentView {
         phash: a.phash,
         similar_to: a.similar_to,
         proves: a.proves,
+        phase: a.phase,
+        transcript: a.transcript,
         variants,
     }
 }

@@ -138,6 +138,9 @@ pub struct EvidenceMeta {
     pub lon: Option<f64>,
     /// Device model.
     pub device_model: Option<String>,
+    /// `before` or `after`: the side of a rectification a photo shows.
+    #[serde(default)]
+    pub phase: Option<String>,
     /// Everything the client sent, verbatim, for `HEAD`.
     pub raw: BTreeMap<String, String>,
 }
@@ -234,6 +237,13 @@ impl EvidenceMeta {
             lat,
             lon,
             device_model: get("device_model").map(|m| m.chars().take(100).collect()),
+            phase: match get("phase").as_deref() {
+                None => None,
+                Some(p @ ("before" | "after")) => Some(p.to_owned()),
+                Some(_) => return Err(invalid_metadata(
+                    "phase 须为 before（整改前）或 after（整改后）(phase must be before or after)",
+                )),
+            },
             raw,
         })
     }
@@ -285,7 +295,17 @@ mod tests {
         );
         m.insert("lon".into(), "112.5".into());
         m.insert("crs".into(), "gcj02".into());
-        let meta = EvidenceMeta::from_map(m).unwrap();
+        let meta = EvidenceMeta::from_map(m.clone()).unwrap();
+        assert_eq!(meta.phase, None);
+        for bad in ["During", "BEFORE", "整改后"] {
+            m.insert("phase".into(), bad.into());
+            assert!(EvidenceMeta::from_map(m.clone()).is_err(), "{bad}");
+        }
+        m.insert("phase".into(), "after".into());
+        assert_eq!(
+            EvidenceMeta::from_map(m.clone()).unwrap().phase.as_deref(),
+            Some("after")
+        );
         // GCJ-02 is offset from WGS-84 by a few hundred metres in China.
         assert!((meta.lon.unwrap() - 112.5).abs() > 0.001);
     }

@@ -8,7 +8,7 @@ use super::{scope, Env, Issuer};
 use crate::db::DbConn;
 use crate::domain::account::certificate_valid;
 use crate::domain::calendar::{Measure, WorkingDuration};
-use crate::domain::workflow::{ActorCtx, CategoryRules, Facts, Located, OfficerFact};
+use crate::domain::workflow::{ActorCtx, CategoryRules, EvidenceFact, Facts, Located, OfficerFact};
 use crate::store::{attachments, categories, users, workflow as store};
 
 /// Acknowledgement clock for every task (签收时限): 1 working hour (DOMAIN.md §5).
@@ -77,6 +77,22 @@ fn foreign(conn: &mut DbConn, ids: &[String], owner: &str) -> Q<Vec<String>> {
             if a.owner_id != owner {
                 out.push(id.clone());
             }
+        }
+    }
+    Ok(out)
+}
+
+/// The named attachments already uploaded, with their labels and when they were taken.
+fn evidence(conn: &mut DbConn, ids: &[String]) -> Q<Vec<EvidenceFact>> {
+    let mut out = Vec::new();
+    for id in ids {
+        if let Some(a) = attachments::find(conn, id)? {
+            out.push(EvidenceFact {
+                taken_at: a.taken_at(),
+                proves: a.proves.as_deref().is_some_and(|p| !p.trim().is_empty()),
+                id: a.id,
+                phase: a.phase,
+            });
         }
     }
     Ok(out)
@@ -234,6 +250,7 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
         } => {
             load_task(conn, &mut f, task_id)?;
             f.foreign_attachments = foreign(conn, attachment_ids, &issuer.user_id)?;
+            f.evidence = evidence(conn, attachment_ids)?;
             match outcome {
                 Outcome::SimplePenalty { .. } => {
                     let n = store::next_counter(conn, &format!("simple-decision-{year}"))?;
@@ -455,6 +472,12 @@ fn case_facts(
         }
         Command::AnswerHandOver { .. } => {
             f.actor_department = crate::store::departments::department_of(conn, &issuer.user_id)?;
+        }
+        Command::SubmitForReview { .. } => {
+            if let Some(c) = &f.case {
+                let ids = crate::domain::workflow::case_evidence_ids(c);
+                f.evidence = evidence(conn, &ids)?;
+            }
         }
         Command::DecideCase { decision, .. } => {
             let (kind, prefix) = match decision {

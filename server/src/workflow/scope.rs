@@ -98,6 +98,29 @@ pub fn arrival_distance(
     }
 }
 
+/// When the officers arrived at the task whose handling cites an attachment (the latest, if
+/// several do): an `after` photo must not have been taken before it.
+pub fn arrival_for_evidence(
+    conn: &mut DbConn,
+    attachment_id: &str,
+) -> QueryResult<Option<chrono::NaiveDateTime>> {
+    use crate::schema::tasks;
+    if uuid::Uuid::parse_str(attachment_id).is_err() {
+        return Ok(None);
+    }
+    // The id (a UUID, no LIKE wildcards) narrows the rows; the parsed lists decide.
+    let rows: Vec<String> = tasks::table
+        .filter(tasks::data.like(format!("%{attachment_id}%")))
+        .select(tasks::data)
+        .load(conn)?;
+    Ok(rows
+        .iter()
+        .filter_map(|d| serde_json::from_str::<Task>(d).ok())
+        .filter(|t| t.outcome_attachment_ids.iter().any(|a| a == attachment_id))
+        .filter_map(|t| t.arrived_at)
+        .max())
+}
+
 /// Whether an attachment is evidence of a report or of a task's handling (before/after
 /// photos) in one of `villages`: what a grid member may open to re-check the work.
 pub fn evidence_in_villages(

@@ -379,3 +379,61 @@ fn an_officers_certificate_is_renewed_and_withdrawn_on_the_command_line_and_reco
     assert_eq!(last.command, "set_certificate");
     assert_eq!(last.actor_id, "cli");
 }
+
+#[test]
+fn categories_are_exported_and_imported_as_a_file_and_a_bad_file_stores_nothing() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("categories.json");
+    std::fs::write(
+        &good,
+        r#"[{"code": "0101", "name": "暴露垃圾", "domain": "城市管理", "handling": "1wd",
+            "simple_procedure": true, "penalty_possible": true, "legal_basis": "依据", "active": true}]"#,
+    )
+    .unwrap();
+    let out = run(&db, &["categories", "import", good.to_str().unwrap()], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 created"));
+    // A bad row anywhere: exit non-zero, each problem named, nothing stored.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"[{"code": "0102", "name": "新", "domain": "城市管理", "handling": "1wd",
+            "simple_procedure": false, "penalty_possible": false, "legal_basis": "", "active": true},
+           {"code": "12", "name": "坏", "domain": "城市管理", "handling": "1wd",
+            "simple_procedure": false, "penalty_possible": false, "legal_basis": "", "active": true}]"#,
+    )
+    .unwrap();
+    let out = run(&db, &["categories", "import", bad.to_str().unwrap()], None);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("row 2") && err.contains("nothing was imported"),
+        "{err}"
+    );
+    let exported = dir.path().join("out.json");
+    let out = run(
+        &db,
+        &["categories", "export", "--out", exported.to_str().unwrap()],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(&exported).unwrap()).unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["code"], "0101");
+    let out = run(&db, &["audit", "verify"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -14,6 +14,7 @@ mod console;
 mod deadlines;
 mod departments;
 mod docs;
+mod evidence;
 mod field;
 mod grid;
 mod grid_cli;

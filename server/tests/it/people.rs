@@ -534,3 +534,278 @@ async fn an_admin_resets_a_forgotten_password_and_the_old_sessions_end() {
     drop(conn);
     t.verify();
 }
+
+/// `(actor, payload, before, after)` of every record of `command`, oldest first.
+fn records_of(t: &Town, command: &str) -> Vec<(String, String, String, String)> {
+    use diesel::prelude::*;
+    use griddispatch::schema::audit_log;
+    let mut conn = t.app.state.pool.get().unwrap();
+    audit_log::table
+        .filter(audit_log::command.eq(command))
+        .order(audit_log::seq.asc())
+        .select((
+            audit_log::actor_id,
+            audit_log::payload,
+            audit_log::before,
+            audit_log::after,
+        ))
+        .load(&mut conn)
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn an_admins_grid_imports_squads_and_cell_people_are_in_the_record() {
+    let t = Town::new().await;
+    let admin = t.tokens["admin1"].clone();
+    let admin_id = t.id("admin1");
+    // What the town's set-up did through the admin API is on record, by the admin.
+    let imports = records_of(&t, "import_grid");
+    assert_eq!(imports.len(), 1);
+    assert_eq!(imports[0].0, admin_id);
+    assert!(imports[0].1.contains("\"version\":1"), "{}", imports[0].1);
+    assert!(imports[0].2.contains("\"current_version\":null"));
+    let created = records_of(&t, "create_squad");
+    assert_eq!(created.len(), 1);
+    assert!(created[0].3.contains("一中队"), "{}", created[0].3);
+    assert_eq!(records_of(&t, "add_squad_cell").len(), 1);
+    let members = records_of(&t, "add_squad_member");
+    assert_eq!(members.len(), 4, "lead, off1, off2, uncert");
+    assert!(members.iter().all(|m| m.0 == admin_id));
+    assert!(members[1].1.contains(&t.id("off1")), "{}", members[1].1);
+    let cell_people = records_of(&t, "set_cell_member");
+    assert_eq!(cell_people.len(), 3, "gmx, gm2, off1");
+    assert!(cell_people[0].2.contains("\"role\":null"));
+    assert!(cell_people[0].3.contains("grid_member"));
+
+    let send = |method: reqwest::Method, path: String| {
+        t.app
+            .client
+            .request(method, t.app.url(&path))
+            .bearer_auth(&admin)
+            .send()
+    };
+    let squad = &t.squad;
+    // Adding a member twice changes nothing and records nothing.
+    let before = t.audit_count();
+    let r = send(
+        reqwest::Method::PUT,
+        format!("/api/v1/squads/{squad}/members/off1"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(t.audit_count(), before);
+    // A removal is recorded once; removing again is idempotent and records nothing.
+    for _ in 0..2 {
+        let r = send(
+            reqwest::Method::DELETE,
+            "/api/v1/squads/SQ1/members/off1".to_owned(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 204);
+    }
+    assert_eq!(t.audit_count(), before + 1);
+    let removed = records_of(&t, "remove_squad_member");
+    assert_eq!(removed.len(), 1);
+    assert!(removed[0].1.contains(&t.id("off1")) && removed[0].3.contains("false"));
+    let listed: serde_json::Value = t
+        .app
+        .get(&format!("/api/v1/squads/{squad}/members"), Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !listed.to_string().contains("\"off1\""),
+        "off1 left the squad: {listed}"
+    );
+    // A grid member taken off the village: the record says which role they had.
+    let r = send(
+        reqwest::Method::DELETE,
+        format!("/api/v1/grid/cells/{}/members/gm2", t.village),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 204);
+    let off = records_of(&t, "remove_cell_member");
+    assert_eq!(off.len(), 1);
+    assert!(off[0].2.contains("grid_member") && off[0].3.contains("null"));
+    // The squad's village taken from it.
+    let r = send(
+        reqwest::Method::DELETE,
+        format!("/api/v1/squads/{squad}/cells/{}", t.village),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let cells = records_of(&t, "remove_squad_cell");
+    assert_eq!(cells.len(), 1);
+    assert!(cells[0].2.contains(t.village.as_str()) && cells[0].3.contains("[]"));
+    // A refused action writes no record.
+    let before = t.audit_count();
+    let r = t
+        .app
+        .client
+        .put(
+            t.app
+                .url(&format!("/api/v1/grid/cells/{}/members/disp", t.village)),
+        )
+        .bearer_auth(&admin)
+        .json(&json!({"role": "grid_member"}))
+        .send()
+        .await
+        .unwrap();
+    assert_error(r, 422, "role_not_held").await;
+    assert_eq!(t.audit_count(), before);
+    // A second grid version names the one it replaced.
+    let grid = grid_data::demo_town().unwrap();
+    let geojson: serde_json::Value =
+        serde_json::from_str(&grid_data::grid_to_geojson(&grid)).unwrap();
+    let r = t
+        .app
+        .post(
+            "/api/v1/grid/import?source=second.geojson",
+            &geojson,
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let imports = records_of(&t, "import_grid");
+    assert_eq!(imports.len(), 2);
+    assert!(imports[1].1.contains("second.geojson"));
+    assert!(
+        imports[1].2.contains("\"current_version\":1"),
+        "{}",
+        imports[1].2
+    );
+    let verify: serde_json::Value = t
+        .app
+        .get("/api/v1/audit/verify", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(verify["intact"], true, "{verify}");
+    t.verify();
+}
+
+#[actix_web::test]
+async fn an_admin_exports_and_imports_categories_as_a_file_and_a_bad_file_stores_nothing() {
+    let t = Town::new().await;
+    let admin = t.tokens["admin1"].clone();
+    let import = |text: String, token: String| {
+        t.app
+            .client
+            .post(t.app.url("/api/v1/categories/import"))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(text)
+            .send()
+    };
+    // Only an admin exports; the file is the list as the API shows it.
+    let resp = t
+        .app
+        .get("/api/v1/categories/export", Some(&t.tokens["disp"]))
+        .await;
+    assert_error(resp, 403, "forbidden").await;
+    let resp = t.app.get("/api/v1/categories/export", Some(&admin)).await;
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("categories.json"));
+    let file: serde_json::Value = resp.json().await.unwrap();
+    let listed: serde_json::Value = t
+        .app
+        .get("/api/v1/categories", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(file, listed);
+    // Imported back unchanged: nothing changes, one record says so.
+    let before = t.audit_count();
+    let resp = import(file.to_string(), admin.clone()).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let s: serde_json::Value = resp.json().await.unwrap();
+    let n = file.as_array().unwrap().len();
+    assert!(n >= 3, "the standard set and the town's own: {n}");
+    assert_eq!(s["unchanged"], n, "{s}");
+    assert_eq!(
+        (s["created"].clone(), s["changed"].clone()),
+        (json!(0), json!(0))
+    );
+    assert_eq!(t.audit_count(), before + 1);
+    // One good change, one new row and two bad rows: every problem listed, nothing stored.
+    let mut rows = file.as_array().unwrap().clone();
+    rows[0]["name"] = json!("改过的名称");
+    rows.push(json!({"code": "9901", "name": "新类别", "domain": "城市管理", "handling": "2wd",
+        "simple_procedure": false, "penalty_possible": false, "legal_basis": "依据", "active": true}));
+    rows.push(json!({"code": "99X1", "name": "坏编码", "domain": "城市管理", "handling": "2wd",
+        "simple_procedure": false, "penalty_possible": false, "legal_basis": "依据", "active": true}));
+    rows.push(json!({"code": "9902", "name": "坏时限", "domain": "城市管理", "handling": "soon",
+        "simple_procedure": false, "penalty_possible": false, "legal_basis": "依据", "active": true}));
+    rows.push(json!({"code": "9901", "name": "重复", "domain": "城市管理", "handling": "1wd",
+        "simple_procedure": false, "penalty_possible": false, "legal_basis": "依据", "active": true}));
+    rows.push(json!({"code": "9903", "name": "缺字段"}));
+    let before = t.audit_count();
+    let resp = import(json!(rows).to_string(), admin.clone())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_category_file");
+    let problems = body["error"]["problems"].as_array().unwrap();
+    let bad_rows: Vec<u64> = problems
+        .iter()
+        .map(|p| p["row"].as_u64().unwrap())
+        .collect();
+    let n64 = n as u64;
+    assert_eq!(bad_rows, vec![n64 + 2, n64 + 3, n64 + 4, n64 + 5], "{body}");
+    assert_eq!(t.audit_count(), before, "nothing written");
+    let now: serde_json::Value = t
+        .app
+        .get("/api/v1/categories", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(now, listed, "nothing stored from a bad file");
+    // Not JSON, an empty list, or from a non-admin: refused.
+    for text in ["code,name\n0101,x", "[]"] {
+        let resp = import(text.into(), admin.clone()).await.unwrap();
+        assert_error(resp, 422, "invalid_category_file").await;
+    }
+    let resp = import(file.to_string(), t.tokens["disp"].clone())
+        .await
+        .unwrap();
+    assert_error(resp, 403, "forbidden").await;
+    // The good rows alone: one changed, one created, recorded with before and after.
+    rows.truncate(n + 1);
+    let resp = import(json!(rows).to_string(), admin.clone())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let s: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(
+        (
+            s["created"].clone(),
+            s["changed"].clone(),
+            s["unchanged"].clone()
+        ),
+        (json!(1), json!(1), json!(n - 1)),
+        "{s}"
+    );
+    let mut conn = t.app.state.pool.get().unwrap();
+    let last = griddispatch::store::audit::last(&mut conn)
+        .unwrap()
+        .unwrap();
+    drop(conn);
+    assert_eq!(last.command, "import_categories");
+    assert_eq!(last.actor_id, t.id("admin1"));
+    assert!(last.after.contains("改过的名称") && last.after.contains("新类别"));
+    assert!(!last.before.contains("改过的名称") && !last.before.contains("新类别"));
+    assert!(last.before.contains(file[0]["name"].as_str().unwrap()));
+    t.verify();
+}

@@ -128,6 +128,48 @@ impl Tus<'_> {
             .unwrap()
     }
 
+    /// Upload `data` declared as `content_type`, in one PATCH.
+    pub(crate) async fn upload_as(
+        &self,
+        data: &[u8],
+        attachment_id: &str,
+        content_type: &str,
+    ) -> reqwest::Response {
+        let sha = sha256_hex(data);
+        let meta = metadata(&[
+            ("attachment_id", attachment_id),
+            ("sha256", sha.as_str()),
+            ("filetype", content_type),
+        ]);
+        let resp = self.create(data.len(), &meta).await;
+        assert_eq!(resp.status(), 201);
+        let loc = resp.headers()["location"].to_str().unwrap().to_owned();
+        self.patch(&loc, 0, data, None).await
+    }
+
+    /// Upload `data` in one PATCH with `extra` metadata (`phase`, `captured_at`, …): the
+    /// creation's answer when it is refused, else the PATCH's.
+    pub(crate) async fn upload_with(
+        &self,
+        data: &[u8],
+        attachment_id: &str,
+        extra: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let sha = sha256_hex(data);
+        let mut pairs = vec![
+            ("attachment_id", attachment_id),
+            ("sha256", sha.as_str()),
+            ("filetype", "image/jpeg"),
+        ];
+        pairs.extend_from_slice(extra);
+        let resp = self.create(data.len(), &metadata(&pairs)).await;
+        if resp.status() != 201 {
+            return resp;
+        }
+        let loc = resp.headers()["location"].to_str().unwrap().to_owned();
+        self.patch(&loc, 0, data, None).await
+    }
+
     pub(crate) async fn upload(
         &self,
         data: &[u8],

@@ -20,7 +20,7 @@ use crate::error::Result;
 /// Name of the store file inside the data directory.
 pub const STORE_FILE: &str = "gridsync.db";
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = r"
 CREATE TABLE meta (
@@ -201,6 +201,13 @@ impl Store {
         let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if version < 1 {
             tx.execute_batch(SCHEMA)?;
+        }
+        if version < 2 {
+            // Version 2: a photo's side of a rectification (`before` / `after`), sent as the
+            // upload's `phase` metadata.
+            tx.execute_batch("ALTER TABLE uploads ADD COLUMN phase TEXT;")?;
+        }
+        if version < SCHEMA_VERSION {
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         }
         tx.commit()?;

@@ -52,6 +52,8 @@ pub struct NewUpload {
     pub captured_at: DateTime<Utc>,
     /// Where it was taken.
     pub position: Option<Position>,
+    /// `before` or `after`: the side of a rectification a photo shows.
+    pub phase: Option<String>,
 }
 
 /// An upload in the queue.
@@ -91,6 +93,8 @@ pub struct Upload {
     pub message: Option<String>,
     /// Attempts so far.
     pub attempts: i64,
+    /// `before` or `after` (a rectification's photos), sent as `phase`.
+    pub phase: Option<String>,
 }
 
 fn read(r: &Row<'_>) -> rusqlite::Result<Upload> {
@@ -113,19 +117,20 @@ fn read(r: &Row<'_>) -> rusqlite::Result<Upload> {
         state: UploadState::parse(&state),
         code: r.get(15)?,
         message: r.get(16)?,
+        phase: r.get(17)?,
     })
 }
 
 const COLUMNS: &str = "attachment_id, user_id, file_name, local_path, content_type, size, sha256,
-    captured_at, lat, lon, crs, upload_url, offset, attempts, state, code, message";
+    captured_at, lat, lon, crs, upload_url, offset, attempts, state, code, message, phase";
 
 impl Store {
     /// Queue a captured file.
     pub fn insert_upload(&mut self, u: &NewUpload) -> Result<()> {
         self.conn().execute(
             "INSERT INTO uploads (attachment_id, user_id, file_name, local_path, content_type,
-                size, sha256, captured_at, lat, lon, crs, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                size, sha256, captured_at, lat, lon, crs, created_at, phase)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             params![
                 u.attachment_id,
                 u.user_id,
@@ -139,6 +144,7 @@ impl Store {
                 u.position.as_ref().map(|p| p.lon),
                 u.position.as_ref().and_then(|p| p.crs.clone()),
                 ts(Utc::now()),
+                u.phase,
             ],
         )?;
         Ok(())
@@ -154,13 +160,44 @@ impl Store {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
-    /// Pending uploads of `user_id`, oldest first.
+    /// Pending uploads of `user_id` to send, oldest first: every pending file except those
+    /// held back because only rejected commands name them ([`Store::held_uploads`]).
     pub fn pending_uploads(&self, user_id: &str) -> Result<Vec<Upload>> {
-        Ok(self
-            .uploads(Some(user_id))?
-            .into_iter()
-            .filter(|u| u.state == UploadState::Pending)
-            .collect())
+        let mut out = Vec::new();
+        for u in self.uploads(Some(user_id))? {
+            if u.state == UploadState::Pending && !self.held(user_id, &u.attachment_id)? {
+                out.push(u);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Pending files of `user_id` that only commands the server rejected name (the photos of
+    /// a refused report): they are kept here and not uploaded — the server would hold
+    /// evidence of nothing. A later command naming them (the report made again) sends them.
+    pub fn held_uploads(&self, user_id: &str) -> Result<Vec<Upload>> {
+        let mut out = Vec::new();
+        for u in self.uploads(Some(user_id))? {
+            if u.state == UploadState::Pending && self.held(user_id, &u.attachment_id)? {
+                out.push(u);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether rejected commands name `attachment_id` and no pending or applied one does.
+    fn held(&self, user_id: &str, attachment_id: &str) -> Result<bool> {
+        // Attachment ids are UUIDs made here: no LIKE wildcards; the quotes make it a whole
+        // JSON string.
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT status FROM outbox WHERE user_id = ?1 AND command LIKE ?2")?;
+        let statuses = stmt
+            .query_map(params![user_id, format!("%\"{attachment_id}\"%")], |r| {
+                r.get::<_, String>(0)
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(!statuses.is_empty() && statuses.iter().all(|s| s == "rejected"))
     }
 
     /// Remember the tus URL and the acknowledged offset.

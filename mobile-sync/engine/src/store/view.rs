@@ -344,6 +344,7 @@ mod tests {
             sha256: "00".repeat(32),
             captured_at: now,
             position: None,
+            phase: None,
         })
         .unwrap();
         s.apply_pull(

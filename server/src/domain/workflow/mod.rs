@@ -9,8 +9,8 @@ mod publication;
 mod rules;
 
 pub use decide::{
-    decide, ActorCtx, AssistanceDue, CategoryRules, Change, DepartmentFact, Facts, Located,
-    OfficerFact, TransferDue,
+    case_evidence_ids, decide, ActorCtx, AssistanceDue, CategoryRules, Change, DepartmentFact,
+    EvidenceFact, Facts, Located, OfficerFact, TransferDue,
 };
 pub use model::{
     Assistance, AssistanceExtension, AssistanceFlag, AssistanceStatus, Case, CaseStatus, CellRef,

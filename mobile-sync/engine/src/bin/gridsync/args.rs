@@ -274,6 +274,12 @@ pub(crate) struct HandleArgs {
     /// 涉嫌犯罪 (transfer: a crime is suspected)
     #[arg(long)]
     pub(crate) crime_suspected: bool,
+    /// 整改前照片 (photo of the scene before the rectification; repeatable)
+    #[arg(long = "before")]
+    pub(crate) before: Vec<PathBuf>,
+    /// 整改后照片，须在到场后拍摄 (photo after the rectification, taken after arriving; repeatable)
+    #[arg(long = "after")]
+    pub(crate) after: Vec<PathBuf>,
     #[command(flatten)]
     pub(crate) evidence: Evidence,
     #[command(flatten)]

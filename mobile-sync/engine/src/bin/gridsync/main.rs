@@ -311,7 +311,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Handle(args) => {
             let (outcome, case_id) = outcome_of(&args)?;
             let position = args.at.position();
-            let attachment_ids = capture_all(&engine, &args.evidence, position.as_ref())?;
+            let mut attachment_ids = Vec::new();
+            for (phase, files) in [("before", &args.before), ("after", &args.after)] {
+                for p in files {
+                    let id = engine
+                        .capture_labelled(p, None, position.clone(), Some(phase))
+                        .with_context(|| {
+                            format!("无法保存证据 (cannot take evidence) {}", p.display())
+                        })?;
+                    attachment_ids.push(id);
+                }
+            }
+            attachment_ids.extend(capture_all(&engine, &args.evidence, position.as_ref())?);
             let case = case_id.clone();
             queue(
                 &engine,

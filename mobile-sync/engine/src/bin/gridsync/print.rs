@@ -204,6 +204,12 @@ pub fn sync_result(json: bool, r: &griddispatch_sync::Result<SyncReport>) {
                     dash(u.code.as_deref())
                 );
             }
+            for u in &r.held {
+                println!(
+                    "  文件未上传，其操作被拒绝，保留在本机 (not uploaded: its command was rejected; kept on this device) {} {}",
+                    u.attachment_id, u.file_name
+                );
+            }
             if let Some(e) = &r.upload_error {
                 println!("  文件稍后续传 (uploads resume later): {e}");
             }
@@ -267,6 +273,12 @@ pub fn status(json: bool, s: &Status) {
                 dash(c.code.as_deref())
             );
         }
+    }
+    for u in &s.held_uploads {
+        println!(
+            "未上传的文件，其操作被拒绝，保留在本机 (held: its command was rejected) {} {} {}",
+            u.attachment_id, u.file_name, u.local_path
+        );
     }
     for u in &s.failed_uploads {
         println!(

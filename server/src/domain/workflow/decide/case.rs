@@ -367,6 +367,7 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                     format!("当事人陈述申辩（听证申请）期限至 {period_end} 未满 (the party's period to state, defend or ask for a hearing runs until {period_end})"),
                 ));
             }
+            super::check_case_evidence_proves(f)?;
             c.status = CaseStatus::LegalReview;
         }
         Command::ReviewCase {

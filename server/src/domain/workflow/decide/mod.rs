@@ -174,6 +174,8 @@ pub struct Facts {
     pub number: Option<String>,
     /// Attachments named by the command that belong to someone else.
     pub foreign_attachments: Vec<String>,
+    /// The attachments named by the command that are uploaded already, with their labels.
+    pub evidence: Vec<EvidenceFact>,
     /// The id named for a new object is already used.
     pub id_taken: bool,
     /// A new report's position converted to WGS-84 `(lat, lon)`.
@@ -198,6 +200,76 @@ pub struct Facts {
     pub transfer_due: TransferDue,
     /// A new assistance request's answer clock counted from now.
     pub assistance_due: AssistanceDue,
+}
+
+/// An uploaded attachment a command names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceFact {
+    /// Id.
+    pub id: String,
+    /// `before` or `after` (a rectification's photos), as labelled at upload.
+    pub phase: Option<String>,
+    /// When it was taken (the earlier of the file's own time and the phone's; receipt time
+    /// when neither is known).
+    pub taken_at: NaiveDateTime,
+    /// It says what it proves (证明对象).
+    pub proves: bool,
+}
+
+/// Every evidence item of a case file: the proposal's, the investigation records' and the
+/// hearing's.
+pub fn case_evidence_ids(c: &Case) -> Vec<String> {
+    let mut ids = c.evidence_ids.clone();
+    for r in &c.procedure.records {
+        ids.extend(r.attachment_ids.iter().cloned());
+    }
+    if let Some(h) = &c.procedure.hearing {
+        ids.extend(h.attachment_ids.iter().cloned());
+    }
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// Seed 003: evidence in a case file says what it proves. Before legal review every item of
+/// the file that has been uploaded must carry its 证明对象 (`evidence_proves_required`).
+fn check_case_evidence_proves(f: &Facts) -> Result<(), DomainError> {
+    let missing: Vec<&str> = f
+        .evidence
+        .iter()
+        .filter(|e| !e.proves)
+        .map(|e| e.id.as_str())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(DomainError::rule(
+        "evidence_proves_required",
+        format!(
+            "以下证据未填写证明对象：{} (these evidence items do not say what they prove: {})",
+            missing.join("、"),
+            missing.join(", ")
+        ),
+    ))
+}
+
+/// An `after` photo must show the scene after the officers arrived: one taken before their
+/// arrival is refused `after_photo_before_arrival`.
+fn check_after_photos(f: &Facts, arrived_at: Option<NaiveDateTime>) -> Result<(), DomainError> {
+    let Some(arrived) = arrived_at else {
+        return Ok(());
+    };
+    if let Some(e) = f
+        .evidence
+        .iter()
+        .find(|e| e.phase.as_deref() == Some("after") && e.taken_at < arrived)
+    {
+        return Err(DomainError::rule(
+            "after_photo_before_arrival",
+            format!("整改后照片 {} 的拍摄时间早于执法人员到场 (the after photo {} was taken before the officers arrived)", e.id, e.id),
+        ));
+    }
+    Ok(())
 }
 
 /// What a command changes.

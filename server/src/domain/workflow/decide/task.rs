@@ -9,7 +9,9 @@ use super::super::model::{
     Case, CaseStatus, Escalation, PendingRequest, Recheck, Task, TaskStatus,
 };
 use super::super::rules::{simple_fine_limit, DomainError, Fen, ARRIVAL_TOLERANCE_M};
-use super::{check_attachments, misrouted, need, required, state_err, Change, Facts};
+use super::{
+    check_after_photos, check_attachments, misrouted, need, required, state_err, Change, Facts,
+};
 use crate::domain::calendar::Measure;
 
 pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Change, DomainError> {
@@ -168,6 +170,7 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 return Err(state_err("任务", t.status.as_str(), "处置"));
             }
             check_attachments(f, attachment_ids)?;
+            check_after_photos(f, t.arrived_at)?;
             let rules = f.category.ok_or_else(|| {
                 DomainError::rule("unknown_category", "未知事件类别 (unknown category)")
             })?;

@@ -1,0 +1,2 @@
+ALTER TABLE attachments DROP COLUMN transcript;
+ALTER TABLE attachments DROP COLUMN phase;
