@@ -63,6 +63,8 @@ pub(crate) struct Draft {
     pub level: Option<CellLevel>,
     pub parent: ParentField,
     pub geometry: Option<MultiPolygon<f64>>,
+    /// Decimals the geometry's coordinates were written with, as read (before CRS conversion).
+    pub decimals: u8,
 }
 
 impl Draft {
@@ -161,7 +163,19 @@ pub(crate) fn validate(
             code: drafts[p].raw_code.as_deref().unwrap_or(""),
             geometry: parent_geom,
         };
-        topology::check_family(&parent, &members, complete, options, &mut problems);
+        let decimals = std::iter::once(p)
+            .chain(children.iter().copied())
+            .map(|i| drafts[i].decimals)
+            .min()
+            .unwrap_or(u8::MAX);
+        topology::check_family(
+            &parent,
+            &members,
+            complete,
+            decimals,
+            options,
+            &mut problems,
+        );
     }
 
     if !problems.is_empty() {
