@@ -103,7 +103,12 @@ pub(crate) fn validate(
     let mut geometry_ok = vec![false; drafts.len()];
     for (i, d) in drafts.iter().enumerate() {
         if let (Some(code), Some(level)) = (d.code, d.level) {
-            if code.level() != level {
+            if level == CellLevel::Village && code.beyond_village_range() {
+                problems.push(d.problem(
+                    ProblemKind::InvalidCode,
+                    format!("村级编码 {code} 的村级代码不在 001–399 / village part not in 001–399"),
+                ));
+            } else if !code.fits_level(level) {
                 problems.push(d.problem(
                     ProblemKind::LevelCodeMismatch,
                     format!(
