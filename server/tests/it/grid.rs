@@ -328,7 +328,11 @@ async fn a_streamed_region_whose_last_town_is_broken_writes_nothing_and_reports_
     let p = first_village(&grids[0]).geometry.interior_point().unwrap();
     let resp = locate(&app, &token, &format!("lat={}&lon={}", p.y(), p.x())).await;
     let body: Value = resp.json().await.unwrap();
-    assert_ne!(body["town"]["code"], grids[0].town().code.as_str(), "{body}");
+    assert_ne!(
+        body["town"]["code"],
+        grids[0].town().code.as_str(),
+        "{body}"
+    );
 }
 
 #[actix_web::test]
