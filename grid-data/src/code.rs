@@ -6,6 +6,7 @@
 //! |---------|-------------------------------|------------------|---------|
 //! | town    | 9 digits `CCCCCC TTT`         | `419001190`      | county 6 + township 3, township 100–199 (镇) |
 //! | area    | town 9 digits + `A` + 2 digits | `419001190A01`   | management area 01–99 (管理片区; not an administrative unit, so it gets a letter the national scheme never uses) |
+//! | area    | 12 digits `… NNN` (survey)     | `419001190501`   | a survey's own numeric area code 001–999, level from the `level` property |
 //! | village | 12 digits `… VVV`             | `419001190201`   | village 001–399 (001–199 居委会, 200–399 村委会) |
 //! | village | 14 digits `… VVV SS`          | `41900119020101` | a cell subdividing a village, sequence 01–99 |
 //!
@@ -88,7 +89,13 @@ impl CellCode {
             if num(&body[10..]) == 0 {
                 return Err(CodeError::Sequence(err_text()));
             }
-        } else if body.len() >= 12 {
+        } else if body.len() == 12 {
+            // 001–999: a survey's own 12-digit area codes are numeric too; whether 400–999 is
+            // allowed depends on the feature's `level` (villages stop at 399), see `fits_level`.
+            if num(&body[9..12]) == 0 {
+                return Err(CodeError::Village(err_text()));
+            }
+        } else if body.len() == 14 {
             if !(1..=399).contains(&num(&body[9..12])) {
                 return Err(CodeError::Village(err_text()));
             }
@@ -129,7 +136,38 @@ impl CellCode {
         std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or("")
     }
 
-    /// The level this code's shape encodes.
+    /// Whether a cell of `level` may carry this code: the town 9 digits; an area `…A01` or a
+    /// survey's own 12 digits (001–999, e.g. `419001190501`); a village 12 digits 001–399 or 14
+    /// digits. A 12-digit numeric code is thus an area or a village as its `level` says.
+    pub fn fits_level(&self, level: CellLevel) -> bool {
+        match (level, self.len, self.bytes[9]) {
+            (CellLevel::Town, 9, _) | (CellLevel::Area, 12, _) | (CellLevel::Village, 14, _) => {
+                true
+            }
+            (CellLevel::Village, 12, b'A') => false,
+            (CellLevel::Village, 12, _) => self.number() <= 399,
+            _ => false,
+        }
+    }
+
+    /// Whether the code is a 12-digit village shape beyond the village range (400–999): only an
+    /// area may carry it.
+    pub fn beyond_village_range(&self) -> bool {
+        self.len == 12 && self.bytes[9] != b'A' && self.number() > 399
+    }
+
+    /// The 3-digit number after the town prefix (0 for a town or a lettered area).
+    fn number(&self) -> u32 {
+        if self.len < 12 || self.bytes[9] == b'A' {
+            return 0;
+        }
+        self.bytes[9..12]
+            .iter()
+            .fold(0, |acc, d| acc * 10 + u32::from(d - b'0'))
+    }
+
+    /// The level this code's shape suggests; a 12-digit numeric code is taken as a village here
+    /// (a survey's numeric area codes have the same shape: see [`CellCode::fits_level`]).
     pub fn level(&self) -> CellLevel {
         match (self.len, self.bytes[9]) {
             (9, _) => CellLevel::Town,
@@ -220,8 +258,12 @@ mod tests {
             Err(CodeError::Township(_))
         ));
         assert!(matches!(
-            CellCode::parse("419001190400"),
+            CellCode::parse("41900119040001"),
             Err(CodeError::Village(_))
+        ));
+        assert!(matches!(
+            CellCode::parse("419001190A"),
+            Err(CodeError::Length(_))
         ));
         assert!(matches!(
             CellCode::parse("419001190A00"),
@@ -244,6 +286,27 @@ mod tests {
             Err(CodeError::Charset(_))
         ));
         assert!(matches!(CellCode::parse(" "), Err(CodeError::Empty)));
+    }
+
+    #[test]
+    fn twelve_numeric_digits_fit_an_area_and_a_village_only_up_to_399() {
+        let survey = CellCode::parse("419001190501").unwrap();
+        assert!(survey.fits_level(CellLevel::Area));
+        assert!(!survey.fits_level(CellLevel::Village));
+        assert!(survey.beyond_village_range());
+        let village = CellCode::parse("419001190201").unwrap();
+        assert!(village.fits_level(CellLevel::Area) && village.fits_level(CellLevel::Village));
+        let lettered = CellCode::parse("419001190A01").unwrap();
+        assert!(lettered.fits_level(CellLevel::Area) && !lettered.fits_level(CellLevel::Village));
+        let town = CellCode::parse("419001190").unwrap();
+        assert!(town.fits_level(CellLevel::Town) && !town.fits_level(CellLevel::Area));
+        assert!(!CellCode::parse("41900119020101")
+            .unwrap()
+            .fits_level(CellLevel::Area));
+        assert!(matches!(
+            CellCode::parse("419001190000"),
+            Ok(c) if c.fits_level(CellLevel::Town)
+        ));
     }
 
     #[test]

@@ -259,6 +259,11 @@ fn draft(
             ParentField::Invalid
         }
     };
+    let decimals = match geometry {
+        Ok(Some(Value::Polygon(rings))) => raw_decimals(std::slice::from_ref(rings)),
+        Ok(Some(Value::MultiPolygon(polygons))) => raw_decimals(polygons),
+        _ => u8::MAX,
+    };
     let geometry = match geometry {
         // Already reported as a coordinate problem by the caller.
         Err(None) => None,
@@ -286,7 +291,19 @@ fn draft(
         level,
         parent,
         geometry,
+        decimals,
     }
+}
+
+/// Decimals the raw (not yet converted) positions were written with.
+fn raw_decimals(polygons: &[PolygonType]) -> u8 {
+    crate::topology::decimals_of_coords(
+        polygons
+            .iter()
+            .flatten()
+            .flatten()
+            .filter_map(|pos| Some((*pos.first()?, *pos.get(1)?))),
+    )
 }
 
 /// Convert a raw (Multi)Polygon to WGS-84 geo types, reporting raw-ring problems.

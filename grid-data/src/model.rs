@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::code::CellCode;
 use crate::problem::{Problem, ProblemKind};
+use crate::topology;
 use crate::validate::{self, Draft, ParentField, ValidationOptions};
 
 /// Level of a cell; ordered so that `Town > Area > Village` (a cell outranks its children).
@@ -98,6 +99,11 @@ impl Grid {
                 name: Some(c.name),
                 level: Some(c.level),
                 parent: c.parent.map_or(ParentField::Absent, ParentField::Code),
+                decimals: topology::decimals_of_coords(c.geometry.0.iter().flat_map(|p| {
+                    std::iter::once(p.exterior())
+                        .chain(p.interiors())
+                        .flat_map(|r| r.0.iter().map(|c| (c.x, c.y)))
+                })),
                 geometry: Some(c.geometry),
             })
             .collect();

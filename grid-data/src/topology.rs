@@ -47,7 +47,8 @@ fn ring_area_m2(ring: &LineString<f64>) -> f64 {
     a.min(EARTH_AREA_M2 - a).max(0.0)
 }
 
-/// Mean width below which a boolean-op output part is numeric noise, in metres.
+/// Mean width below which a boolean-op output part is numeric noise, in metres, whatever the
+/// coordinate precision of the input.
 ///
 /// i_overlay snaps to an integer grid, so edges that are shared but not bit-identical (real data)
 /// can leave slivers a few micrometres wide (area ~0.01 m² along a 1 km edge). Judging by width
@@ -55,14 +56,63 @@ fn ring_area_m2(ring: &LineString<f64>) -> f64 {
 /// are far wider.
 const NOISE_WIDTH_M: f64 = 1e-3;
 
+/// Metres per degree of latitude (an upper bound for a degree of longitude too).
+const METRES_PER_DEGREE: f64 = 111_320.0;
+
+/// Most decimals a coordinate is taken to carry; beyond that an f64 near lon 180 has no digits
+/// left, and the quantum (0.1 µm) is far below [`NOISE_WIDTH_M`] anyway.
+const MAX_DECIMALS: u8 = 12;
+
+/// Fewest decimals taken as the precision of a file: coordinates with fewer are round numbers
+/// (a hand-drawn rectangle at `112.01`), not a rounding of something finer, and a 7th-decimal
+/// gap (1.1 cm) between them is no noise.
+const MIN_DECIMALS: u8 = 6;
+
+/// How many decimals `x` was written with (0–12): the smallest `d` with `x·10^d` an integer.
+pub(crate) fn decimals_of(x: f64) -> u8 {
+    let mut scale = 1.0;
+    for d in 0..MAX_DECIMALS {
+        let s = x * scale;
+        // Slack for the rounding of the multiplication itself (a few ulps of `s`).
+        if (s - s.round()).abs() <= (s.abs() * 8.0 * f64::EPSILON).max(1e-9) {
+            return d;
+        }
+        scale *= 10.0;
+    }
+    MAX_DECIMALS
+}
+
+/// Decimals of the least precise coordinate needed to write every coordinate of the iterator.
+pub(crate) fn decimals_of_coords(coords: impl Iterator<Item = (f64, f64)>) -> u8 {
+    let mut most = 0;
+    for (x, y) in coords {
+        if most == MAX_DECIMALS {
+            break;
+        }
+        most = most.max(decimals_of(x)).max(decimals_of(y));
+    }
+    most
+}
+
+/// Width under which an overlay part is noise for coordinates written with `decimals` decimals.
+///
+/// Rounding moves each vertex by up to half a quantum (10^−decimals degrees) in each axis, so
+/// two roundings of one shared edge lie up to √2 quanta apart: parts thinner than 1.5 quanta
+/// (about 17 cm at 6 decimals, 1.7 mm at 8, never more than at 6) are where two outlines meant the same line.
+pub(crate) fn noise_width_m(decimals: u8) -> f64 {
+    let decimals = decimals.clamp(MIN_DECIMALS, MAX_DECIMALS);
+    let quantum_m = 10f64.powi(-i32::from(decimals)) * METRES_PER_DEGREE;
+    (1.5 * quantum_m).max(NOISE_WIDTH_M)
+}
+
 /// Area of a boolean-op output polygon in m², or 0 when it is a numeric sliver.
-fn significant_area_m2(polygon: &Polygon<f64>) -> f64 {
+fn significant_area_m2(polygon: &Polygon<f64>, noise_width_m: f64) -> f64 {
     let area = polygon_area_m2(polygon);
     let perimeter: f64 = std::iter::once(polygon.exterior())
         .chain(polygon.interiors())
         .map(|r| r.length::<Geodesic>())
         .sum();
-    if perimeter > 0.0 && 2.0 * area / perimeter < NOISE_WIDTH_M {
+    if perimeter > 0.0 && 2.0 * area / perimeter < noise_width_m {
         0.0
     } else {
         area
@@ -76,19 +126,24 @@ fn inside_point(p: &Polygon<f64>) -> Option<(f64, f64)> {
 
 /// Run all family checks, appending problems. `complete` is false when some child was left out
 /// (broken geometry), in which case gaps are not computed: they would only echo that child.
+///
+/// `decimals` is the precision the family's coordinates were written with (the least precise
+/// member's): parts of an overlay thinner than its rounding noise are not gaps or overlaps.
 pub(crate) fn check_family(
     parent: &Member<'_>,
     children: &[Member<'_>],
     complete: bool,
+    decimals: u8,
     options: &ValidationOptions,
     out: &mut Vec<Problem>,
 ) {
+    let noise = noise_width_m(decimals);
     for child in children {
         let outside = child.geometry.difference(parent.geometry);
         let parts: Vec<(f64, &Polygon<f64>)> = outside
             .0
             .iter()
-            .map(|p| (significant_area_m2(p), p))
+            .map(|p| (significant_area_m2(p, noise), p))
             .collect();
         let total: f64 = parts.iter().map(|(a, _)| a).sum();
         if total > options.overlap_threshold() {
@@ -131,7 +186,11 @@ pub(crate) fn check_family(
             }
             let (a, c) = (&children[i], &children[j]);
             let overlap = a.geometry.intersection(c.geometry);
-            let area: f64 = overlap.0.iter().map(significant_area_m2).sum();
+            let area: f64 = overlap
+                .0
+                .iter()
+                .map(|p| significant_area_m2(p, noise))
+                .sum();
             if area > options.overlap_threshold() {
                 let mut p = Problem::new(
                     ProblemKind::SiblingOverlap,
@@ -154,7 +213,7 @@ pub(crate) fn check_family(
     if complete {
         let gaps = uncovered(parent.geometry, children);
         for gap in &gaps.0 {
-            let area = significant_area_m2(gap);
+            let area = significant_area_m2(gap, noise);
             if area > options.gap_threshold() {
                 let mut p = Problem::new(
                     ProblemKind::Gap,

@@ -63,6 +63,8 @@ pub(crate) struct Draft {
     pub level: Option<CellLevel>,
     pub parent: ParentField,
     pub geometry: Option<MultiPolygon<f64>>,
+    /// Decimals the geometry's coordinates were written with, as read (before CRS conversion).
+    pub decimals: u8,
 }
 
 impl Draft {
@@ -101,7 +103,12 @@ pub(crate) fn validate(
     let mut geometry_ok = vec![false; drafts.len()];
     for (i, d) in drafts.iter().enumerate() {
         if let (Some(code), Some(level)) = (d.code, d.level) {
-            if code.level() != level {
+            if level == CellLevel::Village && code.beyond_village_range() {
+                problems.push(d.problem(
+                    ProblemKind::InvalidCode,
+                    format!("村级编码 {code} 的村级代码不在 001–399 / village part not in 001–399"),
+                ));
+            } else if !code.fits_level(level) {
                 problems.push(d.problem(
                     ProblemKind::LevelCodeMismatch,
                     format!(
@@ -161,7 +168,19 @@ pub(crate) fn validate(
             code: drafts[p].raw_code.as_deref().unwrap_or(""),
             geometry: parent_geom,
         };
-        topology::check_family(&parent, &members, complete, options, &mut problems);
+        let decimals = std::iter::once(p)
+            .chain(children.iter().copied())
+            .map(|i| drafts[i].decimals)
+            .min()
+            .unwrap_or(u8::MAX);
+        topology::check_family(
+            &parent,
+            &members,
+            complete,
+            decimals,
+            options,
+            &mut problems,
+        );
     }
 
     if !problems.is_empty() {

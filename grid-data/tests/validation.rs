@@ -132,10 +132,16 @@ fn village_number_out_of_range_is_invalid_code() {
 
 #[test]
 fn level_disagreeing_with_code_shape_is_level_code_mismatch() {
+    // A 12-digit numeric code may be an area (a survey's own code) or a village, never the town;
+    // a lettered area code is never a village.
     let p = problems(with_village(3, |f| {
-        f["properties"]["level"] = json!("area")
+        f["properties"]["level"] = json!("town")
     }));
     assert_has(&p, ProblemKind::LevelCodeMismatch, Some(V2));
+    let p = problems(with_village(1, |f| {
+        f["properties"]["level"] = json!("village")
+    }));
+    assert_has(&p, ProblemKind::LevelCodeMismatch, Some(AREA));
 }
 
 #[test]
@@ -437,7 +443,7 @@ fn gap_below_the_callers_tolerance_is_accepted() {
 #[test]
 fn every_problem_is_reported_not_just_the_first() {
     let mut features = valid_features();
-    features[3]["properties"]["level"] = json!("area");
+    features[3]["properties"]["level"] = json!("town");
     features[2]["geometry"]["coordinates"][0]
         .as_array_mut()
         .unwrap()
@@ -501,4 +507,64 @@ fn gcj02_input_is_converted_to_wgs84_on_import() {
         (first.x - 112.0).abs() < 1e-9 && (first.y - 35.0).abs() < 1e-9,
         "{first:?}"
     );
+}
+
+/// The valid town with its area renamed to a survey's own 12-digit code.
+fn with_survey_area(code: &str) -> Vec<Value> {
+    let mut features = valid_features();
+    features[1]["properties"]["code"] = json!(code);
+    features[2]["properties"]["parent"] = json!(code);
+    features[3]["properties"]["parent"] = json!(code);
+    features
+}
+
+#[test]
+fn a_surveys_numeric_area_codes_import_with_the_level_property() {
+    for code in ["419001190501", "419001190001", "419001190999"] {
+        let grid = parse_grid(
+            &collection(with_survey_area(code)),
+            &ImportOptions::default(),
+        )
+        .unwrap_or_else(|p| panic!("{code}: {p:#?}"));
+        let area = grid
+            .cells()
+            .iter()
+            .find(|c| c.code.as_str() == code)
+            .unwrap();
+        assert_eq!(area.level, grid_data::CellLevel::Area);
+        let villages: Vec<_> = grid
+            .cells()
+            .iter()
+            .filter(|c| c.parent.map(|p| p.to_string()) == Some(code.into()))
+            .collect();
+        assert_eq!(villages.len(), 2, "{code}");
+    }
+}
+
+#[test]
+fn a_village_cannot_take_a_survey_area_number_beyond_399() {
+    let p = problems(with_village(3, |f| {
+        f["properties"]["code"] = json!("419001190501")
+    }));
+    assert_has(&p, ProblemKind::InvalidCode, Some("419001190501"));
+}
+
+#[test]
+fn a_numeric_area_code_equal_to_a_village_code_is_a_duplicate() {
+    let mut features = with_survey_area("419001190201");
+    // V1 keeps its code 419001190201, now also the area's.
+    features[3]["properties"]["parent"] = json!("419001190201");
+    let p = problems(features);
+    assert_has(&p, ProblemKind::DuplicateCode, Some(V1));
+}
+
+#[test]
+fn parent_links_to_numeric_area_codes_are_checked() {
+    let mut features = with_survey_area("419001190501");
+    features[3]["properties"]["parent"] = json!("419001190502");
+    let p = problems(features);
+    assert_has(&p, ProblemKind::UnknownParent, Some(V2));
+
+    let p = problems(with_survey_area("419001191501"));
+    assert_has(&p, ProblemKind::CodePrefixMismatch, Some("419001191501"));
 }

@@ -138,12 +138,22 @@ pub fn run(config: &Config, cmd: GridCommand) -> anyhow::Result<()> {
             crs,
             gap_tolerance_m2,
         } => {
-            let grids = read_and_validate(&file, crs, gap_tolerance_m2)?;
-            let cells: usize = grids.iter().map(Grid::len).sum();
+            let (text, options) = read(&file, crs, gap_tolerance_m2)?;
+            let started = Instant::now();
+            let bar = Bar::new("校验 validating", "towns");
+            let result = grid::for_each_town(&text, &options, &mut |_| Ok(()), &mut |p| {
+                bar.set(p.done, p.total);
+            });
+            bar.finish();
+            let summary = report(result)?;
+            eprintln!(
+                "校验通过 valid: {} cells in {:.1}s",
+                summary.cells,
+                started.elapsed().as_secs_f64()
+            );
             println!(
-                "有效 valid: {} town(s), {cells} cell(s), {} village(s)",
-                grids.len(),
-                villages(&grids)
+                "有效 valid: {} town(s), {} cell(s), {} village(s)",
+                summary.towns, summary.cells, summary.villages
             );
             Ok(())
         }
@@ -153,15 +163,31 @@ pub fn run(config: &Config, cmd: GridCommand) -> anyhow::Result<()> {
             gap_tolerance_m2,
         } => {
             let started = Instant::now();
-            let grids = read_and_validate(&file, crs, gap_tolerance_m2)?;
+            let (text, options) = read(&file, crs, gap_tolerance_m2)?;
             let mut conn = connect(config)?;
             let source = file.file_name().map_or_else(
                 || file.display().to_string(),
                 |n| n.to_string_lossy().into(),
             );
-            let version = grid::import(&mut conn, &grids, &source, None, db::now(), &mut |p| {
-                eprintln!("写入 writing: {}/{} cells", p.written, p.total)
-            })?;
+            // Towns are validated and written one after another in one transaction.
+            let bar = Bar::new("校验并写入 validating and writing", "cells");
+            let quiet = bar.shown();
+            let result = grid::import_text(
+                &mut conn,
+                &text,
+                &options,
+                &source,
+                None,
+                db::now(),
+                &mut |p| {
+                    bar.set(p.written, p.total);
+                    if !quiet {
+                        eprintln!("写入 writing: {}/{} cells", p.written, p.total);
+                    }
+                },
+            );
+            bar.finish();
+            let version = report(result)?;
             println!(
                 "已导入 imported: version {} ({} town(s), {} cells) is current; {:.1}s",
                 version.version,
@@ -174,7 +200,17 @@ pub fn run(config: &Config, cmd: GridCommand) -> anyhow::Result<()> {
         }
         GridCommand::Export { out, version } => {
             let mut conn = connect(config)?;
-            let (row, text) = grid::export_geojson(&mut conn, version, None, None)?;
+            let bar = Bar::new("导出 exporting", "cells");
+            let (row, text) = grid::export_geojson_with_progress(
+                &mut conn,
+                version,
+                None,
+                None,
+                &mut |done, total| {
+                    bar.set(done, total);
+                },
+            )?;
+            bar.finish();
             match out {
                 Some(path) => {
                     std::fs::write(&path, text)
@@ -275,13 +311,50 @@ fn villages(grids: &[Grid]) -> usize {
         .sum()
 }
 
-/// Read, parse and validate a file, printing a line per phase; every problem is printed and
-/// turns into an error.
-fn read_and_validate(file: &Path, crs: Crs, gap_tolerance_m2: f64) -> anyhow::Result<Vec<Grid>> {
+/// A progress bar on stderr for long work, shown only when stderr is a terminal (scripts and
+/// logs get the plain lines instead).
+struct Bar(Option<indicatif::ProgressBar>);
+
+impl Bar {
+    fn new(what: &str, unit: &str) -> Self {
+        use std::io::IsTerminal;
+        if !std::io::stderr().is_terminal() {
+            return Self(None);
+        }
+        let bar = indicatif::ProgressBar::new(0);
+        let style = indicatif::ProgressStyle::with_template(&format!(
+            "{what} [{{bar:30}}] {{pos}}/{{len}} {unit} ({{elapsed}}, {{eta}} left)"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        bar.set_style(style);
+        Self(Some(bar))
+    }
+
+    /// Whether the bar is drawn (stderr is a terminal).
+    fn shown(&self) -> bool {
+        self.0.is_some()
+    }
+
+    fn set(&self, done: usize, total: usize) {
+        if let Some(bar) = &self.0 {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Read a grid file and the import options, after checking the tolerance.
+fn read(file: &Path, crs: Crs, gap_tolerance_m2: f64) -> anyhow::Result<(String, ImportOptions)> {
     if !(gap_tolerance_m2.is_finite() && gap_tolerance_m2 >= 0.0) {
         bail!("--gap-tolerance-m2 must be a non-negative number");
     }
-    let started = Instant::now();
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     #[allow(clippy::cast_precision_loss)] // a file size shown in MB
@@ -297,16 +370,14 @@ fn read_and_validate(file: &Path, crs: Crs, gap_tolerance_m2: f64) -> anyhow::Re
             ..ValidationOptions::default()
         },
     };
-    match grid::parse(&text, &options) {
-        Ok(grids) => {
-            eprintln!(
-                "校验通过 valid: {} cells in {:.1}s",
-                grids.iter().map(Grid::len).sum::<usize>(),
-                started.elapsed().as_secs_f64()
-            );
-            Ok(grids)
-        }
-        Err(problems) => {
+    Ok((text, options))
+}
+
+/// Print every problem of an invalid grid (one line each) and turn it into an error.
+fn report<T>(result: Result<T, grid::GridError>) -> anyhow::Result<T> {
+    match result {
+        Ok(v) => Ok(v),
+        Err(grid::GridError::Invalid(problems)) => {
             for p in &problems {
                 println!("{p}");
             }
@@ -316,6 +387,7 @@ fn read_and_validate(file: &Path, crs: Crs, gap_tolerance_m2: f64) -> anyhow::Re
                 problems.len()
             )
         }
+        Err(e) => Err(e.into()),
     }
 }
 

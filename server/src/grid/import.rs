@@ -156,7 +156,7 @@ fn town_groups(text: &str) -> Option<Groups> {
     Some((groups, problems))
 }
 
-fn problem(
+pub(super) fn problem(
     kind: ProblemKind,
     feature_index: Option<usize>,
     code: Option<String>,
@@ -211,35 +211,7 @@ pub fn import(
         )?;
         let mut written = 0;
         for grid in grids {
-            let collection = grid_to_feature_collection(grid, Crs::Wgs84);
-            for (cell, feature) in grid.cells().iter().zip(collection.features) {
-                let geometry = feature
-                    .geometry
-                    .map(|g| g.to_string())
-                    .ok_or_else(|| GridError::Stored("cell without geometry".into()))?;
-                let bbox = cell.geometry.bounding_rect();
-                let (min, max) =
-                    bbox.map_or((Coord::zero(), Coord::zero()), |r| (r.min(), r.max()));
-                store::insert_cell(
-                    conn,
-                    &CellRow {
-                        version,
-                        code: cell.code.as_str().to_owned(),
-                        name: cell.name.clone(),
-                        level: cell.level.as_str().to_owned(),
-                        parent_code: cell.parent.map(|p| p.as_str().to_owned()),
-                        geometry,
-                        min_lon: min.x,
-                        min_lat: min.y,
-                        max_lon: max.x,
-                        max_lat: max.y,
-                    },
-                )?;
-                written += 1;
-                if written % 10_000 == 0 {
-                    progress(ImportProgress { written, total });
-                }
-            }
+            write_cells(conn, version, grid, (&mut written, total), progress)?;
         }
         Ok(row)
     })?;
@@ -248,6 +220,49 @@ pub fn import(
         total,
     });
     Ok(row.into())
+}
+
+/// Write one validated town's cells into `version`, counting them in `written` (a progress
+/// report every 10 000 cells).
+pub(super) fn write_cells(
+    conn: &mut DbConn,
+    version: i64,
+    grid: &Grid,
+    (written, total): (&mut usize, usize),
+    progress: &mut dyn FnMut(ImportProgress),
+) -> Result<(), GridError> {
+    let collection = grid_to_feature_collection(grid, Crs::Wgs84);
+    for (cell, feature) in grid.cells().iter().zip(collection.features) {
+        let geometry = feature
+            .geometry
+            .map(|g| g.to_string())
+            .ok_or_else(|| GridError::Stored("cell without geometry".into()))?;
+        let bbox = cell.geometry.bounding_rect();
+        let (min, max) = bbox.map_or((Coord::zero(), Coord::zero()), |r| (r.min(), r.max()));
+        store::insert_cell(
+            conn,
+            &CellRow {
+                version,
+                code: cell.code.as_str().to_owned(),
+                name: cell.name.clone(),
+                level: cell.level.as_str().to_owned(),
+                parent_code: cell.parent.map(|p| p.as_str().to_owned()),
+                geometry,
+                min_lon: min.x,
+                min_lat: min.y,
+                max_lon: max.x,
+                max_lat: max.y,
+            },
+        )?;
+        *written += 1;
+        if *written % 10_000 == 0 {
+            progress(ImportProgress {
+                written: *written,
+                total,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Index grids as the snapshot of `version`.
@@ -349,6 +364,17 @@ pub fn export_geojson(
     level: Option<CellLevel>,
     parent: Option<&str>,
 ) -> Result<(VersionRow, String), GridError> {
+    export_geojson_with_progress(conn, version, level, parent, &mut |_, _| {})
+}
+
+/// [`export_geojson`], reporting (cells written, cells in total) every 1 000 cells.
+pub fn export_geojson_with_progress(
+    conn: &mut DbConn,
+    version: Option<i64>,
+    level: Option<CellLevel>,
+    parent: Option<&str>,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<(VersionRow, String), GridError> {
     let row = match version {
         Some(v) => store::find_version(conn, v)?.ok_or(GridError::UnknownVersion(v))?,
         None => store::current_version(conn)?.ok_or(GridError::NoGrid)?,
@@ -371,7 +397,11 @@ pub fn export_geojson(
         out.push_str(r#","geometry":"#);
         out.push_str(&c.geometry);
         out.push('}');
+        if (i + 1) % 1_000 == 0 {
+            progress(i + 1, cells.len());
+        }
     }
+    progress(cells.len(), cells.len());
     out.push_str("]}");
     Ok((row, out))
 }

@@ -4,6 +4,7 @@
 
 mod import;
 mod people;
+mod stream;
 
 use std::sync::Arc;
 
@@ -16,13 +17,15 @@ use crate::state::{AppState, GridSnapshot};
 use crate::store::grid::VersionRow;
 
 pub use import::{
-    build_snapshot, export_geojson, import, load_current, load_version, parse, ImportProgress,
+    build_snapshot, export_geojson, export_geojson_with_progress, import, load_current,
+    load_version, parse, ImportProgress,
 };
 pub use people::{
     add_squad_cell, add_squad_member, cell_detail, create_squad, find_squad, list_squads,
     remove_member, remove_squad_cell, remove_squad_member, set_member, squad_members, CellDetail,
     CellMember, CellRole, NewSquad, SquadMembers, SquadView,
 };
+pub use stream::{for_each_town, import_text, Summary, TownProgress};
 
 /// Why a grid operation failed.
 #[derive(Debug, thiserror::Error)]

@@ -1,7 +1,5 @@
 //! `/api/v1/grid*` and `/api/v1/squads*`: the grid, point lookup, import, cell people, squads.
 
-use std::sync::Arc;
-
 use actix_web::{web, HttpResponse};
 use grid_data::{CellLevel, Crs, ImportOptions, ValidationOptions};
 use griddispatch_protocol::{ErrorBody, Role};
@@ -139,30 +137,30 @@ pub async fn import(
         },
     };
     let source = query.source.clone().unwrap_or_else(|| "api".into());
-    let grids = web::block(move || {
-        let text = std::str::from_utf8(&body).map_err(|_| {
-            AppError::bad_request("invalid_json", "请求体不是 UTF-8 文本 (body is not UTF-8)")
-        })?;
-        grid::parse(text, &options).map_err(|ps| AppError::from(grid::GridError::Invalid(ps)))
-    })
-    .await??;
-    let grids = Arc::new(grids);
-    let for_db = Arc::clone(&grids);
     let user = actor.user_id.clone();
-    let version = state
+    // Streamed by town (validated and written one town after another in one transaction), then
+    // read back and indexed as start-up does: the region's parsed grids are never all held.
+    let (version, snapshot) = state
         .db(move |conn| {
-            Ok(grid::import(
+            let text = std::str::from_utf8(&body).map_err(|_| {
+                AppError::bad_request("invalid_json", "请求体不是 UTF-8 文本 (body is not UTF-8)")
+            })?;
+            let version = grid::import_text(
                 conn,
-                &for_db,
+                text,
+                &options,
                 &source,
                 Some(&user),
                 db::now(),
                 &mut |_| {},
-            )?)
+            )?;
+            drop(body);
+            let grids = grid::load_version(conn, version.version)?;
+            let snapshot = grid::build_snapshot(version.version, &grids)?;
+            Ok((version, snapshot))
         })
         .await?;
     let number = version.version;
-    let snapshot = web::block(move || grid::build_snapshot(number, &grids)).await??;
     grid::install(&state, snapshot);
     tracing::info!(
         version = number,

@@ -324,7 +324,8 @@ pub async fn duplicates(
 /// Statistics grouping.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct StatsQuery {
-    /// `cell`, `squad` or `category`.
+    /// `cell` (village), `area` or `town` (roll-ups of the villages), `squad`, `category`, or
+    /// `day` / `month` of receipt (China time).
     pub group_by: String,
     /// First day counted (`YYYY-MM-DD`, China time): reports received from that day on.
     pub from: Option<String>,
@@ -344,7 +345,8 @@ fn china_day_start(date: &str, days: i64, name: &str) -> Result<chrono::NaiveDat
     Ok(start - chrono::Duration::hours(8))
 }
 
-/// Statistics per cell, squad or category: received, closed, on-time, rework and extension
+/// Statistics per village cell, area or town (roll-up), squad, category, or day or month of
+/// receipt: received, closed, on-time, rework and extension
 /// rates, median time to acknowledge and to handle; optionally over a period of days.
 #[utoipa::path(get, path = "/api/v1/stats", tag = "workflow", security(("bearer" = [])), params(StatsQuery),
     responses((status = 200, description = "rows per group")))]
@@ -362,10 +364,10 @@ pub async fn stats(
     ])?;
     let q = q.into_inner();
     let group = q.group_by;
-    if !matches!(group.as_str(), "cell" | "squad" | "category") {
+    if !crate::workflow::stats::GROUPS.contains(&group.as_str()) {
         return Err(AppError::bad_request(
             "invalid_query",
-            "group_by 须为 cell、squad 或 category (group_by must be cell, squad or category)",
+            "group_by 须为 cell、area、town、squad、category、day 或 month (group_by must be cell, area, town, squad, category, day or month)",
         ));
     }
     let mut filter = crate::workflow::stats::StatsFilter {

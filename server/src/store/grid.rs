@@ -116,6 +116,22 @@ pub fn insert_version(conn: &mut DbConn, row: &VersionRow) -> QueryResult<()> {
         .map(drop)
 }
 
+/// Set a version's town and cell counts (a streamed import knows them only at the end).
+pub fn set_version_counts(
+    conn: &mut DbConn,
+    version: i64,
+    town_count: i32,
+    cell_count: i32,
+) -> QueryResult<()> {
+    diesel::update(grid_versions::table.filter(grid_versions::version.eq(version)))
+        .set((
+            grid_versions::town_count.eq(town_count),
+            grid_versions::cell_count.eq(cell_count),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
 /// Insert one cell. Batch inserts do not compile through MultiConnection; one by one inside the
 /// import transaction is fast enough (docs/benchmarks.md).
 pub fn insert_cell(conn: &mut DbConn, row: &CellRow) -> QueryResult<()> {

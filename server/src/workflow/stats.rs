@@ -1,4 +1,5 @@
-//! Statistics per cell, squad or category (按期处置率, 结案率, 返工率 …).
+//! Statistics per cell (rolled up to area and town), squad, category or period of receipt
+//! (按期处置率, 结案率, 返工率 …).
 
 use std::collections::BTreeMap;
 
@@ -13,7 +14,8 @@ use crate::schema::{reports, tasks};
 /// One group's figures.
 #[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct StatsRow {
-    /// Cell code, squad id or category code.
+    /// Village, area or town code, squad id, category code, or day (`YYYY-MM-DD`) or month
+    /// (`YYYY-MM`, China time) of receipt.
     pub key: String,
     /// Reports received.
     pub received: i64,
@@ -103,7 +105,16 @@ impl StatsFilter {
     }
 }
 
-/// Compute the figures grouped by `cell`, `squad` or `category`, over the reports the filter
+/// The China wall-clock time (UTC+8) of a UTC instant.
+fn china_time(utc: NaiveDateTime) -> NaiveDateTime {
+    utc + chrono::Duration::hours(8)
+}
+
+/// The groupings `compute` knows: a village cell and its roll-ups to area and town, the squad,
+/// the category, and the China calendar day or month of receipt.
+pub const GROUPS: [&str; 7] = ["cell", "area", "town", "squad", "category", "day", "month"];
+
+/// Compute the figures grouped by one of [`GROUPS`], over the reports the filter
 /// lets through (and their tasks).
 pub fn compute(
     conn: &mut DbConn,
@@ -133,7 +144,12 @@ pub fn compute(
         .collect();
     let report_key = |r: &Report| match group_by {
         "cell" => r.cell.as_ref().map(|c| c.village.clone()),
+        "area" => r.cell.as_ref().map(|c| c.area.clone()),
+        "town" => r.cell.as_ref().map(|c| c.town.clone()),
         "category" => Some(r.category_code.clone()),
+        // Periods are China calendar days and months (UTC+8) of receipt.
+        "day" => Some(china_time(r.created_at).format("%Y-%m-%d").to_string()),
+        "month" => Some(china_time(r.created_at).format("%Y-%m").to_string()),
         _ => None,
     };
     let mut rows: BTreeMap<String, Acc> = BTreeMap::new();

@@ -270,6 +270,71 @@ async fn a_file_with_several_towns_imports_as_one_version() {
     }
 }
 
+/// Several generated towns in one FeatureCollection.
+fn region_text(grids: &[Grid]) -> Value {
+    let mut all: Value = serde_json::from_str(&grid_to_geojson(&grids[0])).unwrap();
+    for g in &grids[1..] {
+        let more: Value = serde_json::from_str(&grid_to_geojson(g)).unwrap();
+        let extra = more["features"].as_array().unwrap().clone();
+        all["features"].as_array_mut().unwrap().extend(extra);
+    }
+    all
+}
+
+#[actix_web::test]
+async fn a_streamed_region_whose_last_town_is_broken_writes_nothing_and_reports_every_problem() {
+    let app = TestApp::spawn().await;
+    let token = admin(&app).await;
+    import_demo(&app, &token).await;
+    let grids = grid_data::generate_region(&grid_data::RegionConfig {
+        towns: 3,
+        ..grid_data::RegionConfig::with_villages(5, 60)
+    })
+    .unwrap();
+    assert!(grids.len() >= 2);
+    let mut all = region_text(&grids);
+    let features = all["features"].as_array_mut().unwrap();
+    // The first towns are valid and would be written first; the last one has an unclosed ring
+    // on its last feature, and one feature belongs to no town of the file.
+    let last = features.len() - 1;
+    features[last]["geometry"]["coordinates"][0]
+        .as_array_mut()
+        .unwrap()
+        .pop();
+    let mut stray = features[last - 1].clone();
+    stray["properties"]["code"] = json!("419001188201");
+    features.push(stray);
+    let resp = import_text(&app, &token, all.to_string(), "").await;
+    assert_eq!(resp.status(), 422);
+    let body: Value = resp.json().await.unwrap();
+    let problems = body["error"]["problems"].as_array().unwrap();
+    let at = |kind: &str| {
+        problems
+            .iter()
+            .find(|p| p["kind"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} in {problems:?}"))["feature_index"]
+            .clone()
+    };
+    assert_eq!(at("unclosed_ring"), json!(last), "index in the whole file");
+    assert_eq!(at("code_prefix_mismatch"), json!(last + 1));
+    // Nothing of the valid towns was kept: version 1 (the demo) is still the only one.
+    let versions: Value = app
+        .get("/api/v1/grid/versions", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(versions.as_array().unwrap().len(), 1, "{versions}");
+    let p = first_village(&grids[0]).geometry.interior_point().unwrap();
+    let resp = locate(&app, &token, &format!("lat={}&lon={}", p.y(), p.x())).await;
+    let body: Value = resp.json().await.unwrap();
+    assert_ne!(
+        body["town"]["code"],
+        grids[0].town().code.as_str(),
+        "{body}"
+    );
+}
+
 #[actix_web::test]
 async fn the_grid_is_filtered_by_level_and_parent() {
     let app = TestApp::spawn().await;

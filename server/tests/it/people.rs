@@ -183,6 +183,128 @@ async fn statistics_are_scoped_to_a_grid_leaders_cells_with_a_period_and_closure
     assert_eq!(stats_of("gl_far").await, json!([]), "not their cells");
 }
 
+/// Put `who` on `cell` with `role` (admin API).
+async fn put_member(t: &Town, cell: &str, who: &str, role: &str) {
+    let r = t
+        .app
+        .client
+        .put(
+            t.app
+                .url(&format!("/api/v1/grid/cells/{cell}/members/{who}")),
+        )
+        .bearer_auth(&t.tokens["admin1"])
+        .json(&json!({ "role": role }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+}
+
+#[actix_web::test]
+async fn statistics_roll_up_to_area_town_and_period_and_a_grid_leader_sees_only_their_cells() {
+    use geo::InteriorPoint;
+    let t = Town::new().await;
+    let grid = grid_data::demo_town().unwrap();
+    let here = grid
+        .get(&grid_data::CellCode::parse(&t.village).unwrap())
+        .unwrap();
+    let area_here = here.parent.unwrap().to_string();
+    // A village of another area, where gmx reports too.
+    let there = grid
+        .level(grid_data::CellLevel::Village)
+        .find(|c| c.parent != here.parent)
+        .unwrap();
+    let area_there = there.parent.unwrap().to_string();
+    put_member(&t, there.code.as_str(), "gmx", "grid_member").await;
+    let a = t.report("0401").await;
+    t.report("0401").await;
+    let p = there.geometry.interior_point().unwrap();
+    t.ok("gmx", json!({"type": "create_report", "report_id": crate::workflow::uuid(), "source": "grid_patrol",
+        "category_code": "0401", "description": "占道经营，堵塞人行道", "position": {"lat": p.y(), "lon": p.x()},
+        "attachment_ids": [crate::workflow::uuid()]})).await;
+    let task = t.dispatch(&a).await;
+    t.ok(
+        "lead",
+        json!({"type": "request_return", "task_id": task, "reason": "不属本中队职责"}),
+    )
+    .await;
+    t.ok(
+        "chief",
+        json!({"type": "decide_return", "task_id": task, "approve": true}),
+    )
+    .await;
+
+    let by_area = t.get("/api/v1/stats?group_by=area").await;
+    let row = |rows: &serde_json::Value, key: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["key"] == key)
+            .cloned()
+            .unwrap_or_else(|| panic!("no row {key} in {rows}"))
+    };
+    assert_eq!(by_area.as_array().unwrap().len(), 2, "{by_area}");
+    assert_eq!(row(&by_area, &area_here)["received"], 2);
+    assert_eq!(row(&by_area, &area_here)["return_rate"], 1.0);
+    assert_eq!(row(&by_area, &area_here)["closure_rate"], 0.0);
+    assert_eq!(row(&by_area, &area_there)["received"], 1);
+    assert_eq!(
+        row(&by_area, &area_there)["return_rate"],
+        serde_json::Value::Null
+    );
+    let by_town = t.get("/api/v1/stats?group_by=town").await;
+    assert_eq!(by_town.as_array().unwrap().len(), 1);
+    assert_eq!(row(&by_town, grid.town().code.as_str())["received"], 3);
+    assert_eq!(row(&by_town, grid.town().code.as_str())["closed"], 0);
+    // Periods: China calendar day and month of receipt.
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let by_day = t.get("/api/v1/stats?group_by=day").await;
+    assert_eq!(
+        row(&by_day, &today.format("%Y-%m-%d").to_string())["received"],
+        3
+    );
+    let by_month = t.get("/api/v1/stats?group_by=month").await;
+    assert_eq!(
+        row(&by_month, &today.format("%Y-%m").to_string())["received"],
+        3
+    );
+    assert_error(
+        t.app
+            .get("/api/v1/stats?group_by=week", Some(&t.tokens["disp"]))
+            .await,
+        400,
+        "invalid_query",
+    )
+    .await;
+
+    // A grid leader of this village: the roll-ups count their cells only.
+    t.app
+        .user("gl_here", &[griddispatch_protocol::Role::GridLeader]);
+    put_member(&t, &t.village, "gl_here", "grid_leader").await;
+    let token = t.app.login("gl_here", "p").await.access_token;
+    let mine = |group: &'static str| {
+        let (app, token) = (&t.app, token.clone());
+        async move {
+            let r = app
+                .get(&format!("/api/v1/stats?group_by={group}"), Some(&token))
+                .await;
+            assert_eq!(r.status(), 200);
+            r.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let area = mine("area").await;
+    assert_eq!(area.as_array().unwrap().len(), 1, "only their area: {area}");
+    assert_eq!(row(&area, &area_here)["received"], 2);
+    assert_eq!(
+        row(&mine("town").await, grid.town().code.as_str())["received"],
+        2
+    );
+    assert_eq!(
+        row(&mine("month").await, &today.format("%Y-%m").to_string())["received"],
+        2
+    );
+}
+
 #[actix_web::test]
 async fn an_admin_renews_a_certificate_it_is_recorded_and_an_expiring_one_is_warned_about() {
     let t = Town::new().await;

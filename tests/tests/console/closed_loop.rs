@@ -147,6 +147,11 @@ fn the_statistics_page_draws_its_chart_per_squad() {
     browser.wait_for_text(".gd-stats-table .el-table__row", "一中队");
     browser.wait_for_text(".el-radio-button", "按类别").click();
     browser.wait_for_text(".gd-stats-table .el-table__row", "违法建设");
+    // Rolled up: the demo's reports lie in its areas, all in one town.
+    browser.wait_for_text(".el-radio-button", "按片区").click();
+    browser.wait_for_text(".gd-stats-table .el-table__row", "片区（示范）");
+    browser.wait_for_text(".el-radio-button", "按镇").click();
+    browser.wait_for_text(".gd-stats-table .el-table__row", "镇");
 }
 
 #[test]
