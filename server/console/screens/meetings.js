@@ -37,7 +37,7 @@
           <el-table-column label="时间 When" width="150"><template #default="{ row }">{{ time(row.scheduled_at) }}</template></el-table-column>
           <el-table-column label="地点 Place" min-width="140" prop="place" />
           <el-table-column label="召集 Chair" width="150"><template #default="{ row }">{{ deptName(row.chair_department_id) }}</template></el-table-column>
-          <el-table-column label="状态 State" width="150"><template #default="{ row }"><el-tag size="small" :type="phase(row).type" class="gd-meeting-phase">{{ phase(row).label }}</el-tag></template></el-table-column>
+          <el-table-column label="状态 State" width="190"><template #default="{ row }"><el-tag size="small" :type="phase(row).type" class="gd-meeting-phase">{{ phase(row).label }}</el-tag></template></el-table-column>
           <el-table-column label="议题 Topics" width="90"><template #default="{ row }">{{ row.topics.length }}</template></el-table-column>
           <el-table-column label="议定事项 Items" width="130"><template #default="{ row }">{{ itemsSummary(row) }}</template></el-table-column>
         </el-table>
@@ -206,6 +206,10 @@
       emptyItem,
       deptName(id) {
         if (!id) return "执法队 Brigade";
+        const known = this.current && this.current.department_names[id];
+        if (known) return known;
+        const m = this.list.find((x) => x.department_names[id]);
+        if (m) return m.department_names[id];
         const d = this.departments.find((x) => x.id === id);
         return d ? d.name : id.slice(0, 8);
       },

@@ -177,6 +177,9 @@ pub struct MeetingView {
     pub minutes_issued_at: Option<NaiveDateTime>,
     /// Decided items.
     pub items: Vec<ItemView>,
+    /// Names of the member and chairing departments by id (a liaison cannot list the other
+    /// departments, but sees with whom it meets).
+    pub department_names: std::collections::BTreeMap<String, String>,
     /// Cancelled at (the meeting will not be held).
     #[serde(with = "crate::domain::time::rfc3339_opt")]
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -342,6 +345,12 @@ fn view(
 ) -> Result<MeetingView, AppError> {
     let (open, close) = window(&m, cfg);
     let members = store::members(conn, &m.id)?;
+    let mut department_names = std::collections::BTreeMap::new();
+    for d in members.iter().chain(m.chair_department_id.iter()) {
+        if let Some(dept) = departments::find(conn, d)? {
+            department_names.insert(dept.id, dept.name);
+        }
+    }
     let topics = store::topics(conn, &m.id)?;
     let overdue = store::overdue_before(conn, &m.id, m.scheduled_at)?
         .into_iter()
@@ -365,6 +374,7 @@ fn view(
         minutes: m.minutes,
         minutes_issued_at: m.minutes_issued_at,
         items,
+        department_names,
         cancelled_at: m.cancelled_at,
         cancel_reason: m.cancel_reason,
     })

@@ -81,6 +81,8 @@ fn a_monthly_meeting_gets_topics_an_agenda_minutes_and_its_items_closed_by_the_o
         )
         .click();
     browser.wait_for_text(".gd-topics", "校园周边食品摊贩联合整治");
+    // It sees with whom it meets, though it cannot list the other departments.
+    browser.wait_for_text(".gd-meeting", "某某派出所");
     browser
         .wait_for("#topic-title input, input#topic-title")
         .send_keys("农贸市场活禽销售检查");
