@@ -793,7 +793,7 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
             let reminder = p.reminder.as_ref().ok_or_else(|| {
                 DomainError::rule(
                     "reminder_required",
-                    "申请人民法院强制执行前须先催告当事人 (remind the party before applying to the court, 行政强制法 art. 54)",
+                    "申请人民法院强制执行前须先催告当事人 (remind the party before applying to the court, Administrative Compulsion Law art. 54)",
                 )
             })?;
             if now <= reminder.pay_by {
@@ -807,13 +807,13 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
             if now < from {
                 return Err(DomainError::rule(
                     "review_periods_open",
-                    format!("申请行政复议或提起行政诉讼的期限至 {from} 届满，届满后方可申请强制执行 (the review and litigation periods run until {from}; apply after, 行政强制法 art. 53)"),
+                    format!("申请行政复议或提起行政诉讼的期限至 {from} 届满，届满后方可申请强制执行 (the review and litigation periods run until {from}; apply after, Administrative Compulsion Law art. 53)"),
                 ));
             }
             if now > until {
                 return Err(DomainError::rule(
                     "court_application_late",
-                    format!("已超过申请强制执行期限 {until}（复议、诉讼期限届满之日起 {} 个月）(past the {}-month limit to apply to the court, 行政强制法 art. 53)", rules.court_application_months, rules.court_application_months),
+                    format!("已超过申请强制执行期限 {until}（复议、诉讼期限届满之日起 {} 个月）(past the {}-month limit to apply to the court, Administrative Compulsion Law art. 53)", rules.court_application_months, rules.court_application_months),
                 ));
             }
             let amount_fen = owed_now(p, rules, now);
