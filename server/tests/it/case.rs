@@ -1069,6 +1069,22 @@ async fn a_phone_report_becomes_an_archived_case_file_whose_documents_render_and
     )
     .await;
     t.ok("off1", json!({"type": "record_statement", "case_id": case_id, "content": "当事人表示愿意整改，请求从轻处罚", "waived": true})).await;
+    // Each piece of evidence says what it proves (seed 003), stated by its maker.
+    for (who, id, proves) in [
+        ("gmx", &photo_id, "巡查发现新建房屋的时间与位置"),
+        ("off1", &site_id, "房屋已建成约四十平方米"),
+    ] {
+        let r = t
+            .app
+            .client
+            .patch(t.app.url(&format!("/api/v1/attachments/{id}")))
+            .bearer_auth(&t.tokens[who])
+            .json(&json!({"proves": proves}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    }
     t.ok(
         "off1",
         json!({"type": "submit_for_review", "case_id": case_id}),
