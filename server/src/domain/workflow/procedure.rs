@@ -321,7 +321,10 @@ pub fn running_clocks(case: &super::Case, rules: &CaseRules) -> Vec<RunningClock
     }
     // 先行登记保存: the oldest record still waiting for its decision (one clock at a time; the
     // next starts when that one is decided).
-    if !matches!(case.status, S::Archived | S::HandedOver | S::Declined) {
+    if !matches!(
+        case.status,
+        S::Archived | S::HandedOver | S::Declined | S::Transferred
+    ) {
         if let Some(r) = p
             .records
             .iter()
