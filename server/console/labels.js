@@ -19,7 +19,7 @@
     proposed: "立案建议", filed: "已立案", declined: "不予立案", investigating: "调查取证",
     notified: "已告知", hearing: "听证", legal_review: "法制审核", decided: "已决定",
     served: "已送达", published: "已公示", archived: "已归档",
-    handed_over: "已移送公安",
+    handed_over: "已移送公安", transferred: "已移送（部门）",
   };
   const DEADLINE = {
     normal: "正常", yellow: "黄灯预警", red: "红灯超期", escalated: "已督办", extended: "已延期",

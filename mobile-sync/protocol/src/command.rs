@@ -536,6 +536,24 @@ pub enum Command {
         /// The reasons and particulars (required).
         note: String,
     },
+    /// 移送公安的审批申请 (国务院令 310 第八条): an investigator of the case or a squad leader
+    /// proposes to hand the case to police, with why a crime is suspected; the approver
+    /// (正职负责人) decides within 3 days — approves by `hand_over_to_police`, or refuses by
+    /// `refuse_hand_over`. While it waits, no decision may be made on the case.
+    ProposeHandOver {
+        /// Case.
+        case_id: String,
+        /// Why a crime is suspected.
+        reason: String,
+    },
+    /// 不批准移送: the approver refuses a pending hand-over proposal, with the reason; the case
+    /// goes on under the administrative procedure.
+    RefuseHandOver {
+        /// Case.
+        case_id: String,
+        /// Why not (required).
+        reason: String,
+    },
     /// 移送公安: a suspected crime goes to police with a copy to the procuratorate (国务院令
     /// 310), approved and handed over by the approver; no penalty decision may follow
     /// (不得以罚代刑) unless police send the case back.
@@ -787,6 +805,8 @@ impl Command {
             | Command::PublishDecision { case_id }
             | Command::ArchiveCase { case_id, .. }
             | Command::HandOverToPolice { case_id, .. }
+            | Command::ProposeHandOver { case_id, .. }
+            | Command::RefuseHandOver { case_id, .. }
             | Command::DecidePreservation { case_id, .. }
             | Command::AnswerHandOver { case_id, .. }
             | Command::FlagCaseDeadline { case_id, .. } => Some(case_id),
@@ -864,6 +884,8 @@ impl Command {
             Command::PublishDecision { .. } => "publish_decision",
             Command::ArchiveCase { .. } => "archive_case",
             Command::HandOverToPolice { .. } => "hand_over_to_police",
+            Command::ProposeHandOver { .. } => "propose_hand_over",
+            Command::RefuseHandOver { .. } => "refuse_hand_over",
             Command::DecidePreservation { .. } => "decide_preservation",
             Command::AnswerHandOver { .. } => "answer_hand_over",
             Command::FlagCaseDeadline { .. } => "flag_case_deadline",

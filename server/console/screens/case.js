@@ -15,7 +15,7 @@
   };
   const RECORD_KINDS = { inquiry: "询问笔录 Inquiry", inspection: "现场检查（勘验）笔录 Inspection", evidence_preservation: "先行登记保存 Preservation" };
   const SERVICE = { in_person: "直接送达 In person", left_at_address: "留置送达 Left at address", post: "邮寄送达 Post", electronic: "电子送达 Electronic", public_notice: "公告送达 Public notice" };
-  const CLOCKS = { decision: "决定 Decision", service: "送达 Service", publication: "公示 Publication", payment: "缴款 Payment", preservation: "先行登记保存处理 Kept evidence", court_application: "申请强制执行 Court application", police_answer: "公安答复 Police's answer" };
+  const CLOCKS = { decision: "决定 Decision", service: "送达 Service", publication: "公示 Publication", payment: "缴款 Payment", preservation: "先行登记保存处理 Kept evidence", court_application: "申请强制执行 Court application", police_answer: "公安答复 Police's answer", hand_over_approval: "移送审批 Hand-over approval" };
   const PRESERVATION = { return: "解除保存，退还当事人 Return", test: "送交检验鉴定 Test or appraise", transfer: "移送有关部门 Transfer", confiscate: "依法没收（随处罚决定）Confiscate" };
 
   const yuan = (fen) => fen == null ? "" : (fen / 100).toFixed(2) + " 元";
@@ -48,6 +48,9 @@
     const plan = p.payment_plan || null;
     const nextPart = plan && plan.approved === true ? (plan.instalments || []).find((i) => !i.paid) : null;
     const unpaid = ["served", "published"].includes(c.status) && fine > 0 && !p.payment && !p.court_application;
+    // 移送审批 (国务院令 310 第八条): the proposal waiting for the approver, if any.
+    const proposals = p.hand_over_proposals || [];
+    const pendingHandOver = proposals.length && proposals[proposals.length - 1].approved == null ? proposals[proposals.length - 1] : null;
     const deps = (kind) => (vm.departments || []).filter((x) => x.kind === kind && x.active).map((x) => ({ value: x.id, label: x.name }));
     return [
       { key: "file", label: "立案 File case", type: "primary", show: has("approver") && c.status === "proposed", fields: [],
@@ -130,8 +133,15 @@
           { key: "measure", label: "处理决定 Measure", type: "select", options: Object.entries(PRESERVATION).map(([value, label]) => ({ value, label })) },
           { key: "note", label: "理由 Reasons", type: "textarea" }],
         build: (v) => ({ type: "decide_preservation", case_id: id, record_id: v.record, measure: v.measure, note: v.note || "" }) },
-      { key: "police", label: "移送公安 Hand over to police", type: "danger", show: has("approver") && before,
-        init: { police: (deps("police")[0] || {}).value, copy: (deps("procuratorate")[0] || {}).value },
+      { key: "propose_police", label: "申请移送公安 Propose hand-over to police", type: "danger",
+        show: (investigator || has("squad_leader")) && !has("approver") && before && !pendingHandOver,
+        fields: [{ key: "reason", label: "涉嫌犯罪理由 Why a crime is suspected", type: "textarea" }],
+        build: (v) => ({ type: "propose_hand_over", case_id: id, reason: v.reason || "" }) },
+      { key: "refuse_police", label: "不批准移送 Refuse the hand-over", show: has("approver") && before && !!pendingHandOver,
+        fields: [{ key: "reason", label: "不批准理由 Why not", type: "textarea" }],
+        build: (v) => ({ type: "refuse_hand_over", case_id: id, reason: v.reason || "" }) },
+      { key: "police", label: pendingHandOver ? "批准并移送公安 Approve and hand over to police" : "移送公安 Hand over to police", type: "danger", show: has("approver") && before,
+        init: { reason: pendingHandOver ? pendingHandOver.reason : "", police: (deps("police")[0] || {}).value, copy: (deps("procuratorate")[0] || {}).value },
         fields: [{ key: "reason", label: "涉嫌犯罪理由 Why a crime is suspected", type: "textarea" },
           { key: "police", label: "公安机关 Police", type: "select", options: deps("police") },
           { key: "copy", label: "抄送检察院 Copy to the procuratorate", type: "select", options: deps("procuratorate") }],
@@ -263,6 +273,8 @@
                 <div v-if="p.archive" class="gd-supplement">结案归档 Archived {{ time(p.archive.at) }}：{{ p.archive.closing_report }}</div>
               </el-card>
               <el-alert v-if="p.hand_over" type="error" :closable="false" show-icon :title="'已移送公安 Handed over to police: ' + p.hand_over.reason" />
+              <el-alert v-for="(h, i) in (p.hand_over_proposals || [])" :key="'hp' + i" :type="h.approved == null ? 'warning' : 'info'" :closable="false" show-icon style="margin-top:4px"
+                :title="(h.approved == null ? '移送申请待审批（不得作出决定）Hand-over proposal awaiting approval: ' : h.approved ? '移送已批准 Hand-over approved: ' : '不批准移送 Hand-over refused: ' + (h.refusal_reason || '') + ' — ') + h.reason + '（' + time(h.at) + '）'" />
             </el-col>
             <el-col :span="10">
               <el-card shadow="never" class="gd-card" id="case-documents" v-if="docs.length">

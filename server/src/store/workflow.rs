@@ -45,6 +45,16 @@ pub fn case(conn: &mut DbConn, id: &str) -> QueryResult<Option<Case>> {
     data.map(|d| from_json(&d)).transpose()
 }
 
+/// The case that came from a report, if any.
+pub fn case_of_report(conn: &mut DbConn, report_id: &str) -> QueryResult<Option<Case>> {
+    let data: Option<String> = cases::table
+        .filter(cases::report_id.eq(report_id))
+        .select(cases::data)
+        .first(conn)
+        .optional()?;
+    data.map(|d| from_json(&d)).transpose()
+}
+
 /// Whether any report, task or case uses this id.
 pub fn id_taken(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
     let r: i64 = reports::table

@@ -38,6 +38,7 @@ fn label(clock: &str) -> &'static str {
         "service" => "送达决定书 (service)",
         "publication" => "公示 (publication)",
         "police_answer" => "公安机关答复移送 (police's answer)",
+        "hand_over_approval" => "审批移送公安机关 (approval of the hand-over to police)",
         "preservation" => "先行登记保存处理 (kept evidence)",
         "court_application" => "申请人民法院强制执行 (application to the court)",
         _ => "缴纳罚款 (payment)",
@@ -125,7 +126,8 @@ fn notify(
     {
         to.extend(crate::store::departments::liaison_ids(conn, dept)?);
     }
-    if level == "red" {
+    // The approval of a hand-over is the approver's clock: they hear of it from the yellow on.
+    if level == "red" || clock == "hand_over_approval" {
         let approvers: Vec<String> = user_roles::table
             .filter(user_roles::role.eq("approver"))
             .select(user_roles::user_id)

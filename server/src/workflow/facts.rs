@@ -343,6 +343,7 @@ fn transfer_facts(
             urgent,
             ..
         } => {
+            f.case = store::case_of_report(conn, report_id)?;
             f.department =
                 crate::store::departments::find(conn, department_id)?.map(|d| DepartmentFact {
                     id: d.id,

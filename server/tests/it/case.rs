@@ -215,7 +215,12 @@ async fn a_case_handed_to_police_takes_no_penalty_decision_until_police_send_it_
         "invalid_field",
     )
     .await;
-    t.ok("boss", hand(&police, &procuratorate)).await;
+    let handed = t.ok("boss", hand(&police, &procuratorate)).await;
+    // The approver (正职负责人) may hand over without a proposal: approved at once.
+    let proposal = &handed["case"]["procedure"]["hand_over_proposals"][0];
+    assert_eq!(proposal["approved"], true);
+    assert_eq!(proposal["by"], t.id("boss"));
+    assert_eq!(proposal["decided_by"], t.id("boss"));
     let before = t.audit_count();
     let no_penalty = json!({"type": "decide_case", "case_id": case_id, "decision": {"decision": "no_penalty",
             "facts": "f", "legal_basis": "b", "reason": "r"}});
@@ -276,6 +281,112 @@ async fn a_case_handed_to_police_takes_no_penalty_decision_until_police_send_it_
     let resp = t.cmd("boss", no_penalty).await;
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_ne!(body["error"]["code"], "handed_to_police", "{body}");
+    t.verify();
+}
+
+#[actix_web::test]
+async fn a_proposed_hand_over_waits_for_the_approver_within_three_days_and_blocks_a_decision() {
+    let mut t = Town::new().await;
+    let (police, procuratorate) = crate::transfers::police_and_procuratorate(&mut t).await;
+    let case_id = filed_case(&t).await;
+    let (off1, off2) = (t.id("off1"), t.id("off2"));
+    t.ok(
+        "boss",
+        json!({"type": "start_investigation", "case_id": case_id, "officer_ids": [off1, off2]}),
+    )
+    .await;
+    let propose =
+        |reason: &str| json!({"type": "propose_hand_over", "case_id": case_id, "reason": reason});
+    let refuse =
+        |reason: &str| json!({"type": "refuse_hand_over", "case_id": case_id, "reason": reason});
+    let hand = json!({"type": "hand_over_to_police", "case_id": case_id, "reason": "涉嫌非法占用农用地罪",
+        "police_department_id": police, "procuratorate_department_id": procuratorate});
+    let no_penalty = json!({"type": "decide_case", "case_id": case_id, "decision": {"decision": "no_penalty",
+            "facts": "f", "legal_basis": "b", "reason": "r"}});
+    // Only the case's officers (or a squad leader) propose, and with a reason.
+    assert_error(t.cmd("uncert", propose("涉嫌犯罪")).await, 403, "forbidden").await;
+    assert_error(t.cmd("off1", propose("  ")).await, 422, "reason_required").await;
+    // Nothing waits yet: nothing to refuse.
+    assert_error(
+        t.cmd("boss", refuse("不构成犯罪")).await,
+        409,
+        "invalid_state",
+    )
+    .await;
+    let proposed = t
+        .ok("off1", propose("占用农用地 12 亩，涉嫌非法占用农用地罪"))
+        .await;
+    assert_eq!(
+        proposed["case"]["status"], "investigating",
+        "the case stays with the brigade"
+    );
+    assert_error(
+        t.cmd("off2", propose("再次申请")).await,
+        409,
+        "invalid_state",
+    )
+    .await;
+    // While it waits: no decision (不得以罚代刑), and only the approver decides it.
+    let before = t.audit_count();
+    assert_error(
+        t.cmd("boss", no_penalty.clone()).await,
+        422,
+        "hand_over_pending",
+    )
+    .await;
+    assert_error(t.cmd("lead", hand.clone()).await, 403, "forbidden").await;
+    assert_error(t.cmd("off1", refuse("不构成犯罪")).await, 403, "forbidden").await;
+    assert_error(t.cmd("boss", refuse("")).await, 422, "reason_required").await;
+    assert_eq!(t.audit_count(), before, "a refused command writes nothing");
+    // The 3-day approval clock: yellow at 80 % to the approver, red when it runs out.
+    let now = griddispatch::db::now();
+    let sweep = |hours: i64| {
+        t.sweep_at(
+            now + chrono::Duration::hours(hours),
+            griddispatch::workflow::case_deadlines::sweep,
+        )
+    };
+    assert_eq!(sweep(24), 0, "nothing after one day");
+    assert_eq!(sweep(60), 1, "yellow at 80 % of 3 days");
+    assert!(notification_kinds(&t, "boss")
+        .await
+        .contains(&"case_deadline_warning".to_owned()));
+    assert_eq!(sweep(61), 0, "raised once");
+    assert_eq!(sweep(73), 1, "red after 3 days");
+    assert!(notification_kinds(&t, "boss")
+        .await
+        .contains(&"case_overdue".to_owned()));
+    let detail = t.get(&format!("/api/v1/cases/{case_id}")).await;
+    let clocks: Vec<&str> = detail["case"]["procedure"]["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["clock"].as_str().unwrap())
+        .collect();
+    assert_eq!(clocks, ["hand_over_approval", "hand_over_approval"]);
+    // Refused with a reason: the procedure goes on and a decision is no longer held back.
+    let refused = t
+        .ok("boss", refuse("证据不足以认定涉嫌犯罪，按行政程序处理"))
+        .await;
+    let p = &refused["case"]["procedure"]["hand_over_proposals"][0];
+    assert_eq!(p["approved"], false);
+    assert_eq!(p["decided_by"], t.id("boss"));
+    let resp = t.cmd("boss", no_penalty.clone()).await;
+    let body: Value = resp.json().await.unwrap();
+    assert_ne!(body["error"]["code"], "hand_over_pending", "{body}");
+    assert_eq!(sweep(100), 0, "the approval clock stopped");
+    // A squad leader proposes again; the approver approves by handing over.
+    t.ok("lead", propose("新查明占用基本农田，涉嫌非法占用农用地罪"))
+        .await;
+    let handed = t.ok("boss", hand).await;
+    assert_eq!(handed["case"]["status"], "handed_over");
+    let proposals = handed["case"]["procedure"]["hand_over_proposals"]
+        .as_array()
+        .unwrap();
+    assert_eq!(proposals.len(), 2);
+    assert_eq!(proposals[1]["approved"], true);
+    assert_eq!(proposals[1]["by"], t.id("lead"));
+    assert_error(t.cmd("boss", no_penalty).await, 422, "handed_to_police").await;
     t.verify();
 }
 

@@ -471,3 +471,70 @@ async fn a_liaisons_live_stream_carries_its_departments_matters_only() {
         "never another department's matter, not even its id: {seen}"
     );
 }
+
+#[actix_web::test]
+async fn a_filed_case_is_transferred_once_with_its_report_and_closes_as_transferred() {
+    let mut t = Town::new().await;
+    let (market, _) = with_departments(&mut t).await;
+    let case_id = crate::case::filed_case(&t).await;
+    let detail = t.get(&format!("/api/v1/cases/{case_id}")).await;
+    let report = detail["case"]["report_id"].as_str().unwrap().to_owned();
+    let (off1, off2) = (t.id("off1"), t.id("off2"));
+    t.ok(
+        "boss",
+        json!({"type": "start_investigation", "case_id": case_id, "officer_ids": [off1, off2]}),
+    )
+    .await;
+    // A hand-over to police waiting for approval is decided first.
+    t.ok(
+        "off1",
+        json!({"type": "propose_hand_over", "case_id": case_id, "reason": "涉嫌犯罪"}),
+    )
+    .await;
+    let before = t.audit_count();
+    assert_error(
+        t.cmd("disp", decide(&report, &market)).await,
+        409,
+        "hand_over_pending",
+    )
+    .await;
+    assert_eq!(t.audit_count(), before, "a refused command writes nothing");
+    t.ok(
+        "boss",
+        json!({"type": "refuse_hand_over", "case_id": case_id, "reason": "不构成犯罪"}),
+    )
+    .await;
+    // Under investigation: the case goes with its report and closes here.
+    t.ok("disp", decide(&report, &market)).await;
+    let detail = t.get(&format!("/api/v1/cases/{case_id}")).await;
+    assert_eq!(detail["case"]["status"], "transferred");
+    let r = t.get(&format!("/api/v1/reports/{report}")).await;
+    assert_eq!(r["report"]["status"], "transferred");
+    assert_eq!(r["report"]["transfer"]["case_id"], case_id.as_str());
+    // One case, one transfer; and nothing more happens on the case.
+    assert_error(
+        t.cmd("disp", decide(&report, &market)).await,
+        409,
+        "already_transferred",
+    )
+    .await;
+    let no_penalty = json!({"type": "decide_case", "case_id": case_id, "decision": {"decision": "no_penalty",
+            "facts": "f", "legal_basis": "b", "reason": "r"}});
+    assert_error(t.cmd("boss", no_penalty).await, 409, "invalid_state").await;
+    t.ok("disp", send(&report)).await;
+    // A case not yet filed (proposed) is not transferred: the approver decides on filing first.
+    let r2 = t.report("0301").await;
+    let task = t.dispatch(&r2).await;
+    t.to_on_site(&task).await;
+    t.ok("off1", json!({"type": "handle_task", "task_id": task, "attachment_ids": [uuid()], "case_id": uuid(),
+        "outcome": {"outcome": "case_needed", "finding": "未取得建设工程规划许可证进行建设", "issuing_unit": "自然资源所", "suspected_provision": "城乡规划法第六十四条"}})).await;
+    let before = t.audit_count();
+    assert_error(
+        t.cmd("disp", decide(&r2, &market)).await,
+        409,
+        "case_not_transferable",
+    )
+    .await;
+    assert_eq!(t.audit_count(), before);
+    t.verify();
+}

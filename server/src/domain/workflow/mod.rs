@@ -20,8 +20,8 @@ pub use model::{
 };
 pub use procedure::{
     running_clocks, Archive, CaseDue, CaseRecord, CaseRules, ClockFlag, CourtApplication, Decision,
-    Discussion, Extension, HandOver, Hearing, Instalment, Notice, Payment, PaymentPlan, Procedure,
-    Reminder, Review, RunningClock, Service, Statement,
+    Discussion, Extension, HandOver, HandOverProposal, Hearing, Instalment, Notice, Payment,
+    PaymentPlan, Procedure, Reminder, Review, RunningClock, Service, Statement,
 };
 pub use publication::{mask_digits, mask_person, public_decision, PublicDecision};
 pub use rules::{

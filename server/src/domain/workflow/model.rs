@@ -360,11 +360,13 @@ pub enum CaseStatus {
     Archived,
     /// 已移送公安 (suspected crime).
     HandedOver,
+    /// 已移送 to the department competent for it (one case, one transfer): closed here.
+    Transferred,
 }
 
 impl CaseStatus {
     /// Every state (for property tests and filters).
-    pub const ALL: [CaseStatus; 12] = [
+    pub const ALL: [CaseStatus; 13] = [
         Self::Proposed,
         Self::Filed,
         Self::Declined,
@@ -377,6 +379,7 @@ impl CaseStatus {
         Self::Published,
         Self::Archived,
         Self::HandedOver,
+        Self::Transferred,
     ];
 
     /// Stable name.
@@ -394,13 +397,17 @@ impl CaseStatus {
             Self::Published => "published",
             Self::Archived => "archived",
             Self::HandedOver => "handed_over",
+            Self::Transferred => "transferred",
         }
     }
 
-    /// Still being worked on: every state but declined, archived and handed over to police.
-    /// A report is not closed while its case is open.
+    /// Still being worked on: every state but declined, archived, handed over to police and
+    /// transferred to a department. A report is not closed while its case is open.
     pub fn is_open(self) -> bool {
-        !matches!(self, Self::Declined | Self::Archived | Self::HandedOver)
+        !matches!(
+            self,
+            Self::Declined | Self::Archived | Self::HandedOver | Self::Transferred
+        )
     }
 
     /// Before a decision: the 90-day clock runs and a crime may still be handed over.
@@ -526,6 +533,9 @@ pub struct TransferFlag {
 pub struct Transfer {
     /// Receiving department.
     pub department_id: String,
+    /// The filed case transferred with the report, if there was one (closed as `transferred`).
+    #[serde(default)]
+    pub case_id: Option<String>,
     /// Its name when decided.
     pub department_name: String,
     /// State.

@@ -55,6 +55,9 @@ pub struct CaseRules {
     pub transfer_answer_days: i64,
     /// Days the receiving department has to report its outcome after accepting (seed 000: 3).
     pub transfer_outcome_days: i64,
+    /// Days the approver (正职负责人) has to approve or refuse a proposed hand-over to police
+    /// (国务院令 310 第八条: 3).
+    pub hand_over_approval_days: i64,
     /// Days police have to answer a crime hand-over (国务院令 310 第八条: 3).
     pub hand_over_answer_days: i64,
     /// Working days the party has to pay after a reminder (催告) before the court may be asked
@@ -99,6 +102,7 @@ impl Default for CaseRules {
             transfer_urgent_hours: 24,
             transfer_answer_days: 3,
             transfer_outcome_days: 3,
+            hand_over_approval_days: 3,
             hand_over_answer_days: 3,
             reminder_working_days: 10,
             review_days: 60,
@@ -266,6 +270,9 @@ pub struct Procedure {
     pub archive: Option<Archive>,
     /// Handed over to police.
     pub hand_over: Option<HandOver>,
+    /// Hand-over proposals put to the approver (国务院令 310 第八条), oldest first; the last one
+    /// undecided is pending.
+    pub hand_over_proposals: Vec<HandOverProposal>,
     /// Deadline warnings raised on the case's clocks.
     pub flags: Vec<ClockFlag>,
 }
@@ -273,7 +280,8 @@ pub struct Procedure {
 /// A warning or escalation raised on one of a case's clocks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClockFlag {
-    /// `decision`, `service`, `publication`, `payment` or `preservation`.
+    /// `decision`, `service`, `publication`, `payment`, `preservation`, `hand_over_approval`
+    /// or `police_answer`.
     pub clock: String,
     /// `yellow` or `red`.
     pub level: String,
@@ -313,7 +321,10 @@ pub fn running_clocks(case: &super::Case, rules: &CaseRules) -> Vec<RunningClock
     }
     // 先行登记保存: the oldest record still waiting for its decision (one clock at a time; the
     // next starts when that one is decided).
-    if !matches!(case.status, S::Archived | S::HandedOver | S::Declined) {
+    if !matches!(
+        case.status,
+        S::Archived | S::HandedOver | S::Declined | S::Transferred
+    ) {
         if let Some(r) = p
             .records
             .iter()
@@ -326,6 +337,16 @@ pub fn running_clocks(case: &super::Case, rules: &CaseRules) -> Vec<RunningClock
                 from: r.at,
                 due: r.decide_by.unwrap_or(r.at),
                 working_time: true,
+            });
+        }
+    }
+    if let Some(h) = p.pending_hand_over() {
+        if case.status.before_decision() {
+            out.push(RunningClock {
+                clock: "hand_over_approval",
+                from: h.at,
+                due: h.at + chrono::Duration::days(rules.hand_over_approval_days),
+                working_time: false,
             });
         }
     }
@@ -401,6 +422,13 @@ impl Procedure {
     /// The last review passed and nothing has changed since.
     pub fn review_passed(&self) -> bool {
         self.reviews.last().is_some_and(|r| r.passed)
+    }
+
+    /// The hand-over proposal waiting for the approver, if any.
+    pub fn pending_hand_over(&self) -> Option<&HandOverProposal> {
+        self.hand_over_proposals
+            .last()
+            .filter(|h| h.approved.is_none())
     }
 
     /// Total fine decided, fen.
@@ -747,6 +775,30 @@ pub struct HandOverReply {
     /// When.
     #[serde(with = "rfc3339")]
     pub at: NaiveDateTime,
+}
+
+/// 移送公安审批: a proposal to hand the case to police and the approver's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandOverProposal {
+    /// Why a crime is suspected.
+    pub reason: String,
+    /// Proposed by.
+    pub by: String,
+    /// When.
+    #[serde(with = "rfc3339")]
+    pub at: NaiveDateTime,
+    /// `true` approved (the hand-over followed), `false` refused; `None` while pending.
+    #[serde(default)]
+    pub approved: Option<bool>,
+    /// Why refused.
+    #[serde(default)]
+    pub refusal_reason: Option<String>,
+    /// The approver who decided.
+    #[serde(default)]
+    pub decided_by: Option<String>,
+    /// When.
+    #[serde(default, with = "crate::domain::time::rfc3339_opt")]
+    pub decided_at: Option<NaiveDateTime>,
 }
 
 /// 移送公安.

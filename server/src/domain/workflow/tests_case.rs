@@ -573,6 +573,61 @@ fn after_a_hand_over_to_police_no_penalty_may_follow() {
 }
 
 #[test]
+fn a_hand_over_proposal_waits_for_the_approver_and_holds_back_the_decision() {
+    let (c, at) = reviewed(vec![fine(50_000)]);
+    let propose = |reason: &str| Command::ProposeHandOver {
+        case_id: CASE.into(),
+        reason: reason.into(),
+    };
+    let refuse = |reason: &str| Command::RefuseHandOver {
+        case_id: CASE.into(),
+        reason: reason.into(),
+    };
+    // The legal reviewer is not the case's officer; an empty reason is no proposal.
+    assert_eq!(
+        run(LEGAL.0, LEGAL.1, &c, at, propose("涉嫌犯罪")).err(),
+        Some("forbidden")
+    );
+    assert_eq!(
+        run(OFF1.0, OFF1.1, &c, at, propose(" ")).err(),
+        Some("reason_required")
+    );
+    let waiting = run(OFF1.0, OFF1.1, &c, at, propose("涉嫌非法占用农用地罪")).unwrap();
+    assert_eq!(waiting.status, CaseStatus::LegalReview);
+    let clocks = super::procedure::running_clocks(&waiting, &CaseRules::default());
+    let approval = clocks
+        .iter()
+        .find(|r| r.clock == "hand_over_approval")
+        .expect("the approval clock runs");
+    assert_eq!(approval.due, at + Duration::days(3));
+    // No decision while it waits, not even no-penalty; a second proposal waits for the first.
+    assert_eq!(
+        run(BOSS.0, BOSS.1, &waiting, at, penalty(vec![fine(50_000)])).err(),
+        Some("hand_over_pending")
+    );
+    assert_eq!(
+        run(OFF1.0, OFF1.1, &waiting, at, propose("再次")).err(),
+        Some("invalid_state")
+    );
+    // Only the approver refuses, and with a reason.
+    assert_eq!(
+        run(OFF1.0, OFF1.1, &waiting, at, refuse("不构成犯罪")).err(),
+        Some("forbidden")
+    );
+    assert_eq!(
+        run(BOSS.0, BOSS.1, &waiting, at, refuse("")).err(),
+        Some("reason_required")
+    );
+    let refused = run(BOSS.0, BOSS.1, &waiting, at, refuse("不构成犯罪")).unwrap();
+    assert!(
+        super::procedure::running_clocks(&refused, &CaseRules::default())
+            .iter()
+            .all(|r| r.clock != "hand_over_approval")
+    );
+    assert!(run(BOSS.0, BOSS.1, &refused, at, penalty(vec![fine(50_000)])).is_ok());
+}
+
+#[test]
 fn a_hand_over_goes_to_police_with_a_copy_to_the_procuratorate_and_may_come_back() {
     use griddispatch_protocol::agency::HandOverAnswer;
     let (c, at) = reviewed(vec![fine(50_000)]);

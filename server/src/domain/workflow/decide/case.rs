@@ -14,8 +14,9 @@ use griddispatch_protocol::Role;
 
 use super::super::model::CaseStatus;
 use super::super::procedure::{
-    Archive, CaseRecord, CourtApplication, Decision, Discussion, Extension, HandOver, Hearing,
-    Instalment, Notice, Payment, PaymentPlan, Procedure, Reminder, Review, Service, Statement,
+    Archive, CaseRecord, CourtApplication, Decision, Discussion, Extension, HandOver,
+    HandOverProposal, Hearing, Instalment, Notice, Payment, PaymentPlan, Procedure, Reminder,
+    Review, Service, Statement,
 };
 use super::super::rules::DomainError;
 use super::{check_attachments, misrouted, need, required, state_err, Change, Facts, OfficerFact};
@@ -455,6 +456,12 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                     "案件已移送公安机关，不得以罚代刑 (the case went to police; no penalty instead of prosecution)",
                 ));
             }
+            if p.pending_hand_over().is_some() {
+                return Err(DomainError::rule(
+                    "hand_over_pending",
+                    "移送公安机关的申请待审批，不得以罚代刑：先批准或不批准移送 (a hand-over to police awaits approval; approve or refuse it first)",
+                ));
+            }
             expect(c.status, &[CaseStatus::LegalReview], "作出决定")?;
             if !p.review_passed() {
                 return Err(DomainError::rule(
@@ -876,10 +883,64 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
             });
             c.status = CaseStatus::Archived;
         }
+        Command::ProposeHandOver { reason, .. } => {
+            let investigator = a.has(Role::Officer) && p.investigators.contains(&a.user_id);
+            if !(investigator || a.has(Role::SquadLeader)) {
+                return Err(DomainError::forbidden(
+                    "只有本案调查人员或中队长可以申请移送公安机关 (only the case's officers or a squad leader propose a hand-over to police)",
+                ));
+            }
+            if !c.status.before_decision() {
+                return Err(state_err("案件", c.status.as_str(), "申请移送公安机关"));
+            }
+            if p.pending_hand_over().is_some() {
+                return Err(DomainError::state(
+                    "已有待审批的移送申请 (a hand-over proposal is already waiting)",
+                ));
+            }
+            p.hand_over_proposals.push(HandOverProposal {
+                reason: required(reason, "reason_required", "涉嫌犯罪的理由")?,
+                by: a.user_id.clone(),
+                at: now,
+                approved: None,
+                refusal_reason: None,
+                decided_by: None,
+                decided_at: None,
+            });
+        }
+        Command::RefuseHandOver { reason, .. } => {
+            a.require(Role::Approver, "审批移送")?;
+            if !c.status.before_decision() || p.pending_hand_over().is_none() {
+                return Err(DomainError::state(
+                    "没有待审批的移送申请 (no hand-over proposal is waiting)",
+                ));
+            }
+            let reason = required(reason, "reason_required", "不批准移送的理由")?;
+            if let Some(h) = p.hand_over_proposals.last_mut() {
+                h.approved = Some(false);
+                h.refusal_reason = Some(reason);
+                h.decided_by = Some(a.user_id.clone());
+                h.decided_at = Some(now);
+            }
+        }
         Command::HandOverToPolice { reason, .. } => {
             a.require(Role::Approver, "移送公安机关")?;
             if !c.status.before_decision() {
                 return Err(state_err("案件", c.status.as_str(), "移送公安机关"));
+            }
+            let reason = required(reason, "reason_required", "涉嫌犯罪的理由")?;
+            // The approver is the 正职负责人: approving a pending proposal, or handing over
+            // directly — then recorded as proposed and approved at once.
+            if p.pending_hand_over().is_none() {
+                p.hand_over_proposals.push(HandOverProposal {
+                    reason: reason.clone(),
+                    by: a.user_id.clone(),
+                    at: now,
+                    approved: None,
+                    refusal_reason: None,
+                    decided_by: None,
+                    decided_at: None,
+                });
             }
             let kind = |d: &Option<super::DepartmentFact>, want: &str, what: &str| match d {
                 Some(d) if d.kind == want && d.active => Ok((d.id.clone(), d.name.clone())),
@@ -896,8 +957,13 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
             };
             let (police_id, police_name) = kind(&f.department, "police", "公安机关")?;
             let (proc_id, proc_name) = kind(&f.copy_department, "procuratorate", "人民检察院")?;
+            if let Some(h) = p.hand_over_proposals.last_mut() {
+                h.approved = Some(true);
+                h.decided_by = Some(a.user_id.clone());
+                h.decided_at = Some(now);
+            }
             p.hand_over = Some(HandOver {
-                reason: required(reason, "reason_required", "涉嫌犯罪的理由")?,
+                reason,
                 police_department_id: Some(police_id),
                 police_name: Some(police_name),
                 procuratorate_department_id: Some(proc_id),

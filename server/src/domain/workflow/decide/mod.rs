@@ -473,6 +473,8 @@ pub fn decide(cmd: &Command, f: &Facts) -> Result<Change, DomainError> {
         | Command::PublishDecision { .. }
         | Command::ArchiveCase { .. }
         | Command::HandOverToPolice { .. }
+        | Command::ProposeHandOver { .. }
+        | Command::RefuseHandOver { .. }
         | Command::DecidePreservation { .. }
         | Command::AnswerHandOver { .. }
         | Command::FlagCaseDeadline { .. } => case::decide(cmd, f, now),

@@ -224,6 +224,29 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
             if !r.status.is_open() {
                 return Err(super::state_err("线索", r.status.as_str(), "移送"));
             }
+            // A report whose case is filed goes with its case, while the case is filed or
+            // under investigation (no notice given yet): the case closes as transferred.
+            let mut case = f.case.clone();
+            if let Some(c) = case.as_mut() {
+                use crate::domain::workflow::model::CaseStatus;
+                if !matches!(c.status, CaseStatus::Filed | CaseStatus::Investigating) {
+                    return Err(conflict(
+                        "case_not_transferable",
+                        format!(
+                            "案件状态为 {}，只有已立案或调查中的案件可以移送 (only a case filed or under investigation may be transferred; this one is {})",
+                            c.status.as_str(),
+                            c.status.as_str()
+                        ),
+                    ));
+                }
+                if c.procedure.pending_hand_over().is_some() {
+                    return Err(conflict(
+                        "hand_over_pending",
+                        "移送公安机关的申请待审批，先批准或不批准 (a hand-over to police awaits approval; decide it first)",
+                    ));
+                }
+                c.status = CaseStatus::Transferred;
+            }
             let dept = f
                 .department
                 .as_ref()
@@ -250,6 +273,7 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
             })?;
             r.transfer = Some(Transfer {
                 department_id: dept.id.clone(),
+                case_id: case.as_ref().map(|c| c.id.clone()),
                 department_name: dept.name.clone(),
                 status: TransferStatus::Decided,
                 reason: reason.clone(),
@@ -275,6 +299,13 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
             r.status = ReportStatus::Transferred;
             r.updated_at = now;
             r.finished_at = Some(now);
+            if let Some(c) = case {
+                return Ok(Change {
+                    report: Some(r),
+                    case: Some(c),
+                    ..Change::default()
+                });
+            }
         }
         Command::SendTransfer {
             finding,
