@@ -150,3 +150,60 @@ fn an_assistance_request_is_sent_from_the_report_answered_in_the_inbox_and_joins
         "{detail}"
     );
 }
+
+#[test]
+fn a_departments_transfer_in_waits_for_the_brigades_answer_and_enters_the_loop() {
+    let Some((town, browser)) =
+        setup("a_departments_transfer_in_waits_for_the_brigades_answer_and_enters_the_loop")
+    else {
+        return;
+    };
+    let description = format!("划转事项：沿街违规设置户外广告（{}）", &uuid()[24..]);
+    browser.sign_in(&town.base(), "department_liaison", PASSWORD);
+    browser.wait_for("[data-nav='inbox']").click();
+    browser.wait_for("#transfer-in-new").click();
+    browser.wait_for("#transfer-in-dialog .el-select").click();
+    browser.wait_for(".el-select-dropdown__item").click();
+    for (field, text) in [
+        ("#transfer-in-description", description.as_str()),
+        ("#transfer-in-reason", "户外广告设置管理已划转综合行政执法"),
+        ("#transfer-in-finding", "未经批准设置大型户外广告牌"),
+        ("#transfer-in-evidence", "现场照片 2 张"),
+    ] {
+        browser
+            .wait_for(&format!("{field} textarea, textarea{field}"))
+            .send_keys(text);
+    }
+    browser
+        .wait_for("#transfer-in-address input, input#transfer-in-address")
+        .send_keys("演示镇中心街 12 号");
+    browser.wait_for("#transfer-in-send").click();
+    browser.wait_for_text(".el-message--success", "已移送执法队");
+    browser.sign_out();
+
+    // The dispatcher finds it in intake with its 3-day answer clock and accepts it.
+    browser.sign_in(&town.base(), "dispatcher", PASSWORD);
+    browser.wait_for("[data-nav='intake']").click();
+    let row = browser.wait_for_text(".gd-report-table .el-table__row", &description);
+    assert!(row.text().contains("部门移送待答复"), "{}", row.text());
+    row.click();
+    browser.wait_for_text("#transfer-in-card", "户外广告设置管理已划转综合行政执法");
+    browser
+        .wait_for("[data-action='accept_transfer_in']")
+        .click();
+    browser.wait_for_text(".el-message--success", "已接收");
+    browser.wait_for_text("#transfer-in-card", "已接收");
+
+    let reports = town.get(
+        "dispatcher",
+        "/api/v1/reports?source=department&per_page=100",
+    );
+    let r = reports["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["report"]["description"] == description.as_str())
+        .expect("the department's matter is a report");
+    assert_eq!(r["report"]["transfer_in"]["status"], "accepted", "{r}");
+    assert_eq!(r["report"]["source"], "department");
+}
