@@ -64,6 +64,9 @@ impl Phone {
         let device = uuid::Uuid::now_v7().to_string();
         let http = Client::builder()
             .timeout(Duration::from_secs(300))
+            // Bytes as sent: the bench measures the wire.
+            .no_gzip()
+            .no_zstd()
             .build()
             .unwrap();
         let r: Value = http

@@ -197,18 +197,7 @@ pub fn import(
             is_current: true,
         };
         store::insert_version(conn, &row)?;
-        // A new grid changes who sees and handles what: it is in the full-process record.
-        let shown = serde_json::json!({"version": version, "source": source,
-            "town_count": row.town_count, "cell_count": row.cell_count});
-        crate::store::audit::record_action(
-            conn,
-            imported_by.unwrap_or("cli"),
-            "import_grid",
-            &shown,
-            &serde_json::json!({"current_version": previous}),
-            &shown,
-            now,
-        )?;
+        record_import(conn, &row, previous, imported_by, now)?;
         let mut written = 0;
         for grid in grids {
             write_cells(conn, version, grid, (&mut written, total), progress)?;
@@ -220,6 +209,29 @@ pub fn import(
         total,
     });
     Ok(row.into())
+}
+
+/// A new grid changes who sees and handles what: it is in the full-process record
+/// (`import_grid`, before: the version it replaced).
+pub(super) fn record_import(
+    conn: &mut DbConn,
+    row: &VersionRow,
+    previous: Option<i64>,
+    imported_by: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), GridError> {
+    let shown = serde_json::json!({"version": row.version, "source": row.source,
+        "town_count": row.town_count, "cell_count": row.cell_count});
+    crate::store::audit::record_action(
+        conn,
+        imported_by.unwrap_or("cli"),
+        "import_grid",
+        &shown,
+        &serde_json::json!({"current_version": previous}),
+        &shown,
+        now,
+    )?;
+    Ok(())
 }
 
 /// Write one validated town's cells into `version`, counting them in `written` (a progress

@@ -14,7 +14,7 @@ use grid_data::{parse_grid, CellLevel, Grid, ImportOptions, Problem, ProblemKind
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use super::import::{problem, write_cells, ImportProgress};
+use super::import::{problem, record_import, write_cells, ImportProgress};
 use super::{GridError, VersionView};
 use crate::db::DbConn;
 use crate::store::grid::{self as store, VersionRow};
@@ -307,6 +307,7 @@ pub fn import_text(
     progress: &mut dyn FnMut(ImportProgress),
 ) -> Result<VersionView, GridError> {
     let row = crate::db::write_transaction(conn, |conn| {
+        let previous = store::current_version(conn)?.map(|v| v.version);
         let version = store::begin_import(conn)?;
         let mut row = VersionRow {
             version,
@@ -333,6 +334,7 @@ pub fn import_text(
         row.town_count = i32::try_from(summary.towns).unwrap_or(i32::MAX);
         row.cell_count = i32::try_from(summary.cells).unwrap_or(i32::MAX);
         store::set_version_counts(conn, version, row.town_count, row.cell_count)?;
+        record_import(conn, &row, previous, imported_by, now)?;
         progress(ImportProgress {
             written: summary.cells,
             total: summary.cells,

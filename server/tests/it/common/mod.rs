@@ -136,7 +136,13 @@ impl TestApp {
         actix_web::rt::spawn(app.run_until_stopped());
         TestApp {
             address,
-            client: reqwest::Client::new(),
+            // Answers as the server sends them: tests check `Content-Encoding` themselves (the
+            // workspace enables reqwest's decompression for the phone engine).
+            client: reqwest::Client::builder()
+                .no_gzip()
+                .no_zstd()
+                .build()
+                .unwrap(),
             state,
             db,
             _data: data,
