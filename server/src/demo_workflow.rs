@@ -22,6 +22,7 @@ fn user(conn: &mut DbConn, name: &str) -> anyhow::Result<Issuer> {
     Ok(Issuer {
         user_id: u.id,
         is_system: false,
+        occurred_at: None,
     })
 }
 

@@ -390,6 +390,7 @@ async fn create(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<Crea
             let issuer = Issuer {
                 user_id: user.id.clone(),
                 is_system: false,
+        occurred_at: None,
             };
             crate::db::write_transaction(conn, |conn| {
                 execute_in(conn, env, &issuer, &cmd, None)?;

@@ -132,6 +132,7 @@ pub async fn push(
                 issuer: Issuer {
                     user_id,
                     is_system: false,
+                    occurred_at: None,
                 },
                 device_id: &device_id,
                 vis: &vis,

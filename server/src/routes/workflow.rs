@@ -55,6 +55,7 @@ pub async fn run_command(
     let issuer = Issuer {
         user_id: actor.user_id.clone(),
         is_system: false,
+        occurred_at: None,
     };
     let reader = actor.clone();
     state

@@ -328,15 +328,15 @@ fn push_one(
         }
     }
     // `flag_deadline` needs no case here: the rules refuse it from anyone but the server.
+    // The phone's own time of the action (offline work) goes to the rules that look at when
+    // something was done on site.
+    let issuer = Issuer {
+        occurred_at,
+        ..who.issuer.clone()
+    };
     let attempt = conn.transaction::<_, Abort, _>(|conn| {
-        let applied = execute_in(
-            conn,
-            env,
-            &who.issuer,
-            &item.command,
-            item.position.as_ref(),
-        )
-        .map_err(Abort::Cmd)?;
+        let applied = execute_in(conn, env, &issuer, &item.command, item.position.as_ref())
+            .map_err(Abort::Cmd)?;
         if !store::advance(conn, user, device, item.device_seq, env.now)? {
             return Err(Abort::Raced);
         }

@@ -70,6 +70,7 @@ fn sweep_locked(conn: &mut DbConn, env: &Env<'_>) -> Result<usize, CommandError>
     let system = Issuer {
         user_id: "system".into(),
         is_system: true,
+        occurred_at: None,
     };
     let mut raised = 0;
     for id in ids {

@@ -116,6 +116,7 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
     let mut f = Facts {
         actor: actor(conn, env, issuer)?,
         now: Some(env.now),
+        occurred_at: issuer.occurred_at,
         ..Facts::default()
     };
     let year = env.now.year();

@@ -39,6 +39,10 @@ pub struct Issuer {
     pub user_id: String,
     /// The deadline job.
     pub is_system: bool,
+    /// When the phone says the action happened (a command made offline and pushed later);
+    /// none: now. Used where the law or a rule looks at when something was done on site (the
+    /// officers' arrival), never for the record's own time.
+    pub occurred_at: Option<chrono::NaiveDateTime>,
 }
 
 /// What the handler needs besides the database.

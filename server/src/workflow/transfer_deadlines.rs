@@ -52,6 +52,7 @@ fn sweep_assistance(conn: &mut DbConn, env: &Env<'_>) -> Result<usize, CommandEr
     let system = Issuer {
         user_id: "system".into(),
         is_system: true,
+        occurred_at: None,
     };
     let mut raised = 0;
     for (request_id, report_id) in open {
@@ -132,6 +133,7 @@ fn sweep_transfers(conn: &mut DbConn, env: &Env<'_>) -> Result<usize, CommandErr
     let system = Issuer {
         user_id: "system".into(),
         is_system: true,
+        occurred_at: None,
     };
     let mut raised = 0;
     for id in ids {

@@ -396,6 +396,34 @@ fn arrival_far_from_the_cell_is_refused() {
 }
 
 #[test]
+fn an_arrival_made_offline_is_dated_when_the_phone_says_within_dispatch_and_now() {
+    let mut f = facts(actor("off1", &[Role::Officer]));
+    let t = task(TaskStatus::Accepted);
+    let dispatched = t.dispatched_at;
+    f.task = Some(t);
+    let arrive = Command::ArriveOnSite {
+        task_id: id(2),
+        position: Position {
+            lat: 0.0,
+            lon: 0.0,
+            crs: None,
+        },
+    };
+    let arrived = |f: &Facts| decide(&arrive, f).unwrap().task.unwrap().arrived_at;
+    assert_eq!(arrived(&f), Some(now()), "online: now");
+    // The task's dispatch in the fixture is at `now()`: move it an hour back.
+    let dispatched = dispatched - chrono::Duration::hours(1);
+    f.task.as_mut().unwrap().dispatched_at = dispatched;
+    let on_site = now() - chrono::Duration::minutes(40);
+    f.occurred_at = Some(on_site);
+    assert_eq!(arrived(&f), Some(on_site), "offline: when the phone says");
+    f.occurred_at = Some(now() + chrono::Duration::hours(3));
+    assert_eq!(arrived(&f), Some(now()), "never in the future");
+    f.occurred_at = Some(dispatched - chrono::Duration::days(2));
+    assert_eq!(arrived(&f), Some(dispatched), "never before the dispatch");
+}
+
+#[test]
 fn rectification_needs_before_and_after_photos_and_a_case_needs_evidence() {
     let mut f = facts(actor("off1", &[Role::Officer]));
     on_site(&mut f);

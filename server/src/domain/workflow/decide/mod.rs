@@ -136,6 +136,9 @@ impl OfficerFact {
 /// Everything a decision may look at, loaded by the command handler.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
+    /// When the phone says this command's action happened (offline work pushed later); none:
+    /// now.
+    pub occurred_at: Option<NaiveDateTime>,
     /// The actor.
     pub actor: ActorCtx,
     /// Now (UTC).

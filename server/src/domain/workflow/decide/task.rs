@@ -153,7 +153,13 @@ pub(super) fn decide(cmd: &Command, f: &Facts, now: NaiveDateTime) -> Result<Cha
                 return Err(DomainError::rule("arrival_too_far", format!("到场位置距事发网格约 {d:.0} 米，超出允许的 {ARRIVAL_TOLERANCE_M:.0} 米 (arrival is {d:.0} m from the cell)")));
             }
             t.status = TaskStatus::OnSite;
-            t.arrived_at = Some(now);
+            // Offline, the officers arrived when the phone says, not when it found a signal:
+            // an after photo taken on site before the sync is after their arrival. Never later
+            // than now, never before the task was dispatched.
+            t.arrived_at = Some(
+                f.occurred_at
+                    .map_or(now, |at| at.min(now).max(t.dispatched_at)),
+            );
             Ok(Change {
                 task: Some(t),
                 ..Change::default()
