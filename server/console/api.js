@@ -122,6 +122,17 @@
     return resp.json();
   }
 
+  // SHA-256 of a file: Web Crypto in a secure context, else the field app's vendored js-sha256
+  // (index.html loads /m/vendor/js-sha256): a town intranet often serves plain http, where
+  // browsers give no Web Crypto, and the server refuses evidence without its checksum.
+  async function sha256Hex(buf) {
+    if (window.crypto && crypto.subtle && window.isSecureContext) {
+      const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", buf));
+      return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+    }
+    return sha256(buf);
+  }
+
   function qs(params) {
     const p = new URLSearchParams();
     Object.entries(params || {}).forEach(([k, v]) => {
@@ -255,13 +266,9 @@
      *  returns its attachment id. The server needs the file's SHA-256, which browsers compute
      *  only over HTTPS or on localhost. */
     async upload(file) {
-      if (!(window.crypto && crypto.subtle)) {
-        throw new ApiError(0, "insecure_context", "上传文件需要 HTTPS 连接 (uploading a file needs an HTTPS connection)");
-      }
       const id = uuidv7();
       const buf = await file.arrayBuffer();
-      const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", buf));
-      const sha = Array.from(digest).map((b) => b.toString(16).padStart(2, "0")).join("");
+      const sha = await sha256Hex(buf);
       const b64 = (v) => btoa(unescape(encodeURIComponent(v)));
       const meta = [["attachment_id", id], ["sha256", sha], ["filename", file.name || "document"],
         ["filetype", file.type || "application/octet-stream"]].map(([k, v]) => k + " " + b64(v)).join(",");

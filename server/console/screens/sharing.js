@@ -202,7 +202,11 @@
       kindName: (k) => GD.sharedKind(k),
       async load() {
         if (!this.reportId) return;
-        try { this.matches = await api.reportShared(this.reportId); } catch (_) { this.matches = []; }
+        try { this.matches = await api.reportShared(this.reportId); } catch (e) {
+          this.matches = [];
+          // A reader the report is not shown to gets nothing here; anything else is said.
+          if (e.status !== 403 && e.status !== 404) GD.showError(e);
+        }
       },
     },
   };

@@ -7,8 +7,8 @@ use griddispatch_protocol::Role;
 use serde_json::json;
 
 use super::{
-    checked_input, checked_members, is_chair, not_cancelled, not_found, text, view, MeetingInput,
-    MeetingView,
+    checked_input, checked_members, is_chair, minutes_issued, not_cancelled, not_found, text, view,
+    MeetingInput, MeetingView,
 };
 use crate::config::MeetingsConfig;
 use crate::db::DbConn;
@@ -35,15 +35,16 @@ pub struct TopicDecisionInput {
     pub note: String,
 }
 
+fn no_topic() -> AppError {
+    AppError::NotFound("议题不存在 (no such topic)".into())
+}
+
 /// Refused once the minutes are out or the meeting's time has come: what was decided there
 /// stands, and the record of when it met must not move.
 fn still_ahead(m: &MeetingRow, now: NaiveDateTime) -> Result<(), AppError> {
     not_cancelled(m)?;
     if m.minutes_issued_at.is_some() {
-        return Err(AppError::conflict(
-            "minutes_issued",
-            "本次会议纪要已签发 (the minutes of this meeting are already issued)",
-        ));
+        return Err(minutes_issued());
     }
     if m.scheduled_at <= now {
         return Err(AppError::conflict(
@@ -200,13 +201,9 @@ pub fn decide_topic(
         }
         not_cancelled(&m)?;
         if m.minutes_issued_at.is_some() {
-            return Err(AppError::conflict(
-                "minutes_issued",
-                "本次会议纪要已签发 (the minutes of this meeting are already issued)",
-            ));
+            return Err(minutes_issued());
         }
-        let topic = store::topic(conn, meeting_id, topic_id)?
-            .ok_or_else(|| AppError::NotFound("议题不存在 (no such topic)".into()))?;
+        let topic = store::topic(conn, meeting_id, topic_id)?.ok_or_else(no_topic)?;
         if topic.decision.is_some() {
             return Err(AppError::conflict(
                 "topic_decided",
@@ -220,8 +217,7 @@ pub fn decide_topic(
         };
         let note = (!note.is_empty()).then_some(note);
         store::decide_topic(conn, topic_id, decision, note.as_deref(), actor, now)?;
-        let after = store::topic(conn, meeting_id, topic_id)?
-            .ok_or_else(|| AppError::NotFound("议题不存在 (no such topic)".into()))?;
+        let after = store::topic(conn, meeting_id, topic_id)?.ok_or_else(no_topic)?;
         audit::record_action(
             conn,
             actor,

@@ -268,6 +268,13 @@ fn is_chair(
     })
 }
 
+fn minutes_issued() -> AppError {
+    AppError::conflict(
+        "minutes_issued",
+        "本次会议纪要已签发 (the minutes of this meeting are already issued)",
+    )
+}
+
 fn not_cancelled(m: &MeetingRow) -> Result<(), AppError> {
     if m.cancelled_at.is_some() {
         return Err(AppError::conflict(
@@ -636,10 +643,7 @@ pub fn issue_minutes(
             ));
         }
         if m.minutes_issued_at.is_some() {
-            return Err(AppError::conflict(
-                "minutes_issued",
-                "本次会议纪要已签发 (the minutes of this meeting are already issued)",
-            ));
+            return Err(minutes_issued());
         }
         if m.scheduled_at > now {
             return Err(AppError::conflict(
@@ -761,10 +765,7 @@ pub fn report_progress(
 ) -> Result<ItemView, AppError> {
     let note = text("note", &input.note, 1, 5000)?;
     crate::db::write_transaction(conn, |conn| {
-        let item = owned_item(conn, actor, roles, item_id)?;
-        if item.closed_at.is_some() {
-            return Err(closed());
-        }
+        let item = open_item(conn, actor, roles, item_id)?;
         let row = ProgressRow {
             id: uuid::Uuid::now_v7().to_string(),
             item_id: item.id.clone(),
@@ -786,6 +787,20 @@ pub fn report_progress(
     })
 }
 
+/// An item the actor acts on ([`owned_item`]) that is still open (`item_closed`).
+fn open_item(
+    conn: &mut DbConn,
+    actor: &str,
+    roles: &[Role],
+    item_id: &str,
+) -> Result<ItemRow, AppError> {
+    let item = owned_item(conn, actor, roles, item_id)?;
+    if item.closed_at.is_some() {
+        return Err(closed());
+    }
+    Ok(item)
+}
+
 fn closed() -> AppError {
     AppError::conflict(
         "item_closed",
@@ -805,10 +820,7 @@ pub fn close_item(
 ) -> Result<ItemView, AppError> {
     let result = text("note", &input.note, 1, 5000)?;
     crate::db::write_transaction(conn, |conn| {
-        let item = owned_item(conn, actor, roles, item_id)?;
-        if item.closed_at.is_some() {
-            return Err(closed());
-        }
+        let item = open_item(conn, actor, roles, item_id)?;
         let before = item_view(conn, item.clone(), now)?;
         store::close(conn, &item.id, &result, actor, now)?;
         let row = store::item(conn, item_id)?.ok_or_else(item_not_found)?;

@@ -80,6 +80,15 @@ fn an_assistance_request_is_sent_from_the_report_answered_in_the_inbox_and_joins
 
     // The dispatcher asks 县市场监督管理局 for an appraisal, in the brigade's name.
     browser.sign_in(&town.base(), "dispatcher", PASSWORD);
+    // On plain http (no Web Crypto) the console hashes uploads with the field app's vendored
+    // js-sha256: it loads under the console's policy and hashes right.
+    assert_eq!(
+        browser.execute(
+            "return typeof sha256 === 'function' ? sha256('abc') : null;",
+            vec![]
+        ),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
     browser.goto(&format!("{}/#/report/{report}", town.base()));
     browser.wait_for_text("#report-description", &description);
     browser
