@@ -150,6 +150,17 @@ fn regenerate_screenshots() {
         .click();
     browser.wait_for_text(".gd-items", "沿街无照经营熟食摊点联合整治");
     shot("office-meeting-minutes");
+    let (status, _) = town.post(
+        "admin",
+        "/api/v1/webhooks",
+        &json!({"name": "市综合执法监管平台", "url": "https://supervision.example.gov.cn/hooks/griddispatch",
+                "kinds": ["create_report", "decide_case"]}),
+    );
+    assert_eq!(status, 201);
+    browser.goto(&format!("{base}/#/admin"));
+    browser.wait_for_text(".el-tabs__item", "对接系统").click();
+    browser.wait_for(".gd-webhook-list");
+    shot("admin-webhooks");
 }
 
 /// Not a check: how long the console takes to become usable on the demo town with many open
