@@ -85,7 +85,19 @@ pub async fn prepare_state(config: &Config) -> anyhow::Result<AppState> {
         let mut conn = pool.get()?;
         crate::grid::load_current(&mut conn)?
     };
+    let head = {
+        let mut conn = pool.get()?;
+        crate::store::audit::head_seq(&mut conn)?
+    };
     Ok(AppState {
+        head: Arc::new(
+            tokio::sync::watch::channel(crate::state::Head {
+                seq: head,
+                from: head,
+                scopes: None,
+            })
+            .0,
+        ),
         grid: Arc::new(arc_swap::ArcSwapOption::new(grid.map(Arc::new))),
         calendar: Arc::new(arc_swap::ArcSwap::from_pointee(calendar)),
         pool,
@@ -107,6 +119,7 @@ impl Application {
     /// Bind with an already prepared state and start the background upkeep (call inside the
     /// actix runtime).
     pub fn with_state(state: AppState, bind: &str) -> anyhow::Result<Self> {
+        spawn_head_watch(state.clone(), std::time::Duration::from_secs(1));
         if state.config.background_jobs {
             crate::tus::jobs::spawn(state.clone(), std::time::Duration::from_secs(600));
             crate::grid::spawn_refresh(state.clone(), std::time::Duration::from_secs(30));
@@ -172,6 +185,49 @@ fn spawn_deadline_job(state: AppState, every: std::time::Duration) {
                     tracing::info!(raised = n, "deadline warnings raised")
                 }
                 Err(e) => tracing::warn!(error = %e, "deadline job failed"),
+            }
+        }
+    });
+}
+
+/// Keep `state.head` current: read the head of the change log after each local commit
+/// (`state.changes`) and every `every` (commits of other instances sharing the database), and
+/// when it moved publish it with the scopes of the rows written since. One query or two per
+/// move for the instance, instead of one per waiting phone and open event stream.
+fn spawn_head_watch(state: AppState, every: std::time::Duration) {
+    /// More rows than this in one move: publish without scopes (everyone looks).
+    const MAX_ROWS: i64 = 2_000;
+    actix_web::rt::spawn(async move {
+        loop {
+            let notified = state.changes.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let prev = state.head.borrow().seq;
+            let read = state
+                .db(move |conn| {
+                    let head = crate::store::audit::head_seq(conn)?;
+                    let scopes = if head > prev {
+                        crate::store::sync::scopes_between(conn, prev, head, MAX_ROWS)?
+                    } else {
+                        None
+                    };
+                    Ok((head, scopes))
+                })
+                .await;
+            match read {
+                Ok((head, scopes)) if head != prev => {
+                    state.head.send_replace(crate::state::Head {
+                        seq: head,
+                        from: prev.min(head),
+                        scopes,
+                    });
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "reading the change-log head failed"),
+            }
+            tokio::select! {
+                () = &mut notified => {}
+                () = actix_web::rt::time::sleep(every) => {}
             }
         }
     });

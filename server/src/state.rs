@@ -25,6 +25,24 @@ pub struct AppState {
     pub calendar: Arc<arc_swap::ArcSwap<crate::domain::calendar::WorkCalendar>>,
     /// Woken after commands commit, for phones waiting on `/sync/v1/wait`.
     pub changes: Arc<tokio::sync::Notify>,
+    /// The head of the change log as last read by this instance's watcher
+    /// (`startup::spawn_head_watch`, after each local commit and once a second for other
+    /// instances): waiting phones and event streams ask the database only when it moved, and
+    /// a phone whose scope the move did not touch not even then.
+    pub head: Arc<tokio::sync::watch::Sender<Head>>,
+}
+
+/// The head of the change log and the scopes its last move touched.
+#[derive(Debug, Clone, Default)]
+pub struct Head {
+    /// Highest command `seq`.
+    pub seq: i64,
+    /// The head before this move: `scopes` covers the commands after it up to `seq`.
+    pub from: i64,
+    /// Scope keys (`u:<user>`, `v:<village>`, `s:<squad>`, as in sync cursors) of the rows
+    /// those commands changed, including the village or squad an entity left; `None` when
+    /// not known (too many rows): everyone looks.
+    pub scopes: Option<std::collections::HashSet<String>>,
 }
 
 /// One grid version's spatial index.

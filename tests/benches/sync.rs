@@ -9,14 +9,19 @@
 //! Environment: `GD_BENCH_DIR` (where the demo databases go; default the system temporary
 //! directory), `GD_BENCH_REPS` (repetitions, default 5), `GD_BENCH_ITEMS` (reports for the
 //! first pull, default 10 000), `GD_BENCH_BIG_LOG` (rows of history for the flat-latency
-//! check, default 1 000 000).
+//! check, default 1 000 000), `GD_BENCH_BINARY` (another `griddispatch` binary, e.g. one built
+//! from main, to compare in the same sitting), `GD_BENCH_ONLY` (`push`, `pull`, `history` or
+//! `after`: one part only).
 //!
 //! Measures, on SQLite (the embedded default):
 //! 1. pushing 1 000 offline commands after reconnect (two batches of 500): time and bytes;
 //! 2. a fresh phone's first pull of ~10 000 reports (town-wide reader) in pages of 500 and
 //!    2 000: time, bytes, pages;
 //! 3. the pull of a fixed delta (100 new reports in a grid member's village) with 10^3 and with
-//!    10^6 rows of history in the change log before the cursor.
+//!    10^6 rows of history in the change log before the cursor;
+//! 4. a grid member's pull when 10^3 or 10^6 other villages' changes lie *after* their cursor
+//!    (a phone of a quiet village): the page with nothing for them (what every `/sync/v1/wait`
+//!    check reads), and the page of 100 new reports in their village behind those rows.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
@@ -213,7 +218,10 @@ fn hotline(point: (f64, f64), n: usize) -> Vec<Value> {
 
 fn start(dir: &Path, name: &str) -> (Server, String) {
     let data = dir.join(name);
-    let server = Server::start(
+    let bin = std::env::var_os("GD_BENCH_BINARY")
+        .map_or_else(griddispatch_e2e::binary, std::path::PathBuf::from);
+    let server = Server::start_binary(
+        &bin,
         &[
             "demo",
             "--data-dir",
@@ -258,52 +266,57 @@ fn main() {
     let reps = env_usize("GD_BENCH_REPS", 5);
     let items = env_usize("GD_BENCH_ITEMS", 10_000);
     let big = env_usize("GD_BENCH_BIG_LOG", 1_000_000);
+    let only = std::env::var("GD_BENCH_ONLY").unwrap_or_default();
+    let part = |name: &str| only.is_empty() || only == name;
 
     // 1. Push 1 000 offline commands after reconnect, fresh server each repetition.
-    println!("== push 1000 queued commands (2 × 500), SQLite, fresh demo server each time");
-    let mut push_ms = Vec::new();
-    let mut push_bytes = (0, 0);
-    for rep in 0..reps {
-        let (server, base) = start(dir.path(), &format!("push{rep}"));
-        let point = village_point(&base);
-        let mut phone = Phone::login(&base, "dispatcher");
-        let cmds = hotline(point, 1000);
-        let t0 = Instant::now();
-        let a = phone.push(&cmds[..500]);
-        let b = phone.push(&cmds[500..]);
-        push_ms.push(ms(t0.elapsed()));
-        push_bytes = (a.0 + b.0, a.1 + b.1);
-        drop(server);
-    }
-    println!(
-        "  median {:.0} ms ({:.2} ms/command); all: {:?}; request {} KB, response {} KB",
-        median(push_ms.clone()),
-        median(push_ms.clone()) / 1000.0,
-        push_ms.iter().map(|x| x.round()).collect::<Vec<_>>(),
-        push_bytes.0 / 1000,
-        push_bytes.1 / 1000
-    );
-
-    // 2. A fresh phone's first pull of ~10k items.
-    println!("== first pull of {items} reports by a fresh town-wide phone");
-    let (server, base) = start(dir.path(), "pull");
-    let point = village_point(&base);
-    let mut seeder = Phone::login(&base, "dispatcher");
-    for chunk in hotline(point, items).chunks(500) {
-        seeder.push(chunk);
-    }
-    for limit in [500u32, 2000] {
-        let mut times = Vec::new();
-        let mut last = (0, 0, 0);
-        for _ in 0..reps {
-            let phone = Phone::login(&base, "dispatcher");
+    if part("push") {
+        println!("== push 1000 queued commands (2 × 500), SQLite, fresh demo server each time");
+        let mut push_ms = Vec::new();
+        let mut push_bytes = (0, 0);
+        for rep in 0..reps {
+            let (server, base) = start(dir.path(), &format!("push{rep}"));
+            let point = village_point(&base);
+            let mut phone = Phone::login(&base, "dispatcher");
+            let cmds = hotline(point, 1000);
             let t0 = Instant::now();
-            let (n, bytes, pages, _) = phone.pull_all(None, limit);
-            times.push(ms(t0.elapsed()));
-            assert!(n >= items, "pulled {n} of {items}");
-            last = (n, bytes, pages);
+            let a = phone.push(&cmds[..500]);
+            let b = phone.push(&cmds[500..]);
+            push_ms.push(ms(t0.elapsed()));
+            push_bytes = (a.0 + b.0, a.1 + b.1);
+            drop(server);
         }
         println!(
+            "  median {:.0} ms ({:.2} ms/command); all: {:?}; request {} KB, response {} KB",
+            median(push_ms.clone()),
+            median(push_ms.clone()) / 1000.0,
+            push_ms.iter().map(|x| x.round()).collect::<Vec<_>>(),
+            push_bytes.0 / 1000,
+            push_bytes.1 / 1000
+        );
+    }
+
+    // 2. A fresh phone's first pull of ~10k items.
+    if part("pull") {
+        println!("== first pull of {items} reports by a fresh town-wide phone");
+        let (server, base) = start(dir.path(), "pull");
+        let point = village_point(&base);
+        let mut seeder = Phone::login(&base, "dispatcher");
+        for chunk in hotline(point, items).chunks(500) {
+            seeder.push(chunk);
+        }
+        for limit in [500u32, 2000] {
+            let mut times = Vec::new();
+            let mut last = (0, 0, 0);
+            for _ in 0..reps {
+                let phone = Phone::login(&base, "dispatcher");
+                let t0 = Instant::now();
+                let (n, bytes, pages, _) = phone.pull_all(None, limit);
+                times.push(ms(t0.elapsed()));
+                assert!(n >= items, "pulled {n} of {items}");
+                last = (n, bytes, pages);
+            }
+            println!(
             "  limit {limit}: median {:.0} ms for {} changes in {} pages, {:.1} MB ({} B/change); all: {:?}",
             median(times.clone()),
             last.0,
@@ -312,17 +325,17 @@ fn main() {
             last.1 / last.0.max(1),
             times.iter().map(|x| x.round()).collect::<Vec<_>>()
         );
-        // The same pull, compressed as a phone asks for it: bytes on the wire.
-        for encoding in ["gzip", "zstd"] {
-            let mut times = Vec::new();
-            let mut last = (0, 0, 0);
-            for _ in 0..reps {
-                let phone = Phone::login(&base, "dispatcher");
-                let t0 = Instant::now();
-                last = phone.pull_all_encoded(limit, encoding);
-                times.push(ms(t0.elapsed()));
-            }
-            println!(
+            // The same pull, compressed as a phone asks for it: bytes on the wire.
+            for encoding in ["gzip", "zstd"] {
+                let mut times = Vec::new();
+                let mut last = (0, 0, 0);
+                for _ in 0..reps {
+                    let phone = Phone::login(&base, "dispatcher");
+                    let t0 = Instant::now();
+                    last = phone.pull_all_encoded(limit, encoding);
+                    times.push(ms(t0.elapsed()));
+                }
+                println!(
                 "  limit {limit}, {encoding}: median {:.0} ms for {} changes in {} pages, {:.2} MB on the wire ({} B/change)",
                 median(times),
                 last.0,
@@ -330,21 +343,24 @@ fn main() {
                 last.1 as f64 / 1e6,
                 last.1 / last.0.max(1),
             );
+            }
         }
+        drop(server);
     }
-    drop(server);
 
     // 3. Fixed delta after 10^3 vs 10^6 rows of history.
-    println!("== pull of a fixed delta (100 reports in the grid member's village) after N rows of history");
-    for n in [1_000usize, big] {
-        let (server, base) = start(dir.path(), &format!("log{n}"));
-        let point = village_point(&base);
-        drop(server);
-        // History: N changes in other villages, written straight into the database (as N
-        // commands would have left them), the head moved past them.
-        let db = dir.path().join(format!("log{n}")).join("griddispatch.db");
-        let mut conn = diesel::sqlite::SqliteConnection::establish(db.to_str().unwrap()).unwrap();
-        conn.batch_execute(&format!(
+    if part("history") {
+        println!("== pull of a fixed delta (100 reports in the grid member's village) after N rows of history");
+        for n in [1_000usize, big] {
+            let (server, base) = start(dir.path(), &format!("log{n}"));
+            let point = village_point(&base);
+            drop(server);
+            // History: N changes in other villages, written straight into the database (as N
+            // commands would have left them), the head moved past them.
+            let db = dir.path().join(format!("log{n}")).join("griddispatch.db");
+            let mut conn =
+                diesel::sqlite::SqliteConnection::establish(db.to_str().unwrap()).unwrap();
+            conn.batch_execute(&format!(
             "BEGIN;
              INSERT INTO change_log (seq, entity_type, entity_id, village_code, squad_id, reporter_id, at)
                WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {n})
@@ -354,34 +370,92 @@ fn main() {
              COMMIT;"
         ))
         .unwrap();
-        drop(conn);
-        let (server, base) = start(dir.path(), &format!("log{n}"));
-        let gm = Phone::login(&base, "grid_member");
-        let town = Phone::login(&base, "dispatcher");
-        let (_, _, _, gm_cursor) = gm.pull_all(None, 2000);
-        let (_, _, _, town_cursor) = town.pull_all(None, 2000);
-        let mut seeder = Phone::login(&base, "dispatcher");
-        seeder.push(&hotline(point, 100));
-        for (who, phone, cursor) in [
-            ("grid member", &gm, &gm_cursor),
-            ("town-wide", &town, &town_cursor),
-        ] {
-            let mut times = Vec::new();
-            let mut got = 0;
-            for _ in 0..reps.max(5) * 4 {
-                let t0 = Instant::now();
-                let (page, _) = phone.pull(Some(cursor), 500);
-                times.push(ms(t0.elapsed()));
-                got = page["changes"].as_array().unwrap().len();
-            }
-            assert_eq!(got, 100, "{who}: the delta is 100 reports");
-            println!(
+            drop(conn);
+            let (server, base) = start(dir.path(), &format!("log{n}"));
+            let gm = Phone::login(&base, "grid_member");
+            let town = Phone::login(&base, "dispatcher");
+            let (_, _, _, gm_cursor) = gm.pull_all(None, 2000);
+            let (_, _, _, town_cursor) = town.pull_all(None, 2000);
+            let mut seeder = Phone::login(&base, "dispatcher");
+            seeder.push(&hotline(point, 100));
+            for (who, phone, cursor) in [
+                ("grid member", &gm, &gm_cursor),
+                ("town-wide", &town, &town_cursor),
+            ] {
+                let mut times = Vec::new();
+                let mut got = 0;
+                for _ in 0..reps.max(5) * 4 {
+                    let t0 = Instant::now();
+                    let (page, _) = phone.pull(Some(cursor), 500);
+                    times.push(ms(t0.elapsed()));
+                    got = page["changes"].as_array().unwrap().len();
+                }
+                assert_eq!(got, 100, "{who}: the delta is 100 reports");
+                println!(
                 "  history {n:>9} rows, {who:<11}: median {:.2} ms for the 100-change page (min {:.2}, max {:.2})",
                 median(times.clone()),
                 times.iter().cloned().fold(f64::MAX, f64::min),
                 times.iter().cloned().fold(0.0, f64::max)
             );
+            }
+            drop(server);
         }
+    }
+
+    // 4. Other villages' changes after the grid member's cursor.
+    if part("after") {
+        after_cursor(dir.path(), reps, big);
+    }
+}
+
+/// A grid member's cursor, then `n` changes in other villages, then (optionally) 100 reports
+/// in their village: the pages they get.
+fn after_cursor(dir: &Path, reps: usize, big: usize) {
+    println!("== grid member's pull with N other villages' changes after their cursor");
+    for n in [1_000usize, big] {
+        let name = format!("after{n}");
+        let (server, base) = start(dir, &name);
+        let point = village_point(&base);
+        let gm = Phone::login(&base, "grid_member");
+        let (_, _, _, cursor) = gm.pull_all(None, 2000);
+        drop(server);
+        let db = dir.join(&name).join("griddispatch.db");
+        let mut conn = diesel::sqlite::SqliteConnection::establish(db.to_str().unwrap()).unwrap();
+        conn.batch_execute(&format!(
+            "BEGIN;
+             INSERT INTO change_log (seq, entity_type, entity_id, village_code, squad_id, reporter_id, at)
+               WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {n})
+               SELECT (SELECT seq FROM command_log_head) + x, 'report', 'elsewhere-' || x,
+                      'v' || (x % 500), NULL, 'someone-else', CURRENT_TIMESTAMP FROM c;
+             UPDATE command_log_head SET seq = seq + {n};
+             COMMIT;"
+        ))
+        .unwrap();
+        drop(conn);
+        let (server, base) = start(dir, &name);
+        let gm = Phone {
+            base: base.clone(),
+            ..gm
+        };
+        let time = |what: &str, want: usize| {
+            let mut times = Vec::new();
+            for _ in 0..reps.max(5) * 4 {
+                let t0 = Instant::now();
+                let (page, _) = gm.pull(Some(&cursor), 500);
+                times.push(ms(t0.elapsed()));
+                assert_eq!(page["changes"].as_array().unwrap().len(), want, "{what}");
+            }
+            println!(
+                "  {n:>9} rows after the cursor, {what:<22}: median {:.2} ms (min {:.2}, max {:.2})",
+                median(times.clone()),
+                times.iter().cloned().fold(f64::MAX, f64::min),
+                times.iter().cloned().fold(0.0, f64::max)
+            );
+        };
+        time("nothing for them", 0);
+        let mut seeder = Phone::login(&base, "dispatcher");
+        seeder.push(&hotline(point, 100));
+        time("100 in their village", 100);
         drop(server);
     }
 }

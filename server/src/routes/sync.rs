@@ -227,13 +227,18 @@ pub async fn wait(
     }
     let vis = visibility(&state, &actor).await?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
+    // The database is read again only when the change-log head moves past what the last
+    // check saw and the move touched this phone's scope (`AppState::head`: local commits at
+    // once, other instances' within a second), so a waiting phone costs no database work
+    // while nothing of theirs changes.
+    let keys = sync::scope_keys(&vis);
+    let town_wide = vis.is_town_wide();
+    let mut heads = state.head.subscribe();
     loop {
-        // Registered before the check so that a change committed in between is not missed.
-        let notified = state.changes.notified();
-        tokio::pin!(notified);
-        notified.as_mut().enable();
+        // Marked seen before the check: a head published after it wakes the loop below.
+        heads.borrow_and_update();
         let (v, c) = (vis.clone(), q.cursor.clone());
-        let (changed, head) = state
+        let (changed, mut head) = state
             .db(move |conn| sync::changed_since(conn, &v, c.as_deref()))
             .await?;
         if changed || tokio::time::Instant::now() >= deadline {
@@ -242,11 +247,30 @@ pub async fn wait(
                 server_seq: head,
             }));
         }
-        // Other instances sharing the database do not notify this one: look again each second.
-        let tick = tokio::time::Instant::now() + Duration::from_secs(1);
-        tokio::select! {
-            _ = &mut notified => {}
-            _ = tokio::time::sleep_until(tick.min(deadline)) => {}
+        loop {
+            tokio::select! {
+                // `AppState` holds the sender: `changed` fails only if it were dropped.
+                Ok(()) = heads.changed() => {}
+                () = tokio::time::sleep_until(deadline) => {
+                    return Ok(ok(&WaitResponse { changed: false, server_seq: head }));
+                }
+            }
+            let news = heads.borrow_and_update();
+            if news.seq <= head {
+                continue;
+            }
+            // Everything after our check is in this move, and none of it is ours.
+            let elsewhere = !town_wide
+                && news.from <= head
+                && news
+                    .scopes
+                    .as_ref()
+                    .is_some_and(|s| !keys.iter().any(|k| s.contains(k)));
+            if elsewhere {
+                head = news.seq;
+                continue;
+            }
+            break;
         }
     }
 }

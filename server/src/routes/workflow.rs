@@ -450,7 +450,25 @@ pub async fn events(
         (start, st, vis, true),
         |(mut after, st, vis, first)| async move {
             if !first {
-                actix_web::rt::time::sleep(Duration::from_millis(1000)).await;
+                // Woken as soon as something commits after what was read (`AppState::head`),
+                // at once if more is already there; a keep-alive after a quiet second.
+                let mut heads = st.head.subscribe();
+                if heads.borrow_and_update().seq <= after {
+                    let _ = actix_web::rt::time::timeout(Duration::from_millis(1000), async {
+                        while heads.changed().await.is_ok() {
+                            if heads.borrow_and_update().seq > after {
+                                break;
+                            }
+                        }
+                    })
+                    .await;
+                }
+                if st.head.borrow().seq <= after {
+                    return Some((
+                        Ok::<_, actix_web::Error>(web::Bytes::from_static(b": keep-alive\n\n")),
+                        (after, st, vis, false),
+                    ));
+                }
             }
             let since = after;
             let v = vis.clone();

@@ -27,6 +27,7 @@ mod people;
 mod privacy;
 mod sharing;
 mod sync;
+mod sync_scope;
 mod transfer_in;
 mod transfers;
 mod tus;
