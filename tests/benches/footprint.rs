@@ -136,7 +136,36 @@ fn percent_encode(s: &str) -> String {
         .collect()
 }
 
-/// A point in the demo grid member's village (from a demo report they can see).
+/// A point in the demo grid member's village (from a demo report they can see), and one in
+/// another village (from the dispatcher's reports), if there is one.
+fn points(http: &Client, base: &str, gm: &str, disp: &str) -> ((f64, f64), Option<(f64, f64)>) {
+    let mine = village_point(http, base, gm);
+    let code = |t: &str| -> Value {
+        let list: Value = http
+            .get(format!("{base}/api/v1/reports?per_page=100"))
+            .bearer_auth(t)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        list
+    };
+    let gm_village = code(gm)["items"][0]["report"]["village_code"].clone();
+    let other = code(disp)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["report"]["lat"].is_number() && i["report"]["village_code"] != gm_village)
+        .map(|r| {
+            (
+                r["report"]["lat"].as_f64().unwrap(),
+                r["report"]["lon"].as_f64().unwrap(),
+            )
+        });
+    (mine, other)
+}
+
+/// A point in the village of a demo report `token` can see.
 fn village_point(http: &Client, base: &str, token: &str) -> (f64, f64) {
     let list: Value = http
         .get(format!("{base}/api/v1/reports?per_page=50"))
@@ -181,7 +210,8 @@ fn waiters(bin: &Path, dir: &Path, n: usize) {
         .build()
         .unwrap();
     let gm = login(&http, &base, "grid_member");
-    let point = village_point(&http, &base, &gm);
+    let disp = login(&http, &base, "dispatcher");
+    let (point, elsewhere) = points(&http, &base, &gm, &disp);
     let cursor = caught_up_cursor(&http, &base, &gm);
     std::thread::sleep(Duration::from_secs(2));
     let (idle, _) = rss_mb(pid);
@@ -268,26 +298,44 @@ fn waiters(bin: &Path, dir: &Path, n: usize) {
     std::thread::sleep(Duration::from_secs(3));
     let cpu_waiting = (cpu_ticks(pid) - t0) as f64 / 3.0;
     let (held, _) = rss_mb(pid);
+    let busy_threads = threads(pid);
+    // Idle blocking threads retire after 10 s: what stays while the phones keep waiting.
+    std::thread::sleep(Duration::from_secs(12));
+    let (settled, _) = rss_mb(pid);
     let early = answered.load(Ordering::Relaxed);
     println!(
-        "  {n} waiting (sent in {:.1} s; {early} answered early): RSS {held:.1} MB ({:.1} KB a phone over idle), {} threads, server CPU while waiting {cpu_waiting:.1} % of a core",
+        "  {n} waiting (sent in {:.1} s; {early} answered early): RSS {held:.1} MB with {busy_threads} threads once quiet, {settled:.1} MB ({:.1} KB a phone over idle) with {} threads 12 s later; server CPU while waiting {cpu_waiting:.1} % of a core",
         opened.as_secs_f64(),
-        (held - idle) * 1024.0 / n as f64,
+        (settled - idle) * 1024.0 / n as f64,
         threads(pid),
     );
+    let report_at = |p: (f64, f64)| {
+        let cmd = json!({"type": "create_report", "report_id": uuid::Uuid::now_v7().to_string(),
+            "source": "hotline", "category_code": "0401", "description": "12345 来电：占道经营",
+            "position": {"lat": p.0, "lon": p.1}});
+        let r = http
+            .post(format!("{base}/api/v1/commands"))
+            .bearer_auth(&disp)
+            .json(&json!({"command": cmd}))
+            .send()
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().unwrap());
+    };
+    // A report in another village: nobody is told, and it should cost next to nothing.
+    if let Some(p) = elsewhere {
+        let c0 = cpu_ticks(pid);
+        report_at(p);
+        std::thread::sleep(Duration::from_secs(3));
+        println!(
+            "  one report in another village: {} of {n} answered, server CPU {:.2} s",
+            answered.load(Ordering::Relaxed) - early,
+            (cpu_ticks(pid) - c0) as f64 / 100.0
+        );
+    }
     // One report in their village: every phone is told.
-    let disp = login(&http, &base, "dispatcher");
+    let c0 = cpu_ticks(pid);
     let t_change = Instant::now();
-    let cmd = json!({"type": "create_report", "report_id": uuid::Uuid::now_v7().to_string(),
-        "source": "hotline", "category_code": "0401", "description": "12345 来电：占道经营",
-        "position": {"lat": point.0, "lon": point.1}});
-    let r = http
-        .post(format!("{base}/api/v1/commands"))
-        .bearer_auth(&disp)
-        .json(&cmd)
-        .send()
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.text().unwrap());
+    report_at(point);
     while answered.load(Ordering::Relaxed) < n - early {
         std::thread::sleep(Duration::from_millis(5));
         if t_change.elapsed() > Duration::from_secs(70) {
@@ -304,10 +352,11 @@ fn waiters(bin: &Path, dir: &Path, n: usize) {
     lat.sort_by(f64::total_cmp);
     let (_, peak) = rss_mb(pid);
     println!(
-        "  one report in their village: {} of {n} told `changed` (median {:.0} ms, last {:.0} ms after the command was sent); peak RSS {peak:.1} MB; failures {}",
+        "  one report in their village: {} of {n} told `changed` (median {:.0} ms, last {:.0} ms after the command was sent; server CPU {:.1} s); peak RSS {peak:.1} MB; failures {}",
         changed.load(Ordering::Relaxed),
         median(lat.clone()),
         lat.last().copied().unwrap_or(f64::NAN),
+        (cpu_ticks(pid) - c0) as f64 / 100.0,
         failed.load(Ordering::Relaxed),
     );
     rt.shutdown_timeout(Duration::from_secs(1));
