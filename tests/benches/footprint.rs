@@ -280,19 +280,17 @@ fn waiters(bin: &Path, dir: &Path, n: usize) {
         );
     }
     let opened = t_open.elapsed();
-    // Quiet: under 2 % of a core over a second.
+    // Quiet: under 2 % of a core over a second (a server that polls for its waiters never
+    // is: then 15 s after the last request went out).
     let mut last = cpu_ticks(pid);
+    let t_sent = Instant::now();
     loop {
         std::thread::sleep(Duration::from_secs(1));
         let now = cpu_ticks(pid);
-        if now - last <= 2 {
+        if now - last <= 2 || t_sent.elapsed() > Duration::from_secs(15) {
             break;
         }
         last = now;
-        assert!(
-            t_open.elapsed() < Duration::from_secs(55),
-            "the server never went quiet"
-        );
     }
     let t0 = cpu_ticks(pid);
     std::thread::sleep(Duration::from_secs(3));

@@ -235,7 +235,8 @@ pub fn log_page(
     };
     // (column, keys) of each branch.
     let mut branches: Vec<(&str, Vec<&String>)> = Vec::new();
-    if villages.len() * 2 + squads.len() * 2 + 1 <= MAX_KEY_BRANCHES {
+    // One branch for the reporter, two per village and per squad.
+    if villages.len() * 2 + squads.len() * 2 < MAX_KEY_BRANCHES {
         branches.push(("reporter_id", vec![user_id]));
         for v in villages {
             branches.push(("village_code", vec![v]));
