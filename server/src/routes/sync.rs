@@ -259,14 +259,21 @@ pub async fn wait(
             if news.seq <= head {
                 continue;
             }
-            // Everything after our check is in this move, and none of it is ours.
-            let elsewhere = !town_wide
-                && news.from <= head
-                && news
-                    .scopes
-                    .as_ref()
-                    .is_some_and(|s| !keys.iter().any(|k| s.contains(k)));
-            if elsewhere {
+            // Everything after our check is in this move and its scopes are known: a row of
+            // ours among them is a change after the cursor (the check found none up to
+            // `head`), none means nothing for us — either way no query. Otherwise look.
+            if let (true, Some(scopes)) = (news.from <= head, &news.scopes) {
+                let ours = if town_wide {
+                    !scopes.is_empty()
+                } else {
+                    keys.iter().any(|k| scopes.contains(k))
+                };
+                if ours {
+                    return Ok(ok(&WaitResponse {
+                        changed: true,
+                        server_seq: news.seq,
+                    }));
+                }
                 head = news.seq;
                 continue;
             }

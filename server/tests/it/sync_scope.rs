@@ -257,3 +257,54 @@ async fn a_grid_member_pulls_only_their_village_past_thousands_of_other_villages
         assert_eq!(last["id"], r3.as_str());
     }
 }
+
+#[actix_web::test]
+async fn a_wait_sleeps_through_other_villages_changes_and_wakes_for_its_own_from_any_instance() {
+    let t = Town::new().await;
+    let (_, cursor) = pull_all(&t, &t.tokens["gm2"], None, 500).await;
+    let wait = |timeout: u32| {
+        t.app
+            .client
+            .get(
+                t.app
+                    .url(&format!("/sync/v1/wait?cursor={cursor}&timeout={timeout}")),
+            )
+            .bearer_auth(&t.tokens["gm2"])
+            .header("GridSync-Protocol", "1")
+            .send()
+    };
+    // Rows written straight into the database, as another instance would (no local wake-up:
+    // the watcher finds them within a second).
+    let write = |rows: Vec<ChangeRow>| {
+        let mut conn = t.app.state.pool.get().unwrap();
+        append(&mut conn, rows);
+    };
+    let elsewhere = |tag: &str| {
+        let mut r = row(1, "report", format!("elsewhere-{tag}"));
+        r.village_code = Some("another-village".into());
+        r.reporter_id = Some("someone-else".into());
+        vec![r]
+    };
+    let (quiet, _) = futures_util::join!(
+        async { wait(3).await.unwrap().json::<Value>().await.unwrap() },
+        async {
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+            write(elsewhere("a"));
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(1200)).await;
+            write(elsewhere("b"));
+        }
+    );
+    assert_eq!(quiet["changed"], false, "{quiet}");
+    // A report leaving their village (the village it left is theirs).
+    let (woken, _) = futures_util::join!(
+        async { wait(20).await.unwrap().json::<Value>().await.unwrap() },
+        async {
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(300)).await;
+            let mut r = row(1, "report", "moved-away".into());
+            r.village_code = Some("another-village".into());
+            r.prev_village_code = Some(t.village.clone());
+            write(vec![r]);
+        }
+    );
+    assert_eq!(woken["changed"], true, "{woken}");
+}
