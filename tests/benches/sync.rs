@@ -12,7 +12,9 @@
 //! check, default 1 000 000).
 //!
 //! Measures, on SQLite (the embedded default):
-//! 1. pushing 1 000 offline commands after reconnect (two batches of 500): time and bytes;
+//! 1. pushing 10 000 offline reports after reconnect (`GD_BENCH_PUSH`, pushes of 500): time and
+//!    bytes; on PostgreSQL as well when `GD_BENCH_PG` is a server URL
+//!    (`postgres://postgres@127.0.0.1:5432/postgres`; the bench makes its own databases);
 //! 2. a fresh phone's first pull of ~10 000 reports (town-wide reader) in pages of 500 and
 //!    2 000: time, bytes, pages;
 //! 3. the pull of a fixed delta (100 new reports in a grid member's village) with 10^3 and with
@@ -212,19 +214,37 @@ fn hotline(point: (f64, f64), n: usize) -> Vec<Value> {
 }
 
 fn start(dir: &Path, name: &str) -> (Server, String) {
+    start_on(dir, name, None)
+}
+
+/// A demo server on SQLite in `dir/name`, or on the PostgreSQL database `pg`.
+fn start_on(dir: &Path, name: &str, pg: Option<&str>) -> (Server, String) {
     let data = dir.join(name);
-    let server = Server::start(
-        &[
-            "demo",
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--bind",
-            "127.0.0.1:0",
-        ],
-        &[],
-    );
+    let mut args = vec![
+        "demo",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--bind",
+        "127.0.0.1:0",
+    ];
+    if let Some(url) = pg {
+        args.extend(["--database-url", url]);
+    }
+    let server = Server::start(&args, &[]);
     let base = server.base.clone();
     (server, base)
+}
+
+/// An empty PostgreSQL database `name` on the server at `url` (dropped first if it exists).
+fn fresh_pg(url: &str, name: &str) -> String {
+    let mut admin = diesel::PgConnection::establish(url).unwrap();
+    admin
+        .batch_execute(&format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"
+        ))
+        .unwrap();
+    let (head, _) = url.rsplit_once('/').unwrap();
+    format!("{head}/{name}")
 }
 
 /// A point in the demo grid member's village (from a demo report they can see).
@@ -259,30 +279,49 @@ fn main() {
     let items = env_usize("GD_BENCH_ITEMS", 10_000);
     let big = env_usize("GD_BENCH_BIG_LOG", 1_000_000);
 
-    // 1. Push 1 000 offline commands after reconnect, fresh server each repetition.
-    println!("== push 1000 queued commands (2 × 500), SQLite, fresh demo server each time");
-    let mut push_ms = Vec::new();
-    let mut push_bytes = (0, 0);
-    for rep in 0..reps {
-        let (server, base) = start(dir.path(), &format!("push{rep}"));
-        let point = village_point(&base);
-        let mut phone = Phone::login(&base, "dispatcher");
-        let cmds = hotline(point, 1000);
-        let t0 = Instant::now();
-        let a = phone.push(&cmds[..500]);
-        let b = phone.push(&cmds[500..]);
-        push_ms.push(ms(t0.elapsed()));
-        push_bytes = (a.0 + b.0, a.1 + b.1);
-        drop(server);
+    // 1. Push a day of offline work after reconnect (pushes of 500, the protocol's largest),
+    //    fresh server each repetition; on PostgreSQL too when `GD_BENCH_PG` names a server.
+    let pushed = env_usize("GD_BENCH_PUSH", 10_000);
+    let mut backends = vec![None];
+    if let Ok(url) = std::env::var("GD_BENCH_PG") {
+        backends.push(Some(url));
     }
-    println!(
-        "  median {:.0} ms ({:.2} ms/command); all: {:?}; request {} KB, response {} KB",
-        median(push_ms.clone()),
-        median(push_ms.clone()) / 1000.0,
-        push_ms.iter().map(|x| x.round()).collect::<Vec<_>>(),
-        push_bytes.0 / 1000,
-        push_bytes.1 / 1000
-    );
+    for pg in &backends {
+        println!(
+            "== push {pushed} queued reports (pushes of 500), {}, fresh demo server each time",
+            if pg.is_some() { "PostgreSQL" } else { "SQLite" }
+        );
+        let mut push_ms = Vec::new();
+        let mut push_bytes = (0, 0);
+        for rep in 0..reps {
+            let db = pg
+                .as_ref()
+                .map(|url| fresh_pg(url, &format!("gd_bench_push{rep}")));
+            let (server, base) = start_on(dir.path(), &format!("push{rep}"), db.as_deref());
+            let point = village_point(&base);
+            let mut phone = Phone::login(&base, "dispatcher");
+            let cmds = hotline(point, pushed);
+            let t0 = Instant::now();
+            let mut bytes = (0, 0);
+            for chunk in cmds.chunks(500) {
+                let (up, down) = phone.push(chunk);
+                bytes = (bytes.0 + up, bytes.1 + down);
+            }
+            push_ms.push(ms(t0.elapsed()));
+            push_bytes = bytes;
+            drop(server);
+        }
+        let med = median(push_ms.clone());
+        println!(
+            "  median {:.0} ms ({:.3} ms/command, {:.0} commands/s); all: {:?}; request {} KB, response {} KB",
+            med,
+            med / pushed as f64,
+            pushed as f64 / (med / 1000.0),
+            push_ms.iter().map(|x| x.round()).collect::<Vec<_>>(),
+            push_bytes.0 / 1000,
+            push_bytes.1 / 1000
+        );
+    }
 
     // 2. A fresh phone's first pull of ~10k items.
     println!("== first pull of {items} reports by a fresh town-wide phone");

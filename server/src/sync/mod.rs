@@ -174,7 +174,21 @@ pub struct PushOutcome {
     pub applied_any: bool,
 }
 
+/// Most commands applied in one transaction of a push (group commit).
+pub const GROUP_MAX_COMMANDS: usize = 250;
+/// Longest a push holds the write lock before committing what it has applied; other writers
+/// (a dispatcher's command, another phone's push) wait at most about this long behind it.
+pub const GROUP_MAX_HOLD: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// Apply a batch (already sorted by `device_seq`, no repeats) in order, exactly once.
+///
+/// Group commit: the commands go in groups, each one write transaction (at most
+/// [`GROUP_MAX_COMMANDS`] commands or [`GROUP_MAX_HOLD`] of work), each command in a savepoint
+/// of its own — its effects and receipt are atomic, a refused or failing command is rolled back
+/// alone and acknowledged as `rejected` in the same group. A group's results are answered only
+/// once it committed: if the commit fails, none of its commands counts as applied and the phone
+/// sends them again (their receipts were not written either). The change log's `seq` is claimed
+/// under the chain head's lock inside the group, so readers still see commit order.
 pub fn push(
     conn: &mut DbConn,
     env: &Env<'_>,
@@ -189,35 +203,66 @@ pub fn push(
         failure: None,
         applied_any: false,
     };
-    for item in commands {
-        match push_one(conn, env, who, item) {
-            Ok(Some(r)) => {
-                if r.status == PushStatus::Applied {
-                    out.applied_any = true;
+    let mut rest = commands;
+    while !rest.is_empty() {
+        let started = std::time::Instant::now();
+        let mut group: Vec<PushResult> = Vec::new();
+        // Why the batch stops after this group: a gap (commands wait) or a failure.
+        let mut gap_at: Option<i64> = None;
+        let mut failure: Option<diesel::result::Error> = None;
+        let mut taken = 0;
+        let committed = crate::db::write_transaction(conn, |conn| {
+            for item in rest {
+                if taken >= GROUP_MAX_COMMANDS || (taken > 0 && started.elapsed() >= GROUP_MAX_HOLD)
+                {
+                    break;
                 }
-                out.results.push(r);
-            }
-            Ok(None) => {
-                // A gap: this and everything after it waits for the missing command.
-                for later in commands.iter().filter(|c| c.device_seq >= item.device_seq) {
-                    out.results.push(PushResult {
-                        device_seq: later.device_seq,
-                        status: PushStatus::Deferred,
-                        original: None,
-                        command_seq: None,
-                        code: None,
-                        message: None,
-                        entities: vec![],
-                    });
+                match push_one(conn, env, who, item) {
+                    Ok(Some(r)) => {
+                        taken += 1;
+                        group.push(r);
+                    }
+                    Ok(None) => {
+                        gap_at = Some(item.device_seq);
+                        break;
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
                 }
-                break;
             }
-            Err(e) => {
-                tracing::error!(error = %e, device_seq = item.device_seq, "sync push stopped");
-                out.failure = Some(e.to_string());
-                break;
-            }
+            Ok::<_, diesel::result::Error>(())
+        });
+        if let Err(e) = committed {
+            // Nothing of this group happened.
+            tracing::error!(error = %e, "sync push: a group did not commit");
+            out.failure = Some(e.to_string());
+            break;
         }
+        out.applied_any |= group.iter().any(|r| r.status == PushStatus::Applied);
+        out.results.append(&mut group);
+        if let Some(e) = failure {
+            tracing::error!(error = %e, "sync push stopped");
+            out.failure = Some(e.to_string());
+            break;
+        }
+        if let Some(first) = gap_at {
+            // A gap: this and everything after it waits for the missing command.
+            for later in commands.iter().filter(|c| c.device_seq >= first) {
+                out.results.push(PushResult {
+                    device_seq: later.device_seq,
+                    status: PushStatus::Deferred,
+                    original: None,
+                    command_seq: None,
+                    code: None,
+                    message: None,
+                    entities: vec![],
+                });
+            }
+            break;
+        }
+        rest = &rest[taken..];
     }
     match store::next_seq(conn, user, who.device_id) {
         Ok(next) => out.next_device_seq = next,
@@ -334,6 +379,7 @@ fn push_one(
         occurred_at,
         ..who.issuer.clone()
     };
+    // A savepoint inside the group's transaction (see `push`).
     let attempt = conn.transaction::<_, Abort, _>(|conn| {
         let applied = execute_in(conn, env, &issuer, &item.command, item.position.as_ref())
             .map_err(Abort::Cmd)?;
@@ -388,7 +434,8 @@ fn push_one(
             )
         }
     };
-    // Rejected: acknowledged with a receipt of its own, so the queue behind it moves on.
+    // Rejected: acknowledged with a receipt of its own (a savepoint of the group too), so the
+    // queue behind it moves on.
     let stored = conn.transaction::<_, diesel::result::Error, _>(|conn| {
         if !store::advance(conn, user, device, item.device_seq, env.now)? {
             return Ok(false);
