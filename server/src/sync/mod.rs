@@ -2,7 +2,7 @@
 //! commands exactly once in device order; pull pages the change log in commit order, filtered
 //! to the reader's scope, with back-fill and purge when the scope changes.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -83,6 +83,66 @@ pub fn command_refs(cmd: &Command) -> Vec<(&'static str, String)> {
 fn command_hash(cmd: &Command) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(serde_json::to_vec(cmd).unwrap_or_default()))
+}
+
+/// The current state of many entities, as [`entity`] gives each — for a pull page, with a few
+/// queries per kind instead of one or two per change. Keys are `(kind, id)`; an entity that does
+/// not exist or that the reader may not see maps to `None`.
+pub fn entities_many(
+    conn: &mut DbConn,
+    vis: &Visibility,
+    refs: &[(&str, &str)],
+) -> diesel::QueryResult<HashMap<(String, String), Option<serde_json::Value>>> {
+    let ids = |kind: &str| -> Vec<String> {
+        let mut v: Vec<String> = refs
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, id)| (*id).to_owned())
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let cases = wf::cases_by_id(conn, &ids("case"))?;
+    let mut task_ids = ids("task");
+    task_ids.extend(cases.values().map(|c| c.task_id.clone()));
+    task_ids.sort_unstable();
+    task_ids.dedup();
+    let mut tasks = wf::tasks_by_id(conn, &task_ids)?;
+    let mut report_ids = ids("report");
+    report_ids.extend(tasks.values().map(|t| t.report_id.clone()));
+    report_ids.extend(cases.values().map(|c| c.report_id.clone()));
+    report_ids.sort_unstable();
+    report_ids.dedup();
+    let reports = wf::reports_by_id(conn, &report_ids)?;
+    // A report's own task decides who sees it too.
+    let mut more: Vec<String> = reports
+        .values()
+        .filter_map(|r| r.task_id.clone())
+        .filter(|t| !tasks.contains_key(t))
+        .collect();
+    more.sort_unstable();
+    more.dedup();
+    tasks.extend(wf::tasks_by_id(conn, &more)?);
+    let mut out = HashMap::with_capacity(refs.len());
+    for (kind, id) in refs {
+        let state = match *kind {
+            "report" => reports.get(*id).and_then(|r| {
+                let task = r.task_id.as_ref().and_then(|t| tasks.get(t));
+                vis.report(r, task).then(|| vis.serve(r))
+            }),
+            "task" => tasks.get(*id).and_then(|t| {
+                let r = reports.get(&t.report_id)?;
+                vis.report(r, Some(t)).then(|| vis.serve(t))
+            }),
+            _ => cases.get(*id).and_then(|c| {
+                let r = reports.get(&c.report_id)?;
+                vis.report(r, tasks.get(&c.task_id)).then(|| vis.serve(c))
+            }),
+        };
+        out.insert(((*kind).to_owned(), (*id).to_owned()), state);
+    }
+    Ok(out)
 }
 
 /// The current state of an entity, if it exists and the reader may see it.
@@ -693,8 +753,13 @@ pub fn pull(
                 ph.a.clear();
                 continue;
             }
+            let wanted: Vec<(&str, &str)> = ids.iter().map(|id| (kind, id.as_str())).collect();
+            let mut states = entities_many(conn, vis, &wanted)?;
             for id in ids {
-                let state = entity(conn, vis, kind, &id)?;
+                let state = match states.remove(&(kind.to_owned(), id.clone())) {
+                    Some(state) => state,
+                    None => entity(conn, vis, kind, &id)?,
+                };
                 let change = match (ph.p, state) {
                     (false, Some(data)) => Some(Change {
                         op: ChangeOp::Upsert,
@@ -744,6 +809,11 @@ pub fn pull(
         }
         let cut = rows.len() as i64 == want;
         let last_seq = rows.last().map_or(cur.s, |r| r.seq);
+        let wanted: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|r| (r.entity_type.as_str(), r.entity_id.as_str()))
+            .collect();
+        let mut states = entities_many(conn, vis, &wanted)?;
         let mut i = 0;
         while i < rows.len() {
             let seq = rows[i].seq;
@@ -756,7 +826,10 @@ pub fn pull(
                 let r = &rows[j];
                 let key = (r.entity_type.clone(), r.entity_id.clone());
                 if !page.seen.contains(&key) {
-                    let state = entity(conn, vis, &r.entity_type, &r.entity_id)?;
+                    let state = match states.remove(&key) {
+                        Some(state) => state,
+                        None => entity(conn, vis, &r.entity_type, &r.entity_id)?,
+                    };
                     group.push(Change {
                         op: if state.is_some() {
                             ChangeOp::Upsert
