@@ -196,7 +196,42 @@ fn spawn_sync_retention(state: AppState, every: std::time::Duration) {
     });
 }
 
+/// The body of the answers the HTTP/1 connection layer writes by itself, before any route or
+/// middleware sees the request (a request head too large or malformed, or too slow to arrive):
+/// the error shape of every other answer (vendor/README.md).
+fn dispatcher_error_body(
+    status: actix_web::http::StatusCode,
+) -> Option<(&'static str, actix_web::web::Bytes)> {
+    let (code, message) = match status.as_u16() {
+        431 => (
+            "header_too_large",
+            "请求头过大：请减少或缩短请求头（例如 Cookie） (the request headers are too large: send fewer or shorter headers, e.g. cookies)",
+        ),
+        400 => (
+            "malformed_request",
+            "HTTP 请求格式有误，无法解析 (the HTTP request could not be parsed)",
+        ),
+        408 => (
+            "request_timeout",
+            "请求头未在时限内发完，连接已关闭 (the request head did not arrive in time; the connection was closed)",
+        ),
+        500 => ("internal_error", "服务器内部错误，请稍后重试 (internal server error; retry later)"),
+        _ => return None,
+    };
+    let body = griddispatch_protocol::ErrorBody {
+        error: griddispatch_protocol::ErrorDetail {
+            code: code.into(),
+            message: message.into(),
+        },
+    };
+    serde_json::to_vec(&body)
+        .ok()
+        .map(|b| ("application/json", actix_web::web::Bytes::from(b)))
+}
+
 fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    // Once per process; later servers (tests start many) find it installed.
+    actix_http::error_body::set_error_body(dispatcher_error_body);
     let prometheus = metrics::middleware(state.pool.clone())?;
     let max_json = state.config.max_json_bytes;
     let data = web::Data::new(state);
