@@ -144,9 +144,7 @@ async fn make(state: &AppState, row: &attachments::AttachmentRow) -> Result<Made
             Ok(acc)
         })
         .await?;
-    let derived = tokio::task::spawn_blocking(move || derive_image(&data, media_type, &limits))
-        .await
-        .map_err(|e| MediaError::Io(std::io::Error::other(e)))??;
+    let derived = in_background_thread(move || derive_image(&data, media_type, &limits)).await??;
     let Some(photo) = derived else {
         return Ok(Made::default());
     };
@@ -168,3 +166,33 @@ async fn make(state: &AppState, row: &attachments::AttachmentRow) -> Result<Made
     }
     Ok(made)
 }
+
+/// Runs `f` on a thread of its own at a lower CPU priority (nice +10 on Linux): the copies are
+/// background work, and acknowledging uploads must not wait behind them for a core. (Not on
+/// the blocking pool: a thread's priority cannot be raised again, and the pool also runs the
+/// database calls of every request.)
+async fn in_background_thread<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, MediaError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("photo-copies".into())
+        .spawn(move || {
+            lower_priority();
+            let _ = tx.send(f());
+        })
+        .map_err(MediaError::Io)?;
+    rx.await
+        .map_err(|e| MediaError::Io(std::io::Error::other(e)))
+}
+
+#[cfg(target_os = "linux")]
+fn lower_priority() {
+    let me = rustix::thread::gettid();
+    if let Err(e) = rustix::process::setpriority_process(Some(me), 10) {
+        tracing::debug!(error = %e, "photo copies: cannot lower the thread's priority");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {}
