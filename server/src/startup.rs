@@ -73,6 +73,10 @@ pub async fn prepare_state(config: &Config) -> anyhow::Result<AppState> {
         upload_ttl: Duration::hours(config.upload_ttl_hours),
         position_mismatch_m: config.position_mismatch_m,
         running: Default::default(),
+        copies_wake: Default::default(),
+        copy_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(
+            config.photo_copies.workers.max(1),
+        )),
     };
     std::fs::create_dir_all(&media.upload_dir).map_err(|e| {
         anyhow::anyhow!(
@@ -107,6 +111,9 @@ impl Application {
     /// Bind with an already prepared state and start the background upkeep (call inside the
     /// actix runtime).
     pub fn with_state(state: AppState, bind: &str) -> anyhow::Result<Self> {
+        // Photos' copies are part of answering the phones, not upkeep: the workers run
+        // whenever they are configured, background jobs or not.
+        crate::tus::copies::spawn(state.clone());
         if state.config.background_jobs {
             crate::tus::jobs::spawn(state.clone(), std::time::Duration::from_secs(600));
             crate::grid::spawn_refresh(state.clone(), std::time::Duration::from_secs(30));
