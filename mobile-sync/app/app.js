@@ -4,7 +4,7 @@
 // Render functions (Vue's runtime-only build): the page's CSP allows no eval.
 (function () {
   "use strict";
-  const { createApp, h, reactive, onMounted } = Vue;
+  const { createApp, h, reactive, onMounted, onUnmounted } = Vue;
   const E = window.GDField;
   const L = window.GD.labels;
 
@@ -261,16 +261,27 @@
     setup(props) {
       const urls = reactive({});
       const phases = reactive({});
+      // A photo's thumbnail is made on the server after the upload: "处理中" shows meanwhile,
+      // and it is asked for again.
+      let timer = null, alive = true;
+      async function fetchThumb(id, round) {
+        try { urls[id] = await E.evidenceUrl(id, "thumbnail"); } catch (_) { urls[id] = null; }
+        if (urls[id] === E.EVIDENCE_PROCESSING && alive && round < 60) {
+          timer = setTimeout(() => fetchThumb(id, round + 1), Math.min(1000 + 500 * round, 10000));
+        }
+      }
       onMounted(async () => {
         for (const id of props.ids || []) {
-          try { urls[id] = await E.evidenceUrl(id, "thumbnail"); } catch (_) { urls[id] = null; }
+          await fetchThumb(id, 0);
           try { phases[id] = (await E.evidenceRecord(id))?.phase || null; } catch (_) { phases[id] = null; }
         }
       });
+      onUnmounted(() => { alive = false; clearTimeout(timer); });
       const caption = (id, i) => phases[id] === "before" ? "处置前 Before" : phases[id] === "after" ? "处置后 After"
         : props.ids.length === 2 ? (i === 0 ? "处置前 Before" : "处置后 After") : `#${i + 1}`;
       return () => h("div", { class: "fd-thumbs" }, (props.ids || []).map((id, i) => h("figure", { class: "fd-thumb", "data-evidence": id }, [
-        urls[id] ? h("img", { src: urls[id], alt: id }) : h("span", "…"),
+        urls[id] === E.EVIDENCE_PROCESSING ? h("span", { class: "fd-processing" }, "处理中 (processing)")
+          : urls[id] ? h("img", { src: urls[id], alt: id }) : h("span", "…"),
         h("figcaption", caption(id, i)),
       ])));
     },

@@ -597,9 +597,13 @@
     if (local) return URL.createObjectURL(local);
     const q = variant ? `?variant=${variant}` : "";
     const resp = await call("GET", `/api/v1/attachments/${id}/content${q}`, { raw: true });
+    // 409 copies_pending: the server has the photo but is still making its copies.
+    if (resp.status === 409) return EVIDENCE_PROCESSING;
     if (!resp.ok) return null;
     return URL.createObjectURL(await resp.blob());
   }
+  /** What `evidenceUrl` answers while the server is still making a photo's copies. */
+  const EVIDENCE_PROCESSING = "processing";
 
   window.GDField = {
     /** Mark notifications read: here at once, on the server when it answers. */
@@ -622,7 +626,7 @@
     },
     async squadMembers(squad) { const m = await meta.get(`members:${squad}`); return (m && m.members) || []; },
     uuid7, sha256Of, sha256Fallback, login, logout, loadSession, act, capture, kick, snapshot,
-    evidenceUrl, evidenceRecord, decisionUrl, localBlob, status, deviceId,
+    evidenceUrl, EVIDENCE_PROCESSING, evidenceRecord, decisionUrl, localBlob, status, deviceId,
     get session() { return session; },
     onChange(f) { listeners.add(f); return () => listeners.delete(f); },
     /** Sync when the phone says it is back online. */

@@ -155,13 +155,15 @@
   // Evidence: thumbnails that open the original (fetched with the token).
   const Evidence = {
     props: ["attachments", "pending"],
-    data: () => ({ thumbs: {}, originals: {} }),
+    data: () => ({ thumbs: {}, originals: {}, copies: {}, timer: null }),
     template: `
       <div class="gd-evidence">
         <div v-for="a in attachments" :key="a.id" class="gd-evidence-item">
           <el-image v-if="a.kind === 'photo' && thumbs[a.id]" :src="thumbs[a.id]" fit="cover"
             class="gd-thumb" :preview-src-list="originals[a.id] ? [originals[a.id]] : []"
             :preview-teleported="true" @click="openOriginal(a)" :alt="a.filename || a.id" />
+          <div v-else-if="a.kind === 'photo' && copies[a.id] === 'pending'" class="gd-thumb gd-thumb-pending" data-copies="pending">处理中<br><small>processing</small></div>
+          <el-button v-else-if="a.kind === 'photo' && copies[a.id] === 'failed'" size="small" @click="openOriginal(a)" data-copies="failed">无法预览，打开原件 Original</el-button>
           <video v-else-if="a.kind === 'video' && originals[a.id]" :src="originals[a.id]" controls class="gd-thumb"></video>
           <el-button v-else-if="a.kind !== 'photo'" size="small" @click="openOriginal(a)">{{ a.kind === 'video' ? '播放视频 Play' : '打开 Open' }}</el-button>
           <el-tooltip placement="bottom" :show-after="300">
@@ -188,18 +190,30 @@
     watch: { attachments: { immediate: true, handler() { this.load(); } } },
     // The photos' bytes live in object URLs: hand them back when the screen goes.
     unmounted() {
+      clearTimeout(this.timer);
       Object.values(this.thumbs).concat(Object.values(this.originals)).forEach((u) => URL.revokeObjectURL(u));
     },
     methods: {
       time: L_.time,
       person: personName,
       kindLabel(k) { return { photo: "照片", video: "视频", audio: "录音" }[k] || k; },
-      async load() {
+      // A photo's thumbnail is made after the upload was acknowledged: while the server says
+      // `copies_pending` a placeholder (处理中) shows, and the thumbnail is asked again.
+      async load(round = 0) {
+        clearTimeout(this.timer);
+        let waiting = false;
         for (const a of this.attachments) {
-          if (a.kind === "photo" && !this.thumbs[a.id]) {
-            try { this.thumbs[a.id] = await GD.api.attachmentUrl(a.id, "thumbnail"); } catch (_) { /* shown as missing */ }
+          if (a.kind !== "photo" || this.thumbs[a.id]) continue;
+          if (a.copies === "failed" || this.copies[a.id] === "failed") { this.copies[a.id] = "failed"; continue; }
+          try {
+            this.thumbs[a.id] = await GD.api.attachmentUrl(a.id, "thumbnail");
+            delete this.copies[a.id];
+          } catch (e) {
+            if (e && e.code === "copies_pending") { this.copies[a.id] = "pending"; waiting = true; }
+            else if (e && e.code === "copies_failed") this.copies[a.id] = "failed";
           }
         }
+        if (waiting && round < 90) this.timer = setTimeout(() => this.load(round + 1), Math.min(1000 + 500 * round, 10000));
       },
       async openOriginal(a) {
         if (this.originals[a.id]) return;
@@ -211,15 +225,26 @@
   // One evidence thumbnail by attachment id (shows a placeholder while it has not arrived).
   const Thumb = {
     props: ["id"],
-    data: () => ({ url: "", missing: false }),
-    template: `<img v-if="url" :src="url" class="gd-thumb gd-thumb-small" alt="" /><div v-else class="gd-thumb gd-thumb-small gd-thumb-pending">{{ missing ? '无照片' : '…' }}</div>`,
-    unmounted() { if (this.url) URL.revokeObjectURL(this.url); },
-    watch: { id: { immediate: true, async handler(id) {
+    data: () => ({ url: "", missing: false, processing: false, timer: null }),
+    template: `<img v-if="url" :src="url" class="gd-thumb gd-thumb-small" alt="" /><div v-else class="gd-thumb gd-thumb-small gd-thumb-pending">{{ missing ? '无照片' : processing ? '处理中' : '…' }}</div>`,
+    unmounted() { clearTimeout(this.timer); if (this.url) URL.revokeObjectURL(this.url); },
+    watch: { id: { immediate: true, handler(id) {
+      clearTimeout(this.timer);
       if (this.url) URL.revokeObjectURL(this.url);
-      this.url = ""; this.missing = !id;
-      if (!id) return;
-      try { this.url = await GD.api.attachmentUrl(id, "thumbnail"); } catch (_) { this.missing = true; }
+      this.url = ""; this.missing = !id; this.processing = false;
+      if (id) this.fetch(id, 0);
     } } },
+    methods: {
+      // While the copies are being made (`copies_pending`) say so and ask again.
+      async fetch(id, round) {
+        try { this.url = await GD.api.attachmentUrl(id, "thumbnail"); this.processing = false; } catch (e) {
+          if (e && e.code === "copies_pending" && round < 90 && id === this.id) {
+            this.processing = true;
+            this.timer = setTimeout(() => this.fetch(id, round + 1), Math.min(1000 + 500 * round, 10000));
+          } else { this.missing = true; this.processing = false; }
+        }
+      },
+    },
   };
 
   window.GD.store = store;

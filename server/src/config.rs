@@ -113,6 +113,40 @@ pub struct Config {
     /// Joint meetings: how often they are held and when topics are collected (`[meetings]`,
     /// docs/integration.md).
     pub meetings: MeetingsConfig,
+    /// Photos' display copies and thumbnails, made after the upload is acknowledged
+    /// (`[photo_copies]`, docs/operations.md).
+    pub photo_copies: PhotoCopiesConfig,
+}
+
+/// `[photo_copies]`: the queue that makes photos' display copies, thumbnails and perceptual
+/// hashes after the upload was acknowledged.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PhotoCopiesConfig {
+    /// Photos decoded at once in this instance (each worker holds one photo: its file, up to
+    /// `media_limits.max_image_bytes`, and its pixels, ~9 MB for a 12-megapixel JPEG decoded
+    /// at half scale); this is what bounds the memory a burst of large photos may take.
+    /// 0: no worker in this instance (another instance makes the copies; photos stay
+    /// `pending` until one does).
+    pub workers: usize,
+    /// Seconds a worker holds a job; a job whose worker crashed is taken again after this.
+    pub lease_secs: i64,
+    /// Attempts after a passing failure (storage, I/O) before the photo is marked `failed`.
+    pub max_attempts: i32,
+    /// Seconds between looks for work nobody woke the workers for (jobs of other instances,
+    /// retries, expired leases).
+    pub poll_secs: u64,
+}
+
+impl Default for PhotoCopiesConfig {
+    fn default() -> Self {
+        Self {
+            workers: 2,
+            lease_secs: 300,
+            max_attempts: 5,
+            poll_secs: 5,
+        }
+    }
 }
 
 /// `[meetings]`: the joint meeting's rhythm and its topic window (seed 004 工作规则).
@@ -263,6 +297,7 @@ impl Default for Config {
             webhooks: WebhookConfig::default(),
             sharing: SharingConfig::default(),
             meetings: MeetingsConfig::default(),
+            photo_copies: PhotoCopiesConfig::default(),
         }
     }
 }

@@ -56,10 +56,46 @@ impl Collector for PoolCollector {
     }
 }
 
+/// Reports how many photos still wait for their copies (the `photo_jobs` queue) whenever
+/// `/metrics` is scraped: a number that keeps growing means the copy workers cannot keep up
+/// (or none runs: `photo_copies.workers = 0` on every instance).
+struct PhotoCopiesCollector {
+    pool: Pool,
+    pending: IntGauge,
+}
+
+impl Collector for PhotoCopiesCollector {
+    fn desc(&self) -> Vec<&Desc> {
+        self.pending.desc()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        let count = self
+            .pool
+            .get()
+            .ok()
+            .and_then(|mut conn| crate::store::photo_jobs::pending_count(&mut conn).ok());
+        match count {
+            Some(n) => {
+                self.pending.set(n);
+                self.pending.collect()
+            }
+            None => Vec::new(),
+        }
+    }
+}
+
 /// Build the metrics middleware (which also serves `/metrics`).
 pub fn middleware(pool: Pool) -> anyhow::Result<PrometheusMetrics> {
     let registry = Registry::new();
-    registry.register(Box::new(PoolCollector::new(pool)?))?;
+    registry.register(Box::new(PoolCollector::new(pool.clone())?))?;
+    registry.register(Box::new(PhotoCopiesCollector {
+        pool,
+        pending: IntGauge::with_opts(Opts::new(
+            "griddispatch_photo_copies_pending",
+            "Photos whose display copy and thumbnail are still to be made",
+        ))?,
+    }))?;
     PrometheusMetricsBuilder::new("griddispatch")
         .endpoint("/metrics")
         .registry(registry)

@@ -107,6 +107,22 @@ diesel::table! {
         details -> Text,
         phase -> Nullable<Text>,
         transcript -> Nullable<Text>,
+        derive_state -> Nullable<Text>,
+        derive_error -> Nullable<Text>,
+    }
+}
+
+// Photos whose copies are still to be made (migration 2026-11-30-000100).
+
+diesel::table! {
+    photo_jobs (attachment_id) {
+        attachment_id -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
     }
 }
 

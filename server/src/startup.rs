@@ -73,6 +73,10 @@ pub async fn prepare_state(config: &Config) -> anyhow::Result<AppState> {
         upload_ttl: Duration::hours(config.upload_ttl_hours),
         position_mismatch_m: config.position_mismatch_m,
         running: Default::default(),
+        copies_wake: Default::default(),
+        copy_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(
+            config.photo_copies.workers.max(1),
+        )),
     };
     std::fs::create_dir_all(&media.upload_dir).map_err(|e| {
         anyhow::anyhow!(
@@ -120,6 +124,9 @@ impl Application {
     /// actix runtime).
     pub fn with_state(state: AppState, bind: &str) -> anyhow::Result<Self> {
         spawn_head_watch(state.clone(), std::time::Duration::from_secs(1));
+        // Photos' copies are part of answering the phones, not upkeep: the workers run
+        // whenever they are configured, background jobs or not.
+        crate::tus::copies::spawn(state.clone());
         if state.config.background_jobs {
             crate::tus::jobs::spawn(state.clone(), std::time::Duration::from_secs(600));
             crate::grid::spawn_refresh(state.clone(), std::time::Duration::from_secs(30));
@@ -252,7 +259,42 @@ fn spawn_sync_retention(state: AppState, every: std::time::Duration) {
     });
 }
 
+/// The body of the answers the HTTP/1 connection layer writes by itself, before any route or
+/// middleware sees the request (a request head too large or malformed, or too slow to arrive):
+/// the error shape of every other answer (vendor/README.md).
+fn dispatcher_error_body(
+    status: actix_web::http::StatusCode,
+) -> Option<(&'static str, actix_web::web::Bytes)> {
+    let (code, message) = match status.as_u16() {
+        431 => (
+            "header_too_large",
+            "请求头过大：请减少或缩短请求头（例如 Cookie） (the request headers are too large: send fewer or shorter headers, e.g. cookies)",
+        ),
+        400 => (
+            "malformed_request",
+            "HTTP 请求格式有误，无法解析 (the HTTP request could not be parsed)",
+        ),
+        408 => (
+            "request_timeout",
+            "请求头未在时限内发完，连接已关闭 (the request head did not arrive in time; the connection was closed)",
+        ),
+        500 => ("internal_error", "服务器内部错误，请稍后重试 (internal server error; retry later)"),
+        _ => return None,
+    };
+    let body = griddispatch_protocol::ErrorBody {
+        error: griddispatch_protocol::ErrorDetail {
+            code: code.into(),
+            message: message.into(),
+        },
+    };
+    serde_json::to_vec(&body)
+        .ok()
+        .map(|b| ("application/json", actix_web::web::Bytes::from(b)))
+}
+
 fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    // Once per process; later servers (tests start many) find it installed.
+    actix_http::error_body::set_error_body(dispatcher_error_body);
     let prometheus = metrics::middleware(state.pool.clone())?;
     let max_json = state.config.max_json_bytes;
     let data = web::Data::new(state);

@@ -10,11 +10,12 @@
 //! directory), `GD_BENCH_REPS` (repetitions, default 5), `GD_BENCH_ITEMS` (reports for the
 //! first pull, default 10 000), `GD_BENCH_BIG_LOG` (rows of history for the flat-latency
 //! check, default 1 000 000), `GD_BENCH_BINARY` (another `griddispatch` binary, e.g. one built
-//! from main, to compare in the same sitting), `GD_BENCH_ONLY` (`push`, `pull`, `history` or
-//! `after`: one part only).
+//! from main, to compare in the same sitting), `GD_BENCH_ONLY=after` (part 4 only).
 //!
 //! Measures, on SQLite (the embedded default):
-//! 1. pushing 1 000 offline commands after reconnect (two batches of 500): time and bytes;
+//! 1. pushing 10 000 offline reports after reconnect (`GD_BENCH_PUSH`, pushes of 500): time and
+//!    bytes; on PostgreSQL as well when `GD_BENCH_PG` is a server URL
+//!    (`postgres://postgres@127.0.0.1:5432/postgres`; the bench makes its own databases);
 //! 2. a fresh phone's first pull of ~10 000 reports (town-wide reader) in pages of 500 and
 //!    2 000: time, bytes, pages;
 //! 3. the pull of a fixed delta (100 new reports in a grid member's village) with 10^3 and with
@@ -217,22 +218,39 @@ fn hotline(point: (f64, f64), n: usize) -> Vec<Value> {
 }
 
 fn start(dir: &Path, name: &str) -> (Server, String) {
+    start_on(dir, name, None)
+}
+
+/// A demo server on SQLite in `dir/name`, or on the PostgreSQL database `pg`.
+fn start_on(dir: &Path, name: &str, pg: Option<&str>) -> (Server, String) {
     let data = dir.join(name);
+    let mut args = vec![
+        "demo",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--bind",
+        "127.0.0.1:0",
+    ];
+    if let Some(url) = pg {
+        args.extend(["--database-url", url]);
+    }
     let bin = std::env::var_os("GD_BENCH_BINARY")
         .map_or_else(griddispatch_e2e::binary, std::path::PathBuf::from);
-    let server = Server::start_binary(
-        &bin,
-        &[
-            "demo",
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--bind",
-            "127.0.0.1:0",
-        ],
-        &[],
-    );
+    let server = Server::start_binary(&bin, &args, &[]);
     let base = server.base.clone();
     (server, base)
+}
+
+/// An empty PostgreSQL database `name` on the server at `url` (dropped first if it exists).
+fn fresh_pg(url: &str, name: &str) -> String {
+    let mut admin = diesel::PgConnection::establish(url).unwrap();
+    admin
+        .batch_execute(&format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"
+        ))
+        .unwrap();
+    let (head, _) = url.rsplit_once('/').unwrap();
+    format!("{head}/{name}")
 }
 
 /// A point in the demo grid member's village (from a demo report they can see).
@@ -266,30 +284,49 @@ fn main() {
     let reps = env_usize("GD_BENCH_REPS", 5);
     let items = env_usize("GD_BENCH_ITEMS", 10_000);
     let big = env_usize("GD_BENCH_BIG_LOG", 1_000_000);
-    let only = std::env::var("GD_BENCH_ONLY").unwrap_or_default();
-    let part = |name: &str| only.is_empty() || only == name;
+    if std::env::var("GD_BENCH_ONLY").is_ok_and(|o| o == "after") {
+        after_cursor(dir.path(), reps, big);
+        return;
+    }
 
-    // 1. Push 1 000 offline commands after reconnect, fresh server each repetition.
-    if part("push") {
-        println!("== push 1000 queued commands (2 × 500), SQLite, fresh demo server each time");
+    // 1. Push a day of offline work after reconnect (pushes of 500, the protocol's largest),
+    //    fresh server each repetition; on PostgreSQL too when `GD_BENCH_PG` names a server.
+    let pushed = env_usize("GD_BENCH_PUSH", 10_000);
+    let mut backends = vec![None];
+    if let Ok(url) = std::env::var("GD_BENCH_PG") {
+        backends.push(Some(url));
+    }
+    for pg in &backends {
+        println!(
+            "== push {pushed} queued reports (pushes of 500), {}, fresh demo server each time",
+            if pg.is_some() { "PostgreSQL" } else { "SQLite" }
+        );
         let mut push_ms = Vec::new();
         let mut push_bytes = (0, 0);
         for rep in 0..reps {
-            let (server, base) = start(dir.path(), &format!("push{rep}"));
+            let db = pg
+                .as_ref()
+                .map(|url| fresh_pg(url, &format!("gd_bench_push{rep}")));
+            let (server, base) = start_on(dir.path(), &format!("push{rep}"), db.as_deref());
             let point = village_point(&base);
             let mut phone = Phone::login(&base, "dispatcher");
-            let cmds = hotline(point, 1000);
+            let cmds = hotline(point, pushed);
             let t0 = Instant::now();
-            let a = phone.push(&cmds[..500]);
-            let b = phone.push(&cmds[500..]);
+            let mut bytes = (0, 0);
+            for chunk in cmds.chunks(500) {
+                let (up, down) = phone.push(chunk);
+                bytes = (bytes.0 + up, bytes.1 + down);
+            }
             push_ms.push(ms(t0.elapsed()));
-            push_bytes = (a.0 + b.0, a.1 + b.1);
+            push_bytes = bytes;
             drop(server);
         }
+        let med = median(push_ms.clone());
         println!(
-            "  median {:.0} ms ({:.2} ms/command); all: {:?}; request {} KB, response {} KB",
-            median(push_ms.clone()),
-            median(push_ms.clone()) / 1000.0,
+            "  median {:.0} ms ({:.3} ms/command, {:.0} commands/s); all: {:?}; request {} KB, response {} KB",
+            med,
+            med / pushed as f64,
+            pushed as f64 / (med / 1000.0),
             push_ms.iter().map(|x| x.round()).collect::<Vec<_>>(),
             push_bytes.0 / 1000,
             push_bytes.1 / 1000
@@ -297,26 +334,25 @@ fn main() {
     }
 
     // 2. A fresh phone's first pull of ~10k items.
-    if part("pull") {
-        println!("== first pull of {items} reports by a fresh town-wide phone");
-        let (server, base) = start(dir.path(), "pull");
-        let point = village_point(&base);
-        let mut seeder = Phone::login(&base, "dispatcher");
-        for chunk in hotline(point, items).chunks(500) {
-            seeder.push(chunk);
+    println!("== first pull of {items} reports by a fresh town-wide phone");
+    let (server, base) = start(dir.path(), "pull");
+    let point = village_point(&base);
+    let mut seeder = Phone::login(&base, "dispatcher");
+    for chunk in hotline(point, items).chunks(500) {
+        seeder.push(chunk);
+    }
+    for limit in [500u32, 2000] {
+        let mut times = Vec::new();
+        let mut last = (0, 0, 0);
+        for _ in 0..reps {
+            let phone = Phone::login(&base, "dispatcher");
+            let t0 = Instant::now();
+            let (n, bytes, pages, _) = phone.pull_all(None, limit);
+            times.push(ms(t0.elapsed()));
+            assert!(n >= items, "pulled {n} of {items}");
+            last = (n, bytes, pages);
         }
-        for limit in [500u32, 2000] {
-            let mut times = Vec::new();
-            let mut last = (0, 0, 0);
-            for _ in 0..reps {
-                let phone = Phone::login(&base, "dispatcher");
-                let t0 = Instant::now();
-                let (n, bytes, pages, _) = phone.pull_all(None, limit);
-                times.push(ms(t0.elapsed()));
-                assert!(n >= items, "pulled {n} of {items}");
-                last = (n, bytes, pages);
-            }
-            println!(
+        println!(
             "  limit {limit}: median {:.0} ms for {} changes in {} pages, {:.1} MB ({} B/change); all: {:?}",
             median(times.clone()),
             last.0,
@@ -325,17 +361,17 @@ fn main() {
             last.1 / last.0.max(1),
             times.iter().map(|x| x.round()).collect::<Vec<_>>()
         );
-            // The same pull, compressed as a phone asks for it: bytes on the wire.
-            for encoding in ["gzip", "zstd"] {
-                let mut times = Vec::new();
-                let mut last = (0, 0, 0);
-                for _ in 0..reps {
-                    let phone = Phone::login(&base, "dispatcher");
-                    let t0 = Instant::now();
-                    last = phone.pull_all_encoded(limit, encoding);
-                    times.push(ms(t0.elapsed()));
-                }
-                println!(
+        // The same pull, compressed as a phone asks for it: bytes on the wire.
+        for encoding in ["gzip", "zstd"] {
+            let mut times = Vec::new();
+            let mut last = (0, 0, 0);
+            for _ in 0..reps {
+                let phone = Phone::login(&base, "dispatcher");
+                let t0 = Instant::now();
+                last = phone.pull_all_encoded(limit, encoding);
+                times.push(ms(t0.elapsed()));
+            }
+            println!(
                 "  limit {limit}, {encoding}: median {:.0} ms for {} changes in {} pages, {:.2} MB on the wire ({} B/change)",
                 median(times),
                 last.0,
@@ -343,24 +379,21 @@ fn main() {
                 last.1 as f64 / 1e6,
                 last.1 / last.0.max(1),
             );
-            }
         }
-        drop(server);
     }
+    drop(server);
 
     // 3. Fixed delta after 10^3 vs 10^6 rows of history.
-    if part("history") {
-        println!("== pull of a fixed delta (100 reports in the grid member's village) after N rows of history");
-        for n in [1_000usize, big] {
-            let (server, base) = start(dir.path(), &format!("log{n}"));
-            let point = village_point(&base);
-            drop(server);
-            // History: N changes in other villages, written straight into the database (as N
-            // commands would have left them), the head moved past them.
-            let db = dir.path().join(format!("log{n}")).join("griddispatch.db");
-            let mut conn =
-                diesel::sqlite::SqliteConnection::establish(db.to_str().unwrap()).unwrap();
-            conn.batch_execute(&format!(
+    println!("== pull of a fixed delta (100 reports in the grid member's village) after N rows of history");
+    for n in [1_000usize, big] {
+        let (server, base) = start(dir.path(), &format!("log{n}"));
+        let point = village_point(&base);
+        drop(server);
+        // History: N changes in other villages, written straight into the database (as N
+        // commands would have left them), the head moved past them.
+        let db = dir.path().join(format!("log{n}")).join("griddispatch.db");
+        let mut conn = diesel::sqlite::SqliteConnection::establish(db.to_str().unwrap()).unwrap();
+        conn.batch_execute(&format!(
             "BEGIN;
              INSERT INTO change_log (seq, entity_type, entity_id, village_code, squad_id, reporter_id, at)
                WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {n})
@@ -370,42 +403,39 @@ fn main() {
              COMMIT;"
         ))
         .unwrap();
-            drop(conn);
-            let (server, base) = start(dir.path(), &format!("log{n}"));
-            let gm = Phone::login(&base, "grid_member");
-            let town = Phone::login(&base, "dispatcher");
-            let (_, _, _, gm_cursor) = gm.pull_all(None, 2000);
-            let (_, _, _, town_cursor) = town.pull_all(None, 2000);
-            let mut seeder = Phone::login(&base, "dispatcher");
-            seeder.push(&hotline(point, 100));
-            for (who, phone, cursor) in [
-                ("grid member", &gm, &gm_cursor),
-                ("town-wide", &town, &town_cursor),
-            ] {
-                let mut times = Vec::new();
-                let mut got = 0;
-                for _ in 0..reps.max(5) * 4 {
-                    let t0 = Instant::now();
-                    let (page, _) = phone.pull(Some(cursor), 500);
-                    times.push(ms(t0.elapsed()));
-                    got = page["changes"].as_array().unwrap().len();
-                }
-                assert_eq!(got, 100, "{who}: the delta is 100 reports");
-                println!(
+        drop(conn);
+        let (server, base) = start(dir.path(), &format!("log{n}"));
+        let gm = Phone::login(&base, "grid_member");
+        let town = Phone::login(&base, "dispatcher");
+        let (_, _, _, gm_cursor) = gm.pull_all(None, 2000);
+        let (_, _, _, town_cursor) = town.pull_all(None, 2000);
+        let mut seeder = Phone::login(&base, "dispatcher");
+        seeder.push(&hotline(point, 100));
+        for (who, phone, cursor) in [
+            ("grid member", &gm, &gm_cursor),
+            ("town-wide", &town, &town_cursor),
+        ] {
+            let mut times = Vec::new();
+            let mut got = 0;
+            for _ in 0..reps.max(5) * 4 {
+                let t0 = Instant::now();
+                let (page, _) = phone.pull(Some(cursor), 500);
+                times.push(ms(t0.elapsed()));
+                got = page["changes"].as_array().unwrap().len();
+            }
+            assert_eq!(got, 100, "{who}: the delta is 100 reports");
+            println!(
                 "  history {n:>9} rows, {who:<11}: median {:.2} ms for the 100-change page (min {:.2}, max {:.2})",
                 median(times.clone()),
                 times.iter().cloned().fold(f64::MAX, f64::min),
                 times.iter().cloned().fold(0.0, f64::max)
             );
-            }
-            drop(server);
         }
+        drop(server);
     }
 
     // 4. Other villages' changes after the grid member's cursor.
-    if part("after") {
-        after_cursor(dir.path(), reps, big);
-    }
+    after_cursor(dir.path(), reps, big);
 }
 
 /// A grid member's cursor, then `n` changes in other villages, then (optionally) 100 reports

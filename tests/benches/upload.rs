@@ -12,6 +12,13 @@
 //! upload with `strace -c -f -w` attached to the server, to see which system calls take the
 //! time).
 //!
+//! `GD_BENCH_ONLY=photos` runs only the photo measurements of issue #16 (see "Photos off the
+//! acknowledgement path" in docs/benchmarks.md): 16 phone-sized photos (12 MP, 3–5 MB, with
+//! EXIF) at once — each one's acknowledgement, the time until all copies exist, the server's
+//! peak RSS and CPU — and 500 × ~200 KB photos 4 and 16 at a time, acknowledged per second and
+//! copies made per second. `GD_BENCH_BINARY=<path>` runs another `griddispatch` binary (the
+//! previous version, in the same sitting).
+//!
 //! In one run, on one filesystem: the raw disk write speed (`dd if=/dev/zero bs=5M count=10`,
 //! once with `conv=fsync` and once with `oflag=dsync`), a 50 MiB MP4 uploaded in 5 MiB PATCHes, 500 distinct ~200 KB JPEGs one after
 //! another and 4 at a time, and the server's peak RSS (`VmHWM`) for 10, 50 and 200 MiB uploads,
@@ -132,16 +139,17 @@ fn raw_disk(dir: &Path, sync: Sync) -> f64 {
 
 fn start_server(dir: &Path, name: &str) -> (Server, TusClient) {
     let data = dir.join(name);
-    let server = Server::start(
-        &[
-            "demo",
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--bind",
-            "127.0.0.1:0",
-        ],
-        &[],
-    );
+    let args = [
+        "demo",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--bind",
+        "127.0.0.1:0",
+    ];
+    let server = match std::env::var_os("GD_BENCH_BINARY") {
+        Some(bin) => Server::start_binary(Path::new(&bin), &args, &[]),
+        None => Server::start(&args, &[]),
+    };
     let token = login(&server.base, "grid_member", "griddemo2026");
     let tus = TusClient::new(&server.base, &token);
     (server, tus)
@@ -221,6 +229,10 @@ fn main() {
     let n_photos = env_usize("GD_BENCH_PHOTOS", 500).max(4);
     let root = std::env::var_os("GD_BENCH_DIR").map_or_else(std::env::temp_dir, Into::into);
     let dir = tempfile::tempdir_in(&root).unwrap();
+    if std::env::var("GD_BENCH_ONLY").as_deref() == Ok("photos") {
+        phone_photos(dir.path(), reps, n_photos);
+        return;
+    }
     println!(
         "evidence upload benchmark: {} (binary {}), {} CPUs, {reps} repetitions",
         dir.path().display(),
@@ -346,6 +358,191 @@ fn main() {
             before as f64 / 1024.0,
             after as f64 / 1024.0,
             mb_per_s(data.len(), took)
+        );
+    }
+}
+
+/// `value` as an EXIF ASCII field (NUL-terminated).
+fn ascii(value: &str) -> Vec<u8> {
+    let mut v = value.as_bytes().to_vec();
+    v.push(0);
+    v
+}
+
+/// `jpeg` with an APP1 EXIF block as a phone writes one: make, model, orientation (1), and
+/// the capture time in the EXIF sub-IFD.
+fn with_exif(jpeg: &[u8], seed: u64) -> Vec<u8> {
+    // Little-endian TIFF: header, IFD0 (4 entries), EXIF IFD (1 entry), then the values.
+    let make = ascii("Xiaomi");
+    let model = ascii("Redmi Note 12");
+    let taken = ascii(&format!(
+        "2026:11:29 {:02}:{:02}:00",
+        8 + seed % 10,
+        seed % 60
+    ));
+    let ifd0_at = 8u32;
+    let ifd0_len = 2 + 4 * 12 + 4;
+    let exif_at = ifd0_at + ifd0_len;
+    let exif_len = 2 + 12 + 4;
+    let data_at = exif_at + exif_len;
+    let (make_at, model_at) = (data_at, data_at + make.len() as u32);
+    let taken_at = model_at + model.len() as u32;
+    let mut t = b"II*\0".to_vec();
+    t.extend_from_slice(&ifd0_at.to_le_bytes());
+    let entry = |t: &mut Vec<u8>, tag: u16, kind: u16, count: u32, value: u32| {
+        t.extend_from_slice(&tag.to_le_bytes());
+        t.extend_from_slice(&kind.to_le_bytes());
+        t.extend_from_slice(&count.to_le_bytes());
+        t.extend_from_slice(&value.to_le_bytes());
+    };
+    t.extend_from_slice(&4u16.to_le_bytes());
+    entry(&mut t, 0x010F, 2, make.len() as u32, make_at);
+    entry(&mut t, 0x0110, 2, model.len() as u32, model_at);
+    entry(&mut t, 0x0112, 3, 1, 1);
+    entry(&mut t, 0x8769, 4, 1, exif_at);
+    t.extend_from_slice(&0u32.to_le_bytes());
+    t.extend_from_slice(&1u16.to_le_bytes());
+    entry(&mut t, 0x9003, 2, taken.len() as u32, taken_at);
+    t.extend_from_slice(&0u32.to_le_bytes());
+    t.extend_from_slice(&make);
+    t.extend_from_slice(&model);
+    t.extend_from_slice(&taken);
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend_from_slice(&t);
+    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    out.extend_from_slice(&u16::try_from(app1.len() + 2).unwrap().to_be_bytes());
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+/// A phone-sized photo: 4000 × 3000 (12 MP) of structure plus sensor-like noise, 3–5 MB at
+/// quality 90, with EXIF.
+fn phone_photo(seed: u64) -> Vec<u8> {
+    with_exif(&jpeg(4000, 3000, seed, 24), seed)
+}
+
+/// Photos still waiting for their copies, from `/metrics` (0 for a server without the queue,
+/// which made them before it answered).
+fn copies_pending(base: &str) -> u64 {
+    let text = reqwest::blocking::get(format!("{base}/metrics"))
+        .and_then(|r| r.text())
+        .unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix("griddispatch_photo_copies_pending "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// From `start`, how long until no photo waits for its copies (polled every 20 ms).
+fn until_copies_made(base: &str, start: Instant) -> Duration {
+    while copies_pending(base) > 0 {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    start.elapsed()
+}
+
+/// Issue #16's photo rows: phone-sized photos 16 at once, and the 200 KB batch.
+fn phone_photos(dir: &Path, reps: usize, n_photos: usize) {
+    // 16 × 12 MP at once, each repetition on a fresh server process (VmHWM is a peak).
+    let photo_reps = reps.min(3);
+    let (mut ack_med, mut ack_max, mut last_med, mut all_copies, mut hwm, mut cpu) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let mut size = 0;
+    for rep in 0..photo_reps {
+        let photos: Vec<Vec<u8>> = (0..16)
+            .map(|i| phone_photo(9_000 + (rep * 100 + i) as u64))
+            .collect();
+        size = photos.iter().map(Vec::len).sum::<usize>() / photos.len();
+        let (server, tus) = start_server(dir, &format!("phone{rep}"));
+        let pid = server.pid();
+        let cpu0 = cpu_secs(pid);
+        let start = Instant::now();
+        let timings: Vec<(Duration, Duration)> = std::thread::scope(|s| {
+            let handles: Vec<_> = photos
+                .iter()
+                .map(|p| {
+                    let tus = tus.clone();
+                    s.spawn(move || {
+                        let t0 = Instant::now();
+                        let patches = tus
+                            .upload(p, &new_id(), "IMG_0001.jpg", "image/jpeg", 5 * MIB)
+                            .unwrap_or_else(|e| panic!("phone photo upload: {e}"));
+                        (t0.elapsed(), *patches.last().unwrap())
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let copies = until_copies_made(&server.base, start);
+        cpu.push((cpu_secs(pid) - cpu0) * 1000.0 / 16.0);
+        let totals: Vec<f64> = timings.iter().map(|t| t.0.as_secs_f64() * 1000.0).collect();
+        ack_max.push(totals.iter().copied().fold(0.0, f64::max));
+        ack_med.push(median(totals));
+        last_med.push(median(
+            timings.iter().map(|t| t.1.as_secs_f64() * 1000.0).collect(),
+        ));
+        all_copies.push(copies.as_secs_f64() * 1000.0);
+        hwm.push(proc_status_kb(pid, "VmHWM:") as f64 / 1024.0);
+        drop(server);
+    }
+    println!(
+        "16 phone photos (4000×3000 JPEG, ~{:.1} MB, EXIF) at once, fresh server each:",
+        size as f64 / 1e6
+    );
+    println!(
+        "  upload POST→last 204 per photo (ms): median of medians {:.0} [{}]; slowest {:.0} [{}]",
+        median(ack_med.clone()),
+        fmt_all(&ack_med),
+        median(ack_max.clone()),
+        fmt_all(&ack_max)
+    );
+    println!(
+        "  last PATCH (completion) per photo (ms): median {:.0} [{}]",
+        median(last_med.clone()),
+        fmt_all(&last_med)
+    );
+    println!(
+        "  all 16 with their copies (ms from the first POST): median {:.0} [{}]",
+        median(all_copies.clone()),
+        fmt_all(&all_copies)
+    );
+    println!(
+        "  server CPU per photo incl. receiving, hashing and copies (ms): median {:.0} [{}]",
+        median(cpu.clone()),
+        fmt_all(&cpu)
+    );
+    println!(
+        "  server peak RSS, VmHWM (MiB): median {:.0} [{}]",
+        median(hwm.clone()),
+        fmt_all(&hwm)
+    );
+
+    // 500 × ~200 KB: acknowledged per second, and copies made per second (until the queue is
+    // empty, from the first POST).
+    let (server, tus) = start_server(dir, "batch");
+    for threads in [4usize, 16] {
+        let (mut acked, mut copied) = (vec![], vec![]);
+        let mut sizes = 0;
+        for rep in 0..photo_reps {
+            let seed0 = (threads * 1_000_000 + rep * 10_000) as u64;
+            let photos: Vec<Vec<u8>> = (0..n_photos)
+                .map(|i| jpeg(800, 600, seed0 + i as u64, 25))
+                .collect();
+            sizes = photos.iter().map(Vec::len).sum::<usize>() / photos.len();
+            let start = Instant::now();
+            let d = photo_batch(&tus, &photos, threads);
+            let all = until_copies_made(&server.base, start);
+            acked.push(photos.len() as f64 / d.as_secs_f64());
+            copied.push(photos.len() as f64 / all.as_secs_f64());
+        }
+        println!(
+            "photos, {n_photos} × ~{} KB, {threads} at a time: acknowledged median {:.0}/s [{}]; with copies median {:.0}/s [{}]",
+            sizes / 1000,
+            median(acked.clone()),
+            fmt_all(&acked),
+            median(copied.clone()),
+            fmt_all(&copied)
         );
     }
 }

@@ -69,6 +69,22 @@ pub(crate) fn process_image(
     media_type: MediaType,
     limits: &Limits,
 ) -> Result<ImageInfo, MediaError> {
+    let mut info = inspect_image(data, media_type, limits)?;
+    if let Some(made) = derive_image(data, media_type, limits)? {
+        info.perceptual_hash = Some(made.perceptual_hash);
+        info.derived = Some(made.images);
+    }
+    Ok(info)
+}
+
+/// The cheap part of a photo's checks, made before the upload is acknowledged: structure from
+/// the markers/chunks, dimensions from the header (decompression-bomb guard), EXIF. No pixel
+/// is decoded, so `perceptual_hash` and `derived` are `None`; [`derive_image`] makes them.
+pub(crate) fn inspect_image(
+    data: &[u8],
+    media_type: MediaType,
+    limits: &Limits,
+) -> Result<ImageInfo, MediaError> {
     let format = match media_type {
         MediaType::Jpeg => {
             check_jpeg(data)?;
@@ -89,31 +105,126 @@ pub(crate) fn process_image(
             return Err(MediaError::corrupt(format!("{other} is not an image")));
         }
     };
+    // Reads the header only.
     let (width, height) = reader(data, format, limits)
         .into_dimensions()
         .map_err(decode_error)?;
     limits.check_dimensions(width, height)?;
-    let mut img = reader(data, format, limits)
-        .decode()
+    Ok(ImageInfo {
+        width: Some(width),
+        height: Some(height),
+        exif: read_exif(data),
+        perceptual_hash: None,
+        derived: None,
+    })
+}
+
+/// What decoding a photo makes: its copies and perceptual hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DerivedPhoto {
+    /// Thumbnail and display copy.
+    pub images: DerivedImages,
+    /// dHash of the upright picture.
+    pub perceptual_hash: PerceptualHash,
+}
+
+/// Decodes a photo and makes its display copy, thumbnail (from the display copy) and dHash;
+/// `Ok(None)` for a format that is not decoded (HEIF). The size guards of [`inspect_image`]
+/// are applied again, so this is safe on any bytes.
+///
+/// JPEGs are decoded at a reduced scale (1/2, 1/4 or 1/8, in the DCT domain) when the display
+/// copy does not need every pixel: a 12-megapixel photo is decoded to 3 megapixels, which is
+/// both most of the time saved and most of the memory.
+pub fn derive_image(
+    data: &[u8],
+    media_type: MediaType,
+    limits: &Limits,
+) -> Result<Option<DerivedPhoto>, MediaError> {
+    let format = match media_type {
+        MediaType::Jpeg => ImageFormat::Jpeg,
+        MediaType::Png => {
+            let (w, h) = check_png(data, limits.max_png_chunks)?;
+            limits.check_dimensions(w, h)?;
+            ImageFormat::Png
+        }
+        MediaType::Webp => ImageFormat::WebP,
+        MediaType::Heic | MediaType::Heif => return Ok(None),
+        other => {
+            return Err(MediaError::corrupt(format!("{other} is not an image")));
+        }
+    };
+    let (width, height) = reader(data, format, limits)
+        .into_dimensions()
         .map_err(decode_error)?;
+    limits.check_dimensions(width, height)?;
+    let scaled = if format == ImageFormat::Jpeg {
+        decode_jpeg_scaled(data, width, height, limits.display_size, limits)
+    } else {
+        None
+    };
+    let mut img = match scaled {
+        Some(img) => img,
+        None => reader(data, format, limits)
+            .decode()
+            .map_err(decode_error)?,
+    };
     let exif = read_exif(data);
     let orientation = exif
         .orientation
         .and_then(Orientation::from_exif)
         .unwrap_or(Orientation::NoTransforms);
     img.apply_orientation(orientation);
-    let (derived, small) = derive(&img, limits)?;
+    let (images, small) = derive(img, limits)?;
     // The 9×8 hash averages whole regions, so the thumbnail (itself an area average) gives the
     // same picture of the structure as the full image, at a fraction of the cost.
-    let perceptual_hash = Some(PerceptualHash::of(&small));
-    let derived = Some(derived);
-    Ok(ImageInfo {
-        width: Some(width),
-        height: Some(height),
-        exif,
+    let perceptual_hash = PerceptualHash::of(&small);
+    Ok(Some(DerivedPhoto {
+        images,
         perceptual_hash,
-        derived,
+    }))
+}
+
+/// Decodes a JPEG at the smallest DCT scale whose longest side still reaches `target` (or at
+/// full size when it is smaller), with `jpeg-decoder`. `None` when that decoder cannot do
+/// this file (CMYK, 16-bit, an unsupported coding, a panic): the caller then decodes it whole
+/// with `image`, which also words the error.
+fn decode_jpeg_scaled(
+    data: &[u8],
+    width: u32,
+    height: u32,
+    target: u32,
+    limits: &Limits,
+) -> Option<DynamicImage> {
+    let longest = width.max(height);
+    if longest <= target.saturating_mul(2) {
+        // No scale below 1/1 fits; `image` decodes it as fast.
+        return None;
+    }
+    let want = |side: u32| -> u16 {
+        let s = (u64::from(side) * u64::from(target)).div_ceil(u64::from(longest));
+        u16::try_from(s.max(1)).unwrap_or(u16::MAX)
+    };
+    let (rw, rh) = (want(width), want(height));
+    let max_alloc = usize::try_from(limits.max_decode_alloc).unwrap_or(usize::MAX);
+    std::panic::catch_unwind(move || {
+        let mut dec = jpeg_decoder::Decoder::new(Cursor::new(data));
+        dec.set_max_decoding_buffer_size(max_alloc);
+        let (w, h) = dec.scale(rw, rh).ok()?;
+        let info = dec.info()?;
+        let pixels = dec.decode().ok()?;
+        let (w, h) = (u32::from(w), u32::from(h));
+        match info.pixel_format {
+            jpeg_decoder::PixelFormat::RGB24 => {
+                ::image::RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8)
+            }
+            jpeg_decoder::PixelFormat::L8 => {
+                ::image::GrayImage::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8)
+            }
+            _ => None,
+        }
     })
+    .ok()
+    .flatten()
 }
 
 /// HEIF/HEIC: structure and EXIF only; the `image` crate cannot decode HEVC, so no copies.
@@ -152,23 +263,19 @@ fn decode_error(e: ImageError) -> MediaError {
     }
 }
 
-/// The derived copies, and the thumbnail's pixels.
-fn derive(
-    img: &DynamicImage,
-    limits: &Limits,
-) -> Result<(DerivedImages, DynamicImage), MediaError> {
-    let t = limits.thumbnail_size;
-    let small = img.thumbnail(t, t);
-    let thumbnail = encode_jpeg(&small, limits.jpeg_quality)?;
+/// The derived copies, and the thumbnail's pixels. The thumbnail is made from the display
+/// copy, not from the (larger) decoded picture.
+fn derive(img: DynamicImage, limits: &Limits) -> Result<(DerivedImages, DynamicImage), MediaError> {
     let d = limits.display_size;
-    let display = if img.width() > d || img.height() > d {
-        encode_jpeg(
-            &img.resize(d, d, FilterType::CatmullRom),
-            limits.jpeg_quality,
-        )?
+    let shown = if img.width() > d || img.height() > d {
+        img.resize(d, d, FilterType::CatmullRom)
     } else {
-        encode_jpeg(img, limits.jpeg_quality)?
+        img
     };
+    let display = encode_jpeg(&shown, limits.jpeg_quality)?;
+    let t = limits.thumbnail_size;
+    let small = shown.thumbnail(t, t);
+    let thumbnail = encode_jpeg(&small, limits.jpeg_quality)?;
     Ok((DerivedImages { thumbnail, display }, small))
 }
 

@@ -28,12 +28,12 @@ pub use crate::error::MediaError;
 pub use crate::exif::{read_exif, CaptureTime, ExifInfo};
 pub use crate::geo::{check_position, GeoCheck, GeoPoint, DEFAULT_GEO_THRESHOLD_M};
 pub use crate::hash::{sha256_file, sha256_reader, Sha256Digest};
-pub use crate::image::{DerivedImage, DerivedImages, ImageInfo};
+pub use crate::image::{derive_image, DerivedImage, DerivedImages, DerivedPhoto, ImageInfo};
 pub use crate::limits::Limits;
 pub use crate::phash::{hamming_distance, PerceptualHash, DEFAULT_SIMILARITY_THRESHOLD};
 pub use crate::process::{
-    process, process_blocking, process_prehashed, process_prehashed_blocking, Declared,
-    MediaDetails, Processed,
+    check_prehashed, check_prehashed_blocking, process, process_blocking, process_prehashed,
+    process_prehashed_blocking, Declared, MediaDetails, Processed,
 };
 pub use crate::sniff::{resolve_declared, sniff, MediaKind, MediaType, Sniffed, SNIFF_LEN};
 pub use crate::video::VideoInfo;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::audio::{adts_info, amr_info, AudioInfo};
 use crate::error::MediaError;
 use crate::hash::{sha256_reader, Sha256Digest};
-use crate::image::{process_image, ImageInfo};
+use crate::image::{inspect_image, process_image, ImageInfo};
 use crate::limits::Limits;
 use crate::sniff::{resolve_declared, sniff, MediaKind, MediaType, SNIFF_LEN};
 use crate::video::{read_movie, video_info, VideoInfo};
@@ -79,6 +79,47 @@ pub fn process_prehashed(
     limits: &Limits,
     digest: Option<Sha256Digest>,
 ) -> Result<Processed, MediaError> {
+    checked(path, declared, limits, digest, true)
+}
+
+/// The checks of [`process_prehashed`] without decoding a photo: sniff, declared type, size,
+/// SHA-256, structure from the markers/chunks/boxes, dimensions from the header and EXIF.
+/// This is what an upload must pass before it is acknowledged; a photo's copies and
+/// perceptual hash ([`crate::derive_image`]) are made afterwards, off that path, so its
+/// `ImageInfo` has `perceptual_hash` and `derived` set to `None`.
+pub fn check_prehashed(
+    path: &Path,
+    declared: &Declared,
+    limits: &Limits,
+    digest: Option<Sha256Digest>,
+) -> Result<Processed, MediaError> {
+    checked(path, declared, limits, digest, false)
+}
+
+/// [`check_prehashed`] on tokio's blocking pool, at most one file per core at a time (a photo
+/// is read whole for its structure check, so this also bounds that memory).
+pub async fn check_prehashed_blocking(
+    path: PathBuf,
+    declared: Declared,
+    limits: Limits,
+    digest: Option<Sha256Digest>,
+) -> Result<Processed, MediaError> {
+    let _slot = processing_slots()
+        .acquire()
+        .await
+        .map_err(|e| MediaError::Io(std::io::Error::other(e)))?;
+    tokio::task::spawn_blocking(move || check_prehashed(&path, &declared, &limits, digest))
+        .await
+        .map_err(|e| MediaError::Io(std::io::Error::other(e)))?
+}
+
+fn checked(
+    path: &Path,
+    declared: &Declared,
+    limits: &Limits,
+    digest: Option<Sha256Digest>,
+    decode: bool,
+) -> Result<Processed, MediaError> {
     let expected = declared
         .sha256
         .as_deref()
@@ -113,7 +154,11 @@ pub fn process_prehashed(
         MediaKind::Image => {
             // Bounded by max_image_bytes, checked above; decoding needs random access anyway.
             let data = std::fs::read(path)?;
-            MediaDetails::Image(process_image(&data, media_type, limits)?)
+            MediaDetails::Image(if decode {
+                process_image(&data, media_type, limits)?
+            } else {
+                inspect_image(&data, media_type, limits)?
+            })
         }
         MediaKind::Video => {
             let movie = read_movie(BufReader::new(File::open(path)?), size, limits.max_boxes)?;

@@ -6,9 +6,9 @@ mod common;
 
 use common::*;
 use griddispatch_media::{
-    check_position, process, process_blocking, process_prehashed, process_prehashed_blocking,
-    read_exif, Declared, GeoPoint, Limits, MediaDetails, MediaError, MediaType, Processed,
-    Sha256Digest, DEFAULT_GEO_THRESHOLD_M, DEFAULT_SIMILARITY_THRESHOLD,
+    check_position, check_prehashed, derive_image, process, process_blocking, process_prehashed,
+    process_prehashed_blocking, read_exif, Declared, GeoPoint, Limits, MediaDetails, MediaError,
+    MediaType, Processed, Sha256Digest, DEFAULT_GEO_THRESHOLD_M, DEFAULT_SIMILARITY_THRESHOLD,
 };
 use image::ImageFormat;
 
@@ -396,4 +396,77 @@ fn jpeg_declaring_huge_dimensions_is_rejected() {
     // SOF0: marker, length(2), precision(1), height(2), width(2).
     data[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
     assert_eq!(code(run(&data, None)), "image_too_large");
+}
+
+#[test]
+fn a_large_jpeg_is_decoded_at_reduced_scale_upright_with_the_same_hash() {
+    // 4000 × 2000: the display copy (1600) needs only half of its pixels, decoded in the DCT
+    // domain; turned upright from EXIF orientation 6 as the full-size path does.
+    let picture = pattern(4000, 2000, 11);
+    let original = with_exif(&jpeg(&picture, 90), &CAMERA);
+    let p = run(&original, Some("image/jpeg")).unwrap();
+    let img = p.image().unwrap();
+    assert_eq!((img.width, img.height), (Some(4000), Some(2000)));
+    let derived = img.derived.as_ref().unwrap();
+    assert_eq!((derived.display.width, derived.display.height), (800, 1600));
+    assert_eq!(
+        (derived.thumbnail.width, derived.thumbnail.height),
+        (160, 320)
+    );
+    assert_eq!(read_exif(&derived.display.jpeg), Default::default());
+    // The same picture at a size that is decoded whole hashes (nearly) the same.
+    let small = with_exif(
+        &jpeg(
+            &picture.resize(2000, 1000, image::imageops::FilterType::Triangle),
+            90,
+        ),
+        &CAMERA,
+    );
+    let whole = run(&small, Some("image/jpeg")).unwrap();
+    let a = img.perceptual_hash.unwrap();
+    let b = whole.image().unwrap().perceptual_hash.unwrap();
+    assert!(
+        a.is_similar(b, DEFAULT_SIMILARITY_THRESHOLD),
+        "distance {}",
+        a.hamming_distance(b)
+    );
+}
+
+#[test]
+fn the_acknowledgement_checks_read_exif_and_dimensions_without_decoding() {
+    let original = with_exif(&jpeg(&pattern(1200, 900, 4), 90), &CAMERA);
+    let (_dir, path) = temp_file(&original);
+    let declared = Declared {
+        content_type: Some("image/jpeg".into()),
+        sha256: Some(Sha256Digest::of(&original).to_hex()),
+    };
+    let p = check_prehashed(&path, &declared, &Limits::default(), None).unwrap();
+    let img = p.image().unwrap();
+    assert_eq!((img.width, img.height), (Some(1200), Some(900)));
+    assert_eq!(img.exif.orientation, Some(6));
+    assert!(img.exif.gps.is_some() && img.exif.captured_at.is_some());
+    assert!(img.perceptual_hash.is_none() && img.derived.is_none());
+    // Cheap checks still refuse what they refused: a truncated photo, a bomb's header.
+    let cut = &original[..original.len() - 100];
+    let (_d, cut_path) = temp_file(cut);
+    let e = check_prehashed(&cut_path, &Declared::default(), &Limits::default(), None).unwrap_err();
+    assert_eq!(e.code(), "corrupt_file");
+    let small = Limits {
+        max_pixels: 1000,
+        ..Limits::default()
+    };
+    let e = check_prehashed(&path, &Declared::default(), &small, None).unwrap_err();
+    assert_eq!(e.code(), "image_too_large");
+}
+
+#[test]
+fn a_jpeg_whose_markers_are_sound_but_does_not_decode_fails_only_when_decoded() {
+    let mut data = jpeg(&pattern(64, 48, 5), 90);
+    let sos = data.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+    // The scan asks for Huffman tables (3/3) the file never defines.
+    data[sos + 6] = 0x33;
+    let (_dir, path) = temp_file(&data);
+    assert!(check_prehashed(&path, &Declared::default(), &Limits::default(), None).is_ok());
+    let e = derive_image(&data, MediaType::Jpeg, &Limits::default()).unwrap_err();
+    assert_eq!(e.code(), "corrupt_file");
 }

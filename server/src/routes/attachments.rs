@@ -10,6 +10,7 @@ use crate::auth::Actor;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::attachments::{self, AttachmentRow};
+use crate::store::photo_jobs;
 use crate::tus::attachment_view;
 pub use crate::tus::complete::AttachmentView;
 
@@ -79,7 +80,9 @@ pub struct ContentQuery {
 /// Download the original or a derived copy.
 #[utoipa::path(get, path = "/api/v1/attachments/{id}/content", tag = "evidence", security(("bearer" = [])),
     params(("id" = String, Path, description = "attachment id"), ContentQuery),
-    responses((status = 200, description = "the file"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "the file"), (status = 404, body = ErrorBody),
+        (status = 409, description = "`copies_pending`: the photo's copies are still being made", body = ErrorBody),
+        (status = 422, description = "`copies_failed`: the photo does not decode; no copies", body = ErrorBody)))]
 pub async fn get_content(
     state: web::Data<AppState>,
     actor: Actor,
@@ -102,9 +105,29 @@ pub async fn get_content(
             ))
         }
     };
-    let key = key.ok_or_else(|| {
-        AppError::NotFound("此证据没有该副本 (no such copy of this attachment)".into())
-    })?;
+    let key = match (key, row.derive_state.as_deref()) {
+        (Some(key), _) => key,
+        (None, Some(photo_jobs::state::PENDING)) => {
+            return Err(AppError::conflict(
+                "copies_pending",
+                "处理中：此照片的副本尚在生成，请稍后再取 (processing: this photo's copies are still being made; fetch it again shortly)",
+            ))
+        }
+        (None, Some(photo_jobs::state::FAILED)) => {
+            return Err(AppError::detailed(
+                422,
+                "copies_failed",
+                "此照片无法解码，未生成副本；原件已保存 (this photo does not decode, so it has no copies; the original is kept)",
+                "reason",
+                row.derive_error.clone().unwrap_or_default().into(),
+            ))
+        }
+        (None, _) => {
+            return Err(AppError::NotFound(
+                "此证据没有该副本 (no such copy of this attachment)".into(),
+            ))
+        }
+    };
     let key = ObjectKey::parse(&key)?;
     let size = state.media.storage.head(&key).await?.size;
     let stream = state.media.storage.get_stream(&key).await?;

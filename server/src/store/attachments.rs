@@ -68,6 +68,11 @@ pub struct AttachmentRow {
     pub phase: Option<String>,
     /// What a recording says (audio), set later by its maker or the officers.
     pub transcript: Option<String>,
+    /// Whether the photo's copies are made: `pending`, `done` or `failed`; `None` when there
+    /// is nothing to make (video, audio, HEIF, photos recorded before the job queue).
+    pub derive_state: Option<String>,
+    /// Why the copies could not be made (a stable code), with `failed`.
+    pub derive_error: Option<String>,
 }
 
 /// Insert.
@@ -96,16 +101,6 @@ pub fn same_bytes(conn: &mut DbConn, sha256: &str, except: &str) -> QueryResult<
         .select(attachments::id)
         .first(conn)
         .optional()
-}
-
-/// Every photo's perceptual hash: (id, hex). A linear scan is fine for a town's volume; a
-/// BK-tree in memory is the next step when it is not.
-pub fn photo_hashes(conn: &mut DbConn) -> QueryResult<Vec<(String, String)>> {
-    attachments::table
-        .filter(attachments::phash.is_not_null())
-        .order(attachments::received_at.asc())
-        .select((attachments::id, attachments::phash.assume_not_null()))
-        .load(conn)
 }
 
 /// Set what a recording says.

@@ -9,6 +9,7 @@ pub mod departments;
 pub mod grid;
 pub mod meetings;
 pub mod notifications;
+pub mod photo_jobs;
 pub mod sessions;
 pub mod settings;
 pub mod sync;

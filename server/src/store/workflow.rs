@@ -45,6 +45,63 @@ pub fn case(conn: &mut DbConn, id: &str) -> QueryResult<Option<Case>> {
     data.map(|d| from_json(&d)).transpose()
 }
 
+/// Ids per query when loading many: well under SQLite's and PostgreSQL's bind limits.
+const MANY_CHUNK: usize = 500;
+
+/// Load many reports by id (a sync page); missing ones are absent from the map.
+pub fn reports_by_id(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> QueryResult<std::collections::HashMap<String, Report>> {
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(MANY_CHUNK) {
+        let rows: Vec<(String, String)> = reports::table
+            .filter(reports::id.eq_any(chunk))
+            .select((reports::id, reports::data))
+            .load(conn)?;
+        for (id, data) in rows {
+            out.insert(id, from_json(&data)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Load many tasks by id.
+pub fn tasks_by_id(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> QueryResult<std::collections::HashMap<String, Task>> {
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(MANY_CHUNK) {
+        let rows: Vec<(String, String)> = tasks::table
+            .filter(tasks::id.eq_any(chunk))
+            .select((tasks::id, tasks::data))
+            .load(conn)?;
+        for (id, data) in rows {
+            out.insert(id, from_json(&data)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Load many cases by id.
+pub fn cases_by_id(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> QueryResult<std::collections::HashMap<String, Case>> {
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(MANY_CHUNK) {
+        let rows: Vec<(String, String)> = cases::table
+            .filter(cases::id.eq_any(chunk))
+            .select((cases::id, cases::data))
+            .load(conn)?;
+        for (id, data) in rows {
+            out.insert(id, from_json(&data)?);
+        }
+    }
+    Ok(out)
+}
+
 /// The case that came from a report, if any.
 pub fn case_of_report(conn: &mut DbConn, report_id: &str) -> QueryResult<Option<Case>> {
     let data: Option<String> = cases::table

@@ -2,7 +2,7 @@
 //! commands exactly once in device order; pull pages the change log in commit order, filtered
 //! to the reader's scope, with back-fill and purge when the scope changes.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -83,6 +83,66 @@ pub fn command_refs(cmd: &Command) -> Vec<(&'static str, String)> {
 fn command_hash(cmd: &Command) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(serde_json::to_vec(cmd).unwrap_or_default()))
+}
+
+/// The current state of many entities, as [`entity`] gives each — for a pull page, with a few
+/// queries per kind instead of one or two per change. Keys are `(kind, id)`; an entity that does
+/// not exist or that the reader may not see maps to `None`.
+pub fn entities_many(
+    conn: &mut DbConn,
+    vis: &Visibility,
+    refs: &[(&str, &str)],
+) -> diesel::QueryResult<HashMap<(String, String), Option<serde_json::Value>>> {
+    let ids = |kind: &str| -> Vec<String> {
+        let mut v: Vec<String> = refs
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, id)| (*id).to_owned())
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let cases = wf::cases_by_id(conn, &ids("case"))?;
+    let mut task_ids = ids("task");
+    task_ids.extend(cases.values().map(|c| c.task_id.clone()));
+    task_ids.sort_unstable();
+    task_ids.dedup();
+    let mut tasks = wf::tasks_by_id(conn, &task_ids)?;
+    let mut report_ids = ids("report");
+    report_ids.extend(tasks.values().map(|t| t.report_id.clone()));
+    report_ids.extend(cases.values().map(|c| c.report_id.clone()));
+    report_ids.sort_unstable();
+    report_ids.dedup();
+    let reports = wf::reports_by_id(conn, &report_ids)?;
+    // A report's own task decides who sees it too.
+    let mut more: Vec<String> = reports
+        .values()
+        .filter_map(|r| r.task_id.clone())
+        .filter(|t| !tasks.contains_key(t))
+        .collect();
+    more.sort_unstable();
+    more.dedup();
+    tasks.extend(wf::tasks_by_id(conn, &more)?);
+    let mut out = HashMap::with_capacity(refs.len());
+    for (kind, id) in refs {
+        let state = match *kind {
+            "report" => reports.get(*id).and_then(|r| {
+                let task = r.task_id.as_ref().and_then(|t| tasks.get(t));
+                vis.report(r, task).then(|| vis.serve(r))
+            }),
+            "task" => tasks.get(*id).and_then(|t| {
+                let r = reports.get(&t.report_id)?;
+                vis.report(r, Some(t)).then(|| vis.serve(t))
+            }),
+            _ => cases.get(*id).and_then(|c| {
+                let r = reports.get(&c.report_id)?;
+                vis.report(r, tasks.get(&c.task_id)).then(|| vis.serve(c))
+            }),
+        };
+        out.insert(((*kind).to_owned(), (*id).to_owned()), state);
+    }
+    Ok(out)
 }
 
 /// The current state of an entity, if it exists and the reader may see it.
@@ -174,7 +234,21 @@ pub struct PushOutcome {
     pub applied_any: bool,
 }
 
+/// Most commands applied in one transaction of a push (group commit).
+pub const GROUP_MAX_COMMANDS: usize = 250;
+/// Longest a push holds the write lock before committing what it has applied; other writers
+/// (a dispatcher's command, another phone's push) wait at most about this long behind it.
+pub const GROUP_MAX_HOLD: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// Apply a batch (already sorted by `device_seq`, no repeats) in order, exactly once.
+///
+/// Group commit: the commands go in groups, each one write transaction (at most
+/// [`GROUP_MAX_COMMANDS`] commands or [`GROUP_MAX_HOLD`] of work), each command in a savepoint
+/// of its own — its effects and receipt are atomic, a refused or failing command is rolled back
+/// alone and acknowledged as `rejected` in the same group. A group's results are answered only
+/// once it committed: if the commit fails, none of its commands counts as applied and the phone
+/// sends them again (their receipts were not written either). The change log's `seq` is claimed
+/// under the chain head's lock inside the group, so readers still see commit order.
 pub fn push(
     conn: &mut DbConn,
     env: &Env<'_>,
@@ -189,35 +263,66 @@ pub fn push(
         failure: None,
         applied_any: false,
     };
-    for item in commands {
-        match push_one(conn, env, who, item) {
-            Ok(Some(r)) => {
-                if r.status == PushStatus::Applied {
-                    out.applied_any = true;
+    let mut rest = commands;
+    while !rest.is_empty() {
+        let started = std::time::Instant::now();
+        let mut group: Vec<PushResult> = Vec::new();
+        // Why the batch stops after this group: a gap (commands wait) or a failure.
+        let mut gap_at: Option<i64> = None;
+        let mut failure: Option<diesel::result::Error> = None;
+        let mut taken = 0;
+        let committed = crate::db::write_transaction(conn, |conn| {
+            for item in rest {
+                if taken >= GROUP_MAX_COMMANDS || (taken > 0 && started.elapsed() >= GROUP_MAX_HOLD)
+                {
+                    break;
                 }
-                out.results.push(r);
-            }
-            Ok(None) => {
-                // A gap: this and everything after it waits for the missing command.
-                for later in commands.iter().filter(|c| c.device_seq >= item.device_seq) {
-                    out.results.push(PushResult {
-                        device_seq: later.device_seq,
-                        status: PushStatus::Deferred,
-                        original: None,
-                        command_seq: None,
-                        code: None,
-                        message: None,
-                        entities: vec![],
-                    });
+                match push_one(conn, env, who, item) {
+                    Ok(Some(r)) => {
+                        taken += 1;
+                        group.push(r);
+                    }
+                    Ok(None) => {
+                        gap_at = Some(item.device_seq);
+                        break;
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
                 }
-                break;
             }
-            Err(e) => {
-                tracing::error!(error = %e, device_seq = item.device_seq, "sync push stopped");
-                out.failure = Some(e.to_string());
-                break;
-            }
+            Ok::<_, diesel::result::Error>(())
+        });
+        if let Err(e) = committed {
+            // Nothing of this group happened.
+            tracing::error!(error = %e, "sync push: a group did not commit");
+            out.failure = Some(e.to_string());
+            break;
         }
+        out.applied_any |= group.iter().any(|r| r.status == PushStatus::Applied);
+        out.results.append(&mut group);
+        if let Some(e) = failure {
+            tracing::error!(error = %e, "sync push stopped");
+            out.failure = Some(e.to_string());
+            break;
+        }
+        if let Some(first) = gap_at {
+            // A gap: this and everything after it waits for the missing command.
+            for later in commands.iter().filter(|c| c.device_seq >= first) {
+                out.results.push(PushResult {
+                    device_seq: later.device_seq,
+                    status: PushStatus::Deferred,
+                    original: None,
+                    command_seq: None,
+                    code: None,
+                    message: None,
+                    entities: vec![],
+                });
+            }
+            break;
+        }
+        rest = &rest[taken..];
     }
     match store::next_seq(conn, user, who.device_id) {
         Ok(next) => out.next_device_seq = next,
@@ -334,6 +439,7 @@ fn push_one(
         occurred_at,
         ..who.issuer.clone()
     };
+    // A savepoint inside the group's transaction (see `push`).
     let attempt = conn.transaction::<_, Abort, _>(|conn| {
         let applied = execute_in(conn, env, &issuer, &item.command, item.position.as_ref())
             .map_err(Abort::Cmd)?;
@@ -388,7 +494,8 @@ fn push_one(
             )
         }
     };
-    // Rejected: acknowledged with a receipt of its own, so the queue behind it moves on.
+    // Rejected: acknowledged with a receipt of its own (a savepoint of the group too), so the
+    // queue behind it moves on.
     let stored = conn.transaction::<_, diesel::result::Error, _>(|conn| {
         if !store::advance(conn, user, device, item.device_seq, env.now)? {
             return Ok(false);
@@ -646,8 +753,13 @@ pub fn pull(
                 ph.a.clear();
                 continue;
             }
+            let wanted: Vec<(&str, &str)> = ids.iter().map(|id| (kind, id.as_str())).collect();
+            let mut states = entities_many(conn, vis, &wanted)?;
             for id in ids {
-                let state = entity(conn, vis, kind, &id)?;
+                let state = match states.remove(&(kind.to_owned(), id.clone())) {
+                    Some(state) => state,
+                    None => entity(conn, vis, kind, &id)?,
+                };
                 let change = match (ph.p, state) {
                     (false, Some(data)) => Some(Change {
                         op: ChangeOp::Upsert,
@@ -697,6 +809,11 @@ pub fn pull(
         }
         let cut = rows.len() as i64 == want;
         let last_seq = rows.last().map_or(cur.s, |r| r.seq);
+        let wanted: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|r| (r.entity_type.as_str(), r.entity_id.as_str()))
+            .collect();
+        let mut states = entities_many(conn, vis, &wanted)?;
         let mut i = 0;
         while i < rows.len() {
             let seq = rows[i].seq;
@@ -709,7 +826,10 @@ pub fn pull(
                 let r = &rows[j];
                 let key = (r.entity_type.clone(), r.entity_id.clone());
                 if !page.seen.contains(&key) {
-                    let state = entity(conn, vis, &r.entity_type, &r.entity_id)?;
+                    let state = match states.remove(&key) {
+                        Some(state) => state,
+                        None => entity(conn, vis, &r.entity_type, &r.entity_id)?,
+                    };
                     group.push(Change {
                         op: if state.is_some() {
                             ChangeOp::Upsert

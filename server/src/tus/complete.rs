@@ -1,11 +1,11 @@
-//! What happens when the last byte arrives: check the file, store the original immutably,
-//! make derived copies, and write the evidence record.
+//! What happens when the last byte arrives: check the file, store the original immutably and
+//! write the evidence record. A photo's derived copies are made afterwards (`super::copies`).
 
 use chrono::DateTime;
-use griddispatch_media::storage::{DerivedVariant, ObjectKey};
+use griddispatch_media::storage::ObjectKey;
 use griddispatch_media::{
-    check_position, process_prehashed_blocking, Declared, GeoPoint, MediaDetails, MediaKind,
-    Processed, Sha256Digest, DEFAULT_SIMILARITY_THRESHOLD,
+    check_position, check_prehashed_blocking, Declared, GeoPoint, MediaDetails, MediaKind,
+    MediaType, Processed, Sha256Digest,
 };
 use serde::Serialize;
 
@@ -14,6 +14,7 @@ use crate::db;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::attachments::{self, AttachmentRow};
+use crate::store::photo_jobs;
 use crate::store::uploads::{self, state as upload_state, UploadRow};
 
 /// Check and record a fully received upload. On a refused file the upload becomes
@@ -36,7 +37,9 @@ pub async fn complete_upload(
         sha256: Some(meta.sha256.clone()),
     };
     let limits = state.media.limits.clone();
-    let processed = match process_prehashed_blocking(path.clone(), declared, limits, sha256).await {
+    // The cheap checks only (type, size, hash, structure, header dimensions, EXIF): the
+    // photo's pixels are decoded by the copy workers after this answers.
+    let processed = match check_prehashed_blocking(path.clone(), declared, limits, sha256).await {
         Ok(p) => p,
         Err(err) => {
             if err.http_status() < 500 {
@@ -50,6 +53,9 @@ pub async fn complete_upload(
     }
     let row = store_and_record(state, upload, &meta, &processed).await?;
     let _ = tokio::fs::remove_file(&path).await;
+    if row.derive_state.is_some() {
+        super::copies::wake(state);
+    }
     Ok(row)
 }
 
@@ -145,9 +151,9 @@ async fn store_and_record(
             processed.sha256,
         )
         .await?;
-    let (mut thumbnail_key, mut display_key) = (None, None);
+    let mut derive_state = None;
     let (mut width, mut height, mut duration_ms) = (None, None, None);
-    let (mut exif_gps, mut exif_time, mut phash, mut exif_model) = (None, None, None, None);
+    let (mut exif_gps, mut exif_time, mut exif_model) = (None, None, None);
     match &processed.details {
         MediaDetails::Image(img) => {
             width = img.width;
@@ -158,20 +164,12 @@ async fn store_and_record(
                 None => c.local,
             });
             exif_model = img.exif.model.clone();
-            phash = img.perceptual_hash.map(|h| h.to_string());
-            if let Some(derived) = &img.derived {
-                for (variant, copy, slot) in [
-                    (
-                        DerivedVariant::Thumbnail,
-                        &derived.thumbnail,
-                        &mut thumbnail_key,
-                    ),
-                    (DerivedVariant::Display, &derived.display, &mut display_key),
-                ] {
-                    let key = ObjectKey::derived(&processed.sha256, variant);
-                    storage.put_stream(&key, &mut copy.jpeg.as_slice()).await?;
-                    *slot = Some(key.as_str().to_owned());
-                }
+            // Decoded later by the copy workers (HEIF is not decoded at all).
+            if matches!(
+                processed.media_type,
+                MediaType::Jpeg | MediaType::Png | MediaType::Webp
+            ) {
+                derive_state = Some(photo_jobs::state::PENDING.to_owned());
             }
         }
         MediaDetails::Video(v) => {
@@ -211,15 +209,17 @@ async fn store_and_record(
         width: width.and_then(|w| i32::try_from(w).ok()),
         height: height.and_then(|h| i32::try_from(h).ok()),
         duration_ms: duration_ms.and_then(|d| i64::try_from(d).ok()),
-        phash,
+        phash: None,
         similar_to: None,
         proves: None,
         original_key: original.as_str().to_owned(),
-        thumbnail_key,
-        display_key,
+        thumbnail_key: None,
+        display_key: None,
         details,
         phase: meta.phase.clone(),
         transcript: None,
+        derive_state,
+        derive_error: None,
     };
     let upload_id = upload.id.clone();
     state
@@ -236,7 +236,11 @@ async fn store_and_record(
                 )? {
                     return Err(diesel::result::Error::RollbackTransaction);
                 }
-                attachments::insert(conn, &row)
+                attachments::insert(conn, &row)?;
+                if row.derive_state.is_some() {
+                    photo_jobs::enqueue(conn, &row.id, row.received_at)?;
+                }
+                Ok(())
             })
             .map_err(|e| match e {
                 diesel::result::Error::RollbackTransaction => AppError::conflict(
@@ -250,30 +254,11 @@ async fn store_and_record(
         .await
 }
 
-/// An earlier attachment with the same bytes, or a photo whose perceptual hash is within the
-/// similarity threshold (a re-used photo, even re-encoded or resized).
+/// An earlier attachment with the same bytes (the same file in two reports). A photo whose
+/// perceptual hash is near an earlier one's is flagged once its copies are made
+/// (`store::photo_jobs::finish_done`).
 fn find_similar(conn: &mut db::DbConn, row: &AttachmentRow) -> Result<Option<String>, AppError> {
-    if let Some(same) = attachments::same_bytes(conn, &row.sha256, &row.id)? {
-        return Ok(Some(same));
-    }
-    let Some(mine) = row
-        .phash
-        .as_deref()
-        .and_then(|h| u64::from_str_radix(h, 16).ok())
-    else {
-        return Ok(None);
-    };
-    let best = attachments::photo_hashes(conn)?
-        .into_iter()
-        .filter(|(id, _)| *id != row.id)
-        .filter_map(|(id, h)| {
-            u64::from_str_radix(&h, 16)
-                .ok()
-                .map(|bits| (id, (bits ^ mine).count_ones()))
-        })
-        .filter(|(_, d)| *d <= DEFAULT_SIMILARITY_THRESHOLD)
-        .min_by_key(|(_, d)| *d);
-    Ok(best.map(|(id, _)| id))
+    Ok(attachments::same_bytes(conn, &row.sha256, &row.id)?)
 }
 
 /// The API view of an evidence record.
@@ -326,8 +311,16 @@ pub struct AttachmentView {
     pub phase: Option<String>,
     /// What a recording says (录音文字记录), audio only.
     pub transcript: Option<String>,
-    /// Which copies can be downloaded.
+    /// Which copies can be downloaded now.
     pub variants: Vec<String>,
+    /// A photo's display copy and thumbnail: `pending` (still being made — show a
+    /// placeholder, 处理中), `done`, or `failed` (the photo does not decode; `copies_error`
+    /// says why, the original is kept); `null` when there are none to make (video, audio,
+    /// HEIF).
+    pub copies: Option<String>,
+    /// Why the copies could not be made (a stable code such as `corrupt_file`), with
+    /// `copies: "failed"`.
+    pub copies_error: Option<String>,
 }
 
 /// Build the API view.
@@ -368,5 +361,10 @@ pub fn attachment_view(a: AttachmentRow) -> AttachmentView {
         phase: a.phase,
         transcript: a.transcript,
         variants,
+        // Photos recorded before the queue have no state but their copies.
+        copies: a
+            .derive_state
+            .or_else(|| a.thumbnail_key.as_ref().map(|_| "done".to_owned())),
+        copies_error: a.derive_error,
     }
 }

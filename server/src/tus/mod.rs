@@ -12,6 +12,7 @@
 
 mod body;
 pub mod complete;
+pub mod copies;
 mod headers;
 pub mod jobs;
 
@@ -54,6 +55,11 @@ pub struct MediaContext {
     pub position_mismatch_m: f64,
     /// Whole-file SHA-256 of uploads being received, kept between their PATCHes.
     pub running: RunningHashes,
+    /// Wakes a photo-copy worker when a photo was recorded.
+    pub copies_wake: Arc<tokio::sync::Notify>,
+    /// Photos decoded at once in this process (`photo_copies.workers`, at least 1): bounds
+    /// the memory the copies take, whoever runs them.
+    pub copy_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl MediaContext {

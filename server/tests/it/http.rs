@@ -197,3 +197,55 @@ async fn the_console_is_served_at_the_root() {
     assert_eq!(resp.status(), 200);
     assert!(resp.text().await.unwrap().contains("指挥调度台"));
 }
+
+/// Send raw bytes on a fresh connection and read the whole answer (the server closes it).
+async fn raw_exchange(app: &TestApp, request: &[u8]) -> (u16, String, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.address.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // The server may answer (and close) before it has read everything: ignore write errors.
+    let _ = s.write_all(request).await;
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf).await;
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP answer");
+    let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let ctype = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-type")
+                .then(|| v.trim().to_owned())
+        })
+        .unwrap_or_default();
+    (
+        status,
+        ctype,
+        serde_json::from_str(body).unwrap_or(Value::Null),
+    )
+}
+
+#[actix_web::test]
+async fn an_oversized_or_malformed_request_head_gets_the_error_shape_and_the_server_serves_on() {
+    let app = TestApp::spawn().await;
+    // A 1 MB header: refused by the connection layer before any route runs.
+    let mut big = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ".to_vec();
+    big.extend(std::iter::repeat_n(b'a', 1 << 20));
+    big.extend(b"\r\n\r\n");
+    let (status, ctype, body) = raw_exchange(&app, &big).await;
+    assert_eq!(status, 431);
+    assert_eq!(ctype, "application/json");
+    assert_eq!(body["error"]["code"], "header_too_large", "{body}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("请求头过大"));
+    // A head that is not HTTP.
+    let (status, ctype, body) = raw_exchange(&app, b"GET / HTTP/1.1\r\nHo st\x01: x\r\n\r\n").await;
+    assert_eq!(status, 400);
+    assert_eq!(ctype, "application/json");
+    assert_eq!(body["error"]["code"], "malformed_request", "{body}");
+    // And the server keeps serving.
+    let ok = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+}

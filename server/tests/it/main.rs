@@ -24,6 +24,7 @@ mod meetings;
 mod migrations;
 mod open311;
 mod people;
+mod photo_copies;
 mod privacy;
 mod sharing;
 mod sync;

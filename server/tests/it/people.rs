@@ -55,6 +55,7 @@ async fn the_rechecking_grid_member_opens_the_officers_before_and_after_photos()
             .get(&format!("/api/v1/attachments/{id}"), Some(&t.tokens["gm2"]))
             .await;
         assert_eq!(got.status(), 200, "the re-checker sees {id}");
+        t.app.copies_made(id, &t.tokens["gm2"]).await;
         let file = t
             .app
             .get(

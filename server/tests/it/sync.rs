@@ -898,3 +898,163 @@ async fn a_device_seq_reused_for_another_command_is_refused_not_swallowed() {
     let big = push(&t, "gmx", Value::Array(batch)).await;
     assert_eq!(big["next_device_seq"], 501, "{}", big["results"][0]);
 }
+
+/// Group commit: batches larger than one group, with refused commands among them, from several
+/// phones at once while other writers send commands and a reader pulls — every command applied
+/// once in its device's order, each refused one acknowledged alone, the change log seen in
+/// commit order with nothing missing, the audit chain whole.
+#[actix_web::test]
+async fn big_batches_from_several_phones_apply_in_order_beside_other_writers() {
+    let t = Town::new().await;
+    let disp = t.tokens["disp"].clone();
+    let (_, mut cursor) = pull_all(&t, &disp, None, 500).await;
+    let before = t.audit_count();
+    let per_phone = griddispatch::sync::GROUP_MAX_COMMANDS + 60;
+    // Every 37th command is refused (an officer may not close a task that does not exist).
+    let batch = |n: usize| -> (Vec<Value>, Vec<String>) {
+        let mut cmds = Vec::new();
+        let mut made = Vec::new();
+        for i in 1..=n {
+            let command = if i % 37 == 0 {
+                json!({"type": "close_task", "task_id": uuid()})
+            } else {
+                let id = uuid();
+                made.push(id.clone());
+                create(&t, &id)
+            };
+            cmds.push(json!({"device_seq": i, "command": command}));
+        }
+        (cmds, made)
+    };
+    let phones = [("gmx", "dev"), ("gm2", "dev")];
+    let batches: Vec<_> = phones.iter().map(|_| batch(per_phone)).collect();
+    let push_all = |k: usize| {
+        let t = &t;
+        let (cmds, _) = &batches[k];
+        let (who, device) = phones[k];
+        async move {
+            let mut results = Vec::new();
+            // The protocol's largest push is 500: the phone sends two.
+            for chunk in cmds.chunks(500) {
+                let r = push_raw(t, who, device, Value::Array(chunk.to_vec())).await;
+                assert_eq!(r.status(), 200);
+                let body: Value = r.json().await.unwrap();
+                results.extend(body["results"].as_array().unwrap().iter().cloned());
+                assert_eq!(
+                    body["next_device_seq"],
+                    chunk.last().unwrap()["device_seq"].as_i64().unwrap() + 1
+                );
+            }
+            results
+        }
+    };
+    let others = async {
+        let mut ids = Vec::new();
+        for _ in 0..10 {
+            let id = uuid();
+            t.ok("off1", create(&t, &id)).await;
+            ids.push(id);
+        }
+        ids
+    };
+    let mut seen: Vec<(i64, String)> = Vec::new();
+    let pulling = async {
+        for _ in 0..60 {
+            let page = pull_with(&t, &disp, Some(&cursor), 50).await;
+            for c in page["changes"].as_array().unwrap() {
+                seen.push((c["seq"].as_i64().unwrap(), c["id"].as_str().unwrap().into()));
+            }
+            cursor = page["cursor"].as_str().unwrap().to_owned();
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    };
+    let (a, b, rest_ids, ()) = futures_util::join!(push_all(0), push_all(1), others, pulling);
+    for (results, (cmds, _)) in [a, b].iter().zip(&batches) {
+        assert_eq!(results.len(), cmds.len());
+        let mut last_seq = 0;
+        for (i, r) in results.iter().enumerate() {
+            assert_eq!(r["device_seq"], i as i64 + 1);
+            if (i + 1) % 37 == 0 {
+                assert_eq!(r["status"], "rejected", "{r}");
+                assert!(!r["code"].as_str().unwrap().is_empty());
+            } else {
+                assert_eq!(r["status"], "applied", "{r}");
+                // A phone's commands take the server's order in its device order.
+                let seq = r["command_seq"].as_i64().unwrap();
+                assert!(seq > last_seq);
+                last_seq = seq;
+                assert_eq!(r["entities"][0]["data"]["status"], "reported");
+            }
+        }
+    }
+    let (rest, _) = pull_all(&t, &disp, Some(cursor), 500).await;
+    for c in rest {
+        seen.push((c["seq"].as_i64().unwrap(), c["id"].as_str().unwrap().into()));
+    }
+    let made: HashSet<String> = batches
+        .iter()
+        .flat_map(|(_, m)| m.iter().cloned())
+        .chain(rest_ids)
+        .collect();
+    let applied = made.len() as i64;
+    assert_eq!(seen.len(), made.len(), "every report seen once");
+    assert!(seen.windows(2).all(|w| w[0].0 < w[1].0), "commit order");
+    assert_eq!(
+        seen.iter()
+            .map(|(_, id)| id.clone())
+            .collect::<HashSet<_>>(),
+        made
+    );
+    assert_eq!(reports_count(&t), applied);
+    assert_eq!(t.audit_count(), before + applied);
+    t.verify();
+    // Sent again (a lost answer): every one is a duplicate, nothing applies twice.
+    let again = push_raw(&t, "gmx", "dev", Value::Array(batches[0].0[..300].to_vec())).await;
+    let again: Value = again.json().await.unwrap();
+    assert!(again["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["status"] == "duplicate"));
+    assert_eq!(reports_count(&t), applied);
+}
+
+/// A group whose commit fails counts for nothing: the push answers "retry later" with no result,
+/// no receipt and no effect stays, and the same batch sent again applies once. (PostgreSQL: a
+/// deferred constraint trigger refuses the commit; SQLite has no deferred triggers.)
+#[actix_web::test]
+async fn a_group_that_does_not_commit_leaves_nothing_and_is_sent_again() {
+    let t = Town::new().await;
+    if t.app.db.backend() != "postgres" {
+        return;
+    }
+    let exec = |sql: &str| {
+        use diesel::RunQueryDsl;
+        let mut conn = t.app.state.pool.get().unwrap();
+        diesel::sql_query(sql).execute(&mut conn).unwrap();
+    };
+    exec(
+        "CREATE FUNCTION gd_test_refuse() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN RAISE EXCEPTION 'refused at commit'; END $$",
+    );
+    exec(
+        "CREATE CONSTRAINT TRIGGER gd_test_refuse AFTER INSERT ON sync_receipts \
+         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION gd_test_refuse()",
+    );
+    let before = t.audit_count();
+    let cmds: Vec<Value> = (1..=5)
+        .map(|i| json!({"device_seq": i, "command": create(&t, &uuid())}))
+        .collect();
+    let r = push_raw(&t, "gmx", "dev", Value::Array(cmds.clone())).await;
+    assert_error(r, 503, "service_unavailable").await;
+    assert_eq!(reports_count(&t), 0);
+    assert_eq!(t.audit_count(), before);
+    exec("DROP TRIGGER gd_test_refuse ON sync_receipts");
+    let out = push(&t, "gmx", Value::Array(cmds)).await;
+    let res = out["results"].as_array().unwrap();
+    assert!(res.iter().all(|r| r["status"] == "applied"), "{out}");
+    assert_eq!(out["next_device_seq"], 6);
+    assert_eq!(reports_count(&t), 5);
+    assert_eq!(t.audit_count(), before + 5);
+    t.verify();
+}

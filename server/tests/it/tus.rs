@@ -241,12 +241,9 @@ async fn a_photo_uploaded_in_chunks_becomes_evidence_with_the_same_bytes() {
     assert_eq!(offset_of(resp.headers()), data.len() as u64);
     assert_eq!(resp.headers()["tus-resumable"], "1.0.0");
 
-    let view: Value = app
-        .get(&format!("/api/v1/attachments/{id}"), Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    // The copies are made after the upload was acknowledged.
+    let view = app.copies_made(&id, &token).await;
+    assert_eq!(view["copies"], "done");
     assert_eq!(view["kind"], "photo");
     assert_eq!(view["media_type"], "image/jpeg");
     assert_eq!(view["sha256"], sha256_hex(&data));
@@ -668,16 +665,11 @@ async fn a_reused_photo_is_flagged_against_the_earlier_one() {
         204
     );
 
+    // Flagged once the copies (and so the perceptual hashes) are made.
     let view = |id: String| {
         let app = &app;
         let token = token.clone();
-        async move {
-            app.get(&format!("/api/v1/attachments/{id}"), Some(&token))
-                .await
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
+        async move { app.copies_made(&id, &token).await }
     };
     assert_eq!(view(a.clone()).await["similar_to"], Value::Null);
     assert_eq!(view(b).await["similar_to"], a.as_str());

@@ -197,6 +197,24 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
+    /// The attachment's view once its photo copies are no longer `pending` (the copy workers
+    /// make them after the upload was acknowledged): polls, without a time assertion.
+    pub async fn copies_made(&self, id: &str, token: &str) -> Value {
+        for _ in 0..6000 {
+            let view: Value = self
+                .get(&format!("/api/v1/attachments/{id}"), Some(token))
+                .await
+                .json()
+                .await
+                .unwrap();
+            if view["copies"] != "pending" {
+                return view;
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("the copies of {id} were never made");
+    }
+
     /// GET with an optional bearer token.
     pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
         let mut req = self.client.get(self.url(path));

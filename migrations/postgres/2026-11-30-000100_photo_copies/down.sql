@@ -1,0 +1,3 @@
+DROP TABLE photo_jobs;
+ALTER TABLE attachments DROP COLUMN derive_error;
+ALTER TABLE attachments DROP COLUMN derive_state;

@@ -1,0 +1,276 @@
+//! The queue of photos whose copies are still to be made (`photo_jobs`), and the attachment's
+//! `derive_state`. Every step is a conditional update, so several workers in several instances
+//! may run it at once: a job is claimed by exactly one of them, and the one whose lease ran out
+//! (a crash, a stall) cannot record a result over the worker that took the job after it.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use griddispatch_media::DEFAULT_SIMILARITY_THRESHOLD;
+
+use crate::db::DbConn;
+use crate::schema::{attachments, photo_jobs};
+
+/// `derive_state` values.
+pub mod state {
+    /// The copies are still being made.
+    pub const PENDING: &str = "pending";
+    /// The copies exist.
+    pub const DONE: &str = "done";
+    /// The copies could not be made (`derive_error` says why); the original is kept.
+    pub const FAILED: &str = "failed";
+}
+
+/// A claimed job.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = photo_jobs)]
+pub struct PhotoJob {
+    /// The photo.
+    pub attachment_id: String,
+    /// Attempts, counting the one just claimed.
+    pub attempts: i32,
+    /// When it may run.
+    pub next_attempt_at: NaiveDateTime,
+    /// Who holds it.
+    pub lease_owner: Option<String>,
+    /// Until when.
+    pub lease_until: Option<NaiveDateTime>,
+    /// What went wrong last time.
+    pub last_error: Option<String>,
+    /// When the photo was acknowledged.
+    pub created_at: NaiveDateTime,
+}
+
+/// Queue the copies of a photo (inside the transaction that records it).
+pub fn enqueue(conn: &mut DbConn, attachment_id: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::insert_into(photo_jobs::table)
+        .values((
+            photo_jobs::attachment_id.eq(attachment_id),
+            photo_jobs::attempts.eq(0),
+            photo_jobs::next_attempt_at.eq(now),
+            photo_jobs::created_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Claim up to `limit` due jobs for `owner` until `lease_until`: each one is taken by a
+/// conditional update, so of two workers asking at once only one gets a given job.
+pub fn claim(
+    conn: &mut DbConn,
+    owner: &str,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<PhotoJob>> {
+    let due: Vec<String> = photo_jobs::table
+        .filter(photo_jobs::next_attempt_at.le(now))
+        .filter(
+            photo_jobs::lease_until
+                .is_null()
+                .or(photo_jobs::lease_until.lt(now)),
+        )
+        .order(photo_jobs::created_at.asc())
+        .limit(limit)
+        .select(photo_jobs::attachment_id)
+        .load(conn)?;
+    let mut out = Vec::new();
+    for id in due {
+        let claimed = diesel::update(
+            photo_jobs::table.find(&id).filter(
+                photo_jobs::lease_until
+                    .is_null()
+                    .or(photo_jobs::lease_until.lt(now)),
+            ),
+        )
+        .set((
+            photo_jobs::lease_owner.eq(owner),
+            photo_jobs::lease_until.eq(lease_until),
+            photo_jobs::attempts.eq(photo_jobs::attempts + 1),
+        ))
+        .execute(conn)?;
+        if claimed == 1 {
+            if let Some(job) = photo_jobs::table
+                .find(&id)
+                .select(PhotoJob::as_select())
+                .first(conn)
+                .optional()?
+            {
+                out.push(job);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What a finished job records on the attachment.
+#[derive(Debug, Clone, Default)]
+pub struct Made {
+    /// Storage key of the thumbnail.
+    pub thumbnail_key: Option<String>,
+    /// Storage key of the display copy.
+    pub display_key: Option<String>,
+    /// dHash, hex.
+    pub phash: Option<String>,
+}
+
+/// Key of the advisory lock that serialises recording perceptual hashes on PostgreSQL, so two
+/// near-identical photos finishing at once still see each other (SQLite's `BEGIN IMMEDIATE`
+/// serialises them already).
+const PHASH_LOCK_KEY: i64 = 0x6764_7068_6173_6801;
+
+/// Record the copies and remove the job, if `owner` still holds it; `false` (and nothing
+/// written) when its lease ran out and another worker took the job.
+///
+/// The possible re-use flag is settled here, now that the perceptual hash exists: a photo
+/// with no earlier identical file is flagged against the nearest earlier photo within the
+/// similarity threshold, and later photos whose copies were made first (the queue runs
+/// photos in parallel) and found nothing are flagged against this one.
+pub fn finish_done(
+    conn: &mut DbConn,
+    attachment_id: &str,
+    owner: &str,
+    made: &Made,
+) -> QueryResult<bool> {
+    crate::db::write_transaction(conn, |conn| {
+        let mine = diesel::delete(
+            photo_jobs::table
+                .find(attachment_id)
+                .filter(photo_jobs::lease_owner.eq(owner)),
+        )
+        .execute(conn)?;
+        if mine == 0 {
+            return Ok(false);
+        }
+        if let DbConn::Pg(pg) = conn {
+            use diesel::connection::SimpleConnection;
+            pg.batch_execute(&format!("SELECT pg_advisory_xact_lock({PHASH_LOCK_KEY})"))?;
+        }
+        let (received_at, earlier_same): (NaiveDateTime, Option<String>) = attachments::table
+            .find(attachment_id)
+            .select((attachments::received_at, attachments::similar_to))
+            .first(conn)?;
+        let mut similar_to = earlier_same;
+        let mut later = Vec::new();
+        if let Some(bits) = made.phash.as_deref().and_then(parse_hash) {
+            let others: Vec<(String, String, NaiveDateTime, Option<String>)> = attachments::table
+                .filter(attachments::phash.is_not_null())
+                .filter(attachments::id.ne(attachment_id))
+                .select((
+                    attachments::id,
+                    attachments::phash.assume_not_null(),
+                    attachments::received_at,
+                    attachments::similar_to,
+                ))
+                .load(conn)?;
+            let known: std::collections::HashMap<&str, (u64, NaiveDateTime)> = others
+                .iter()
+                .filter_map(|(id, h, at, _)| parse_hash(h).map(|b| (id.as_str(), (b, *at))))
+                .collect();
+            let me = (received_at, attachment_id);
+            let mut best: Option<(u32, NaiveDateTime, &str)> = None;
+            for (id, _, at, flagged) in &others {
+                let Some(&(theirs, _)) = known.get(id.as_str()) else {
+                    continue;
+                };
+                let d = (theirs ^ bits).count_ones();
+                if d > DEFAULT_SIMILARITY_THRESHOLD {
+                    continue;
+                }
+                if (*at, id.as_str()) < me {
+                    if best.is_none_or(|b| (d, *at) < (b.0, b.1)) {
+                        best = Some((d, *at, id.as_str()));
+                    }
+                    continue;
+                }
+                // A later photo whose copies were made first: flag it against this one unless
+                // it already points at an earlier or nearer picture.
+                let keep = flagged.as_deref().is_some_and(|z| match known.get(z) {
+                    Some(&(zb, zat)) => (zat, z) < me || (theirs ^ zb).count_ones() < d,
+                    None => true,
+                });
+                if !keep {
+                    later.push(id.clone());
+                }
+            }
+            if similar_to.is_none() {
+                similar_to = best.map(|b| b.2.to_owned());
+            }
+        }
+        diesel::update(attachments::table.find(attachment_id))
+            .set((
+                attachments::thumbnail_key.eq(&made.thumbnail_key),
+                attachments::display_key.eq(&made.display_key),
+                attachments::phash.eq(&made.phash),
+                attachments::similar_to.eq(&similar_to),
+                attachments::derive_state.eq(state::DONE),
+                attachments::derive_error.eq(None::<String>),
+            ))
+            .execute(conn)?;
+        for id in later {
+            diesel::update(attachments::table.find(&id))
+                .set(attachments::similar_to.eq(attachment_id))
+                .execute(conn)?;
+        }
+        Ok(true)
+    })
+}
+
+fn parse_hash(hex: &str) -> Option<u64> {
+    u64::from_str_radix(hex, 16).ok()
+}
+
+/// Mark the photo `failed` with `code` and remove the job, if `owner` still holds it.
+pub fn finish_failed(
+    conn: &mut DbConn,
+    attachment_id: &str,
+    owner: &str,
+    code: &str,
+) -> QueryResult<bool> {
+    crate::db::write_transaction(conn, |conn| {
+        let mine = diesel::delete(
+            photo_jobs::table
+                .find(attachment_id)
+                .filter(photo_jobs::lease_owner.eq(owner)),
+        )
+        .execute(conn)?;
+        if mine == 0 {
+            return Ok(false);
+        }
+        diesel::update(attachments::table.find(attachment_id))
+            .set((
+                attachments::derive_state.eq(state::FAILED),
+                attachments::derive_error.eq(Some(code)),
+            ))
+            .execute(conn)?;
+        Ok(true)
+    })
+}
+
+/// Give the job back to be tried again at `retry_at` (a passing failure: storage, I/O).
+pub fn release(
+    conn: &mut DbConn,
+    attachment_id: &str,
+    owner: &str,
+    retry_at: NaiveDateTime,
+    error: &str,
+) -> QueryResult<bool> {
+    diesel::update(
+        photo_jobs::table
+            .find(attachment_id)
+            .filter(photo_jobs::lease_owner.eq(owner)),
+    )
+    .set((
+        photo_jobs::lease_owner.eq(None::<String>),
+        photo_jobs::lease_until.eq(None::<NaiveDateTime>),
+        photo_jobs::next_attempt_at.eq(retry_at),
+        photo_jobs::last_error.eq(Some(error.chars().take(500).collect::<String>())),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// How many photos still wait for their copies.
+pub fn pending_count(conn: &mut DbConn) -> QueryResult<i64> {
+    photo_jobs::table.count().get_result(conn)
+}
