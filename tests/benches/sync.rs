@@ -244,10 +244,13 @@ fn start_on(dir: &Path, name: &str, pg: Option<&str>) -> (Server, String) {
 /// An empty PostgreSQL database `name` on the server at `url` (dropped first if it exists).
 fn fresh_pg(url: &str, name: &str) -> String {
     let mut admin = diesel::PgConnection::establish(url).unwrap();
+    // One statement per call: several in one string run as one transaction, which
+    // DROP/CREATE DATABASE refuse.
     admin
-        .batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"
-        ))
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
         .unwrap();
     let (head, _) = url.rsplit_once('/').unwrap();
     format!("{head}/{name}")
