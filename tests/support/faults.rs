@@ -25,6 +25,10 @@ pub enum Fault {
     DropResponse,
     /// Forward the head and this many body bytes, then shut the connection both ways.
     CutRequest(usize),
+    /// [`Fault::CutRequest`], and the proxy goes [offline](FaultProxy::set_offline) at the same
+    /// moment — the signal lost mid-request — so that nothing after the cut gets through however
+    /// fast the client retries (a test switching offline itself may be too late).
+    CutRequestThenOffline(usize),
 }
 
 #[derive(Debug)]
@@ -135,6 +139,9 @@ fn take_fault(s: &Shared, method: &str, path: &str) -> Option<Fault> {
         return None;
     }
     let rule = rules.remove(i);
+    if let Fault::CutRequestThenOffline(_) = rule.fault {
+        s.offline.store(true, Ordering::SeqCst);
+    }
     s.fired.lock().unwrap().push(format!("{method} {path}"));
     Some(rule.fault)
 }
@@ -227,7 +234,7 @@ fn relay(client: TcpStream, s: &Shared) {
             return;
         }
         match fault {
-            Some(Fault::CutRequest(n)) => {
+            Some(Fault::CutRequest(n) | Fault::CutRequestThenOffline(n)) => {
                 let _ = to.write_all(&head);
                 let _ = to.write_all(&body[..n.min(body.len())]);
                 let _ = to.flush();

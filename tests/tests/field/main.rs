@@ -707,9 +707,14 @@ fn an_upload_cut_half_way_resumes_from_the_servers_offset_after_an_app_restart()
     let note = format!("大照片断点续传（{tag}）");
     let big = jpeg(1600, 1200, 81, 60);
     let dir = tempfile::tempdir().unwrap();
-    // The third piece is cut; right then the signal goes and the app is closed and reopened.
-    town.proxy
-        .fail("PATCH", "/files/", 2, Fault::CutRequest(50 * 1024));
+    // The third piece is cut; right then the signal goes (in the proxy, at the cut: the app's
+    // retries are quicker than this test) and the app is closed and reopened.
+    town.proxy.fail(
+        "PATCH",
+        "/files/",
+        2,
+        Fault::CutRequestThenOffline(50 * 1024),
+    );
     let p = photo(dir.path(), "big.jpg", &big);
     report(&browser, &p, "0101", &note);
     let started = Instant::now();
