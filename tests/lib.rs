@@ -24,6 +24,32 @@ pub mod town;
 #[path = "support/tus.rs"]
 pub mod tus;
 
+/// Small helpers the load generators (`benches/`) share.
+pub mod bench {
+    /// A number from the environment, or `default` when unset or not a number.
+    pub fn env_usize(name: &str, default: usize) -> usize {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    }
+
+    /// The median (the mean of the middle two for an even count; NaN for none).
+    pub fn median(v: impl Into<Vec<f64>>) -> f64 {
+        let mut v = v.into();
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        if n == 0 {
+            return f64::NAN;
+        }
+        if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        }
+    }
+}
+
 /// Path of the built `griddispatch` binary.
 pub fn binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");

@@ -31,6 +31,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use griddispatch_e2e::bench::env_usize;
 use griddispatch_e2e::media::{jpeg, sha256_hex};
 use griddispatch_e2e::tus::TusClient;
 use griddispatch_e2e::Server;
@@ -38,13 +39,6 @@ use reqwest::blocking::Client;
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "griddemo2026";
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn median(v: &[f64]) -> f64 {
     percentile(v, 0.5)

@@ -21,28 +21,12 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use griddispatch_e2e::bench::{env_usize, median};
 use griddispatch_e2e::Server;
 use serde_json::json;
 
 const USERNAME: &str = "bench.user";
 const PASSWORD: &str = "bench-password-2026";
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
 
 /// `VmRSS` and `VmHWM` of a process, in MiB.
 fn memory_mib(pid: u32) -> (f64, f64) {

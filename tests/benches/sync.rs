@@ -30,28 +30,12 @@ use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
+use griddispatch_e2e::bench::{env_usize, median};
 use griddispatch_e2e::Server;
 use reqwest::blocking::Client;
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "griddemo2026";
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0

@@ -31,6 +31,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use griddispatch_e2e::bench::{env_usize, median};
 use griddispatch_e2e::media::{jpeg, mp4, sha256_hex};
 use griddispatch_e2e::tus::{login, TusClient};
 use griddispatch_e2e::Server;
@@ -38,25 +39,8 @@ use griddispatch_e2e::Server;
 const MIB: usize = 1024 * 1024;
 const VIDEO_CHUNK: usize = 5 * MIB;
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn mb_per_s(bytes: usize, d: Duration) -> f64 {
     bytes as f64 / 1e6 / d.as_secs_f64()
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
 }
 
 fn fmt_all(v: &[f64]) -> String {
@@ -480,7 +464,10 @@ fn phone_photos(dir: &Path, reps: usize, n_photos: usize) {
         ack_max.push(totals.iter().copied().fold(0.0, f64::max));
         ack_med.push(median(totals));
         last_med.push(median(
-            timings.iter().map(|t| t.1.as_secs_f64() * 1000.0).collect(),
+            timings
+                .iter()
+                .map(|t| t.1.as_secs_f64() * 1000.0)
+                .collect::<Vec<_>>(),
         ));
         all_copies.push(copies.as_secs_f64() * 1000.0);
         hwm.push(proc_status_kb(pid, "VmHWM:") as f64 / 1024.0);

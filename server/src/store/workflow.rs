@@ -48,59 +48,49 @@ pub fn case(conn: &mut DbConn, id: &str) -> QueryResult<Option<Case>> {
 /// Ids per query when loading many: well under SQLite's and PostgreSQL's bind limits.
 const MANY_CHUNK: usize = 500;
 
-/// Load many reports by id (a sync page); missing ones are absent from the map.
-pub fn reports_by_id(
-    conn: &mut DbConn,
-    ids: &[String],
-) -> QueryResult<std::collections::HashMap<String, Report>> {
-    let mut out = std::collections::HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(MANY_CHUNK) {
-        let rows: Vec<(String, String)> = reports::table
-            .filter(reports::id.eq_any(chunk))
-            .select((reports::id, reports::data))
-            .load(conn)?;
-        for (id, data) in rows {
-            out.insert(id, from_json(&data)?);
+/// `fn $name(conn, ids) -> id → aggregate` for one of the aggregate tables (id and `data`
+/// columns): the same code for reports, tasks and cases, which diesel cannot take as a generic
+/// table without more ceremony than this.
+macro_rules! load_many {
+    ($(#[$doc:meta])* $name:ident, $table:ident, $ty:ty) => {
+        $(#[$doc])*
+        pub fn $name(
+            conn: &mut DbConn,
+            ids: &[String],
+        ) -> QueryResult<std::collections::HashMap<String, $ty>> {
+            let mut out = std::collections::HashMap::with_capacity(ids.len());
+            for chunk in ids.chunks(MANY_CHUNK) {
+                let rows: Vec<(String, String)> = $table::table
+                    .filter($table::id.eq_any(chunk))
+                    .select(($table::id, $table::data))
+                    .load(conn)?;
+                for (id, data) in rows {
+                    out.insert(id, from_json(&data)?);
+                }
+            }
+            Ok(out)
         }
-    }
-    Ok(out)
+    };
 }
 
-/// Load many tasks by id.
-pub fn tasks_by_id(
-    conn: &mut DbConn,
-    ids: &[String],
-) -> QueryResult<std::collections::HashMap<String, Task>> {
-    let mut out = std::collections::HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(MANY_CHUNK) {
-        let rows: Vec<(String, String)> = tasks::table
-            .filter(tasks::id.eq_any(chunk))
-            .select((tasks::id, tasks::data))
-            .load(conn)?;
-        for (id, data) in rows {
-            out.insert(id, from_json(&data)?);
-        }
-    }
-    Ok(out)
-}
-
-/// Load many cases by id.
-pub fn cases_by_id(
-    conn: &mut DbConn,
-    ids: &[String],
-) -> QueryResult<std::collections::HashMap<String, Case>> {
-    let mut out = std::collections::HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(MANY_CHUNK) {
-        let rows: Vec<(String, String)> = cases::table
-            .filter(cases::id.eq_any(chunk))
-            .select((cases::id, cases::data))
-            .load(conn)?;
-        for (id, data) in rows {
-            out.insert(id, from_json(&data)?);
-        }
-    }
-    Ok(out)
-}
+load_many!(
+    /// Load many reports by id (a sync page); missing ones are absent from the map.
+    reports_by_id,
+    reports,
+    Report
+);
+load_many!(
+    /// Load many tasks by id.
+    tasks_by_id,
+    tasks,
+    Task
+);
+load_many!(
+    /// Load many cases by id.
+    cases_by_id,
+    cases,
+    Case
+);
 
 /// The case that came from a report, if any.
 pub fn case_of_report(conn: &mut DbConn, report_id: &str) -> QueryResult<Option<Case>> {
