@@ -6,7 +6,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use griddispatch_media::DEFAULT_SIMILARITY_THRESHOLD;
+use griddispatch_media::{PerceptualHash, DEFAULT_SIMILARITY_THRESHOLD};
 
 use crate::db::DbConn;
 use crate::schema::{attachments, photo_jobs};
@@ -133,13 +133,7 @@ pub fn finish_done(
     made: &Made,
 ) -> QueryResult<bool> {
     crate::db::write_transaction(conn, |conn| {
-        let mine = diesel::delete(
-            photo_jobs::table
-                .find(attachment_id)
-                .filter(photo_jobs::lease_owner.eq(owner)),
-        )
-        .execute(conn)?;
-        if mine == 0 {
+        if !take_if_mine(conn, attachment_id, owner)? {
             return Ok(false);
         }
         if let DbConn::Pg(pg) = conn {
@@ -163,7 +157,7 @@ pub fn finish_done(
                     attachments::similar_to,
                 ))
                 .load(conn)?;
-            let known: std::collections::HashMap<&str, (u64, NaiveDateTime)> = others
+            let known: std::collections::HashMap<&str, (PerceptualHash, NaiveDateTime)> = others
                 .iter()
                 .filter_map(|(id, h, at, _)| parse_hash(h).map(|b| (id.as_str(), (b, *at))))
                 .collect();
@@ -173,7 +167,7 @@ pub fn finish_done(
                 let Some(&(theirs, _)) = known.get(id.as_str()) else {
                     continue;
                 };
-                let d = (theirs ^ bits).count_ones();
+                let d = theirs.hamming_distance(bits);
                 if d > DEFAULT_SIMILARITY_THRESHOLD {
                     continue;
                 }
@@ -186,7 +180,7 @@ pub fn finish_done(
                 // A later photo whose copies were made first: flag it against this one unless
                 // it already points at an earlier or nearer picture.
                 let keep = flagged.as_deref().is_some_and(|z| match known.get(z) {
-                    Some(&(zb, zat)) => (zat, z) < me || (theirs ^ zb).count_ones() < d,
+                    Some(&(zb, zat)) => (zat, z) < me || theirs.hamming_distance(zb) < d,
                     None => true,
                 });
                 if !keep {
@@ -216,8 +210,21 @@ pub fn finish_done(
     })
 }
 
-fn parse_hash(hex: &str) -> Option<u64> {
-    u64::from_str_radix(hex, 16).ok()
+/// Remove the job if `owner` still holds its lease: whether it did (else another worker took
+/// it after the lease ran out, and this one writes nothing).
+fn take_if_mine(conn: &mut DbConn, attachment_id: &str, owner: &str) -> QueryResult<bool> {
+    let mine = diesel::delete(
+        photo_jobs::table
+            .find(attachment_id)
+            .filter(photo_jobs::lease_owner.eq(owner)),
+    )
+    .execute(conn)?;
+    Ok(mine == 1)
+}
+
+/// A stored perceptual hash (16 hex digits), as the media crate reads it.
+fn parse_hash(hex: &str) -> Option<PerceptualHash> {
+    PerceptualHash::try_from(hex.to_owned()).ok()
 }
 
 /// Mark the photo `failed` with `code` and remove the job, if `owner` still holds it.
@@ -228,13 +235,7 @@ pub fn finish_failed(
     code: &str,
 ) -> QueryResult<bool> {
     crate::db::write_transaction(conn, |conn| {
-        let mine = diesel::delete(
-            photo_jobs::table
-                .find(attachment_id)
-                .filter(photo_jobs::lease_owner.eq(owner)),
-        )
-        .execute(conn)?;
-        if mine == 0 {
+        if !take_if_mine(conn, attachment_id, owner)? {
             return Ok(false);
         }
         diesel::update(attachments::table.find(attachment_id))
