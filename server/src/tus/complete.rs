@@ -225,7 +225,9 @@ async fn store_and_record(
     state
         .db(move |conn| {
             let mut row = row;
-            row.similar_to = find_similar(conn, &row)?;
+            // The same file in an earlier report is flagged now; a near-identical picture once
+            // its perceptual hash exists (`store::photo_jobs::finish_done`).
+            row.similar_to = attachments::same_bytes(conn, &row.sha256, &row.id)?;
             crate::db::write_transaction(conn, |conn| {
                 if !uploads::finish(
                     conn,
@@ -252,13 +254,6 @@ async fn store_and_record(
             Ok(row)
         })
         .await
-}
-
-/// An earlier attachment with the same bytes (the same file in two reports). A photo whose
-/// perceptual hash is near an earlier one's is flagged once its copies are made
-/// (`store::photo_jobs::finish_done`).
-fn find_similar(conn: &mut db::DbConn, row: &AttachmentRow) -> Result<Option<String>, AppError> {
-    Ok(attachments::same_bytes(conn, &row.sha256, &row.id)?)
 }
 
 /// The API view of an evidence record.
