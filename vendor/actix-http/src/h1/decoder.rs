@@ -88,6 +88,9 @@ pub(crate) trait MessageType: Sized {
 
         {
             let headers = self.headers_mut();
+            // GridDispatch patch: room for exactly the headers received (the map starts empty
+            // instead of at 16 entries, ~6 KB, which a waiting request held for its whole life).
+            headers.reserve(raw_headers.len());
 
             for idx in raw_headers.iter() {
                 let name = HeaderName::from_bytes(&slice[idx.name.0..idx.name.1]).unwrap();
@@ -302,7 +305,13 @@ impl MessageType for Request {
         let mut msg = Request::new();
 
         // convert headers
-        let mut length = msg.set_headers(&src.split_to(len).freeze(), &headers[..h_len], ver)?;
+        // GridDispatch patch: the head is copied into an allocation of its own instead of being
+        // split off the read buffer, so the request's header values (which live as long as the
+        // request: a long-poll holds them for a minute) do not keep the connection's whole read
+        // buffer alive, and the dispatcher can release that buffer while the request waits.
+        let head = Bytes::copy_from_slice(&src[..len]);
+        bytes::Buf::advance(src, len);
+        let mut length = msg.set_headers(&head, &headers[..h_len], ver)?;
 
         // disallow HTTP/1.1 requests that do not contain a Host header
         // see https://datatracker.ietf.org/doc/html/rfc9112#section-3.2

@@ -304,8 +304,10 @@ where
                     graceful_shutdown: config.graceful_shutdown(),
 
                     io: Some(io),
-                    read_buf: BytesMut::with_capacity(HW_BUFFER_SIZE),
-                    write_buf: BytesMut::with_capacity(HW_BUFFER_SIZE),
+                    // GridDispatch patch: allocated when first needed (the read path
+                    // reserves before reading, the encoder as it writes), not up front.
+                    read_buf: BytesMut::new(),
+                    write_buf: BytesMut::new(),
                     h1_write_buffer_size: config.h1_write_buffer_size(),
                     write_buf_needs_reset: false,
                     codec: Codec::new(config),
@@ -398,12 +400,10 @@ where
         }
 
         // All bytes have been accepted by the I/O stream, so the buffer can be reused or released.
-        if *write_buf_needs_reset {
-            *write_buf = BytesMut::with_capacity(HW_BUFFER_SIZE);
-            *write_buf_needs_reset = false;
-        } else {
-            write_buf.clear();
-        }
+        // GridDispatch patch: released whole (the next write allocates again), so a connection
+        // that waits — a phone's long-poll, an idle keep-alive — holds no write buffer.
+        *write_buf = BytesMut::new();
+        *write_buf_needs_reset = false;
 
         // flush the I/O and check if get blocked
         io.poll_flush(cx)
@@ -1258,6 +1258,12 @@ where
                 }
 
                 Poll::Pending => {
+                    // GridDispatch patch: nothing buffered and nothing to read now: give the
+                    // buffer back (the next read reserves one again), so a connection that
+                    // waits — a phone's long-poll, an idle keep-alive — holds no read buffer.
+                    if this.read_buf.is_empty() {
+                        *this.read_buf = BytesMut::new();
+                    }
                     return Ok(false);
                 }
 

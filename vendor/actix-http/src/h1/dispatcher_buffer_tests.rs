@@ -114,33 +114,17 @@ async fn check_buffer_retention(body_len: usize, threshold: usize, partial: bool
         assert!(dispatcher.as_mut().poll(&mut cx).is_pending());
     }
 
-    // try_reclaim does not allocate. If the old backing allocation survived,
-    // reclaiming its consumed prefix exposes the large capacity to the assertion below.
-    // Checking only the visible tail could otherwise let the partial-write regression pass.
-    if release {
-        let DispatcherStateProj::Normal { inner } = dispatcher.as_mut().project().inner.project()
-        else {
-            panic!()
-        };
-        assert!(inner.project().write_buf.try_reclaim(HW_BUFFER_SIZE));
-    }
-
+    // GridDispatch patch: an idle connection (response written, nothing to read) holds no
+    // buffers at all, whatever the size of the response it wrote (upstream kept buffers up to a
+    // retention limit for reuse by the next request; `release` chose which it expected).
+    let _ = release;
     let DispatcherState::Normal { inner } = &dispatcher.inner else {
         panic!()
     };
     assert!(inner.write_buf.is_empty());
+    assert_eq!(inner.write_buf.capacity(), 0, "idle connection kept a write buffer");
+    assert_eq!(inner.read_buf.capacity(), 0, "idle connection kept a read buffer");
 
-    if release {
-        assert!(
-            inner.write_buf.capacity() <= HW_BUFFER_SIZE,
-            "drained buffer retained {} bytes",
-            inner.write_buf.capacity()
-        );
-    } else {
-        assert!(inner.write_buf.capacity() >= body_len);
-    }
-
-    let pointer = inner.write_buf.as_ptr();
     let response = io.take_write_buf();
     // Compare the complete body separately from the generated HTTP headers.
     // A smaller retained buffer must not come at the cost of missing response bytes.
@@ -164,18 +148,6 @@ async fn check_buffer_retention(body_len: usize, threshold: usize, partial: bool
         &second_response[second_body_start..],
         &response[body_start..]
     );
-
-    if !release {
-        // Check reuse across requests, not just sufficient capacity after each flush.
-        let DispatcherState::Normal { inner } = &dispatcher.inner else {
-            panic!()
-        };
-        assert_eq!(
-            inner.write_buf.as_ptr(),
-            pointer,
-            "normal buffers should be reused"
-        );
-    }
 }
 
 #[actix_rt::test]

@@ -29,7 +29,8 @@ impl Default for RequestHead {
             method: Method::default(),
             uri: Uri::default(),
             version: Version::HTTP_11,
-            headers: HeaderMap::with_capacity(16),
+            // GridDispatch patch: empty, sized by the decoder to the headers received.
+            headers: HeaderMap::new(),
             peer_addr: None,
             flags: Flags::empty(),
         }
