@@ -97,11 +97,76 @@ fn main() {
         previous_way(&data, &limits);
         before.push(t.elapsed().as_secs_f64() * 1000.0);
     }
+    stages(&data, &limits, reps);
     let (c, n, b) = (median(check), median(now), median(before));
     println!("  acknowledgement checks (structure, header, EXIF): median {c:.1} ms");
     println!("  copies + dHash now (reduced-scale decode):        median {n:.1} ms");
     println!(
         "  copies the previous way (full-size decode):       median {b:.1} ms ({:.1}× now)",
         b / n
+    );
+}
+
+/// Where the copies' time goes, stage by stage (medians of `reps`).
+fn stages(data: &[u8], limits: &Limits, reps: usize) {
+    let time = |f: &mut dyn FnMut()| {
+        let mut v = vec![];
+        for _ in 0..reps {
+            let t = Instant::now();
+            f();
+            v.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        median(v)
+    };
+    let full = time(&mut || {
+        image::load_from_memory(data).unwrap();
+    });
+    let mut half = None;
+    let scaled = time(&mut || {
+        let mut dec = jpeg_decoder::Decoder::new(std::io::Cursor::new(data));
+        dec.scale(1600, 1200).unwrap();
+        let px = dec.decode().unwrap();
+        half = Some(DynamicImage::ImageRgb8(
+            RgbImage::from_raw(2000, 1500, px).unwrap(),
+        ));
+    });
+    let half = half.unwrap();
+    let mut shown = None;
+    let resize_image = time(&mut || {
+        shown = Some(half.resize(
+            limits.display_size,
+            limits.display_size,
+            FilterType::CatmullRom,
+        ));
+    });
+    let shown = shown.unwrap();
+    let resize_fir = time(&mut || {
+        let mut out = DynamicImage::new(shown.width(), shown.height(), half.color());
+        let options = fast_image_resize::ResizeOptions::new().resize_alg(
+            fast_image_resize::ResizeAlg::Convolution(fast_image_resize::FilterType::CatmullRom),
+        );
+        fast_image_resize::Resizer::new()
+            .resize(&half, &mut out, Some(&options))
+            .unwrap();
+    });
+    let encode = time(&mut || {
+        let rgb = shown.to_rgb8();
+        let mut out = Vec::new();
+        jpeg_encoder::Encoder::new(&mut out, limits.jpeg_quality)
+            .encode(
+                rgb.as_raw(),
+                rgb.width() as u16,
+                rgb.height() as u16,
+                jpeg_encoder::ColorType::Rgb,
+            )
+            .unwrap();
+    });
+    let thumb = time(&mut || {
+        std::hint::black_box(shown.thumbnail(limits.thumbnail_size, limits.thumbnail_size));
+    });
+    println!(
+        "  stages: full decode (image/zune-jpeg) {full:.1} ms; 1/2-scale decode (jpeg-decoder) \
+         {scaled:.1} ms; resize 2000→1600 Catmull-Rom: image {resize_image:.1} ms, \
+         fast_image_resize {resize_fir:.1} ms; encode display {encode:.1} ms; thumbnail {thumb:.1} ms"
     );
 }
