@@ -1270,7 +1270,13 @@ where
                 Poll::Ready(Err(err)) => {
                     return match err.kind() {
                         // convert WouldBlock error to the same as Pending return
-                        io::ErrorKind::WouldBlock => Ok(false),
+                        io::ErrorKind::WouldBlock => {
+                            // GridDispatch patch: as for Pending above.
+                            if this.read_buf.is_empty() {
+                                *this.read_buf = BytesMut::new();
+                            }
+                            Ok(false)
+                        }
 
                         // connection reset after partial read
                         io::ErrorKind::ConnectionReset if read_some => Ok(true),
@@ -1384,6 +1390,12 @@ where
                     }
 
                     inner.as_mut().poll_request(cx)?;
+
+                    // GridDispatch patch: everything read was decoded: give the read buffer
+                    // back while the request is served (see `read_available`).
+                    if inner.read_buf.is_empty() {
+                        *inner.as_mut().project().read_buf = BytesMut::new();
+                    }
 
                     if should_disconnect {
                         // I/O stream should to be closed
