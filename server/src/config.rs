@@ -123,9 +123,11 @@ pub struct Config {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PhotoCopiesConfig {
-    /// Photos decoded at once in this instance (each worker holds one photo: its file, up to
+    /// Photos decoded at once in this instance (each decoding holds one photo: its file, up to
     /// `media_limits.max_image_bytes`, and its pixels, ~9 MB for a 12-megapixel JPEG decoded
-    /// at half scale); this is what bounds the memory a burst of large photos may take.
+    /// at half scale); this is what bounds the memory a burst of large photos may take. Four
+    /// job runners share each of these slots, so storing and recording copies overlap with
+    /// decoding.
     /// 0: no worker in this instance (another instance makes the copies; photos stay
     /// `pending` until one does).
     pub workers: usize,

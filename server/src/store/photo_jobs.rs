@@ -55,7 +55,9 @@ pub fn enqueue(conn: &mut DbConn, attachment_id: &str, now: NaiveDateTime) -> Qu
 }
 
 /// Claim up to `limit` due jobs for `owner` until `lease_until`: each one is taken by a
-/// conditional update, so of two workers asking at once only one gets a given job.
+/// conditional update, so of two workers asking at once only one gets a given job. A worker
+/// that loses a job to another goes on to the next due one (it reads a few more than it needs),
+/// rather than coming back empty-handed while work waits.
 pub fn claim(
     conn: &mut DbConn,
     owner: &str,
@@ -71,11 +73,14 @@ pub fn claim(
                 .or(photo_jobs::lease_until.lt(now)),
         )
         .order(photo_jobs::created_at.asc())
-        .limit(limit)
+        .limit(limit.saturating_mul(8))
         .select(photo_jobs::attachment_id)
         .load(conn)?;
     let mut out = Vec::new();
     for id in due {
+        if out.len() as i64 >= limit {
+            break;
+        }
         let claimed = diesel::update(
             photo_jobs::table.find(&id).filter(
                 photo_jobs::lease_until

@@ -22,10 +22,16 @@ use crate::state::AppState;
 use crate::store::attachments;
 use crate::store::photo_jobs::{self, Made, PhotoJob};
 
+/// Job runners per decoding slot: while one runner decodes, the others read originals, store
+/// copies (each stored copy waits for the disk twice) and record results, so the slots are
+/// not idle behind I/O. Memory stays bounded by the slots (`workers`): only a runner holding
+/// one has a photo's pixels.
+const RUNNERS_PER_SLOT: usize = 4;
+
 /// Start the configured workers (none with `photo_copies.workers = 0`).
 pub fn spawn(state: AppState) {
     let cfg = state.config.photo_copies;
-    for n in 0..cfg.workers {
+    for n in 0..cfg.workers * RUNNERS_PER_SLOT {
         let state = state.clone();
         actix_web::rt::spawn(async move {
             let owner = format!("{}-{n}", uuid::Uuid::new_v4().simple());
@@ -115,13 +121,14 @@ async fn run_job(state: &AppState, owner: &str, job: &PhotoJob) -> Result<(), Ap
     Ok(())
 }
 
-/// Read the original, decode it (one of `copy_slots` at a time) and store its copies.
+/// Read the original and decode it (one of `copy_slots` at a time, original and pixels
+/// dropped before the slot is given back), then store its copies.
 async fn make(state: &AppState, row: &attachments::AttachmentRow) -> Result<Made, MediaError> {
     let media_type = MediaType::from_mime(&row.media_type)
         .ok_or_else(|| MediaError::CorruptFile(format!("unknown type {}", row.media_type)))?;
     let sha = Sha256Digest::parse_hex(&row.sha256)?;
     let limits = state.media.limits.clone();
-    let _slot = state
+    let slot = state
         .media
         .copy_slots
         .acquire()
@@ -145,6 +152,8 @@ async fn make(state: &AppState, row: &attachments::AttachmentRow) -> Result<Made
         })
         .await?;
     let derived = in_background_thread(move || derive_image(&data, media_type, &limits)).await??;
+    // Only the two small JPEGs are left: the next photo may be decoded while they are stored.
+    drop(slot);
     let Some(photo) = derived else {
         return Ok(Made::default());
     };
