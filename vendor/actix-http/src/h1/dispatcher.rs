@@ -38,10 +38,16 @@ use crate::{
 
 const LW_BUFFER_SIZE: usize = 1024;
 const HW_BUFFER_SIZE: usize = 1024 * 8;
-const MAX_PIPELINED_MESSAGES: usize = 16;
 
-/// Write buffer capacity at which we reallocate it after flushing.
-const WRITE_BUFFER_RETENTION_LIMIT: usize = 1024 * 128;
+/// GridDispatch patch: gives an empty buffer's allocation back (the next read or write makes a
+/// new one), so a connection that waits — a phone's long-poll, an idle keep-alive — holds none.
+fn release_if_empty(buf: &mut BytesMut) {
+    if buf.is_empty() {
+        *buf = BytesMut::new();
+    }
+}
+
+const MAX_PIPELINED_MESSAGES: usize = 16;
 
 bitflags! {
     #[derive(Debug, Clone, Copy)]
@@ -190,7 +196,6 @@ pin_project! {
         h1_write_buffer_size: usize,
 
         // True if backing allocation of `write_buf` needs to be released.
-        write_buf_needs_reset: bool,
 
         codec: Codec,
     }
@@ -309,7 +314,6 @@ where
                     read_buf: BytesMut::new(),
                     write_buf: BytesMut::new(),
                     h1_write_buffer_size: config.h1_write_buffer_size(),
-                    write_buf_needs_reset: false,
                     codec: Codec::new(config),
                 },
             },
@@ -361,24 +365,10 @@ where
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), io::Error>> {
-        let InnerDispatcherProj {
-            io,
-            write_buf,
-            h1_write_buffer_size,
-            write_buf_needs_reset,
-            ..
-        } = self.project();
+        // GridDispatch patch: upstream's retention limit (keep a buffer up to 128 KiB for the
+        // next response) is gone with the buffer being given back below.
+        let InnerDispatcherProj { io, write_buf, .. } = self.project();
         let mut io = Pin::new(io.as_mut().unwrap());
-
-        // Allow normal buffer growth, but do not retain allocations caused by large response
-        // chunks on idle connections.
-        let retention_limit = (*h1_write_buffer_size).max(WRITE_BUFFER_RETENTION_LIMIT);
-
-        if write_buf.capacity() > retention_limit {
-            // Needs stored flag because `write_buf.advance(n)` reduces reported capacity without
-            // releasing the backing allocation.
-            *write_buf_needs_reset = true;
-        }
 
         let len = write_buf.len();
         let mut written = 0;
@@ -403,7 +393,6 @@ where
         // GridDispatch patch: released whole (the next write allocates again), so a connection
         // that waits — a phone's long-poll, an idle keep-alive — holds no write buffer.
         *write_buf = BytesMut::new();
-        *write_buf_needs_reset = false;
 
         // flush the I/O and check if get blocked
         io.poll_flush(cx)
@@ -1258,12 +1247,8 @@ where
                 }
 
                 Poll::Pending => {
-                    // GridDispatch patch: nothing buffered and nothing to read now: give the
-                    // buffer back (the next read reserves one again), so a connection that
-                    // waits — a phone's long-poll, an idle keep-alive — holds no read buffer.
-                    if this.read_buf.is_empty() {
-                        *this.read_buf = BytesMut::new();
-                    }
+                    // GridDispatch patch: nothing to read now.
+                    release_if_empty(this.read_buf);
                     return Ok(false);
                 }
 
@@ -1272,9 +1257,7 @@ where
                         // convert WouldBlock error to the same as Pending return
                         io::ErrorKind::WouldBlock => {
                             // GridDispatch patch: as for Pending above.
-                            if this.read_buf.is_empty() {
-                                *this.read_buf = BytesMut::new();
-                            }
+                            release_if_empty(this.read_buf);
                             Ok(false)
                         }
 
@@ -1393,9 +1376,7 @@ where
 
                     // GridDispatch patch: everything read was decoded: give the read buffer
                     // back while the request is served (see `read_available`).
-                    if inner.read_buf.is_empty() {
-                        *inner.as_mut().project().read_buf = BytesMut::new();
-                    }
+                    release_if_empty(inner.as_mut().project().read_buf);
 
                     if should_disconnect {
                         // I/O stream should to be closed

@@ -59,7 +59,7 @@ impl AsyncWrite for LimitedWriter {
 ///
 /// - `body_len`: Response body length in bytes, sent as one chunk for each request.
 /// - `threshold`: Configured HTTP/1 write-buffer watermark in bytes. The retention limit is
-///   the larger of this value and `WRITE_BUFFER_RETENTION_LIMIT`.
+///   (GridDispatch patch: no buffer is retained whatever its value.)
 /// - `partial`: If true, block writes after `body_len - 1024` bytes, including headers,
 ///   then resume them. Requires `body_len > 1024`.
 /// - `release`: If true, expect the drained buffer to retain at most `HW_BUFFER_SIZE` bytes.
