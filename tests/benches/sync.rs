@@ -10,7 +10,8 @@
 //! directory), `GD_BENCH_REPS` (repetitions, default 5), `GD_BENCH_ITEMS` (reports for the
 //! first pull, default 10 000), `GD_BENCH_BIG_LOG` (rows of history for the flat-latency
 //! check, default 1 000 000), `GD_BENCH_BINARY` (another `griddispatch` binary, e.g. one built
-//! from main, to compare in the same sitting), `GD_BENCH_ONLY=after` (part 4 only).
+//! from main, to compare in the same sitting), `GD_BENCH_ONLY=after` (part 4 only),
+//! `GD_BENCH_ONLY=push` (part 1 only).
 //!
 //! Measures, on SQLite (the embedded default):
 //! 1. pushing 10 000 offline reports after reconnect (`GD_BENCH_PUSH`, pushes of 500): time and
@@ -318,6 +319,9 @@ fn main() {
             push_bytes.0 / 1000,
             push_bytes.1 / 1000
         );
+    }
+    if std::env::var("GD_BENCH_ONLY").is_ok_and(|o| o == "push") {
+        return;
     }
 
     // 2. A fresh phone's first pull of ~10k items.

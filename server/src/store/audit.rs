@@ -10,14 +10,18 @@ use crate::schema::{audit_log, change_log, command_log_head};
 /// Claim the next command sequence number. This UPDATE is the first statement of every
 /// command transaction: it takes the write lock (SQLite) or the row lock (PostgreSQL) before
 /// anything is read, so commands run one at a time and `seq` follows commit order.
+///
+/// One statement (`RETURNING`, on both backends; a round trip fewer on PostgreSQL), built by
+/// diesel so that each connection keeps it prepared. `.returning()` does not compile through
+/// the `MultiConnection` enum, hence the match on the backend.
 pub fn claim(conn: &mut DbConn) -> QueryResult<(i64, String)> {
-    diesel::update(command_log_head::table.find(1))
+    let next = diesel::update(command_log_head::table.find(1))
         .set(command_log_head::seq.eq(command_log_head::seq + 1))
-        .execute(conn)?;
-    command_log_head::table
-        .find(1)
-        .select((command_log_head::seq, command_log_head::last_hash))
-        .first(conn)
+        .returning((command_log_head::seq, command_log_head::last_hash));
+    match conn {
+        DbConn::Sqlite(c) => next.get_result(c),
+        DbConn::Pg(c) => next.get_result(c),
+    }
 }
 
 /// Record the hash of the newest audit record.

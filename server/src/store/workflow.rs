@@ -102,58 +102,89 @@ pub fn case_of_report(conn: &mut DbConn, report_id: &str) -> QueryResult<Option<
     data.map(|d| from_json(&d)).transpose()
 }
 
-/// Whether any report, task or case uses this id.
+/// Whether any report, task or case uses this id (one statement: a round trip on PostgreSQL).
 pub fn id_taken(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
-    let r: i64 = reports::table
-        .filter(reports::id.eq(id))
-        .count()
-        .get_result(conn)?;
-    let t: i64 = tasks::table
-        .filter(tasks::id.eq(id))
-        .count()
-        .get_result(conn)?;
-    let c: i64 = cases::table
-        .filter(cases::id.eq(id))
-        .count()
-        .get_result(conn)?;
-    Ok(r + t + c > 0)
+    use diesel::dsl::exists;
+    diesel::select(
+        exists(reports::table.find(id))
+            .or(exists(tasks::table.find(id)))
+            .or(exists(cases::table.find(id))),
+    )
+    .get_result(conn)
 }
 
 /// Insert or update a report (commands are serialised, so update-then-insert cannot race).
 pub fn save_report(conn: &mut DbConn, r: &Report) -> QueryResult<()> {
     let data = to_json(r)?;
-    // The position and its cell change when a dispatcher places a hotline report on the map.
-    let values = (
+    let n = diesel::update(reports::table.find(&r.id))
+        .set(report_values(r, &data))
+        .execute(conn)?;
+    if n == 0 {
+        insert_row(conn, r, &data)?;
+    }
+    save_report_indexes(conn, r)
+}
+
+/// Insert a new report: one statement fewer than [`save_report`] where the command makes the
+/// report and the rules have checked that its id is unused.
+pub fn insert_report(conn: &mut DbConn, r: &Report) -> QueryResult<()> {
+    let data = to_json(r)?;
+    insert_row(conn, r, &data)?;
+    save_report_indexes(conn, r)
+}
+
+/// The columns a command may change. The position and its cell change when a dispatcher
+/// places a hotline report on the map.
+#[allow(clippy::type_complexity)]
+fn report_values<'a>(
+    r: &'a Report,
+    data: &'a str,
+) -> (
+    diesel::dsl::Eq<reports::status, &'a str>,
+    diesel::dsl::Eq<reports::task_id, Option<&'a str>>,
+    diesel::dsl::Eq<reports::updated_at, chrono::NaiveDateTime>,
+    diesel::dsl::Eq<reports::finished_at, Option<chrono::NaiveDateTime>>,
+    diesel::dsl::Eq<reports::description, &'a String>,
+    diesel::dsl::Eq<reports::data, &'a str>,
+    diesel::dsl::Eq<reports::village_code, Option<&'a str>>,
+    diesel::dsl::Eq<reports::area_code, Option<&'a str>>,
+    diesel::dsl::Eq<reports::lat, Option<f64>>,
+    diesel::dsl::Eq<reports::lon, Option<f64>>,
+) {
+    (
         reports::status.eq(r.status.as_str()),
         reports::task_id.eq(r.task_id.as_deref()),
         reports::updated_at.eq(r.updated_at),
         reports::finished_at.eq(r.finished_at),
         reports::description.eq(&r.description),
-        reports::data.eq(&data),
+        reports::data.eq(data),
         reports::village_code.eq(r.cell.as_ref().map(|c| c.village.as_str())),
         reports::area_code.eq(r.cell.as_ref().map(|c| c.area.as_str())),
         reports::lat.eq(r.lat),
         reports::lon.eq(r.lon),
-    );
-    let n = diesel::update(reports::table.find(&r.id))
-        .set(values)
-        .execute(conn)?;
-    if n == 0 {
-        let source = serde_json::to_value(r.source)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        diesel::insert_into(reports::table)
-            .values((
-                reports::id.eq(&r.id),
-                reports::source.eq(source),
-                reports::reporter_id.eq(&r.reporter_id),
-                reports::category_code.eq(&r.category_code),
-                reports::created_at.eq(r.created_at),
-                values,
-            ))
-            .execute(conn)?;
-    }
+    )
+}
+
+fn insert_row(conn: &mut DbConn, r: &Report, data: &str) -> QueryResult<()> {
+    let source = serde_json::to_value(r.source)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    diesel::insert_into(reports::table)
+        .values((
+            reports::id.eq(&r.id),
+            reports::source.eq(source),
+            reports::reporter_id.eq(&r.reporter_id),
+            reports::category_code.eq(&r.category_code),
+            reports::created_at.eq(r.created_at),
+            report_values(r, data),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// What is kept beside a report's row: its assistance requests and the department it went to.
+fn save_report_indexes(conn: &mut DbConn, r: &Report) -> QueryResult<()> {
     for a in &r.assistance {
         save_assistance(conn, &r.id, a)?;
     }

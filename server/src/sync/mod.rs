@@ -20,7 +20,7 @@ use crate::store::audit;
 use crate::store::sync::{self as store, LogScope, Receipt, ScopeParts};
 use crate::store::workflow as wf;
 use crate::workflow::queries::Visibility;
-use crate::workflow::{execute_in, CommandError, Env, Issuer};
+use crate::workflow::{execute_as, Batch, CommandError, Env, Issuer};
 
 // ---------------------------------------------------------------------------------------------
 // Push
@@ -271,13 +271,15 @@ pub fn push(
         let mut gap_at: Option<i64> = None;
         let mut failure: Option<diesel::result::Error> = None;
         let mut taken = 0;
+        // What the group's commands share, read once inside its transaction.
+        let mut shared = GroupState::default();
         let committed = crate::db::write_transaction(conn, |conn| {
             for item in rest {
                 if taken >= GROUP_MAX_COMMANDS || (taken > 0 && started.elapsed() >= GROUP_MAX_HOLD)
                 {
                     break;
                 }
-                match push_one(conn, env, who, item) {
+                match push_one(conn, env, who, &mut shared, item) {
                     Ok(Some(r)) => {
                         taken += 1;
                         group.push(r);
@@ -292,7 +294,8 @@ pub fn push(
                     }
                 }
             }
-            Ok::<_, diesel::result::Error>(())
+            // The chain head as the group's last applied command left it.
+            shared.batch.finish(conn)
         });
         if let Err(e) = committed {
             // Nothing of this group happened.
@@ -360,11 +363,24 @@ fn duplicate_answer(
     })
 }
 
+/// What the commands of one group share inside its transaction, read once instead of once a
+/// command (each read is a round trip on PostgreSQL).
+#[derive(Default)]
+struct GroupState {
+    /// The pusher's roles, cells and squads, the categories, the chain head (see [`Batch`]).
+    batch: Batch,
+    /// The device's next `device_seq`, known after this group moved it on: the group's
+    /// transaction then holds the device's row (the write lock on SQLite, the row lock on
+    /// PostgreSQL) until it commits, so no other push can move it meanwhile.
+    next_seq: Option<i64>,
+}
+
 /// One command; `None` when an earlier one is missing.
 fn push_one(
     conn: &mut DbConn,
     env: &Env<'_>,
     who: &Pusher<'_>,
+    shared: &mut GroupState,
     item: &PushCommand,
 ) -> Result<Option<PushResult>, diesel::result::Error> {
     let user = who.issuer.user_id.as_str();
@@ -391,7 +407,10 @@ fn push_one(
             None => Err(diesel::result::Error::NotFound),
         }
     };
-    let next = store::next_seq(conn, user, device)?;
+    let next = match shared.next_seq.take() {
+        Some(n) => n,
+        None => store::next_seq(conn, user, device)?,
+    };
     if item.device_seq < next {
         return duplicate(conn);
     }
@@ -439,10 +458,19 @@ fn push_one(
         occurred_at,
         ..who.issuer.clone()
     };
-    // A savepoint inside the group's transaction (see `push`).
+    // A savepoint inside the group's transaction (see `push`); when it is rolled back, so is
+    // what the command did to the chain head.
+    let head = shared.batch.head();
     let attempt = conn.transaction::<_, Abort, _>(|conn| {
-        let applied = execute_in(conn, env, &issuer, &item.command, item.position.as_ref())
-            .map_err(Abort::Cmd)?;
+        let applied = execute_as(
+            conn,
+            env,
+            &issuer,
+            &mut shared.batch,
+            &item.command,
+            item.position.as_ref(),
+        )
+        .map_err(Abort::Cmd)?;
         if !store::advance(conn, user, device, item.device_seq, env.now)? {
             return Err(Abort::Raced);
         }
@@ -463,8 +491,12 @@ fn push_one(
         )?;
         Ok(applied)
     });
+    if attempt.is_err() {
+        shared.batch.restore_head(head);
+    }
     let (code, message) = match attempt {
         Ok(applied) => {
+            shared.next_seq = Some(item.device_seq + 1);
             return Ok(Some(PushResult {
                 device_seq: item.device_seq,
                 status: PushStatus::Applied,
@@ -473,7 +505,7 @@ fn push_one(
                 code: None,
                 message: None,
                 entities: entities_of(conn, who.vis, &refs)?,
-            }))
+            }));
         }
         Err(Abort::Raced) => return duplicate(conn),
         Err(Abort::Cmd(CommandError::Domain(d))) => (d.code.to_owned(), d.message),
@@ -515,6 +547,7 @@ fn push_one(
     if !stored {
         return duplicate(conn);
     }
+    shared.next_seq = Some(item.device_seq + 1);
     Ok(Some(PushResult {
         device_seq: item.device_seq,
         status: PushStatus::Rejected,

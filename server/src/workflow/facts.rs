@@ -16,7 +16,7 @@ pub const ACK_TIME: WorkingDuration = WorkingDuration::WorkingHours(1);
 
 type Q<T> = Result<T, diesel::result::Error>;
 
-fn actor(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer) -> Q<ActorCtx> {
+pub(super) fn actor(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer) -> Q<ActorCtx> {
     if issuer.is_system {
         return Ok(ActorCtx {
             user_id: issuer.user_id.clone(),
@@ -37,8 +37,18 @@ fn actor(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer) -> Q<ActorCtx> {
     })
 }
 
-fn rules(conn: &mut DbConn, code: &str) -> Q<Option<(CategoryRules, String)>> {
-    Ok(categories::find(conn, code)?.filter(|c| c.active).map(|c| {
+/// Categories' rules and handling times read in this transaction (see `Batch`).
+pub(super) type Categories = std::collections::HashMap<String, Option<(CategoryRules, String)>>;
+
+fn rules(
+    conn: &mut DbConn,
+    known: &mut Categories,
+    code: &str,
+) -> Q<Option<(CategoryRules, String)>> {
+    if let Some(r) = known.get(code) {
+        return Ok(r.clone());
+    }
+    let r = categories::find(conn, code)?.filter(|c| c.active).map(|c| {
         (
             CategoryRules {
                 simple_procedure_allowed: c.simple_procedure,
@@ -46,7 +56,9 @@ fn rules(conn: &mut DbConn, code: &str) -> Q<Option<(CategoryRules, String)>> {
             },
             c.handling,
         )
-    }))
+    });
+    known.insert(code.to_owned(), r.clone());
+    Ok(r)
 }
 
 fn to_wgs84(p: &Position) -> (f64, f64) {
@@ -112,9 +124,20 @@ fn due(env: &Env<'_>, handling: &str, f: &mut Facts) {
 }
 
 /// Load the facts for `cmd`.
-pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) -> Q<Facts> {
+/// `known`: the issuer's actor context when the caller has read it in this transaction.
+pub fn load(
+    conn: &mut DbConn,
+    env: &Env<'_>,
+    issuer: &Issuer,
+    known: Option<&ActorCtx>,
+    categories: &mut Categories,
+    cmd: &Command,
+) -> Q<Facts> {
     let mut f = Facts {
-        actor: actor(conn, env, issuer)?,
+        actor: match known {
+            Some(a) => a.clone(),
+            None => actor(conn, env, issuer)?,
+        },
         now: Some(env.now),
         occurred_at: issuer.occurred_at,
         ..Facts::default()
@@ -129,7 +152,7 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
             ..
         } => {
             f.id_taken = store::id_taken(conn, report_id)?;
-            f.category = rules(conn, category_code)?.map(|(r, _)| r);
+            f.category = rules(conn, categories, category_code)?.map(|(r, _)| r);
             f.located = pos.as_ref().map(|p| locate(env, p));
             f.position_wgs84 = pos.as_ref().map(to_wgs84);
             f.foreign_attachments = foreign(conn, attachment_ids, &issuer.user_id)?;
@@ -142,7 +165,7 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
             ..
         } => {
             f.id_taken = store::id_taken(conn, report_id)?;
-            f.category = rules(conn, category_code)?.map(|(r, _)| r);
+            f.category = rules(conn, categories, category_code)?.map(|(r, _)| r);
             f.located = pos.as_ref().map(|p| locate(env, p));
             f.position_wgs84 = pos.as_ref().map(to_wgs84);
             f.foreign_attachments = foreign(conn, attachment_ids, &issuer.user_id)?;
@@ -192,7 +215,7 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
             f.id_taken = store::id_taken(conn, task_id)?;
             squad(conn, &mut f, squad_id)?;
             if let Some(r) = &f.report {
-                if let Some((rules, handling)) = rules(conn, &r.category_code)? {
+                if let Some((rules, handling)) = rules(conn, categories, &r.category_code)? {
                     f.category = Some(rules);
                     due(env, &handling, &mut f);
                 }
@@ -211,7 +234,7 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
             task_id,
             officer_ids,
         } => {
-            load_task(conn, &mut f, task_id)?;
+            load_task(conn, categories, &mut f, task_id)?;
             let squad = f
                 .task
                 .as_ref()
@@ -224,16 +247,16 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
             }
         }
         Command::RedispatchTask { task_id, squad_id } => {
-            load_task(conn, &mut f, task_id)?;
+            load_task(conn, categories, &mut f, task_id)?;
             squad(conn, &mut f, squad_id)?;
             if let Some(t) = &f.task {
-                if let Some((_, handling)) = rules(conn, &t.category_code)? {
+                if let Some((_, handling)) = rules(conn, categories, &t.category_code)? {
                     due(env, &handling, &mut f);
                 }
             }
         }
         Command::ArriveOnSite { task_id, position } => {
-            load_task(conn, &mut f, task_id)?;
+            load_task(conn, categories, &mut f, task_id)?;
             let (lat, lon) = to_wgs84(position);
             f.arrival_distance_m = Some(scope::arrival_distance(
                 env,
@@ -249,7 +272,7 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
             attachment_ids,
             case_id,
         } => {
-            load_task(conn, &mut f, task_id)?;
+            load_task(conn, categories, &mut f, task_id)?;
             f.foreign_attachments = foreign(conn, attachment_ids, &issuer.user_id)?;
             f.evidence = evidence(conn, attachment_ids)?;
             match outcome {
@@ -270,11 +293,11 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
             attachment_ids,
             ..
         } => {
-            load_task(conn, &mut f, task_id)?;
+            load_task(conn, categories, &mut f, task_id)?;
             f.foreign_attachments = foreign(conn, attachment_ids, &issuer.user_id)?;
         }
         Command::DecideExtension { task_id, approve } => {
-            load_task(conn, &mut f, task_id)?;
+            load_task(conn, categories, &mut f, task_id)?;
             if let (true, Some(t)) = (*approve, &f.task) {
                 if let Some(h) = t.pending_extension.as_ref().and_then(|p| p.extra_hours) {
                     // The extra time is added on the working calendar from the current due time.
@@ -290,7 +313,7 @@ pub fn load(conn: &mut DbConn, env: &Env<'_>, issuer: &Issuer, cmd: &Command) ->
         | Command::CloseTask { task_id }
         | Command::RequestExtension { task_id, .. }
         | Command::FlagDeadline { task_id, .. }
-        | Command::EscalateTask { task_id, .. } => load_task(conn, &mut f, task_id)?,
+        | Command::EscalateTask { task_id, .. } => load_task(conn, categories, &mut f, task_id)?,
         Command::FileCase { case_id } => {
             f.case = store::case(conn, case_id)?;
             let n = store::next_counter(conn, &format!("case-{year}"))?;
@@ -558,11 +581,16 @@ fn squad(conn: &mut DbConn, f: &mut Facts, id_or_code: &str) -> Q<()> {
     Ok(())
 }
 
-fn load_task(conn: &mut DbConn, f: &mut Facts, task_id: &str) -> Q<()> {
+fn load_task(
+    conn: &mut DbConn,
+    categories: &mut Categories,
+    f: &mut Facts,
+    task_id: &str,
+) -> Q<()> {
     f.task = store::task(conn, task_id)?;
     if let Some(t) = &f.task {
         f.report = store::report(conn, &t.report_id)?;
-        f.category = rules(conn, &t.category_code)?.map(|(r, _)| r);
+        f.category = rules(conn, categories, &t.category_code)?.map(|(r, _)| r);
     }
     Ok(())
 }

@@ -124,17 +124,85 @@ pub fn execute_in(
     cmd: &Command,
     position: Option<&Position>,
 ) -> Result<Applied, CommandError> {
+    let mut batch = Batch::default();
+    let applied = execute_as(conn, env, issuer, &mut batch, cmd, position)?;
+    batch.finish(conn)?;
+    Ok(applied)
+}
+
+/// What several commands of one issuer in one transaction share (a sync push's group), so
+/// that each is read or written once instead of once a command — each statement is a round
+/// trip on PostgreSQL:
+/// - who the issuer is to the rules (roles, certificate, cells, squads) and the categories'
+///   rules, read by the first command that needs them after it claimed the sequence: nothing
+///   else can change them while the transaction holds the sequence (administrators' changes
+///   claim it too, `audit::record_action`), and no command changes them;
+/// - the newest audit record's hash, kept here and written to the chain head by
+///   [`Batch::finish`] before the transaction commits.
+///
+/// A caller that rolls back a command's savepoint must put back the head it had before the
+/// command ([`Batch::head`], [`Batch::restore_head`]).
+#[derive(Default)]
+pub struct Batch {
+    actor: Option<crate::domain::workflow::ActorCtx>,
+    categories: facts::Categories,
+    head: Option<String>,
+}
+
+impl Batch {
+    /// The chain head as this batch has it (none: as stored).
+    pub fn head(&self) -> Option<String> {
+        self.head.clone()
+    }
+
+    /// Put back the head saved by [`Batch::head`] (the command after it was rolled back).
+    pub fn restore_head(&mut self, head: Option<String>) {
+        self.head = head;
+    }
+
+    /// Write the newest audit record's hash to the chain head; call before the transaction
+    /// commits.
+    pub fn finish(&mut self, conn: &mut DbConn) -> Result<(), diesel::result::Error> {
+        match self.head.take() {
+            Some(h) => audit::set_head_hash(conn, &h),
+            None => Ok(()),
+        }
+    }
+}
+
+/// [`execute_in`] for several commands of one issuer in one transaction (see [`Batch`]); the
+/// caller calls [`Batch::finish`] before committing.
+pub fn execute_as(
+    conn: &mut DbConn,
+    env: &Env<'_>,
+    issuer: &Issuer,
+    batch: &mut Batch,
+    cmd: &Command,
+    position: Option<&Position>,
+) -> Result<Applied, CommandError> {
     {
         crate::domain::input::check_command(cmd, position, env.now)?;
-        let (seq, prev_hash) = audit::claim(conn)?;
-        let facts = facts::load(conn, env, issuer, cmd)?;
+        let (seq, stored_hash) = audit::claim(conn)?;
+        // The head as this batch left it, when it has not been written yet.
+        let prev_hash = batch.head.clone().unwrap_or(stored_hash);
+        if batch.actor.is_none() {
+            batch.actor = Some(facts::actor(conn, env, issuer)?);
+        }
+        let facts = facts::load(
+            conn,
+            env,
+            issuer,
+            batch.actor.as_ref(),
+            &mut batch.categories,
+            cmd,
+        )?;
         let change = decide(cmd, &facts)?;
         let before = json!({
             "report": facts.report.as_ref().filter(|_| change.report.is_some()),
             "task": facts.task.as_ref().filter(|_| change.task.is_some()),
             "case": facts.case.as_ref().filter(|_| change.case.is_some()),
         });
-        write(conn, &change, env.now)?;
+        write(conn, &change, creates_report(cmd), env.now)?;
         let ids = Ids::of(&change, &facts);
         // Where the entities were before: a pull must reach the users of the scope they left.
         let prev_squad = facts
@@ -185,8 +253,8 @@ pub fn execute_in(
         };
         rec.hash = rec.compute_hash();
         audit::append(conn, &rec)?;
-        audit::set_head_hash(conn, &rec.hash)?;
         notify::after_command(conn, cmd, &change, &facts, env.now)?;
+        batch.head = Some(rec.hash);
         Ok(Applied {
             seq,
             command: cmd.name(),
@@ -197,14 +265,27 @@ pub fn execute_in(
     }
 }
 
+/// Whether the command makes a new report (the rules have checked that its id is unused).
+fn creates_report(cmd: &Command) -> bool {
+    matches!(
+        cmd,
+        Command::CreateReport { .. } | Command::TransferIn { .. }
+    )
+}
+
 fn write(
     conn: &mut DbConn,
     change: &Change,
+    new_report: bool,
     now: NaiveDateTime,
 ) -> Result<(), diesel::result::Error> {
     // Parents first: a new task references its report, a new case its task.
     if let Some(r) = &change.report {
-        store::save_report(conn, r)?;
+        if new_report {
+            store::insert_report(conn, r)?;
+        } else {
+            store::save_report(conn, r)?;
+        }
     }
     if let Some(t) = &change.task {
         store::save_task(conn, t, now)?;

@@ -1058,3 +1058,62 @@ async fn a_group_that_does_not_commit_leaves_nothing_and_is_sent_again() {
     assert_eq!(t.audit_count(), before + 5);
     t.verify();
 }
+
+/// A command whose effects were written but whose receipt the database refuses is rolled back
+/// alone, and so is what it did to the audit chain's head (a push's group keeps the head in
+/// memory and writes it once before committing): the commands before it stay applied, the
+/// chain stays whole, and the phone's queue moves on once the database accepts the receipt.
+#[actix_web::test]
+async fn a_command_whose_receipt_is_refused_leaves_the_chain_whole() {
+    let t = Town::new().await;
+    let exec = |sql: &str| {
+        use diesel::RunQueryDsl;
+        let mut conn = t.app.state.pool.get().unwrap();
+        diesel::sql_query(sql).execute(&mut conn).unwrap();
+    };
+    let postgres = t.app.db.backend() == "postgres";
+    if postgres {
+        exec(
+            "CREATE FUNCTION gd_test_refuse_two() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN IF NEW.device_seq = 2 THEN RAISE EXCEPTION 'refused'; END IF; \
+             RETURN NEW; END $$",
+        );
+        exec(
+            "CREATE TRIGGER gd_test_refuse_two BEFORE INSERT ON sync_receipts \
+             FOR EACH ROW EXECUTE FUNCTION gd_test_refuse_two()",
+        );
+    } else {
+        exec(
+            "CREATE TRIGGER gd_test_refuse_two BEFORE INSERT ON sync_receipts \
+             WHEN NEW.device_seq = 2 BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        );
+    }
+    let before = t.audit_count();
+    let cmds: Vec<Value> = (1..=3)
+        .map(|i| json!({"device_seq": i, "command": create(&t, &uuid())}))
+        .collect();
+    let out = push(&t, "gmx", Value::Array(cmds.clone())).await;
+    let res = out["results"].as_array().unwrap();
+    assert_eq!(res.len(), 1, "{out}");
+    assert_eq!(res[0]["status"], "applied");
+    assert_eq!(out["next_device_seq"], 2);
+    assert_eq!(reports_count(&t), 1);
+    assert_eq!(t.audit_count(), before + 1);
+    t.verify();
+    exec(if postgres {
+        "DROP TRIGGER gd_test_refuse_two ON sync_receipts"
+    } else {
+        "DROP TRIGGER gd_test_refuse_two"
+    });
+    let out = push(&t, "gmx", Value::Array(cmds)).await;
+    let st: Vec<&str> = out["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(st, ["duplicate", "applied", "applied"], "{out}");
+    assert_eq!(reports_count(&t), 3);
+    assert_eq!(t.audit_count(), before + 3);
+    t.verify();
+}
