@@ -159,12 +159,7 @@ async fn commands_apply_in_device_order_and_a_gap_defers_the_rest() {
         ]),
     )
     .await;
-    let st: Vec<&str> = holey["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["status"].as_str().unwrap())
-        .collect();
+    let st = statuses(&holey);
     assert_eq!(st, ["applied", "deferred", "deferred"], "{holey}");
     assert_eq!(holey["next_device_seq"], 4);
 }
@@ -1106,14 +1101,19 @@ async fn a_command_whose_receipt_is_refused_leaves_the_chain_whole() {
         "DROP TRIGGER gd_test_refuse_two"
     });
     let out = push(&t, "gmx", Value::Array(cmds)).await;
-    let st: Vec<&str> = out["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["status"].as_str().unwrap())
-        .collect();
+    let st = statuses(&out);
     assert_eq!(st, ["duplicate", "applied", "applied"], "{out}");
     assert_eq!(reports_count(&t), 3);
     assert_eq!(t.audit_count(), before + 3);
     t.verify();
+}
+
+/// The status of each result of a push's answer, in order.
+fn statuses(answer: &Value) -> Vec<&str> {
+    answer["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect()
 }
