@@ -15,6 +15,7 @@ use griddispatch_protocol::sync::{
 use serde::{Deserialize, Serialize};
 
 use crate::db::DbConn;
+use crate::domain::workflow::Change as Written;
 use crate::error::AppError;
 use crate::store::audit;
 use crate::store::sync::{self as store, LogScope, Receipt, ScopeParts};
@@ -152,13 +153,33 @@ pub fn entity(
     kind: &str,
     id: &str,
 ) -> diesel::QueryResult<Option<serde_json::Value>> {
+    entity_after(conn, vis, &Written::default(), kind, id)
+}
+
+/// [`entity`], taking what a command has just written in this transaction from `written`
+/// instead of reading it back (a round trip on PostgreSQL).
+fn entity_after(
+    conn: &mut DbConn,
+    vis: &Visibility,
+    written: &Written,
+    kind: &str,
+    id: &str,
+) -> diesel::QueryResult<Option<serde_json::Value>> {
+    let report = |conn: &mut DbConn, id: &str| match written.report.as_ref() {
+        Some(r) if r.id == id => Ok(Some(r.clone())),
+        _ => wf::report(conn, id),
+    };
+    let task = |conn: &mut DbConn, id: &str| match written.task.as_ref() {
+        Some(t) if t.id == id => Ok(Some(t.clone())),
+        _ => wf::task(conn, id),
+    };
     match kind {
         "report" => {
-            let Some(r) = wf::report(conn, id)? else {
+            let Some(r) = report(conn, id)? else {
                 return Ok(None);
             };
             let task = match &r.task_id {
-                Some(t) => wf::task(conn, t)?,
+                Some(t) => task(conn, t)?,
                 None => None,
             };
             if !vis.report(&r, task.as_ref()) {
@@ -167,10 +188,10 @@ pub fn entity(
             Ok(Some(vis.serve(&r)))
         }
         "task" => {
-            let Some(t) = wf::task(conn, id)? else {
+            let Some(t) = task(conn, id)? else {
                 return Ok(None);
             };
-            let Some(r) = wf::report(conn, &t.report_id)? else {
+            let Some(r) = report(conn, &t.report_id)? else {
                 return Ok(None);
             };
             if !vis.report(&r, Some(&t)) {
@@ -179,13 +200,17 @@ pub fn entity(
             Ok(Some(vis.serve(&t)))
         }
         _ => {
-            let Some(c) = wf::case(conn, id)? else {
+            let c = match written.case.as_ref() {
+                Some(c) if c.id == id => Some(c.clone()),
+                _ => wf::case(conn, id)?,
+            };
+            let Some(c) = c else {
                 return Ok(None);
             };
-            let Some(r) = wf::report(conn, &c.report_id)? else {
+            let Some(r) = report(conn, &c.report_id)? else {
                 return Ok(None);
             };
-            let t = wf::task(conn, &c.task_id)?;
+            let t = task(conn, &c.task_id)?;
             if !vis.report(&r, t.as_ref()) {
                 return Ok(None);
             }
@@ -199,9 +224,19 @@ fn entities_of(
     vis: &Visibility,
     refs: &[(String, String)],
 ) -> diesel::QueryResult<Vec<Entity>> {
+    entities_after(conn, vis, &Written::default(), refs)
+}
+
+/// [`entities_of`] right after a command wrote `written` (see [`entity_after`]).
+fn entities_after(
+    conn: &mut DbConn,
+    vis: &Visibility,
+    written: &Written,
+    refs: &[(String, String)],
+) -> diesel::QueryResult<Vec<Entity>> {
     let mut out = Vec::new();
     for (kind, id) in refs {
-        if let Some(data) = entity(conn, vis, kind, id)? {
+        if let Some(data) = entity_after(conn, vis, written, kind, id)? {
             out.push(Entity {
                 entity_type: kind.clone(),
                 id: id.clone(),
@@ -504,7 +539,7 @@ fn push_one(
                 command_seq: Some(applied.seq),
                 code: None,
                 message: None,
-                entities: entities_of(conn, who.vis, &refs)?,
+                entities: entities_after(conn, who.vis, &applied.written, &refs)?,
             }));
         }
         Err(Abort::Raced) => return duplicate(conn),

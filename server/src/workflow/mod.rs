@@ -74,6 +74,10 @@ pub struct Applied {
     pub task_id: Option<String>,
     /// Case concerned.
     pub case_id: Option<String>,
+    /// What the command wrote (the entities' new state), for a caller that answers with them
+    /// in the same transaction instead of reading them back.
+    #[serde(skip)]
+    pub written: Change,
 }
 
 /// Why a command was not applied.
@@ -261,6 +265,7 @@ pub fn execute_as(
             report_id: ids.report,
             task_id: ids.task,
             case_id: ids.case,
+            written: change,
         })
     }
 }

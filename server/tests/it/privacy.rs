@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::workflow::{uuid, Town};
 use futures_util::StreamExt;
 use griddispatch_protocol::Role;
-use serde_json::json;
+use serde_json::{json, Value};
 
 const PHONE: &str = "13912345678";
 const NAME: &str = "投诉人王某某";
@@ -169,11 +169,49 @@ async fn complainant_contact_reaches_only_dispatchers_and_duty_chiefs_on_every_o
             json!({"type": "recheck_task", "task_id": task2, "passed": true}),
         ),
     ];
-    for (who, cmd) in steps.into_iter().chain(steps2) {
+    for (who, cmd) in &steps {
         let resp = t.cmd(who, cmd.clone()).await;
         let status = resp.status();
         let text = resp.text().await.unwrap();
         assert_eq!(status, 200, "{} by {who}: {text}", cmd["type"]);
+        answers.push((who, text));
+    }
+    // The field roles send the second report's steps from their phones: an applied push answers
+    // with the entities as the command just wrote them (the report among them), which must be
+    // cut like every other path.
+    let mut device_seq: std::collections::HashMap<&str, i64> = Default::default();
+    for (who, cmd) in steps2 {
+        if who == "disp" {
+            let resp = t.cmd(who, cmd.clone()).await;
+            assert_eq!(resp.status(), 200, "{} by {who}", cmd["type"]);
+            answers.push((who, resp.text().await.unwrap()));
+            continue;
+        }
+        let seq = device_seq.entry(who).or_insert(0);
+        *seq += 1;
+        let resp = t
+            .app
+            .client
+            .post(t.app.url("/sync/v1/push"))
+            .bearer_auth(&t.tokens[who])
+            .header("GridSync-Protocol", "1")
+            .json(&json!({"device_id": "dev", "commands": [{"device_seq": *seq, "command": cmd}]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let text = resp.text().await.unwrap();
+        let answer: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            answer["results"][0]["status"], "applied",
+            "{} by {who}: {text}",
+            cmd["type"]
+        );
+        let entities = answer["results"][0]["entities"].as_array().unwrap();
+        assert!(
+            entities.iter().any(|e| e["id"] == report2.as_str()),
+            "the answer carries the report: {text}"
+        );
         answers.push((who, text));
     }
 
@@ -216,7 +254,8 @@ async fn complainant_contact_reaches_only_dispatchers_and_duty_chiefs_on_every_o
             .bearer_auth(&token)
             .header("GridSync-Protocol", "1")
             .json(&json!({"device_id": "dev", "commands": [
-                {"device_seq": 1, "command": {"type": "close_report", "report_id": report2}}]}))
+                {"device_seq": device_seq.get(who).map_or(1, |s| s + 1),
+                 "command": {"type": "close_report", "report_id": report2}}]}))
             .send()
             .await
             .unwrap();
