@@ -79,8 +79,25 @@ pub(crate) fn report(browser: &Browser, photo: &Path, category: &str, note: &str
         .wait_for_present(&format!("#category option[value='{category}']"))
         .click();
     browser.wait_for("#description").replace_text(note);
+    // The confirmation is a toast shown for 3 s: every text it shows is recorded, so a
+    // machine slow to answer WebDriver cannot miss it.
+    browser.execute(
+        "window.gdToasts = [];
+         if (!window.gdToastWatch) {
+           window.gdToastWatch = new MutationObserver(() => {
+             const t = document.querySelector('#toast');
+             if (t && t.textContent) window.gdToasts.push(t.textContent);
+           });
+           window.gdToastWatch.observe(document.body,
+             {subtree: true, childList: true, characterData: true});
+         }",
+        vec![],
+    );
     browser.click_button("上报 Submit");
-    browser.wait_for_text("#toast", "已保存");
+    browser.wait_until_script(
+        "the toast 已保存 (saved)",
+        "return window.gdToasts.some(t => t.includes('已保存'));",
+    );
     browser.wait_until_script(
         "the form to be emptied",
         "return document.querySelectorAll('.fd-thumb').length === 0;",
