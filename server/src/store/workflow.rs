@@ -133,36 +133,36 @@ pub fn insert_report(conn: &mut DbConn, r: &Report) -> QueryResult<()> {
     save_report_indexes(conn, r)
 }
 
-/// The columns a command may change. The position and its cell change when a dispatcher
-/// places a hotline report on the map.
-#[allow(clippy::type_complexity)]
-fn report_values<'a>(
-    r: &'a Report,
+/// The columns a command may change (the position and its cell change when a dispatcher places
+/// a hotline report on the map); `None` writes NULL.
+#[derive(AsChangeset, Insertable)]
+#[diesel(table_name = reports, treat_none_as_null = true)]
+struct ReportColumns<'a> {
+    status: &'a str,
+    task_id: Option<&'a str>,
+    updated_at: NaiveDateTime,
+    finished_at: Option<NaiveDateTime>,
+    description: &'a str,
     data: &'a str,
-) -> (
-    diesel::dsl::Eq<reports::status, &'a str>,
-    diesel::dsl::Eq<reports::task_id, Option<&'a str>>,
-    diesel::dsl::Eq<reports::updated_at, chrono::NaiveDateTime>,
-    diesel::dsl::Eq<reports::finished_at, Option<chrono::NaiveDateTime>>,
-    diesel::dsl::Eq<reports::description, &'a String>,
-    diesel::dsl::Eq<reports::data, &'a str>,
-    diesel::dsl::Eq<reports::village_code, Option<&'a str>>,
-    diesel::dsl::Eq<reports::area_code, Option<&'a str>>,
-    diesel::dsl::Eq<reports::lat, Option<f64>>,
-    diesel::dsl::Eq<reports::lon, Option<f64>>,
-) {
-    (
-        reports::status.eq(r.status.as_str()),
-        reports::task_id.eq(r.task_id.as_deref()),
-        reports::updated_at.eq(r.updated_at),
-        reports::finished_at.eq(r.finished_at),
-        reports::description.eq(&r.description),
-        reports::data.eq(data),
-        reports::village_code.eq(r.cell.as_ref().map(|c| c.village.as_str())),
-        reports::area_code.eq(r.cell.as_ref().map(|c| c.area.as_str())),
-        reports::lat.eq(r.lat),
-        reports::lon.eq(r.lon),
-    )
+    village_code: Option<&'a str>,
+    area_code: Option<&'a str>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+}
+
+fn report_values<'a>(r: &'a Report, data: &'a str) -> ReportColumns<'a> {
+    ReportColumns {
+        status: r.status.as_str(),
+        task_id: r.task_id.as_deref(),
+        updated_at: r.updated_at,
+        finished_at: r.finished_at,
+        description: &r.description,
+        data,
+        village_code: r.cell.as_ref().map(|c| c.village.as_str()),
+        area_code: r.cell.as_ref().map(|c| c.area.as_str()),
+        lat: r.lat,
+        lon: r.lon,
+    }
 }
 
 fn insert_row(conn: &mut DbConn, r: &Report, data: &str) -> QueryResult<()> {

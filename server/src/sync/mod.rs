@@ -493,15 +493,13 @@ fn push_one(
         occurred_at,
         ..who.issuer.clone()
     };
-    // A savepoint inside the group's transaction (see `push`); when it is rolled back, so is
-    // what the command did to the chain head.
-    let head = shared.batch.head();
-    let attempt = conn.transaction::<_, Abort, _>(|conn| {
+    // A savepoint inside the group's transaction (see `push`).
+    let attempt = shared.batch.savepoint::<_, Abort>(conn, |conn, batch| {
         let applied = execute_as(
             conn,
             env,
             &issuer,
-            &mut shared.batch,
+            batch,
             &item.command,
             item.position.as_ref(),
         )
@@ -526,9 +524,6 @@ fn push_one(
         )?;
         Ok(applied)
     });
-    if attempt.is_err() {
-        shared.batch.restore_head(head);
-    }
     let (code, message) = match attempt {
         Ok(applied) => {
             shared.next_seq = Some(item.device_seq + 1);

@@ -123,21 +123,18 @@ fn due(env: &Env<'_>, handling: &str, f: &mut Facts) {
     });
 }
 
-/// Load the facts for `cmd`.
-/// `known`: the issuer's actor context when the caller has read it in this transaction.
+/// Load the facts for `cmd` by `issuer`, whose [`actor`] context the caller has read in this
+/// transaction; `categories` keeps the categories read so far in it.
 pub fn load(
     conn: &mut DbConn,
     env: &Env<'_>,
     issuer: &Issuer,
-    known: Option<&ActorCtx>,
+    actor: &ActorCtx,
     categories: &mut Categories,
     cmd: &Command,
 ) -> Q<Facts> {
     let mut f = Facts {
-        actor: match known {
-            Some(a) => a.clone(),
-            None => actor(conn, env, issuer)?,
-        },
+        actor: actor.clone(),
         now: Some(env.now),
         occurred_at: issuer.occurred_at,
         ..Facts::default()

@@ -144,8 +144,7 @@ pub fn execute_in(
 /// - the newest audit record's hash, kept here and written to the chain head by
 ///   [`Batch::finish`] before the transaction commits.
 ///
-/// A caller that rolls back a command's savepoint must put back the head it had before the
-/// command ([`Batch::head`], [`Batch::restore_head`]).
+/// A caller that may roll back one command of the batch runs it in [`Batch::savepoint`].
 #[derive(Default)]
 pub struct Batch {
     actor: Option<crate::domain::workflow::ActorCtx>,
@@ -154,14 +153,24 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// The chain head as this batch has it (none: as stored).
-    pub fn head(&self) -> Option<String> {
-        self.head.clone()
-    }
-
-    /// Put back the head saved by [`Batch::head`] (the command after it was rolled back).
-    pub fn restore_head(&mut self, head: Option<String>) {
-        self.head = head;
+    /// Run `f` (a command of the batch and what the caller writes with it) in a savepoint of
+    /// the batch's transaction: if it fails, its writes are rolled back and so is what it did
+    /// to the chain head kept here.
+    pub fn savepoint<T, E>(
+        &mut self,
+        conn: &mut DbConn,
+        f: impl FnOnce(&mut DbConn, &mut Batch) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        use diesel::Connection;
+        let head = self.head.clone();
+        let out = conn.transaction(|conn| f(conn, self));
+        if out.is_err() {
+            self.head = head;
+        }
+        out
     }
 
     /// Write the newest audit record's hash to the chain head; call before the transaction
@@ -189,17 +198,11 @@ pub fn execute_as(
         let (seq, stored_hash) = audit::claim(conn)?;
         // The head as this batch left it, when it has not been written yet.
         let prev_hash = batch.head.clone().unwrap_or(stored_hash);
-        if batch.actor.is_none() {
-            batch.actor = Some(facts::actor(conn, env, issuer)?);
-        }
-        let facts = facts::load(
-            conn,
-            env,
-            issuer,
-            batch.actor.as_ref(),
-            &mut batch.categories,
-            cmd,
-        )?;
+        let actor = match &mut batch.actor {
+            Some(a) => a,
+            none => none.insert(facts::actor(conn, env, issuer)?),
+        };
+        let facts = facts::load(conn, env, issuer, actor, &mut batch.categories, cmd)?;
         let change = decide(cmd, &facts)?;
         let before = json!({
             "report": facts.report.as_ref().filter(|_| change.report.is_some()),

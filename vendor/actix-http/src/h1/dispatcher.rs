@@ -38,6 +38,7 @@ use crate::{
 
 const LW_BUFFER_SIZE: usize = 1024;
 const HW_BUFFER_SIZE: usize = 1024 * 8;
+const MAX_PIPELINED_MESSAGES: usize = 16;
 
 /// GridDispatch patch: gives an empty buffer's allocation back (the next read or write makes a
 /// new one), so a connection that waits — a phone's long-poll, an idle keep-alive — holds none.
@@ -46,8 +47,6 @@ fn release_if_empty(buf: &mut BytesMut) {
         *buf = BytesMut::new();
     }
 }
-
-const MAX_PIPELINED_MESSAGES: usize = 16;
 
 bitflags! {
     #[derive(Debug, Clone, Copy)]
@@ -194,8 +193,6 @@ pin_project! {
 
         // Number of bytes to busy-buffer before flushing.
         h1_write_buffer_size: usize,
-
-        // True if backing allocation of `write_buf` needs to be released.
 
         codec: Codec,
     }
