@@ -126,6 +126,19 @@ diesel::table! {
     }
 }
 
+// Photos' perceptual hashes in four indexed 16-bit bands, for the near-duplicate search
+// (migration 2026-11-30-000120).
+
+diesel::table! {
+    phash_bands (attachment_id) {
+        attachment_id -> Text,
+        b0 -> Integer,
+        b1 -> Integer,
+        b2 -> Integer,
+        b3 -> Integer,
+    }
+}
+
 diesel::joinable!(uploads -> users (owner_id));
 diesel::joinable!(attachments -> users (owner_id));
 

@@ -93,6 +93,51 @@ pub fn revert_all(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
     }
 }
 
+/// Revert the applied migration whose name starts with `name` (a data migration's test: it
+/// then applies it again over rows written before it, with [`apply_one`]).
+pub fn revert_one(conn: &mut DbConn, name: &str) -> Result<(), DbError> {
+    match conn {
+        DbConn::Pg(pg) => {
+            let m = named::<diesel::pg::Pg>(&POSTGRES_MIGRATIONS, name)?;
+            pg.revert_migration(&*m).map(|_| ())
+        }
+        DbConn::Sqlite(lite) => {
+            let m = named::<diesel::sqlite::Sqlite>(&SQLITE_MIGRATIONS, name)?;
+            lite.revert_migration(&*m).map(|_| ())
+        }
+    }
+    .map_err(|e| DbError::Migration(e.to_string()))
+}
+
+/// Apply the migration whose name starts with `name` (see [`revert_one`]).
+pub fn apply_one(conn: &mut DbConn, name: &str) -> Result<(), DbError> {
+    match conn {
+        DbConn::Pg(pg) => {
+            let m = named::<diesel::pg::Pg>(&POSTGRES_MIGRATIONS, name)?;
+            pg.run_migration(&*m).map(|_| ())
+        }
+        DbConn::Sqlite(lite) => {
+            let m = named::<diesel::sqlite::Sqlite>(&SQLITE_MIGRATIONS, name)?;
+            lite.run_migration(&*m).map(|_| ())
+        }
+    }
+    .map_err(|e| DbError::Migration(e.to_string()))
+}
+
+fn named<DB: diesel::backend::Backend>(
+    source: &EmbeddedMigrations,
+    name: &str,
+) -> Result<Box<dyn diesel::migration::Migration<DB>>, DbError>
+where
+    EmbeddedMigrations: diesel::migration::MigrationSource<DB>,
+{
+    diesel::migration::MigrationSource::<DB>::migrations(source)
+        .map_err(|e| DbError::Migration(e.to_string()))?
+        .into_iter()
+        .find(|m| m.name().to_string().starts_with(name))
+        .ok_or_else(|| DbError::Migration(format!("no migration named {name}")))
+}
+
 /// Versions not yet applied.
 pub fn pending(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
     let to_err = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());

@@ -3,13 +3,15 @@
 //! may run it at once: a job is claimed by exactly one of them, and the one whose lease ran out
 //! (a crash, a stall) cannot record a result over the worker that took the job after it.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use griddispatch_media::{PerceptualHash, DEFAULT_SIMILARITY_THRESHOLD};
 
 use crate::db::DbConn;
-use crate::schema::{attachments, photo_jobs};
+use crate::schema::{attachments, phash_bands, photo_jobs};
 
 /// `derive_state` values.
 pub mod state {
@@ -143,7 +145,14 @@ pub fn finish_done(
         }
         if let DbConn::Pg(pg) = conn {
             use diesel::connection::SimpleConnection;
-            pg.batch_execute(&format!("SELECT pg_advisory_xact_lock({PHASH_LOCK_KEY})"))?;
+            // The band search is a prepared statement with array binds: after a few runs
+            // PostgreSQL may switch it to a generic plan, which cannot see that 137 values of
+            // 65 536 are few and scans the whole table (measured: 359 ms instead of ~2 ms with
+            // 100 000 photos). Plan it for its values every time, in this transaction only.
+            pg.batch_execute(&format!(
+                "SELECT pg_advisory_xact_lock({PHASH_LOCK_KEY}); \
+                 SET LOCAL plan_cache_mode = force_custom_plan"
+            ))?;
         }
         let (received_at, earlier_same): (NaiveDateTime, Option<String>) = attachments::table
             .find(attachment_id)
@@ -152,30 +161,51 @@ pub fn finish_done(
         let mut similar_to = earlier_same;
         let mut later = Vec::new();
         if let Some(bits) = made.phash.as_deref().and_then(parse_hash) {
-            let others: Vec<(String, String, NaiveDateTime, Option<String>)> = attachments::table
-                .filter(attachments::phash.is_not_null())
-                .filter(attachments::id.ne(attachment_id))
+            let near = within_threshold(conn, attachment_id, bits)?;
+            let ids: Vec<&str> = near.keys().map(String::as_str).collect();
+            let rows: Vec<(String, NaiveDateTime, Option<String>)> = attachments::table
+                .filter(attachments::id.eq_any(&ids))
                 .select((
                     attachments::id,
-                    attachments::phash.assume_not_null(),
                     attachments::received_at,
                     attachments::similar_to,
                 ))
                 .load(conn)?;
-            let known: std::collections::HashMap<&str, (PerceptualHash, NaiveDateTime)> = others
+            let mut known: HashMap<String, (PerceptualHash, NaiveDateTime)> = HashMap::new();
+            for (id, at, _) in &rows {
+                if let Some(h) = near.get(id) {
+                    known.insert(id.clone(), (*h, *at));
+                }
+            }
+            // The pictures the near photos already point at, when they are not near this one.
+            let elsewhere: Vec<&str> = rows
                 .iter()
-                .filter_map(|(id, h, at, _)| parse_hash(h).map(|b| (id.as_str(), (b, *at))))
+                .filter_map(|(_, _, z)| z.as_deref())
+                .filter(|z| !known.contains_key(*z))
                 .collect();
+            if !elsewhere.is_empty() {
+                let pointed: Vec<(String, String, NaiveDateTime)> = attachments::table
+                    .filter(attachments::id.eq_any(&elsewhere))
+                    .filter(attachments::phash.is_not_null())
+                    .select((
+                        attachments::id,
+                        attachments::phash.assume_not_null(),
+                        attachments::received_at,
+                    ))
+                    .load(conn)?;
+                for (id, h, at) in pointed {
+                    if let Some(h) = parse_hash(&h) {
+                        known.insert(id, (h, at));
+                    }
+                }
+            }
             let me = (received_at, attachment_id);
             let mut best: Option<(u32, NaiveDateTime, &str)> = None;
-            for (id, _, at, flagged) in &others {
-                let Some(&(theirs, _)) = known.get(id.as_str()) else {
+            for (id, at, flagged) in &rows {
+                let Some(&(theirs, _)) = known.get(id) else {
                     continue;
                 };
                 let d = theirs.hamming_distance(bits);
-                if d > DEFAULT_SIMILARITY_THRESHOLD {
-                    continue;
-                }
                 if (*at, id.as_str()) < me {
                     if best.is_none_or(|b| (d, *at) < (b.0, b.1)) {
                         best = Some((d, *at, id.as_str()));
@@ -195,6 +225,7 @@ pub fn finish_done(
             if similar_to.is_none() {
                 similar_to = best.map(|b| b.2.to_owned());
             }
+            record_bands(conn, attachment_id, bits)?;
         }
         diesel::update(attachments::table.find(attachment_id))
             .set((
@@ -225,6 +256,97 @@ fn take_if_mine(conn: &mut DbConn, attachment_id: &str, owner: &str) -> QueryRes
     )
     .execute(conn)?;
     Ok(mine == 1)
+}
+
+/// Bands a 64-bit hash is split into for the search ([`within_threshold`]).
+const BANDS: u32 = 4;
+/// Two hashes within the similarity threshold agree to within this many bits in at least one
+/// of their [`BANDS`] bands: were every band `BAND_RADIUS + 1` bits apart or more, they would
+/// differ in `BANDS × (BAND_RADIUS + 1)` bits, more than the threshold.
+const BAND_RADIUS: u32 = DEFAULT_SIMILARITY_THRESHOLD / BANDS;
+
+/// A hash's four 16-bit bands, most significant first (as the migration computes them from
+/// the hex digits).
+fn bands(h: PerceptualHash) -> [i32; 4] {
+    let b = h.bits();
+    [48, 32, 16, 0].map(|shift| i32::from((b >> shift) as u16))
+}
+
+/// The hash whose bands these are.
+fn from_bands(b: [i32; 4]) -> PerceptualHash {
+    let bits = b
+        .iter()
+        .fold(0u64, |acc, &v| (acc << 16) | u64::from(v as u16));
+    PerceptualHash::from_bits(bits)
+}
+
+/// Every 16-bit value within `radius` bits of `v` (`v` itself first).
+fn neighbourhood(v: i32, radius: u32) -> Vec<i32> {
+    let mut out = vec![v];
+    let mut frontier = vec![(v, 0u32)];
+    for _ in 0..radius {
+        let mut next = Vec::new();
+        for (value, lowest) in frontier {
+            // Flip bits above the last one flipped, so each set of bits is reached once.
+            for bit in lowest..16 {
+                let flipped = value ^ (1 << bit);
+                out.push(flipped);
+                next.push((flipped, bit + 1));
+            }
+        }
+        frontier = next;
+    }
+    out
+}
+
+/// The other photos whose hash is within the similarity threshold of `bits`: the candidates
+/// come from the band indexes (a band within [`BAND_RADIUS`] bits), then each is checked bit
+/// by bit. Reads a few index entries per band instead of every photo's hash.
+fn within_threshold(
+    conn: &mut DbConn,
+    attachment_id: &str,
+    bits: PerceptualHash,
+) -> QueryResult<HashMap<String, PerceptualHash>> {
+    let [n0, n1, n2, n3] = bands(bits).map(|b| neighbourhood(b, BAND_RADIUS));
+    let candidates: Vec<(String, i32, i32, i32, i32)> = phash_bands::table
+        .filter(phash_bands::attachment_id.ne(attachment_id))
+        .filter(
+            phash_bands::b0
+                .eq_any(n0)
+                .or(phash_bands::b1.eq_any(n1))
+                .or(phash_bands::b2.eq_any(n2))
+                .or(phash_bands::b3.eq_any(n3)),
+        )
+        .select((
+            phash_bands::attachment_id,
+            phash_bands::b0,
+            phash_bands::b1,
+            phash_bands::b2,
+            phash_bands::b3,
+        ))
+        .load(conn)?;
+    Ok(candidates
+        .into_iter()
+        .map(|(id, b0, b1, b2, b3)| (id, from_bands([b0, b1, b2, b3])))
+        .filter(|(_, h)| h.hamming_distance(bits) <= DEFAULT_SIMILARITY_THRESHOLD)
+        .collect())
+}
+
+/// Index a photo's hash for [`within_threshold`] (replacing an earlier one, if its copies were
+/// made again).
+fn record_bands(conn: &mut DbConn, attachment_id: &str, bits: PerceptualHash) -> QueryResult<()> {
+    diesel::delete(phash_bands::table.find(attachment_id)).execute(conn)?;
+    let [b0, b1, b2, b3] = bands(bits);
+    diesel::insert_into(phash_bands::table)
+        .values((
+            phash_bands::attachment_id.eq(attachment_id),
+            phash_bands::b0.eq(b0),
+            phash_bands::b1.eq(b1),
+            phash_bands::b2.eq(b2),
+            phash_bands::b3.eq(b3),
+        ))
+        .execute(conn)
+        .map(|_| ())
 }
 
 /// A stored perceptual hash (16 hex digits), as the media crate reads it.
@@ -279,4 +401,29 @@ pub fn release(
 /// How many photos still wait for their copies.
 pub fn pending_count(conn: &mut DbConn) -> QueryResult<i64> {
     photo_jobs::table.count().get_result(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_neighbourhood_holds_every_value_within_the_radius_once() {
+        let v = 0b1010_0000_1111_0001;
+        let n = neighbourhood(v, 2);
+        // 1 + 16 + 16·15/2
+        assert_eq!(n.len(), 137);
+        let distinct: std::collections::HashSet<i32> = n.iter().copied().collect();
+        assert_eq!(distinct.len(), 137);
+        assert!(n
+            .iter()
+            .all(|x| (x ^ v).count_ones() <= 2 && (0..=0xFFFF).contains(x)));
+    }
+
+    #[test]
+    fn bands_give_the_hash_back_and_match_its_hex_digits() {
+        let h = PerceptualHash::from_bits(0xF0E1_0203_ABCD_8000);
+        assert_eq!(bands(h), [0xF0E1, 0x0203, 0xABCD, 0x8000]);
+        assert_eq!(from_bands(bands(h)), h);
+    }
 }

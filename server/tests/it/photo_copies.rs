@@ -275,3 +275,107 @@ async fn a_photo_that_does_not_decode_is_marked_failed_and_its_original_kept() {
         0
     );
 }
+
+/// Claim every due job as `owner` and record `hashes` (attachment, dHash) in that order, as
+/// finished copies would.
+fn record_hashes(app: &TestApp, owner: &str, hashes: &[(&str, u64)]) {
+    let mut conn = app.db.connect();
+    let now = db::now();
+    photo_jobs::claim(
+        &mut conn,
+        owner,
+        now,
+        now + chrono::Duration::minutes(5),
+        100,
+    )
+    .unwrap();
+    for (id, bits) in hashes {
+        let made = Made {
+            phash: Some(format!("{bits:016x}")),
+            ..Made::default()
+        };
+        assert!(photo_jobs::finish_done(&mut conn, id, owner, &made).unwrap());
+    }
+}
+
+/// Bits 48–50, 32–34, 16–17 and 0–1: ten bits, at least two in each 16-bit band, so no band
+/// of the two hashes is within one bit of the other's.
+const TEN_SPREAD: u64 = 0x0007_0007_0003_0003;
+/// Eleven other bits: 60–62, 44–46, 28–30, 12–13.
+const ELEVEN_SPREAD: u64 = 0x7000_7000_7000_3000;
+/// A hash with every hex digit, so the migration's digit arithmetic is exercised.
+const BASE: u64 = 0xF0E1_D2C3_B4A5_9687;
+
+#[actix_web::test]
+async fn near_duplicates_are_found_at_the_threshold_and_not_beyond_it() {
+    let (app, token) = paused().await;
+    let a = upload(&app, &token, &photo(64, 48, 21)).await;
+    let b = upload(&app, &token, &photo(64, 48, 22)).await;
+    let c = upload(&app, &token, &photo(64, 48, 23)).await;
+    // The later photo's copies are made first: it is flagged when the earlier one's are.
+    record_hashes(
+        &app,
+        "w",
+        &[
+            (&b, BASE ^ TEN_SPREAD),
+            (&a, BASE),
+            (&c, BASE ^ ELEVEN_SPREAD),
+        ],
+    );
+    // 10 bits apart: the same picture; 11 bits: a different one.
+    assert_eq!(view(&app, &token, &a).await["similar_to"], Value::Null);
+    assert_eq!(view(&app, &token, &b).await["similar_to"], a.as_str());
+    assert_eq!(view(&app, &token, &c).await["similar_to"], Value::Null);
+}
+
+#[actix_web::test]
+async fn photos_hashed_before_the_band_index_are_found_after_it() {
+    let (app, token) = paused().await;
+    let a = upload(&app, &token, &photo(64, 48, 31)).await;
+    let b = upload(&app, &token, &photo(64, 48, 32)).await;
+    // Two photos hashed by a server before the index existed.
+    let mut conn = app.db.connect();
+    griddispatch::db::migrate::revert_one(&mut conn, "2026-11-30-000120").unwrap();
+    {
+        use diesel::prelude::*;
+        use griddispatch::schema::attachments;
+        for (id, hex) in [
+            (&a, format!("{BASE:016x}")),
+            (&b, format!("{:016X}", BASE ^ TEN_SPREAD)),
+        ] {
+            diesel::update(attachments::table.find(id))
+                .set((
+                    attachments::phash.eq(hex),
+                    attachments::derive_state.eq("done"),
+                ))
+                .execute(&mut conn)
+                .unwrap();
+            diesel::delete(
+                griddispatch::schema::photo_jobs::table
+                    .filter(griddispatch::schema::photo_jobs::attachment_id.eq(id)),
+            )
+            .execute(&mut conn)
+            .unwrap();
+        }
+    }
+    griddispatch::db::migrate::apply_one(&mut conn, "2026-11-30-000120").unwrap();
+    {
+        use diesel::prelude::*;
+        use griddispatch::schema::phash_bands as p;
+        let bands = |id: &str| -> (i32, i32, i32, i32) {
+            p::table
+                .find(id)
+                .select((p::b0, p::b1, p::b2, p::b3))
+                .first(&mut app.db.connect())
+                .unwrap()
+        };
+        // Lower- and upper-case hex both read digit by digit.
+        assert_eq!(bands(&a), (0xF0E1, 0xD2C3, 0xB4A5, 0x9687));
+        assert_eq!(bands(&b), (0xF0E6, 0xD2C4, 0xB4A6, 0x9684));
+    }
+    // A new photo two bits from the first: found through the first's migrated bands, and
+    // nearer to it (2 bits) than to the second (8 bits).
+    let c = upload(&app, &token, &photo(64, 48, 33)).await;
+    record_hashes(&app, "w", &[(&c, BASE ^ 0b11)]);
+    assert_eq!(view(&app, &token, &c).await["similar_to"], a.as_str());
+}
