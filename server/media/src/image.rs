@@ -10,7 +10,7 @@ use crate::exif::{read_exif, ExifInfo};
 use crate::limits::Limits;
 use crate::phash::PerceptualHash;
 use crate::sniff::MediaType;
-use crate::structure::{check_jpeg, check_png, check_webp};
+use crate::structure::{check_jpeg, check_png, check_webp, strip_jpeg_metadata};
 use crate::video::read_heif;
 
 /// What was learnt from a photo, plus its derived copies.
@@ -45,7 +45,9 @@ pub struct DerivedImage {
     pub width: u32,
     /// Height in pixels.
     pub height: u32,
-    /// JPEG bytes; carry no EXIF, GPS or other metadata because only pixels are encoded.
+    /// JPEG bytes; carry no EXIF, GPS or other metadata: either only pixels were encoded, or
+    /// (a display copy of a small upright JPEG) the original's frame and scans were kept and
+    /// every metadata segment left out.
     pub jpeg: Vec<u8>,
 }
 
@@ -155,8 +157,26 @@ pub fn derive_image(
         .into_dimensions()
         .map_err(decode_error)?;
     limits.check_dimensions(width, height)?;
+    let exif = read_exif(data);
+    let orientation = exif
+        .orientation
+        .and_then(Orientation::from_exif)
+        .unwrap_or(Orientation::NoTransforms);
+    // A JPEG already small enough to be shown and already upright is its own display copy,
+    // without its metadata: not decoded and encoded again (no generation loss), and then
+    // only the thumbnail needs pixels, so it is decoded at the thumbnail's scale.
+    let display_as_is = (format == ImageFormat::Jpeg
+        && width.max(height) <= limits.display_size
+        && orientation == Orientation::NoTransforms)
+        .then(|| strip_jpeg_metadata(data))
+        .flatten();
+    let target = if display_as_is.is_some() {
+        limits.thumbnail_size
+    } else {
+        limits.display_size
+    };
     let scaled = if format == ImageFormat::Jpeg {
-        decode_jpeg_scaled(data, width, height, limits.display_size, limits)
+        decode_jpeg_scaled(data, width, height, target, limits)
     } else {
         None
     };
@@ -166,13 +186,23 @@ pub fn derive_image(
             .decode()
             .map_err(decode_error)?,
     };
-    let exif = read_exif(data);
-    let orientation = exif
-        .orientation
-        .and_then(Orientation::from_exif)
-        .unwrap_or(Orientation::NoTransforms);
     img.apply_orientation(orientation);
-    let (images, small) = derive(img, limits)?;
+    let (images, small) = match display_as_is {
+        Some(jpeg) => {
+            let t = limits.thumbnail_size;
+            let small = fit_within(&img, t, AREA_AVERAGE)?;
+            let images = DerivedImages {
+                thumbnail: encode_jpeg(&small, limits.jpeg_quality)?,
+                display: DerivedImage {
+                    width,
+                    height,
+                    jpeg,
+                },
+            };
+            (images, small)
+        }
+        None => derive(img, limits)?,
+    };
     // The 9×8 hash averages whole regions, so the thumbnail (itself an area average) gives the
     // same picture of the structure as the full image, at a fraction of the cost.
     let perceptual_hash = PerceptualHash::of(&small);

@@ -85,6 +85,60 @@ fn scan_jpeg(d: &[u8]) -> Result<(usize, bool), MediaError> {
     Ok((pos, has_mpf))
 }
 
+/// The JPEG without its metadata: every APPn segment (EXIF and its GPS, XMP, ICC, MPF, IPTC,
+/// makers' notes) except Adobe's APP14, which says how the colours are coded and carries
+/// nothing about the photo, every comment, and everything after the first EOI (MPF secondary
+/// images). Frame, tables and scans are copied byte for byte, so the picture is exactly the
+/// original's. `None` when the structure is not what [`check_jpeg`] accepts.
+///
+/// Written here rather than with a container crate: it is the walk [`scan_jpeg`] already does,
+/// keeping instead of checking.
+pub(crate) fn strip_jpeg_metadata(d: &[u8]) -> Option<Vec<u8>> {
+    if !d.starts_with(&[0xFF, 0xD8]) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(d.len());
+    out.extend_from_slice(&[0xFF, 0xD8]);
+    let mut pos = 2usize;
+    loop {
+        if *d.get(pos)? != 0xFF {
+            return None;
+        }
+        while d.get(pos) == Some(&0xFF) {
+            pos += 1;
+        }
+        let marker = *d.get(pos)?;
+        pos += 1;
+        match marker {
+            0xD9 => {
+                out.extend_from_slice(&[0xFF, 0xD9]);
+                return Some(out);
+            }
+            0x00 | 0x01 | 0xD0..=0xD7 => return None,
+            _ => {}
+        }
+        let len = usize::from(u16::from_be_bytes([*d.get(pos)?, *d.get(pos + 1)?]));
+        if len < 2 || pos + len > d.len() {
+            return None;
+        }
+        let body = &d[pos + 2..pos + len];
+        let metadata = match marker {
+            0xEE => !body.starts_with(b"Adobe"),
+            0xE0..=0xEF | 0xFE => true,
+            _ => false,
+        };
+        let mut end = pos + len;
+        if marker == 0xDA {
+            end = skip_entropy_data(d, end)?;
+        }
+        if !metadata {
+            out.extend_from_slice(&[0xFF, marker]);
+            out.extend_from_slice(&d[pos..end]);
+        }
+        pos = end;
+    }
+}
+
 /// Returns the offset of the marker (its 0xFF) that ends an entropy-coded segment.
 fn skip_entropy_data(d: &[u8], mut pos: usize) -> Option<usize> {
     loop {

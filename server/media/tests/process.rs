@@ -470,3 +470,78 @@ fn a_jpeg_whose_markers_are_sound_but_does_not_decode_fails_only_when_decoded() 
     let e = derive_image(&data, MediaType::Jpeg, &Limits::default()).unwrap_err();
     assert_eq!(e.code(), "corrupt_file");
 }
+
+/// `jpeg` with `segments` (marker, payload) inserted right after its SOI.
+fn with_segments(jpeg: &[u8], segments: &[(u8, &[u8])]) -> Vec<u8> {
+    let mut out = jpeg[..2].to_vec();
+    for (marker, payload) in segments {
+        out.extend_from_slice(&[0xFF, *marker]);
+        out.extend_from_slice(&u16::try_from(payload.len() + 2).unwrap().to_be_bytes());
+        out.extend_from_slice(payload);
+    }
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+#[test]
+fn a_small_upright_jpeg_is_shown_as_taken_without_any_of_its_metadata() {
+    let upright = Exif {
+        orientation: 1,
+        ..CAMERA
+    };
+    let original = with_segments(
+        &with_exif(&jpeg(&pattern(800, 600, 4), 90), &upright),
+        &[
+            (
+                0xE1,
+                b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta>HUAWEI</x:xmpmeta>",
+            ),
+            (0xE2, b"ICC_PROFILE\0\x01\x01profile-bytes"),
+            (0xED, b"Photoshop 3.0\0iptc-location"),
+            (0xFE, b"taken at 30.25N 120.175E"),
+            (0xEE, b"Adobe\0\x64\0\0\0\0\x01"),
+        ],
+    );
+    let p = run(&original, Some("image/jpeg")).unwrap();
+    let info = p.image().unwrap();
+    assert!(info.exif.gps.is_some(), "the original keeps its EXIF");
+    let derived = info.derived.as_ref().unwrap();
+    let display = &derived.display;
+    assert_eq!((display.width, display.height), (800, 600));
+    assert_eq!(
+        (derived.thumbnail.width, derived.thumbnail.height),
+        (320, 240)
+    );
+    for copy in [&display.jpeg, &derived.thumbnail.jpeg] {
+        assert_eq!(read_exif(copy), Default::default());
+        for secret in [
+            &b"Exif\0\0"[..],
+            b"HUAWEI",
+            b"http://ns.adobe.com/xap",
+            b"ICC_PROFILE",
+            b"iptc-location",
+            b"30.25N",
+        ] {
+            assert!(
+                !copy.windows(secret.len()).any(|w| w == secret),
+                "{} survived",
+                String::from_utf8_lossy(secret)
+            );
+        }
+    }
+    // Not re-encoded: the very same pixels as the original.
+    let shown = image::load_from_memory_with_format(&display.jpeg, ImageFormat::Jpeg).unwrap();
+    let taken = image::load_from_memory_with_format(&original, ImageFormat::Jpeg).unwrap();
+    assert_eq!(shown.to_rgb8().as_raw(), taken.to_rgb8().as_raw());
+}
+
+#[test]
+fn a_small_turned_jpeg_is_shown_upright() {
+    let original = with_exif(&jpeg(&pattern(800, 600, 4), 90), &CAMERA);
+    let p = run(&original, Some("image/jpeg")).unwrap();
+    let derived = p.image().unwrap().derived.clone().unwrap();
+    // Orientation 6: re-encoded from pixels turned a quarter clockwise.
+    assert_eq!((derived.display.width, derived.display.height), (600, 800));
+    assert_eq!(read_exif(&derived.display.jpeg), Default::default());
+    assert!(!derived.display.jpeg.windows(6).any(|w| w == b"HUAWEI"));
+}
