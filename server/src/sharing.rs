@@ -122,7 +122,9 @@ pub struct SharedItem {
     pub source: String,
     /// Who sent it.
     pub created_by: String,
-    /// When.
+    /// When it was shared (RFC 3339, UTC).
+    #[serde(with = "crate::domain::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: chrono::NaiveDateTime,
 }
 

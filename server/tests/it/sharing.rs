@@ -77,6 +77,12 @@ async fn departments_share_by_api_and_csv_and_bad_input_stores_nothing() {
     let stored: Value = r.json().await.unwrap();
     assert_eq!(stored["department_id"], d.market.as_str());
     assert_eq!(stored["source"], "api");
+    // A time a client can read without guessing the zone, as the schema says (RFC 3339).
+    let at = stored["created_at"].as_str().unwrap();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(at).is_ok(),
+        "created_at {at} is not RFC 3339"
+    );
 
     // Every problem of an item is named; nothing is stored.
     let r = t
