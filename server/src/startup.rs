@@ -105,6 +105,7 @@ pub async fn prepare_state(config: &Config) -> anyhow::Result<AppState> {
         grid: Arc::new(arc_swap::ArcSwapOption::new(grid.map(Arc::new))),
         calendar: Arc::new(arc_swap::ArcSwap::from_pointee(calendar)),
         pool,
+        write_gate: crate::db::WriteGate::for_database(&url),
         database: Arc::new(url),
         keys: Arc::new(keys),
         config: Arc::new(config.clone()),

@@ -13,6 +13,8 @@ pub struct AppState {
     pub pool: Pool,
     /// Which backend the pool talks to.
     pub database: Arc<DatabaseUrl>,
+    /// On SQLite, the queue this process's writers take turns at (`db::gate`).
+    pub write_gate: Option<crate::db::WriteGate>,
     /// Access-token keys.
     pub keys: Arc<TokenKeys>,
     /// Loaded configuration.
@@ -63,9 +65,13 @@ impl AppState {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        let gate = self.write_gate.clone();
         actix_web::web::block(move || {
             let mut conn = pool.get().map_err(crate::db::DbError::from)?;
-            f(&mut conn)
+            match gate {
+                Some(gate) => gate.around(|| f(&mut conn)),
+                None => f(&mut conn),
+            }
         })
         .await?
     }

@@ -4,7 +4,10 @@
 //! connection reports PostgreSQL's own error instead of a confusing SQLite one (diesel's
 //! `MultiConnection::establish` tries each variant in turn and keeps only the last error).
 
+pub mod gate;
 pub mod migrate;
+
+pub use gate::WriteGate;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -176,9 +179,27 @@ impl ManageConnection for Manager {
         conn.batch_execute("SELECT 1").map_err(DbError::Query)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// A connection given back while its holder panicked, or still inside a transaction (a
+    /// panic in a transaction's closure skips both COMMIT and ROLLBACK), is closed rather than
+    /// handed to the next request: on SQLite it would still hold the write lock.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking()
+            || match conn {
+                DbConn::Sqlite(c) => in_transaction(c),
+                DbConn::Pg(c) => in_transaction(c),
+            }
     }
+}
+
+fn in_transaction<C>(conn: &mut C) -> bool
+where
+    C: Connection<TransactionManager = diesel::connection::AnsiTransactionManager>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    !matches!(
+        AnsiTransactionManager::transaction_manager_status_mut(conn).transaction_depth(),
+        Ok(None)
+    )
 }
 
 /// The connection pool shared by request handlers and jobs.
@@ -243,6 +264,9 @@ where
     if depth.is_some() {
         return conn.transaction(f);
     }
+    // Queue behind this process's other writers first (gate.rs); released after COMMIT or
+    // ROLLBACK, when this binding is dropped at the end of the function.
+    let _queued = gate::enter();
     AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE")?;
     let result = f(conn);
     let DbConn::Sqlite(lite) = conn else {
@@ -263,6 +287,23 @@ where
     }
 }
 
+/// Run a write that is one statement (SQLite commits it by itself) behind this process's other
+/// writers on SQLite (gate.rs), like [`write_transaction`] does for transactions; inside an open
+/// transaction, and on PostgreSQL, `f` simply runs.
+pub fn write<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> T) -> T {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let _queued = match conn {
+        DbConn::Sqlite(lite) => {
+            match AnsiTransactionManager::transaction_manager_status_mut(lite).transaction_depth() {
+                Ok(None) => gate::enter(),
+                _ => None,
+            }
+        }
+        DbConn::Pg(_) => None,
+    };
+    f(conn)
+}
+
 /// Whether an error is a unique-constraint violation (e.g. a username already taken).
 pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
     matches!(
@@ -274,6 +315,7 @@ pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use diesel::RunQueryDsl;
 
     #[test]
     fn backend_is_chosen_from_the_url_scheme() {
@@ -314,6 +356,46 @@ mod tests {
             "unexpected error: {err}"
         );
         assert!(!err.to_lowercase().contains("sqlite"), "{err}");
+    }
+
+    #[test]
+    fn a_connection_given_back_inside_a_transaction_is_not_handed_out_again() {
+        use diesel::connection::AnsiTransactionManager;
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::Sqlite(dir.path().join("t.db"));
+        let pool = pool(&url, 1).unwrap();
+        {
+            let mut conn = pool.get().unwrap();
+            conn.batch_execute("CREATE TABLE t (x INTEGER)").unwrap();
+            let DbConn::Sqlite(lite) = &mut *conn else {
+                unreachable!()
+            };
+            // As a panic inside a transaction's closure leaves it: begun, never ended.
+            AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE").unwrap();
+            diesel::sql_query("INSERT INTO t VALUES (1)")
+                .execute(&mut *conn)
+                .unwrap();
+        }
+        let mut conn = pool.get().unwrap();
+        let DbConn::Sqlite(lite) = &mut *conn else {
+            unreachable!()
+        };
+        assert!(
+            !in_transaction(lite),
+            "the pool handed out a connection inside a transaction"
+        );
+        // And the write lock is free for everyone else; the abandoned row was never committed.
+        let mut other = establish(&url).unwrap();
+        other.batch_execute("INSERT INTO t VALUES (2)").unwrap();
+        #[derive(diesel::QueryableByName)]
+        struct X {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            x: i32,
+        }
+        let rows: Vec<X> = diesel::sql_query("SELECT x FROM t")
+            .load(&mut other)
+            .unwrap();
+        assert_eq!(rows.iter().map(|r| r.x).collect::<Vec<_>>(), vec![2]);
     }
 
     #[test]

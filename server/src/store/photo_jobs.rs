@@ -78,6 +78,23 @@ pub fn claim(
         .limit(limit.saturating_mul(8))
         .select(photo_jobs::attachment_id)
         .load(conn)?;
+    if due.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The claims commit together: one turn at the write lock for the batch, not one per job.
+    crate::db::write_transaction(conn, |conn| {
+        claim_due(conn, due, owner, now, lease_until, limit)
+    })
+}
+
+fn claim_due(
+    conn: &mut DbConn,
+    due: Vec<String>,
+    owner: &str,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<PhotoJob>> {
     let mut out = Vec::new();
     for id in due {
         if out.len() as i64 >= limit {
@@ -383,19 +400,21 @@ pub fn release(
     retry_at: NaiveDateTime,
     error: &str,
 ) -> QueryResult<bool> {
-    diesel::update(
-        photo_jobs::table
-            .find(attachment_id)
-            .filter(photo_jobs::lease_owner.eq(owner)),
-    )
-    .set((
-        photo_jobs::lease_owner.eq(None::<String>),
-        photo_jobs::lease_until.eq(None::<NaiveDateTime>),
-        photo_jobs::next_attempt_at.eq(retry_at),
-        photo_jobs::last_error.eq(Some(error.chars().take(500).collect::<String>())),
-    ))
-    .execute(conn)
-    .map(|n| n == 1)
+    crate::db::write(conn, |conn| {
+        diesel::update(
+            photo_jobs::table
+                .find(attachment_id)
+                .filter(photo_jobs::lease_owner.eq(owner)),
+        )
+        .set((
+            photo_jobs::lease_owner.eq(None::<String>),
+            photo_jobs::lease_until.eq(None::<NaiveDateTime>),
+            photo_jobs::next_attempt_at.eq(retry_at),
+            photo_jobs::last_error.eq(Some(error.chars().take(500).collect::<String>())),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
+    })
 }
 
 /// How many photos still wait for their copies.

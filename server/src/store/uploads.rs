@@ -84,10 +84,12 @@ pub struct NewUpload<'a> {
 
 /// Insert.
 pub fn insert(conn: &mut DbConn, new: &NewUpload<'_>) -> QueryResult<()> {
-    diesel::insert_into(uploads::table)
-        .values(new)
-        .execute(conn)
-        .map(|_| ())
+    crate::db::write(conn, |conn| {
+        diesel::insert_into(uploads::table)
+            .values(new)
+            .execute(conn)
+            .map(|_| ())
+    })
 }
 
 /// By id.
@@ -114,13 +116,15 @@ pub fn find_by_attachment(
 /// Forget an upload that ended without evidence (expired or terminated) so that its
 /// attachment id can be uploaded afresh; false when its state changed meanwhile.
 pub fn forget_ended(conn: &mut DbConn, id: &str, state_was: &str) -> QueryResult<bool> {
-    let n = diesel::delete(
-        uploads::table
-            .filter(uploads::id.eq(id))
-            .filter(uploads::state.eq(state_was))
-            .filter(uploads::state.eq_any([state::EXPIRED, state::TERMINATED])),
-    )
-    .execute(conn)?;
+    let n = crate::db::write(conn, |conn| {
+        diesel::delete(
+            uploads::table
+                .filter(uploads::id.eq(id))
+                .filter(uploads::state.eq(state_was))
+                .filter(uploads::state.eq_any([state::EXPIRED, state::TERMINATED])),
+        )
+        .execute(conn)
+    })?;
     Ok(n == 1)
 }
 
@@ -132,34 +136,38 @@ pub fn try_lock(
     now: NaiveDateTime,
     until: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let n = diesel::update(
-        uploads::table.filter(uploads::id.eq(id)).filter(
-            uploads::locked_until
-                .is_null()
-                .or(uploads::locked_until.lt(now)),
-        ),
-    )
-    .set((
-        uploads::lock_token.eq(Some(token)),
-        uploads::locked_until.eq(Some(until)),
-    ))
-    .execute(conn)?;
+    let n = crate::db::write(conn, |conn| {
+        diesel::update(
+            uploads::table.filter(uploads::id.eq(id)).filter(
+                uploads::locked_until
+                    .is_null()
+                    .or(uploads::locked_until.lt(now)),
+            ),
+        )
+        .set((
+            uploads::lock_token.eq(Some(token)),
+            uploads::locked_until.eq(Some(until)),
+        ))
+        .execute(conn)
+    })?;
     Ok(n == 1)
 }
 
 /// Release the lease (only the holder can).
 pub fn unlock(conn: &mut DbConn, id: &str, token: &str) -> QueryResult<()> {
-    diesel::update(
-        uploads::table
-            .filter(uploads::id.eq(id))
-            .filter(uploads::lock_token.eq(token)),
-    )
-    .set((
-        uploads::lock_token.eq(None::<String>),
-        uploads::locked_until.eq(None::<NaiveDateTime>),
-    ))
-    .execute(conn)
-    .map(|_| ())
+    crate::db::write(conn, |conn| {
+        diesel::update(
+            uploads::table
+                .filter(uploads::id.eq(id))
+                .filter(uploads::lock_token.eq(token)),
+        )
+        .set((
+            uploads::lock_token.eq(None::<String>),
+            uploads::locked_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)
+        .map(|_| ())
+    })
 }
 
 /// Record durable bytes (the lease holder only) and push the expiry out; with `release`,
@@ -181,17 +189,19 @@ pub fn advance(
         uploads::updated_at.eq(now),
         uploads::expires_at.eq(expires_at),
     );
-    let n = if release {
-        diesel::update(target)
-            .set((
-                fields,
-                uploads::lock_token.eq(None::<String>),
-                uploads::locked_until.eq(None::<NaiveDateTime>),
-            ))
-            .execute(conn)?
-    } else {
-        diesel::update(target).set(fields).execute(conn)?
-    };
+    let n = crate::db::write(conn, |conn| {
+        if release {
+            diesel::update(target)
+                .set((
+                    fields,
+                    uploads::lock_token.eq(None::<String>),
+                    uploads::locked_until.eq(None::<NaiveDateTime>),
+                ))
+                .execute(conn)
+        } else {
+            diesel::update(target).set(fields).execute(conn)
+        }
+    })?;
     Ok(n == 1)
 }
 
@@ -203,19 +213,21 @@ pub fn finish(
     error_code: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let n = diesel::update(
-        uploads::table
-            .filter(uploads::id.eq(id))
-            .filter(uploads::state.eq(state::RECEIVING)),
-    )
-    .set((
-        uploads::state.eq(new_state),
-        uploads::error_code.eq(error_code),
-        uploads::updated_at.eq(now),
-        uploads::lock_token.eq(None::<String>),
-        uploads::locked_until.eq(None::<NaiveDateTime>),
-    ))
-    .execute(conn)?;
+    let n = crate::db::write(conn, |conn| {
+        diesel::update(
+            uploads::table
+                .filter(uploads::id.eq(id))
+                .filter(uploads::state.eq(state::RECEIVING)),
+        )
+        .set((
+            uploads::state.eq(new_state),
+            uploads::error_code.eq(error_code),
+            uploads::updated_at.eq(now),
+            uploads::lock_token.eq(None::<String>),
+            uploads::locked_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)
+    })?;
     Ok(n == 1)
 }
 
