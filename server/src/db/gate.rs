@@ -241,7 +241,7 @@ mod tests {
     }
 
     #[test]
-    fn only_sqlite_files_have_a_gate_and_each_file_its_own() {
+    fn a_gate_per_sqlite_file_and_only_work_inside_around_queues() {
         assert!(
             WriteGate::for_database(&DatabaseUrl::Postgres("postgres://h/db".into())).is_none()
         );
@@ -250,15 +250,17 @@ mod tests {
         let a2 = WriteGate::for_database(&DatabaseUrl::Sqlite("/tmp/a.db".into())).unwrap();
         assert!(Arc::ptr_eq(&a.0, &a2.0));
         assert!(!Arc::ptr_eq(&a.0, &b.0));
-        // Outside `around`, a write does not queue.
-        let (_dir, url) = database();
-        let gate = WriteGate::for_database(&url).unwrap();
-        let _held_elsewhere = gate.0.lock_arc();
-        let mut conn = establish(&url).unwrap();
-        write_transaction(&mut conn, |conn| {
-            diesel::sql_query("UPDATE counter SET n = 1").execute(conn)
-        })
-        .unwrap();
-        assert_eq!(counter(&mut conn), 1);
+        // Only work inside `around` queues, and `around` leaves no gate behind on the thread.
+        let c = WriteGate::for_database(&DatabaseUrl::Sqlite("/tmp/c.db".into())).unwrap();
+        assert!(enter().is_none());
+        c.around(|| {
+            let held = enter().expect("inside `around` a writer queues");
+            assert!(c.is_held());
+            // A write inside a write does not queue behind itself.
+            assert!(enter().is_none());
+            drop(held);
+            assert!(!c.is_held());
+        });
+        assert!(enter().is_none());
     }
 }

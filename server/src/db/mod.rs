@@ -181,25 +181,12 @@ impl ManageConnection for Manager {
 
     /// A connection given back while its holder panicked, or still inside a transaction (a
     /// panic in a transaction's closure skips both COMMIT and ROLLBACK), is closed rather than
-    /// handed to the next request: on SQLite it would still hold the write lock.
+    /// handed to the next request: on SQLite it would still hold the write lock. The same test
+    /// as diesel's own r2d2 manager (`R2D2Connection::is_broken`, derived for [`DbConn`]).
     fn has_broken(&self, conn: &mut DbConn) -> bool {
-        std::thread::panicking()
-            || match conn {
-                DbConn::Sqlite(c) => in_transaction(c),
-                DbConn::Pg(c) => in_transaction(c),
-            }
+        use diesel::r2d2::R2D2Connection;
+        std::thread::panicking() || conn.is_broken()
     }
-}
-
-fn in_transaction<C>(conn: &mut C) -> bool
-where
-    C: Connection<TransactionManager = diesel::connection::AnsiTransactionManager>,
-{
-    use diesel::connection::{AnsiTransactionManager, TransactionManager};
-    !matches!(
-        AnsiTransactionManager::transaction_manager_status_mut(conn).transaction_depth(),
-        Ok(None)
-    )
 }
 
 /// The connection pool shared by request handlers and jobs.
@@ -360,7 +347,7 @@ mod tests {
 
     #[test]
     fn a_connection_given_back_inside_a_transaction_is_not_handed_out_again() {
-        use diesel::connection::AnsiTransactionManager;
+        use diesel::connection::{AnsiTransactionManager, TransactionManager};
         let dir = tempfile::tempdir().unwrap();
         let url = DatabaseUrl::Sqlite(dir.path().join("t.db"));
         let pool = pool(&url, 1).unwrap();
@@ -380,8 +367,9 @@ mod tests {
         let DbConn::Sqlite(lite) = &mut *conn else {
             unreachable!()
         };
-        assert!(
-            !in_transaction(lite),
+        assert_eq!(
+            AnsiTransactionManager::transaction_manager_status_mut(lite).transaction_depth(),
+            Ok(None),
             "the pool handed out a connection inside a transaction"
         );
         // And the write lock is free for everyone else; the abandoned row was never committed.
