@@ -7,13 +7,11 @@ use actix_web::dev::Server;
 use actix_web::{web, App, HttpMessage, HttpServer};
 use chrono::Duration;
 use tracing_actix_web::{RequestId, TracingLogger};
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::tokens::{self, TokenKeys};
 use crate::config::{Config, StorageConfig};
 use crate::db::{self, migrate};
-use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::store::settings;
 use crate::tus::MediaContext;
@@ -104,6 +102,7 @@ pub async fn prepare_state(config: &Config) -> anyhow::Result<AppState> {
         ),
         grid: Arc::new(arc_swap::ArcSwapOption::new(grid.map(Arc::new))),
         calendar: Arc::new(arc_swap::ArcSwap::from_pointee(calendar)),
+        db_slots: Arc::new(tokio::sync::Semaphore::new(pool.max_size() as usize)),
         pool,
         write_gate: crate::db::WriteGate::for_database(&url),
         database: Arc::new(url),
@@ -128,6 +127,7 @@ impl Application {
         // Photos' copies are part of answering the phones, not upkeep: the workers run
         // whenever they are configured, background jobs or not.
         crate::tus::copies::spawn(state.clone());
+        spawn_password_memory_release(std::time::Duration::from_secs(5));
         if state.config.background_jobs {
             crate::tus::jobs::spawn(state.clone(), std::time::Duration::from_secs(600));
             crate::grid::spawn_refresh(state.clone(), std::time::Duration::from_secs(30));
@@ -260,6 +260,21 @@ fn spawn_sync_retention(state: AppState, every: std::time::Duration) {
     });
 }
 
+/// Give the password hashes' working memory (19 MiB per core) back to the system once sign-ins
+/// have stopped for a while (`auth::password::IDLE_RELEASE`).
+fn spawn_password_memory_release(every: std::time::Duration) {
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(every);
+        loop {
+            tick.tick().await;
+            let bytes = crate::auth::password::release_idle();
+            if bytes > 0 {
+                tracing::debug!(bytes, "idle password-hash memory released");
+            }
+        }
+    });
+}
+
 /// The body of the answers the HTTP/1 connection layer writes by itself, before any route or
 /// middleware sees the request (a request head too large or malformed, or too slow to arrive):
 /// the error shape of every other answer (vendor/README.md).
@@ -299,10 +314,9 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let prometheus = metrics::middleware(state.pool.clone())?;
     let max_json = state.config.max_json_bytes;
     let data = web::Data::new(state);
-    let openapi = ApiDoc::openapi();
     let server = HttpServer::new(move || {
         App::new()
-            .wrap(actix_web::middleware::from_fn(routes::refuse_nul_in_uri))
+            .wrap_fn(routes::refuse_nul_in_uri)
             .wrap(routes::error_shape())
             .wrap_fn(|req, srv| {
                 // Echo the request id so that a user's report can be matched to the logs.
@@ -323,7 +337,17 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .wrap(TracingLogger::default())
             .wrap(prometheus.clone())
             .app_data(data.clone())
-            .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi.clone()))
+            // The UI reads the document from our own route (`openapi::serve_document`), which
+            // serializes it once for all workers.
+            .service(
+                SwaggerUi::new("/api/docs/{_:.*}")
+                    .config(utoipa_swagger_ui::Config::from("/api/openapi.json")),
+            )
+            .service(
+                web::resource("/api/openapi.json")
+                    .wrap(actix_web::middleware::Compress::default())
+                    .get(crate::openapi::serve_document),
+            )
             // No app-wide default service: unknown paths get actix's 404 and known paths with
             // the wrong method its 405; `error_shape` gives both the JSON error body.
             .configure(|cfg| routes::configure(cfg, max_json))

@@ -15,6 +15,11 @@ pub struct AppState {
     pub database: Arc<DatabaseUrl>,
     /// On SQLite, the queue this process's writers take turns at (`db::gate`).
     pub write_gate: Option<crate::db::WriteGate>,
+    /// Database work admitted to the blocking pool at once ([`AppState::db`]): one per pooled
+    /// connection. The rest wait here on the runtime instead of each parking a blocking
+    /// thread on the pool — 10 000 phones' first checks of `/sync/v1/wait` started ~500
+    /// threads (docs/benchmarks.md, "Footprint").
+    pub db_slots: Arc<tokio::sync::Semaphore>,
     /// Access-token keys.
     pub keys: Arc<TokenKeys>,
     /// Loaded configuration.
@@ -64,16 +69,31 @@ impl AppState {
         F: FnOnce(&mut crate::db::DbConn) -> Result<T, crate::AppError> + Send + 'static,
         T: Send + 'static,
     {
+        // The pool's own wait (`db::pool`) bounds the slot's and the connection's together.
+        let deadline = tokio::time::Instant::now() + crate::db::POOL_TIMEOUT;
+        let slot = tokio::time::timeout_at(deadline, self.db_slots.clone().acquire_owned())
+            .await
+            .map_err(|_| {
+                crate::AppError::Unavailable("no database connection became free in time".into())
+            })?
+            // The semaphore is never closed.
+            .ok();
         let pool = self.pool.clone();
         let gate = self.write_gate.clone();
-        actix_web::web::block(move || {
-            let mut conn = pool.get().map_err(crate::db::DbError::from)?;
+        let result = actix_web::web::block(move || {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let mut conn = pool
+                .get_timeout(left.max(std::time::Duration::from_millis(100)))
+                .map_err(crate::db::DbError::from)?;
             match gate {
                 Some(gate) => gate.around(|| f(&mut conn)),
                 None => f(&mut conn),
             }
         })
-        .await?
+        .await;
+        // Given back once the blocking thread is done (and idle again for the next one).
+        drop(slot);
+        result?
     }
 
     /// Run work that applies commands on the blocking pool, with the command environment of

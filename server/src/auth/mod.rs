@@ -168,12 +168,11 @@ impl FromRequest for Actor {
                     AppError::unauthorized("invalid_token", "令牌无效 (invalid token)")
                 }
             })?;
-            let pool = state.pool.clone();
-            web::block(move || {
-                let mut conn = pool.get().map_err(db::DbError::from)?;
-                Actor::load(&mut conn, &claims.sub, &claims.sid, db::now())
-            })
-            .await?
+            // Through `AppState::db`: a crowd of requests queues for the pool's connections
+            // on the runtime instead of parking a blocking thread each.
+            state
+                .db(move |conn| Actor::load(conn, &claims.sub, &claims.sid, db::now()))
+                .await
         })
     }
 }

@@ -3,9 +3,13 @@
 //! Each hash needs its working memory (19 MiB with the default parameters). Allocating it per
 //! call let a burst of sign-ins grow the process by that much per concurrent sign-in, and the
 //! allocator kept most of it (100 at once: RSS 1.7–1.9 GB). Here at most one hash per core
-//! runs at a time, each in a buffer that is allocated once and reused; callers queue.
+//! runs at a time, each in a buffer that is reused while sign-ins keep coming; callers queue.
+//! A buffer nobody has used for [`IDLE_RELEASE`] goes back to the operating system
+//! ([`release_idle`], called by the server's upkeep), so a quiet server does not keep
+//! `cores × 19 MiB` it no longer needs.
 
 use std::sync::{Condvar, LazyLock, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
@@ -16,59 +20,108 @@ fn capacity() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
-/// The reusable working memories, one per hash that may run at once.
+/// How long a working memory is kept after its last hash.
+pub const IDLE_RELEASE: Duration = Duration::from_secs(10);
+
+/// Address space reserved for each working memory, in blocks (33 MiB; only the blocks a hash
+/// uses become resident). Why more than the 19 MiB used: glibc serves a request above its
+/// mmap threshold with a mapping of its own and unmaps it on free, but freeing such a mapping
+/// of at most 32 MiB raises the threshold to its size, after which same-sized buffers come
+/// from (and stay in) the heap's arenas, so dropping an idle buffer would free nothing. Above
+/// 32 MiB the threshold is left alone and a dropped buffer always goes back to the system.
+const RESERVED_BLOCKS: usize = 33 * 1024;
+
+/// Reusable working memories, one per hash that may run at once.
 struct Workspaces {
-    free: Mutex<Vec<Vec<Block>>>,
+    /// The free ones, each with when it was last given back (a slot never used holds an
+    /// empty `Vec`, which owns no memory).
+    free: Mutex<Vec<(Vec<Block>, Instant)>>,
     returned: Condvar,
 }
 
-/// Allocated lazily: a buffer grows to the parameters' size on its first use and is kept.
-static WORKSPACES: LazyLock<Workspaces> = LazyLock::new(|| Workspaces {
-    free: Mutex::new((0..capacity()).map(|_| Vec::new()).collect()),
-    returned: Condvar::new(),
-});
+impl Workspaces {
+    fn new(slots: usize) -> Self {
+        Self {
+            free: Mutex::new((0..slots).map(|_| (Vec::new(), Instant::now())).collect()),
+            returned: Condvar::new(),
+        }
+    }
 
-/// A workspace taken from the pool; given back on drop (also when hashing panics).
-struct Lease(Option<Vec<Block>>);
+    /// A poisoned lock only means another thread panicked while holding it; the list of
+    /// buffers itself is always consistent (push/pop).
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(Vec<Block>, Instant)>> {
+        self.free.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 
-impl Drop for Lease {
+    /// Run `f` with `blocks` blocks of working memory, waiting while every workspace is in use.
+    fn with_memory<R>(&self, blocks: usize, f: impl FnOnce(&mut [Block]) -> R) -> R {
+        let buf = {
+            let mut free = self.lock();
+            loop {
+                // The most recently used first: its pages are still resident.
+                if let Some((buf, _)) = free.pop() {
+                    break buf;
+                }
+                free = self
+                    .returned
+                    .wait(free)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+        };
+        let mut lease = Lease {
+            pool: self,
+            buf: Some(buf),
+        };
+        let buf = lease.buf.get_or_insert_with(Vec::new);
+        if buf.len() < blocks {
+            if buf.capacity() < blocks {
+                *buf = Vec::with_capacity(blocks.max(RESERVED_BLOCKS));
+            }
+            buf.resize(blocks, Block::default());
+        }
+        f(&mut buf[..blocks])
+    }
+
+    /// Drop the working memories unused for at least `idle`; returns how many bytes went.
+    fn release_idle(&self, idle: Duration) -> usize {
+        let mut released = 0;
+        for (buf, last) in self.lock().iter_mut() {
+            if buf.capacity() > 0 && last.elapsed() >= idle {
+                released += buf.capacity() * std::mem::size_of::<Block>();
+                *buf = Vec::new();
+            }
+        }
+        released
+    }
+}
+
+/// A workspace taken from a pool; given back on drop (also when hashing panics).
+struct Lease<'a> {
+    pool: &'a Workspaces,
+    buf: Option<Vec<Block>>,
+}
+
+impl Drop for Lease<'_> {
     fn drop(&mut self) {
-        if let Some(buf) = self.0.take() {
-            // A poisoned lock only means another thread panicked while holding it; the list
-            // of buffers itself is always consistent (push/pop).
-            let mut free = WORKSPACES
-                .free
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            free.push(buf);
-            WORKSPACES.returned.notify_one();
+        if let Some(buf) = self.buf.take() {
+            // Pushed last, so taken first by the next hash while its pages are resident.
+            self.pool.lock().push((buf, Instant::now()));
+            self.pool.returned.notify_one();
         }
     }
 }
 
-/// Run `f` with `blocks` blocks of working memory, waiting while every workspace is in use.
+/// The process's workspaces.
+static WORKSPACES: LazyLock<Workspaces> = LazyLock::new(|| Workspaces::new(capacity()));
+
 fn with_memory<R>(blocks: usize, f: impl FnOnce(&mut [Block]) -> R) -> R {
-    let buf = {
-        let mut free = WORKSPACES
-            .free
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        loop {
-            if let Some(buf) = free.pop() {
-                break buf;
-            }
-            free = WORKSPACES
-                .returned
-                .wait(free)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
-    };
-    let mut lease = Lease(Some(buf));
-    let buf = lease.0.get_or_insert_with(Vec::new);
-    if buf.len() < blocks {
-        buf.resize(blocks, Block::default());
-    }
-    f(&mut buf[..blocks])
+    WORKSPACES.with_memory(blocks, f)
+}
+
+/// Give back the working memories no hash has used for [`IDLE_RELEASE`]; returns the bytes
+/// released (of address space; of it, the parameters' 19 MiB each were resident).
+pub fn release_idle() -> usize {
+    WORKSPACES.release_idle(IDLE_RELEASE)
 }
 
 /// Async callers wait here (without holding a thread) before taking a workspace, so that a
@@ -213,6 +266,34 @@ mod tests {
         }
         assert!(MOST.load(Ordering::SeqCst) <= capacity());
         assert!(MOST.load(Ordering::SeqCst) >= 1);
+    }
+
+    #[test]
+    fn idle_workspaces_are_released_and_made_again_when_needed() {
+        let pool = Workspaces::new(2);
+        let run = |pool: &Workspaces| {
+            pool.with_memory(Params::DEFAULT_M_COST as usize, |memory| {
+                let mut out = [0u8; 32];
+                Argon2::default()
+                    .hash_password_into_with_memory(b"pw", b"somesaltsomesalt", &mut out, memory)
+                    .unwrap();
+                out
+            })
+        };
+        let first = run(&pool);
+        // Just used: kept.
+        assert_eq!(pool.release_idle(Duration::from_secs(3600)), 0);
+        // Idle long enough: the one buffer made goes, with its whole reservation.
+        let bytes = RESERVED_BLOCKS * std::mem::size_of::<Block>();
+        assert_eq!(pool.release_idle(Duration::ZERO), bytes);
+        assert_eq!(
+            pool.release_idle(Duration::ZERO),
+            0,
+            "nothing left to release"
+        );
+        // The next hash makes a new buffer and computes the same.
+        assert_eq!(run(&pool), first);
+        assert_eq!(pool.release_idle(Duration::ZERO), bytes);
     }
 
     #[test]

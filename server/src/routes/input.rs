@@ -8,7 +8,6 @@ use std::pin::Pin;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpRequest, ResponseError};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -90,12 +89,26 @@ fn nul_at(v: &Value, path: &str) -> Option<String> {
     }
 }
 
+/// What `refuse_nul_in_uri` answers: at once (a refusal), or the rest of the chain's answer.
+pub type NulCheck<F, B> = futures_util::future::Either<
+    std::future::Ready<Result<ServiceResponse<EitherBody<B>>, actix_web::Error>>,
+    futures_util::future::MapOk<F, fn(ServiceResponse<B>) -> ServiceResponse<EitherBody<B>>>,
+>;
+
 /// Refuse a NUL in the path or the query string (`%00`) before any handler runs: ids, filters
-/// and names reach the database from there.
-pub async fn refuse_nul_in_uri<B: MessageBody>(
-    req: ServiceRequest,
-    next: Next<B>,
-) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+/// and names reach the database from there. For `App::wrap_fn`: a plain future (no
+/// `middleware::from_fn`, which boxes one more future per request, held by every waiting
+/// long-poll for its whole wait — docs/benchmarks.md, "Footprint").
+pub fn refuse_nul_in_uri<S, B>(req: ServiceRequest, srv: &S) -> NulCheck<S::Future, B>
+where
+    S: actix_web::dev::Service<
+        ServiceRequest,
+        Response = ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: MessageBody,
+{
+    use futures_util::TryFutureExt;
     let has_nul = |s: &str| s.to_ascii_lowercase().contains("%00");
     let uri = req.uri();
     let bad = if has_nul(uri.path()) {
@@ -107,11 +120,13 @@ pub async fn refuse_nul_in_uri<B: MessageBody>(
     };
     if let Some(part) = bad {
         let resp = nul_error(part).error_response();
-        return Ok(req.into_response(resp).map_into_right_body());
+        return futures_util::future::Either::Left(std::future::ready(Ok(req
+            .into_response(resp)
+            .map_into_right_body())));
     }
-    next.call(req)
-        .await
-        .map(ServiceResponse::map_into_left_body)
+    let into_left: fn(ServiceResponse<B>) -> ServiceResponse<EitherBody<B>> =
+        ServiceResponse::map_into_left_body;
+    futures_util::future::Either::Right(srv.call(req).map_ok(into_left))
 }
 
 #[cfg(test)]

@@ -146,6 +146,31 @@ async fn readiness_is_503_when_no_database_connection_can_be_had() {
 }
 
 #[actix_web::test]
+async fn a_crowd_of_database_work_takes_turns_instead_of_a_thread_each() {
+    // 200 requests' database work at once (a crowd of phones' first `/sync/v1/wait` checks,
+    // say) on a pool of 4: it all completes, and waits its turn on the runtime instead of
+    // each parking a blocking thread on the pool (10 000 waiting phones held ~500 threads).
+    let app = TestApp::spawn_with(|c| c.pool_size = 4).await;
+    let threads = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
+    let work = (0..200).map(|_| {
+        let threads = threads.clone();
+        app.state.db(move |_conn| {
+            threads.lock().unwrap().insert(std::thread::current().id());
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            Ok(())
+        })
+    });
+    for done in futures_util::future::join_all(work).await {
+        done.unwrap();
+    }
+    let used = threads.lock().unwrap().len();
+    assert!(
+        used <= 16,
+        "200 pieces of database work ran on {used} threads"
+    );
+}
+
+#[actix_web::test]
 async fn metrics_count_requests_by_route_and_status_and_show_the_pool() {
     let app = TestApp::spawn().await;
     app.user("gmem", &[Role::GridMember]);
@@ -188,6 +213,10 @@ async fn the_openapi_document_lists_the_endpoints_and_the_docs_ui_is_served() {
     let ui = app.get("/api/docs/", None).await;
     assert_eq!(ui.status(), 200);
     assert!(ui.text().await.unwrap().contains("swagger"));
+    // The UI loads the document from the same route.
+    let init = app.get("/api/docs/swagger-initializer.js", None).await;
+    assert_eq!(init.status(), 200);
+    assert!(init.text().await.unwrap().contains("\"/api/openapi.json\""));
 }
 
 #[actix_web::test]

@@ -50,10 +50,14 @@ pub struct HeaderMap {
     pub(crate) inner: FoldHashMap<HeaderName, Value>,
 }
 
+// GridDispatch patch: one value inline, not four (upstream `SmallVec<[HeaderValue; 4]>`):
+// ~170 bytes per entry whatever its values, held by every request for its whole life.
+type Values = SmallVec<[HeaderValue; 1]>;
+
 /// A bespoke non-empty list for HeaderMap values.
 #[derive(Debug, Clone)]
 pub(crate) struct Value {
-    inner: SmallVec<[HeaderValue; 4]>,
+    inner: Values,
 }
 
 impl Value {
@@ -77,7 +81,7 @@ impl Value {
 }
 
 impl ops::Deref for Value {
-    type Target = SmallVec<[HeaderValue; 4]>;
+    type Target = Values;
 
     fn deref(&self) -> &Self::Target {
         &self.inner
@@ -691,7 +695,7 @@ impl From<&HeaderMap> for http::HeaderMap {
 /// and [`HeaderMap::remove`].
 #[derive(Debug)]
 pub struct Removed {
-    inner: Option<smallvec::IntoIter<[HeaderValue; 4]>>,
+    inner: Option<smallvec::IntoIter<[HeaderValue; 1]>>,
 }
 
 impl Removed {
@@ -760,7 +764,7 @@ impl iter::FusedIterator for Keys<'_> {}
 #[derive(Debug)]
 pub struct Iter<'a> {
     inner: hash_map::Iter<'a, HeaderName, Value>,
-    multi_inner: Option<(&'a HeaderName, &'a SmallVec<[HeaderValue; 4]>)>,
+    multi_inner: Option<(&'a HeaderName, &'a Values)>,
     multi_idx: usize,
     remaining: usize,
 }
@@ -819,7 +823,7 @@ impl iter::FusedIterator for Iter<'_> {}
 #[derive(Debug)]
 pub struct Drain<'a> {
     inner: hash_map::Drain<'a, HeaderName, Value>,
-    multi_inner: Option<(Option<HeaderName>, SmallVec<[HeaderValue; 4]>)>,
+    multi_inner: Option<(Option<HeaderName>, Values)>,
     multi_idx: usize,
     remaining: usize,
 }
@@ -875,7 +879,7 @@ impl iter::FusedIterator for Drain<'_> {}
 #[derive(Debug)]
 pub struct IntoIter {
     inner: hash_map::IntoIter<HeaderName, Value>,
-    multi_inner: Option<(HeaderName, smallvec::IntoIter<[HeaderValue; 4]>)>,
+    multi_inner: Option<(HeaderName, smallvec::IntoIter<[HeaderValue; 1]>)>,
     remaining: usize,
 }
 
