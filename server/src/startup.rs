@@ -102,7 +102,7 @@ pub async fn prepare_state(config: &Config) -> anyhow::Result<AppState> {
         ),
         grid: Arc::new(arc_swap::ArcSwapOption::new(grid.map(Arc::new))),
         calendar: Arc::new(arc_swap::ArcSwap::from_pointee(calendar)),
-        db_slots: Arc::new(tokio::sync::Semaphore::new(pool.max_size() as usize)),
+        db_slots: Arc::new(tokio::sync::Semaphore::new(2 * pool.max_size() as usize)),
         pool,
         write_gate: crate::db::WriteGate::for_database(&url),
         database: Arc::new(url),

@@ -15,10 +15,11 @@ pub struct AppState {
     pub database: Arc<DatabaseUrl>,
     /// On SQLite, the queue this process's writers take turns at (`db::gate`).
     pub write_gate: Option<crate::db::WriteGate>,
-    /// Database work admitted to the blocking pool at once ([`AppState::db`]): one per pooled
-    /// connection. The rest wait here on the runtime instead of each parking a blocking
-    /// thread on the pool — 10 000 phones' first checks of `/sync/v1/wait` started ~500
-    /// threads (docs/benchmarks.md, "Footprint").
+    /// Database work admitted to the blocking pool at once ([`AppState::db`]): two per pooled
+    /// connection (one working, one ready for the connection the moment it is given back; one
+    /// per connection cost intake 10–30 %). The rest wait here on the runtime instead of each
+    /// parking a blocking thread on the pool — 10 000 phones' first checks of
+    /// `/sync/v1/wait` started ~500 threads (docs/benchmarks.md, "Footprint").
     pub db_slots: Arc<tokio::sync::Semaphore>,
     /// Access-token keys.
     pub keys: Arc<TokenKeys>,
@@ -80,7 +81,10 @@ impl AppState {
             .ok();
         let pool = self.pool.clone();
         let gate = self.write_gate.clone();
-        let result = actix_web::web::block(move || {
+        actix_web::web::block(move || {
+            // Given back as soon as the work is done, not when this task is next polled: on a
+            // busy worker that can be much later, and the next call would wait for it.
+            let _slot = slot;
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             let mut conn = pool
                 .get_timeout(left.max(std::time::Duration::from_millis(100)))
@@ -90,10 +94,7 @@ impl AppState {
                 None => f(&mut conn),
             }
         })
-        .await;
-        // Given back once the blocking thread is done (and idle again for the next one).
-        drop(slot);
-        result?
+        .await?
     }
 
     /// Run work that applies commands on the blocking pool, with the command environment of
