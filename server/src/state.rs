@@ -64,14 +64,15 @@ pub struct GridSnapshot {
 }
 
 impl AppState {
-    /// Run blocking database work on the blocking thread pool, off the async executor.
+    /// Run blocking database work on the blocking thread pool, off the async executor, once
+    /// one of the `db_slots` is free.
     pub async fn db<T, F>(&self, f: F) -> Result<T, crate::AppError>
     where
         F: FnOnce(&mut crate::db::DbConn) -> Result<T, crate::AppError> + Send + 'static,
         T: Send + 'static,
     {
         // The pool's own wait (`db::pool`) bounds the slot's and the connection's together.
-        let deadline = tokio::time::Instant::now() + crate::db::POOL_TIMEOUT;
+        let deadline = tokio::time::Instant::now() + self.pool.connection_timeout();
         let slot = tokio::time::timeout_at(deadline, self.db_slots.clone().acquire_owned())
             .await
             .map_err(|_| {

@@ -194,9 +194,6 @@ pub type Pool = r2d2::Pool<Manager>;
 /// A connection checked out of the pool.
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 
-/// How long a request waits for a database connection before answering 503.
-pub const POOL_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Build a pool; the first connection is made now so that a bad URL fails at start-up
 /// with the database's own message.
 pub fn pool(url: &DatabaseUrl, max_size: u32) -> Result<Pool, DbError> {
@@ -204,7 +201,7 @@ pub fn pool(url: &DatabaseUrl, max_size: u32) -> Result<Pool, DbError> {
     drop(establish(url)?);
     let pool = r2d2::Pool::builder()
         .max_size(max_size.max(1))
-        .connection_timeout(POOL_TIMEOUT)
+        .connection_timeout(Duration::from_secs(10))
         .build(Manager::new(url.clone()))?;
     Ok(pool)
 }
