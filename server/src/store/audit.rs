@@ -7,9 +7,10 @@ use sha2::{Digest, Sha256};
 use crate::db::DbConn;
 use crate::schema::{audit_log, change_log, command_log_head};
 
-/// Claim the next command sequence number. This UPDATE is the first statement of every
-/// command transaction: it takes the write lock (SQLite) or the row lock (PostgreSQL) before
-/// anything is read, so commands run one at a time and `seq` follows commit order.
+/// Claim the next command sequence number. This UPDATE (or [`lock_head`], for commands,
+/// which number themselves in memory) is the first statement of every transaction that
+/// appends to the chain: it takes the write lock (SQLite) or the row lock (PostgreSQL) before
+/// anything is read, so commands and actions run one at a time and `seq` follows commit order.
 ///
 /// One statement (`RETURNING`, on both backends; a round trip fewer on PostgreSQL), built by
 /// diesel so that each connection keeps it prepared. `.returning()` does not compile through
@@ -22,6 +23,63 @@ pub fn claim(conn: &mut DbConn) -> QueryResult<(i64, String)> {
         DbConn::Sqlite(c) => next.get_result(c),
         DbConn::Pg(c) => next.get_result(c),
     }
+}
+
+/// Lock the command log head without claiming a number: the newest `seq` and its record's
+/// hash, for a caller that numbers its commands itself and writes the head back with
+/// [`set_head`] before it commits (`workflow::Batch`). Takes the same lock as [`claim`] — a
+/// write that changes nothing (SQLite: the write lock; PostgreSQL: the row lock).
+pub fn lock_head(conn: &mut DbConn) -> QueryResult<(i64, String)> {
+    let head = diesel::update(command_log_head::table.find(1))
+        .set(command_log_head::seq.eq(command_log_head::seq))
+        .returning((command_log_head::seq, command_log_head::last_hash));
+    match conn {
+        DbConn::Sqlite(c) => head.get_result(c),
+        DbConn::Pg(c) => head.get_result(c),
+    }
+}
+
+/// Write the head as a batch of commands left it: the newest `seq` and its record's hash.
+pub fn set_head(conn: &mut DbConn, seq: i64, hash: &str) -> QueryResult<()> {
+    diesel::update(command_log_head::table.find(1))
+        .set((
+            command_log_head::seq.eq(seq),
+            command_log_head::last_hash.eq(hash),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Rows a multi-row `INSERT` carries at most: well under SQLite's 32 766 and PostgreSQL's
+/// 65 535 bound parameters with the widest of these tables (14 columns).
+pub(crate) const ROWS_PER_INSERT: usize = 500;
+
+/// Insert rows with multi-row `INSERT`s: one statement for up to [`ROWS_PER_INSERT`] rows
+/// instead of one each (a sync push writes a group's records at its end). Batch inserts do not
+/// compile through the `MultiConnection` enum, hence the macro matching on the backend.
+macro_rules! insert_many {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        let mut written = 0;
+        for chunk in $rows.chunks($crate::store::audit::ROWS_PER_INSERT) {
+            let insert = diesel::insert_into($table).values(chunk);
+            written += match &mut *$conn {
+                $crate::db::DbConn::Sqlite(c) => insert.execute(c)?,
+                $crate::db::DbConn::Pg(c) => insert.execute(c)?,
+            };
+        }
+        diesel::QueryResult::Ok(written)
+    }};
+}
+pub(crate) use insert_many;
+
+/// Append audit records (already chained, in `seq` order) in multi-row inserts.
+pub fn append_many(conn: &mut DbConn, recs: &[AuditRecord]) -> QueryResult<()> {
+    insert_many!(conn, audit_log::table, recs).map(|_| ())
+}
+
+/// Append change-log rows in multi-row inserts.
+pub fn record_changes(conn: &mut DbConn, rows: &[ChangeRow]) -> QueryResult<()> {
+    insert_many!(conn, change_log::table, rows).map(|_| ())
 }
 
 /// Record the hash of the newest audit record.

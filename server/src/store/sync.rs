@@ -61,6 +61,49 @@ pub fn advance(
     Ok(n == 1)
 }
 
+/// Lock the device's row for the rest of the transaction and read its next `device_seq`: a
+/// push that numbers a whole group in memory ([`set_next_seq`] at its end) holds the row so
+/// that no other push of the same device applies the same commands meanwhile (PostgreSQL: the
+/// row lock, a concurrent push waits here and then reads the moved number; SQLite: the write
+/// lock is the transaction's already).
+pub fn lock_device(
+    conn: &mut DbConn,
+    user_id: &str,
+    device_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    let lock = diesel::update(sync_devices::table.find((user_id, device_id)))
+        .set(sync_devices::updated_at.eq(now))
+        .returning(sync_devices::next_seq);
+    match conn {
+        DbConn::Sqlite(c) => lock.get_result(c),
+        DbConn::Pg(c) => lock.get_result(c),
+    }
+}
+
+/// Move the device on from `from` to `to` (a group of commands at once); false when it is no
+/// longer at `from`.
+pub fn set_next_seq(
+    conn: &mut DbConn,
+    user_id: &str,
+    device_id: &str,
+    from: i64,
+    to: i64,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        sync_devices::table
+            .find((user_id, device_id))
+            .filter(sync_devices::next_seq.eq(from)),
+    )
+    .set((
+        sync_devices::next_seq.eq(to),
+        sync_devices::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
 /// What became of one pushed command.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = sync_receipts)]
@@ -97,6 +140,11 @@ pub fn insert_receipt(conn: &mut DbConn, r: &Receipt) -> QueryResult<()> {
         .values(r)
         .execute(conn)
         .map(|_| ())
+}
+
+/// Write a group's receipts in multi-row inserts.
+pub fn insert_receipts(conn: &mut DbConn, rs: &[Receipt]) -> QueryResult<()> {
+    crate::store::audit::insert_many!(conn, sync_receipts::table, rs).map(|_| ())
 }
 
 /// The receipt of one command.

@@ -105,12 +105,18 @@ pub fn case_of_report(conn: &mut DbConn, report_id: &str) -> QueryResult<Option<
 /// Whether any report, task or case uses this id (one statement: a round trip on PostgreSQL).
 pub fn id_taken(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
     use diesel::dsl::exists;
-    diesel::select(
+    let taken = diesel::select(
         exists(reports::table.find(id))
             .or(exists(tasks::table.find(id)))
             .or(exists(cases::table.find(id))),
-    )
-    .get_result(conn)
+    );
+    // On the backend's own connection: there diesel keys its prepared statement by the
+    // query's type, through the `MultiConnection` enum by its SQL, built again every time
+    // (a pushed report's largest cost after its insert, `perf`, docs/benchmarks.md).
+    match conn {
+        DbConn::Sqlite(c) => taken.get_result(c),
+        DbConn::Pg(c) => taken.get_result(c),
+    }
 }
 
 /// Insert or update a report (commands are serialised, so update-then-insert cannot race).
@@ -170,17 +176,20 @@ fn insert_row(conn: &mut DbConn, r: &Report, data: &str) -> QueryResult<()> {
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
-    diesel::insert_into(reports::table)
-        .values((
-            reports::id.eq(&r.id),
-            reports::source.eq(source),
-            reports::reporter_id.eq(&r.reporter_id),
-            reports::category_code.eq(&r.category_code),
-            reports::created_at.eq(r.created_at),
-            report_values(r, data),
-        ))
-        .execute(conn)
-        .map(|_| ())
+    let insert = diesel::insert_into(reports::table).values((
+        reports::id.eq(&r.id),
+        reports::source.eq(source),
+        reports::reporter_id.eq(&r.reporter_id),
+        reports::category_code.eq(&r.category_code),
+        reports::created_at.eq(r.created_at),
+        report_values(r, data),
+    ));
+    // On the backend's own connection (see `id_taken`).
+    match conn {
+        DbConn::Sqlite(c) => insert.execute(c),
+        DbConn::Pg(c) => insert.execute(c),
+    }
+    .map(|_| ())
 }
 
 /// What is kept beside a report's row: its assistance requests and the department it went to.

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::NaiveDateTime;
-use diesel::Connection;
+use diesel::{Connection, QueryResult};
 use griddispatch_protocol::command::Command;
 use griddispatch_protocol::sync::{
     Change, ChangeOp, Entity, PullResponse, PushCommand, PushResult, PushStatus,
@@ -278,12 +278,17 @@ pub const GROUP_MAX_HOLD: std::time::Duration = std::time::Duration::from_millis
 /// Apply a batch (already sorted by `device_seq`, no repeats) in order, exactly once.
 ///
 /// Group commit: the commands go in groups, each one write transaction (at most
-/// [`GROUP_MAX_COMMANDS`] commands or [`GROUP_MAX_HOLD`] of work), each command in a savepoint
-/// of its own — its effects and receipt are atomic, a refused or failing command is rolled back
-/// alone and acknowledged as `rejected` in the same group. A group's results are answered only
-/// once it committed: if the commit fails, none of its commands counts as applied and the phone
-/// sends them again (their receipts were not written either). The change log's `seq` is claimed
-/// under the chain head's lock inside the group, so readers still see commit order.
+/// [`GROUP_MAX_COMMANDS`] commands or [`GROUP_MAX_HOLD`] of work). A group is first applied
+/// *straight*: the device's row is locked and its commands numbered in memory, a command the
+/// rules refuse writes nothing and is acknowledged as `rejected`, and the group's audit
+/// records, change-log rows, receipts and the device's next number are written at its end in
+/// multi-row inserts. If any write of it fails, the whole group is rolled back and applied
+/// again *one savepoint a command*: its effects and receipt are atomic, a command the
+/// database refuses is rolled back alone and acknowledged as `rejected` in the same group, a
+/// failure worth retrying stops the batch there. Either way a group's results are answered
+/// only once it committed: if the commit fails, none of its commands counts as applied and the
+/// phone sends them again (their receipts were not written either). The change log's `seq`
+/// is taken under the chain head's lock inside the group, so readers still see commit order.
 pub fn push(
     conn: &mut DbConn,
     env: &Env<'_>,
@@ -299,6 +304,8 @@ pub fn push(
         applied_any: false,
     };
     let mut rest = commands;
+    // The group is applied again one savepoint a command (see above).
+    let mut careful = false;
     while !rest.is_empty() {
         let started = std::time::Instant::now();
         let mut group: Vec<PushResult> = Vec::new();
@@ -309,12 +316,20 @@ pub fn push(
         // What the group's commands share, read once inside its transaction.
         let mut shared = GroupState::default();
         let committed = crate::db::write_transaction(conn, |conn| {
+            if !careful {
+                shared.start_straight(conn, who, env.now)?;
+            }
             for item in rest {
                 if taken >= GROUP_MAX_COMMANDS || (taken > 0 && started.elapsed() >= GROUP_MAX_HOLD)
                 {
                     break;
                 }
-                match push_one(conn, env, who, &mut shared, item) {
+                let one = if careful {
+                    push_one(conn, env, who, &mut shared, item)
+                } else {
+                    push_one_straight(conn, env, who, &mut shared, item)
+                };
+                match one {
                     Ok(Some(r)) => {
                         taken += 1;
                         group.push(r);
@@ -329,15 +344,29 @@ pub fn push(
                     }
                 }
             }
+            if !careful {
+                if let Some(e) = failure.take() {
+                    // Roll the whole group back; it is applied again carefully.
+                    return Err(e);
+                }
+                shared.finish_straight(conn, who, env.now)?;
+            }
             // The chain head as the group's last applied command left it.
             shared.batch.finish(conn)
         });
         if let Err(e) = committed {
+            if !careful {
+                // Nothing of this group happened; again, one savepoint a command.
+                tracing::info!(error = %e, "sync push: a group is applied again one command at a time");
+                careful = true;
+                continue;
+            }
             // Nothing of this group happened.
             tracing::error!(error = %e, "sync push: a group did not commit");
             out.failure = Some(e.to_string());
             break;
         }
+        careful = false;
         out.applied_any |= group.iter().any(|r| r.status == PushStatus::Applied);
         out.results.append(&mut group);
         if let Some(e) = failure {
@@ -408,9 +437,254 @@ struct GroupState {
     /// transaction then holds the device's row (the write lock on SQLite, the row lock on
     /// PostgreSQL) until it commits, so no other push can move it meanwhile.
     next_seq: Option<i64>,
+    /// Applied straight: the device's number when the group began, and the receipts written
+    /// at its end.
+    straight: Option<(i64, Vec<Receipt>)>,
 }
 
-/// One command; `None` when an earlier one is missing.
+impl GroupState {
+    /// Begin a group applied straight: lock the device's row and read its number, defer the
+    /// group's records.
+    fn start_straight(
+        &mut self,
+        conn: &mut DbConn,
+        who: &Pusher<'_>,
+        now: chrono::NaiveDateTime,
+    ) -> QueryResult<()> {
+        let next = store::lock_device(conn, &who.issuer.user_id, who.device_id, now)?;
+        self.batch = Batch::deferring();
+        self.next_seq = Some(next);
+        self.straight = Some((next, Vec::new()));
+        Ok(())
+    }
+
+    /// End a group applied straight: its receipts and the device's number (the records and
+    /// the head follow in [`Batch::finish`]).
+    fn finish_straight(
+        &mut self,
+        conn: &mut DbConn,
+        who: &Pusher<'_>,
+        now: chrono::NaiveDateTime,
+    ) -> QueryResult<()> {
+        let Some((from, receipts)) = self.straight.take() else {
+            return Ok(());
+        };
+        let to = self.next_seq.unwrap_or(from);
+        if to == from {
+            return Ok(());
+        }
+        store::insert_receipts(conn, &receipts)?;
+        // The row is this transaction's since `start_straight`: anything else is a bug, and
+        // the group is applied again carefully.
+        if !store::set_next_seq(conn, &who.issuer.user_id, who.device_id, from, to, now)? {
+            return Err(diesel::result::Error::NotFound);
+        }
+        Ok(())
+    }
+}
+
+/// The answer to a command whose number is below the device's next one: pushed again (its
+/// stored outcome), or a different command under a used number (refused).
+fn duplicate(
+    conn: &mut DbConn,
+    who: &Pusher<'_>,
+    item: &PushCommand,
+    hash: &str,
+) -> QueryResult<Option<PushResult>> {
+    match store::receipt(conn, &who.issuer.user_id, who.device_id, item.device_seq)? {
+        Some(rec) if rec.command_hash != hash => Ok(Some(PushResult {
+            // A restored copy of a phone's data, or a client bug: this number was used for
+            // another command. Refused, so the user sees it and can act again.
+            device_seq: item.device_seq,
+            status: PushStatus::Rejected,
+            original: None,
+            command_seq: None,
+            code: Some("device_seq_reused".into()),
+            message: Some(format!(
+                "该设备序号 {} 已用于另一条指令，本指令未执行，请重新操作 (device_seq {} was already used for a different command; this one was not applied — act again)",
+                item.device_seq, item.device_seq
+            )),
+            entities: vec![],
+        })),
+        Some(rec) => Ok(Some(duplicate_answer(conn, who.vis, &rec)?)),
+        // Below `next` without a receipt cannot happen (both are written together).
+        None => Err(diesel::result::Error::NotFound),
+    }
+}
+
+/// What one pushed command is about: the entities it names, its time on the phone, the
+/// issuer with that time, its hash.
+struct Prepared {
+    refs: Vec<(String, String)>,
+    occurred_at: Option<chrono::NaiveDateTime>,
+    issuer: Issuer,
+    hash: String,
+}
+
+impl Prepared {
+    fn of(who: &Pusher<'_>, item: &PushCommand) -> Self {
+        let occurred_at = item
+            .occurred_at
+            .map(|t| crate::db::truncate_micros(t.naive_utc()));
+        Prepared {
+            refs: command_refs(&item.command)
+                .into_iter()
+                .map(|(k, id)| (k.to_owned(), id))
+                .collect(),
+            occurred_at,
+            // `flag_deadline` needs no case here: the rules refuse it from anyone but the
+            // server. The phone's own time of the action (offline work) goes to the rules that
+            // look at when something was done on site.
+            issuer: Issuer {
+                occurred_at,
+                ..who.issuer.clone()
+            },
+            hash: command_hash(&item.command),
+        }
+    }
+
+    /// Add what an applied command wrote (a new report's task, …) to the entities it names.
+    fn add_written(&mut self, applied: &crate::workflow::Applied) {
+        for (k, id) in [
+            ("report", &applied.report_id),
+            ("task", &applied.task_id),
+            ("case", &applied.case_id),
+        ] {
+            if let Some(id) = id {
+                if !self.refs.iter().any(|(a, b)| a == k && b == id) {
+                    self.refs.push((k.to_owned(), id.clone()));
+                }
+            }
+        }
+    }
+
+    fn receipt(
+        &self,
+        who: &Pusher<'_>,
+        item: &PushCommand,
+        now: chrono::NaiveDateTime,
+        status: &str,
+        command_seq: Option<i64>,
+        rejected: Option<(&str, &str)>,
+    ) -> Receipt {
+        Receipt {
+            user_id: who.issuer.user_id.clone(),
+            device_id: who.device_id.to_owned(),
+            device_seq: item.device_seq,
+            status: status.to_owned(),
+            command_seq,
+            code: rejected.map(|(c, _)| c.to_owned()),
+            message: rejected.map(|(_, m)| m.to_owned()),
+            command: item.command.name().to_owned(),
+            command_hash: self.hash.clone(),
+            entities: serde_json::to_string(&self.refs).unwrap_or_else(|_| "[]".into()),
+            occurred_at: self.occurred_at,
+            received_at: now,
+        }
+    }
+}
+
+/// The answer to an applied command.
+fn applied_result(
+    conn: &mut DbConn,
+    who: &Pusher<'_>,
+    item: &PushCommand,
+    applied: &crate::workflow::Applied,
+    refs: &[(String, String)],
+) -> QueryResult<PushResult> {
+    Ok(PushResult {
+        device_seq: item.device_seq,
+        status: PushStatus::Applied,
+        original: None,
+        command_seq: Some(applied.seq),
+        code: None,
+        message: None,
+        entities: entities_after(conn, who.vis, &applied.written, refs)?,
+    })
+}
+
+/// The answer to a refused command.
+fn rejected_result(
+    conn: &mut DbConn,
+    who: &Pusher<'_>,
+    item: &PushCommand,
+    code: String,
+    message: String,
+    refs: &[(String, String)],
+) -> QueryResult<PushResult> {
+    Ok(PushResult {
+        device_seq: item.device_seq,
+        status: PushStatus::Rejected,
+        original: None,
+        command_seq: None,
+        code: Some(code),
+        message: Some(message),
+        entities: entities_of(conn, who.vis, refs)?,
+    })
+}
+
+/// One command of a group applied straight (see [`push`]); `None` when an earlier one is
+/// missing. A database failure is returned and rolls the whole group back.
+fn push_one_straight(
+    conn: &mut DbConn,
+    env: &Env<'_>,
+    who: &Pusher<'_>,
+    shared: &mut GroupState,
+    item: &PushCommand,
+) -> Result<Option<PushResult>, diesel::result::Error> {
+    let next = shared
+        .next_seq
+        .expect("a group applied straight knows the device's number");
+    let mut prep = Prepared::of(who, item);
+    if item.device_seq < next {
+        return duplicate(conn, who, item, &prep.hash);
+    }
+    if item.device_seq > next {
+        return Ok(None);
+    }
+    let mark = shared.batch.mark();
+    let result = match execute_as(
+        conn,
+        env,
+        &prep.issuer,
+        &mut shared.batch,
+        &item.command,
+        item.position.as_ref(),
+    ) {
+        Ok(applied) => {
+            prep.add_written(&applied);
+            let receipt = prep.receipt(who, item, env.now, "applied", Some(applied.seq), None);
+            let answer = applied_result(conn, who, item, &applied, &prep.refs)?;
+            (receipt, answer)
+        }
+        Err(CommandError::Domain(d)) => {
+            // Refused by the rules before it wrote anything (`execute_as`).
+            shared.batch.undo(mark);
+            let receipt = prep.receipt(
+                who,
+                item,
+                env.now,
+                "rejected",
+                None,
+                Some((d.code, d.message.as_str())),
+            );
+            let answer =
+                rejected_result(conn, who, item, d.code.to_owned(), d.message, &prep.refs)?;
+            (receipt, answer)
+        }
+        Err(CommandError::Db(e)) => return Err(e),
+    };
+    let (_, receipts) = shared
+        .straight
+        .as_mut()
+        .expect("a group applied straight collects its receipts");
+    receipts.push(result.0);
+    shared.next_seq = Some(item.device_seq + 1);
+    Ok(Some(result.1))
+}
+
+/// One command of a group applied one savepoint a command (see [`push`]); `None` when an
+/// earlier one is missing.
 fn push_one(
     conn: &mut DbConn,
     env: &Env<'_>,
@@ -420,62 +694,17 @@ fn push_one(
 ) -> Result<Option<PushResult>, diesel::result::Error> {
     let user = who.issuer.user_id.as_str();
     let device = who.device_id;
-    let hash = command_hash(&item.command);
-    let duplicate = |conn: &mut DbConn| -> diesel::QueryResult<Option<PushResult>> {
-        match store::receipt(conn, user, device, item.device_seq)? {
-            Some(rec) if rec.command_hash != hash => Ok(Some(PushResult {
-                // A restored copy of a phone's data, or a client bug: this number was used for
-                // another command. Refused, so the user sees it and can act again.
-                device_seq: item.device_seq,
-                status: PushStatus::Rejected,
-                original: None,
-                command_seq: None,
-                code: Some("device_seq_reused".into()),
-                message: Some(format!(
-                    "该设备序号 {} 已用于另一条指令，本指令未执行，请重新操作 (device_seq {} was already used for a different command; this one was not applied — act again)",
-                    item.device_seq, item.device_seq
-                )),
-                entities: vec![],
-            })),
-            Some(rec) => Ok(Some(duplicate_answer(conn, who.vis, &rec)?)),
-            // Below `next` without a receipt cannot happen (both are written together).
-            None => Err(diesel::result::Error::NotFound),
-        }
-    };
+    let mut prep = Prepared::of(who, item);
     let next = match shared.next_seq.take() {
         Some(n) => n,
         None => store::next_seq(conn, user, device)?,
     };
     if item.device_seq < next {
-        return duplicate(conn);
+        return duplicate(conn, who, item, &prep.hash);
     }
     if item.device_seq > next {
         return Ok(None);
     }
-    let mut refs: Vec<(String, String)> = command_refs(&item.command)
-        .into_iter()
-        .map(|(k, id)| (k.to_owned(), id))
-        .collect();
-    let occurred_at = item
-        .occurred_at
-        .map(|t| crate::db::truncate_micros(t.naive_utc()));
-    let receipt =
-        |status: &str, command_seq, code: Option<String>, message, refs: &[(String, String)]| {
-            Receipt {
-                user_id: user.to_owned(),
-                device_id: device.to_owned(),
-                device_seq: item.device_seq,
-                status: status.to_owned(),
-                command_seq,
-                code,
-                message,
-                command: item.command.name().to_owned(),
-                command_hash: hash.clone(),
-                entities: serde_json::to_string(refs).unwrap_or_else(|_| "[]".into()),
-                occurred_at,
-                received_at: env.now,
-            }
-        };
     /// Why a transaction was rolled back.
     enum Abort {
         Raced,
@@ -486,19 +715,12 @@ fn push_one(
             Abort::Cmd(CommandError::Db(e))
         }
     }
-    // `flag_deadline` needs no case here: the rules refuse it from anyone but the server.
-    // The phone's own time of the action (offline work) goes to the rules that look at when
-    // something was done on site.
-    let issuer = Issuer {
-        occurred_at,
-        ..who.issuer.clone()
-    };
     // A savepoint inside the group's transaction (see `push`).
     let attempt = shared.batch.savepoint::<_, Abort>(conn, |conn, batch| {
         let applied = execute_as(
             conn,
             env,
-            &issuer,
+            &prep.issuer,
             batch,
             &item.command,
             item.position.as_ref(),
@@ -507,42 +729,24 @@ fn push_one(
         if !store::advance(conn, user, device, item.device_seq, env.now)? {
             return Err(Abort::Raced);
         }
-        for (k, id) in [
-            ("report", &applied.report_id),
-            ("task", &applied.task_id),
-            ("case", &applied.case_id),
-        ] {
-            if let Some(id) = id {
-                if !refs.iter().any(|(a, b)| a == k && b == id) {
-                    refs.push((k.to_owned(), id.clone()));
-                }
-            }
-        }
+        prep.add_written(&applied);
         store::insert_receipt(
             conn,
-            &receipt("applied", Some(applied.seq), None, None, &refs),
+            &prep.receipt(who, item, env.now, "applied", Some(applied.seq), None),
         )?;
         Ok(applied)
     });
     let (code, message) = match attempt {
         Ok(applied) => {
             shared.next_seq = Some(item.device_seq + 1);
-            return Ok(Some(PushResult {
-                device_seq: item.device_seq,
-                status: PushStatus::Applied,
-                original: None,
-                command_seq: Some(applied.seq),
-                code: None,
-                message: None,
-                entities: entities_after(conn, who.vis, &applied.written, &refs)?,
-            }));
+            return Ok(Some(applied_result(conn, who, item, &applied, &prep.refs)?));
         }
-        Err(Abort::Raced) => return duplicate(conn),
+        Err(Abort::Raced) => return duplicate(conn, who, item, &prep.hash),
         Err(Abort::Cmd(CommandError::Domain(d))) => (d.code.to_owned(), d.message),
         Err(Abort::Cmd(CommandError::Db(e))) => {
             // A concurrent push of the same command may have won (unique receipt).
             if store::next_seq(conn, user, device)? > item.device_seq {
-                return duplicate(conn);
+                return duplicate(conn, who, item, &prep.hash);
             }
             // Retry later only what may succeed later; a command the database refuses for
             // what it carries would block the phone's queue for good.
@@ -564,29 +768,24 @@ fn push_one(
         }
         store::insert_receipt(
             conn,
-            &receipt(
+            &prep.receipt(
+                who,
+                item,
+                env.now,
                 "rejected",
                 None,
-                Some(code.clone()),
-                Some(message.clone()),
-                &refs,
+                Some((&code, &message)),
             ),
         )?;
         Ok(true)
     })?;
     if !stored {
-        return duplicate(conn);
+        return duplicate(conn, who, item, &prep.hash);
     }
     shared.next_seq = Some(item.device_seq + 1);
-    Ok(Some(PushResult {
-        device_seq: item.device_seq,
-        status: PushStatus::Rejected,
-        original: None,
-        command_seq: None,
-        code: Some(code),
-        message: Some(message),
-        entities: entities_of(conn, who.vis, &refs)?,
-    }))
+    Ok(Some(rejected_result(
+        conn, who, item, code, message, &prep.refs,
+    )?))
 }
 
 /// Whether a database failure is worth retrying: the database is unreachable, busy or locked,

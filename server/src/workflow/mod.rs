@@ -3,7 +3,7 @@
 //! ```text
 //! HTTP / sync push / CLI / deadline job ── Actor + Command
 //!   └─ execute(): one transaction
-//!        1. claim the next command seq (serialises commands; seq = commit order)
+//!        1. lock the command log head, take the next seq (serialises commands; seq = commit order)
 //!        2. load the facts the rules need (actor's cells and squads, entities, grid, calendar)
 //!        3. domain::workflow::decide — pure
 //!        4. write the changed aggregates, one audit record (hash-chained), change-log rows
@@ -21,8 +21,8 @@ pub mod stats;
 pub mod transfer_deadlines;
 
 use chrono::NaiveDateTime;
+use diesel::QueryResult;
 use griddispatch_protocol::command::{Command, Position};
-use serde_json::json;
 
 use crate::db::DbConn;
 use crate::domain::calendar::WorkCalendar;
@@ -120,7 +120,7 @@ pub fn execute(
 
 /// `execute` without its transaction, for callers that write more in the same transaction
 /// (the sync push writes its receipt there). Must be the first statement of the transaction:
-/// it claims the command sequence, which serialises commands.
+/// it locks the command log head, which serialises commands.
 pub fn execute_in(
     conn: &mut DbConn,
     env: &Env<'_>,
@@ -138,24 +138,85 @@ pub fn execute_in(
 /// that each is read or written once instead of once a command — each statement is a round
 /// trip on PostgreSQL:
 /// - who the issuer is to the rules (roles, certificate, cells, squads) and the categories'
-///   rules, read by the first command that needs them after it claimed the sequence: nothing
-///   else can change them while the transaction holds the sequence (administrators' changes
+///   rules, read by the first command that needs them after it locked the command log head:
+///   nothing else can change them while the transaction holds it (administrators' changes
 ///   claim it too, `audit::record_action`), and no command changes them;
-/// - the newest audit record's hash, kept here and written to the chain head by
-///   [`Batch::finish`] before the transaction commits.
+/// - the command log head: locked by the first command ([`audit::lock_head`]), then each
+///   command's `seq` and the newest record's hash are kept here and written to the head by
+///   [`Batch::finish`] before the transaction commits;
+/// - when [`Batch::deferring`]: the audit records and change-log rows, written by
+///   [`Batch::finish`] in multi-row inserts. Nothing a command reads (its facts, the rules,
+///   notifications) reads them, so the later commands of the batch decide the same.
 ///
-/// A caller that may roll back one command of the batch runs it in [`Batch::savepoint`].
+/// A caller that may roll back one command of the batch runs it in [`Batch::savepoint`]; a
+/// command the rules refuse has written nothing (see [`execute_as`]), and [`Batch::mark`] /
+/// [`Batch::undo`] put back what it did here.
 #[derive(Default)]
 pub struct Batch {
     actor: Option<crate::domain::workflow::ActorCtx>,
     categories: facts::Categories,
-    head: Option<String>,
+    head: Option<Head>,
+    deferred: Option<Deferred>,
+}
+
+/// The command log head as a batch left it.
+#[derive(Clone)]
+struct Head {
+    /// The newest `seq` used.
+    seq: i64,
+    /// Its record's hash.
+    hash: String,
+    /// Whether the batch appended a record (else nothing to write back).
+    moved: bool,
+}
+
+/// Rows [`Batch::finish`] writes.
+#[derive(Default)]
+struct Deferred {
+    records: Vec<AuditRecord>,
+    changes: Vec<ChangeRow>,
+}
+
+/// Where a batch stood before a command (see [`Batch::undo`]).
+pub struct Mark {
+    head: Option<Head>,
+    records: usize,
+    changes: usize,
 }
 
 impl Batch {
+    /// A batch whose audit records and change-log rows are written by [`Batch::finish`]
+    /// instead of by each command: a failing write then fails the whole transaction, so a
+    /// caller uses it only where it can roll back the whole batch and do it again one savepoint
+    /// a command (the sync push, `sync::push`).
+    pub fn deferring() -> Self {
+        Batch {
+            deferred: Some(Deferred::default()),
+            ..Batch::default()
+        }
+    }
+
+    /// Where the batch stands now.
+    pub fn mark(&self) -> Mark {
+        Mark {
+            head: self.head.clone(),
+            records: self.deferred.as_ref().map_or(0, |d| d.records.len()),
+            changes: self.deferred.as_ref().map_or(0, |d| d.changes.len()),
+        }
+    }
+
+    /// Put back what the commands after `mark` did to the batch (not to the database).
+    pub fn undo(&mut self, mark: Mark) {
+        self.head = mark.head;
+        if let Some(d) = &mut self.deferred {
+            d.records.truncate(mark.records);
+            d.changes.truncate(mark.changes);
+        }
+    }
+
     /// Run `f` (a command of the batch and what the caller writes with it) in a savepoint of
     /// the batch's transaction: if it fails, its writes are rolled back and so is what it did
-    /// to the chain head kept here.
+    /// to the batch.
     pub fn savepoint<T, E>(
         &mut self,
         conn: &mut DbConn,
@@ -165,26 +226,52 @@ impl Batch {
         E: From<diesel::result::Error>,
     {
         use diesel::Connection;
-        let head = self.head.clone();
+        let mark = self.mark();
         let out = conn.transaction(|conn| f(conn, self));
         if out.is_err() {
-            self.head = head;
+            self.undo(mark);
         }
         out
     }
 
-    /// Write the newest audit record's hash to the chain head; call before the transaction
-    /// commits.
+    /// The next command's `seq` and the hash its record chains to; the first call locks the
+    /// head (the first statement of a command, see [`execute_in`]).
+    fn next(&mut self, conn: &mut DbConn) -> QueryResult<(i64, String)> {
+        let head = match &mut self.head {
+            Some(h) => h,
+            none => {
+                let (seq, hash) = audit::lock_head(conn)?;
+                none.insert(Head {
+                    seq,
+                    hash,
+                    moved: false,
+                })
+            }
+        };
+        Ok((head.seq + 1, head.hash.clone()))
+    }
+
+    /// Write the deferred rows and the head; call before the transaction commits.
     pub fn finish(&mut self, conn: &mut DbConn) -> Result<(), diesel::result::Error> {
+        if let Some(d) = &mut self.deferred {
+            audit::append_many(conn, &d.records)?;
+            audit::record_changes(conn, &d.changes)?;
+            d.records.clear();
+            d.changes.clear();
+        }
         match self.head.take() {
-            Some(h) => audit::set_head_hash(conn, &h),
-            None => Ok(()),
+            Some(h) if h.moved => audit::set_head(conn, h.seq, &h.hash),
+            _ => Ok(()),
         }
     }
 }
 
 /// [`execute_in`] for several commands of one issuer in one transaction (see [`Batch`]); the
 /// caller calls [`Batch::finish`] before committing.
+///
+/// A command the rules refuse (`CommandError::Domain`) has written nothing to the database:
+/// everything before `decide` reads (the head's lock writes nothing), so a caller may go on
+/// with the transaction after [`Batch::undo`] without a savepoint.
 pub fn execute_as(
     conn: &mut DbConn,
     env: &Env<'_>,
@@ -195,20 +282,19 @@ pub fn execute_as(
 ) -> Result<Applied, CommandError> {
     {
         crate::domain::input::check_command(cmd, position, env.now)?;
-        let (seq, stored_hash) = audit::claim(conn)?;
-        // The head as this batch left it, when it has not been written yet.
-        let prev_hash = batch.head.clone().unwrap_or(stored_hash);
+        let (seq, prev_hash) = batch.next(conn)?;
         let actor = match &mut batch.actor {
             Some(a) => a,
             none => none.insert(facts::actor(conn, env, issuer)?),
         };
         let facts = facts::load(conn, env, issuer, actor, &mut batch.categories, cmd)?;
         let change = decide(cmd, &facts)?;
-        let before = json!({
-            "report": facts.report.as_ref().filter(|_| change.report.is_some()),
-            "task": facts.task.as_ref().filter(|_| change.task.is_some()),
-            "case": facts.case.as_ref().filter(|_| change.case.is_some()),
-        });
+        let before = Snapshot {
+            report: facts.report.as_ref().filter(|_| change.report.is_some()),
+            task: facts.task.as_ref().filter(|_| change.task.is_some()),
+            case: facts.case.as_ref().filter(|_| change.case.is_some()),
+        }
+        .text()?;
         write(conn, &change, creates_report(cmd), env.now)?;
         let ids = Ids::of(&change, &facts);
         // Where the entities were before: a pull must reach the users of the scope they left.
@@ -224,24 +310,30 @@ pub fn execute_as(
             .or_else(|| facts.task.as_ref().and_then(|t| t.cell_village.clone()))
             .filter(|v| ids.village.as_ref() != Some(v));
         for (kind, id, village, squad, reporter) in ids.change_rows(&change) {
-            audit::record_change(
-                conn,
-                &ChangeRow {
-                    seq,
-                    entity_type: kind.into(),
-                    entity_id: id,
-                    village_code: village,
-                    squad_id: squad,
-                    reporter_id: reporter,
-                    at: env.now,
-                    prev_village_code: prev_village.clone(),
-                    prev_squad_id: prev_squad.clone(),
-                },
-            )?;
+            let row = ChangeRow {
+                seq,
+                entity_type: kind.into(),
+                entity_id: id,
+                village_code: village,
+                squad_id: squad,
+                reporter_id: reporter,
+                at: env.now,
+                prev_village_code: prev_village.clone(),
+                prev_squad_id: prev_squad.clone(),
+            };
+            match &mut batch.deferred {
+                Some(d) => d.changes.push(row),
+                None => audit::record_change(conn, &row)?,
+            }
         }
         let payload = serde_json::to_string(cmd)
             .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-        let after = json!({"report": change.report, "task": change.task, "case": change.case});
+        let after = Snapshot {
+            report: change.report.as_ref(),
+            task: change.task.as_ref(),
+            case: change.case.as_ref(),
+        }
+        .text()?;
         let mut rec = AuditRecord {
             seq,
             at: env.now,
@@ -253,15 +345,22 @@ pub fn execute_as(
             task_id: ids.task.clone(),
             case_id: ids.case.clone(),
             payload,
-            before: before.to_string(),
-            after: after.to_string(),
+            before,
+            after,
             prev_hash,
             hash: String::new(),
         };
         rec.hash = rec.compute_hash();
-        audit::append(conn, &rec)?;
         notify::after_command(conn, cmd, &change, &facts, env.now)?;
-        batch.head = Some(rec.hash);
+        batch.head = Some(Head {
+            seq,
+            hash: rec.hash.clone(),
+            moved: true,
+        });
+        match &mut batch.deferred {
+            Some(d) => d.records.push(rec),
+            None => audit::append(conn, &rec)?,
+        }
         Ok(Applied {
             seq,
             command: cmd.name(),
@@ -270,6 +369,24 @@ pub fn execute_as(
             case_id: ids.case,
             written: change,
         })
+    }
+}
+
+/// The entities an audit record shows before or after its command, written straight to the
+/// record's text: a `json!` value built a tree of the entities first, ~7 % of a pushed
+/// report's server time (`perf`, docs/benchmarks.md). Fields in the order a JSON object's keys
+/// were (sorted).
+#[derive(serde::Serialize)]
+struct Snapshot<'a> {
+    case: Option<&'a crate::domain::workflow::Case>,
+    report: Option<&'a crate::domain::workflow::Report>,
+    task: Option<&'a crate::domain::workflow::Task>,
+}
+
+impl Snapshot<'_> {
+    fn text(&self) -> Result<String, diesel::result::Error> {
+        serde_json::to_string(self)
+            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
     }
 }
 

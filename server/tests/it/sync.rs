@@ -1117,3 +1117,108 @@ fn statuses(answer: &Value) -> Vec<&str> {
         .map(|r| r["status"].as_str().unwrap())
         .collect()
 }
+
+/// A group is applied straight: its commands are numbered in memory and their records,
+/// change-log rows and receipts written at its end. A command the rules refuse in the middle
+/// takes no number, the head is written once with the last one, the next command (over HTTP)
+/// continues the chain, every applied command reaches the pull, and a replay answers each from
+/// its receipt.
+#[actix_web::test]
+async fn a_command_refused_inside_a_group_takes_no_number_and_the_chain_goes_on() {
+    let t = Town::new().await;
+    let before = t.audit_count();
+    let (a, b) = (uuid(), uuid());
+    let batch = json!([
+        {"device_seq": 1, "command": create(&t, &a)},
+        // A grid member may not close a task (and there is none).
+        {"device_seq": 2, "command": {"type": "close_task", "task_id": uuid()}},
+        {"device_seq": 3, "command": create(&t, &b)},
+        // The first report's id again: refused by the rules.
+        {"device_seq": 4, "command": create(&t, &a)},
+    ]);
+    let out = push(&t, "gmx", batch.clone()).await;
+    assert_eq!(
+        statuses(&out),
+        ["applied", "rejected", "applied", "rejected"],
+        "{out}"
+    );
+    let res = out["results"].as_array().unwrap();
+    assert_eq!(res[0]["command_seq"], before + 1);
+    assert_eq!(res[2]["command_seq"], before + 2);
+    assert!(res[3]["code"].as_str().is_some_and(|c| !c.is_empty()));
+    assert_eq!(out["next_device_seq"], 5);
+    assert_eq!(t.audit_count(), before + 2);
+    assert_eq!(reports_count(&t), 2);
+    t.verify();
+
+    let c = t.report("0401").await;
+    assert_eq!(t.audit_count(), before + 3);
+    t.verify();
+    let (changes, _) = pull_all(&t, &t.tokens["gmx"], None, 100).await;
+    let reports = ids_of(&changes, "report", "upsert");
+    for id in [&a, &b, &c] {
+        assert!(reports.contains(id), "{id} not pulled: {reports:?}");
+    }
+
+    let again = push(&t, "gmx", batch).await;
+    assert_eq!(
+        statuses(&again),
+        ["duplicate", "duplicate", "duplicate", "duplicate"]
+    );
+    let originals: Vec<&str> = again["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["original"].as_str().unwrap())
+        .collect();
+    assert_eq!(originals, ["applied", "rejected", "applied", "rejected"]);
+    assert_eq!(t.audit_count(), before + 3);
+}
+
+/// A group's audit records are written at its end; when the database refuses one of them, the
+/// group is applied again one savepoint a command: that command alone is rejected, the others
+/// stay applied with their own numbers, and the chain stays whole.
+#[actix_web::test]
+async fn a_command_whose_record_is_refused_is_rejected_alone() {
+    let t = Town::new().await;
+    let exec = |sql: &str| {
+        use diesel::RunQueryDsl;
+        let mut conn = t.app.state.pool.get().unwrap();
+        diesel::sql_query(sql).execute(&mut conn).unwrap();
+    };
+    let postgres = t.app.db.backend() == "postgres";
+    let ids: Vec<String> = (0..3).map(|_| uuid()).collect();
+    if postgres {
+        exec(&format!(
+            "CREATE FUNCTION gd_test_refuse_record() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN IF NEW.report_id = '{}' THEN RAISE EXCEPTION 'refused'; END IF; \
+             RETURN NEW; END $$",
+            ids[1]
+        ));
+        exec(
+            "CREATE TRIGGER gd_test_refuse_record BEFORE INSERT ON audit_log \
+             FOR EACH ROW EXECUTE FUNCTION gd_test_refuse_record()",
+        );
+    } else {
+        exec(&format!(
+            "CREATE TRIGGER gd_test_refuse_record BEFORE INSERT ON audit_log \
+             WHEN NEW.report_id = '{}' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+            ids[1]
+        ));
+    }
+    let before = t.audit_count();
+    let cmds: Vec<Value> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| json!({"device_seq": i + 1, "command": create(&t, id)}))
+        .collect();
+    let out = push(&t, "gmx", Value::Array(cmds)).await;
+    assert_eq!(statuses(&out), ["applied", "rejected", "applied"], "{out}");
+    assert_eq!(out["results"][1]["code"], "cannot_apply");
+    assert_eq!(out["results"][0]["command_seq"], before + 1);
+    assert_eq!(out["results"][2]["command_seq"], before + 2);
+    assert_eq!(out["next_device_seq"], 4);
+    assert_eq!(reports_count(&t), 2);
+    assert_eq!(t.audit_count(), before + 2);
+    t.verify();
+}
