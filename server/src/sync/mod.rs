@@ -642,15 +642,28 @@ fn push_one_straight(
     if item.device_seq > next {
         return Ok(None);
     }
-    let mark = shared.batch.mark();
-    let result = match execute_as(
-        conn,
-        env,
-        &prep.issuer,
-        &mut shared.batch,
-        &item.command,
-        item.position.as_ref(),
-    ) {
+    let run = |conn: &mut DbConn, batch: &mut Batch| {
+        execute_as(
+            conn,
+            env,
+            &prep.issuer,
+            batch,
+            &item.command,
+            item.position.as_ref(),
+        )
+    };
+    let outcome = if crate::workflow::decides_before_writing(&item.command) {
+        let mark = shared.batch.mark();
+        let out = run(conn, &mut shared.batch);
+        if out.is_err() {
+            shared.batch.undo(mark);
+        }
+        out
+    } else {
+        // It may claim a number before the rules decide: a refusal gives it back.
+        shared.batch.savepoint(conn, run)
+    };
+    let result = match outcome {
         Ok(applied) => {
             prep.add_written(&applied);
             let receipt = prep.receipt(who, item, env.now, "applied", Some(applied.seq), None);
@@ -658,8 +671,7 @@ fn push_one_straight(
             (receipt, answer)
         }
         Err(CommandError::Domain(d)) => {
-            // Refused by the rules before it wrote anything (`execute_as`).
-            shared.batch.undo(mark);
+            // Refused by the rules; nothing it did is left (`execute_as`).
             let receipt = prep.receipt(
                 who,
                 item,

@@ -269,9 +269,10 @@ impl Batch {
 /// [`execute_in`] for several commands of one issuer in one transaction (see [`Batch`]); the
 /// caller calls [`Batch::finish`] before committing.
 ///
-/// A command the rules refuse (`CommandError::Domain`) has written nothing to the database:
-/// everything before `decide` reads (the head's lock writes nothing), so a caller may go on
-/// with the transaction after [`Batch::undo`] without a savepoint.
+/// A command the rules refuse (`CommandError::Domain`) has written nothing to the database if
+/// [`decides_before_writing`] says so: then everything before `decide` reads (the head's lock
+/// writes nothing), and a caller may go on with the transaction after [`Batch::undo`] without
+/// a savepoint. Other commands may have claimed a number before the rules refused them.
 pub fn execute_as(
     conn: &mut DbConn,
     env: &Env<'_>,
@@ -388,6 +389,15 @@ impl Snapshot<'_> {
         serde_json::to_string(self)
             .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
     }
+}
+
+/// Whether nothing the command does before the rules decide writes: true of a new report (its
+/// facts are the id check, the category's rules, the grid and its photos' owners). Other
+/// commands' facts may claim a number the decision would carry — a simple penalty's, a case's,
+/// a transfer letter's, an assistance letter's, a decision's, a reminder's
+/// (`facts::load`, `store::workflow::next_counter`) — which a refusal must give back.
+pub fn decides_before_writing(cmd: &Command) -> bool {
+    matches!(cmd, Command::CreateReport { .. })
 }
 
 /// Whether the command makes a new report (the rules have checked that its id is unused).

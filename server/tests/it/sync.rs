@@ -1222,3 +1222,33 @@ async fn a_command_whose_record_is_refused_is_rejected_alone() {
     assert_eq!(t.audit_count(), before + 2);
     t.verify();
 }
+
+/// A command whose facts claim a number before the rules decide (a simple penalty's decision
+/// number) and that the rules then refuse gives the number back, also inside a group applied
+/// straight: the next simple penalty gets the first number of the year.
+#[actix_web::test]
+async fn a_refused_penalty_in_a_group_gives_its_decision_number_back() {
+    let t = Town::new().await;
+    let r = t.report("0401").await;
+    let task = t.dispatch(&r).await;
+    t.to_on_site(&task).await;
+    let fine = |fen: i64| {
+        json!({"type": "handle_task", "task_id": task, "attachment_ids": [uuid()], "outcome": {"outcome": "simple_penalty",
+        "party_kind": "person", "party_name": "张三", "penalty": {"kind": "fine", "amount_fen": fen}, "facts": "占道经营", "legal_basis": "条例第三十六条"}})
+    };
+    let out = push(
+        &t,
+        "off1",
+        json!([
+            {"device_seq": 1, "command": fine(20_001)},
+            {"device_seq": 2, "command": fine(10_000)},
+        ]),
+    )
+    .await;
+    assert_eq!(statuses(&out), ["rejected", "applied"], "{out}");
+    assert_eq!(out["results"][0]["code"], "penalty_over_limit");
+    let number = t.stored_task(&task).decision_number.unwrap();
+    let year = chrono::Utc::now().format("%Y").to_string();
+    assert_eq!(number, format!("简罚〔{year}〕1号"));
+    t.verify();
+}
