@@ -56,7 +56,10 @@ pub(crate) const ROWS_PER_INSERT: usize = 500;
 
 /// Insert rows with multi-row `INSERT`s: one statement for up to [`ROWS_PER_INSERT`] rows
 /// instead of one each (a sync push writes a group's records at its end). Batch inserts do not
-/// compile through the `MultiConnection` enum, hence the macro matching on the backend.
+/// compile through the `MultiConnection` enum, hence the macro matching on the backend. On
+/// SQLite diesel writes one statement a row (in a savepoint) unless the rows' type inserts
+/// `None` as NULL rather than as the column's default (`treat_none_as_default_value = false`,
+/// which the three types written here carry; their tables have no other defaults).
 macro_rules! insert_many {
     ($conn:expr, $table:expr, $rows:expr) => {{
         let mut written = 0;
@@ -92,7 +95,7 @@ pub fn set_head_hash(conn: &mut DbConn, hash: &str) -> QueryResult<()> {
 
 /// One audit record.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
-#[diesel(table_name = audit_log)]
+#[diesel(table_name = audit_log, treat_none_as_default_value = false)]
 pub struct AuditRecord {
     /// Command sequence number.
     pub seq: i64,
@@ -305,7 +308,7 @@ pub fn verify(conn: &mut DbConn) -> QueryResult<(i64, Vec<ChainProblem>)> {
 
 /// One change-log row: an entity changed by command `seq`.
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable, serde::Serialize)]
-#[diesel(table_name = change_log)]
+#[diesel(table_name = change_log, treat_none_as_default_value = false)]
 pub struct ChangeRow {
     /// Command sequence (commit order).
     pub seq: i64,

@@ -106,7 +106,7 @@ pub fn set_next_seq(
 
 /// What became of one pushed command.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = sync_receipts)]
+#[diesel(table_name = sync_receipts, treat_none_as_default_value = false)]
 pub struct Receipt {
     /// User.
     pub user_id: String,
