@@ -48,17 +48,7 @@ pub fn advance(
     seq: i64,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let n = diesel::update(
-        sync_devices::table
-            .find((user_id, device_id))
-            .filter(sync_devices::next_seq.eq(seq)),
-    )
-    .set((
-        sync_devices::next_seq.eq(seq + 1),
-        sync_devices::updated_at.eq(now),
-    ))
-    .execute(conn)?;
-    Ok(n == 1)
+    set_next_seq(conn, user_id, device_id, seq, seq + 1, now)
 }
 
 /// Lock the device's row for the rest of the transaction and read its next `device_seq`: a

@@ -663,7 +663,7 @@ fn push_one_straight(
         // It may claim a number before the rules decide: a refusal gives it back.
         shared.batch.savepoint(conn, run)
     };
-    let result = match outcome {
+    let (receipt, answer) = match outcome {
         Ok(applied) => {
             prep.add_written(&applied);
             let receipt = prep.receipt(who, item, env.now, "applied", Some(applied.seq), None);
@@ -690,9 +690,9 @@ fn push_one_straight(
         .straight
         .as_mut()
         .expect("a group applied straight collects its receipts");
-    receipts.push(result.0);
+    receipts.push(receipt);
     shared.next_seq = Some(item.device_seq + 1);
-    Ok(Some(result.1))
+    Ok(Some(answer))
 }
 
 /// One command of a group applied one savepoint a command (see [`push`]); `None` when an

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::common::assert_error;
-use crate::workflow::{uuid, Town};
+use crate::workflow::{simple_fine, uuid, Town};
 use griddispatch_protocol::Role;
 use serde_json::{json, Value};
 
@@ -1023,11 +1023,7 @@ async fn a_group_that_does_not_commit_leaves_nothing_and_is_sent_again() {
     if t.app.db.backend() != "postgres" {
         return;
     }
-    let exec = |sql: &str| {
-        use diesel::RunQueryDsl;
-        let mut conn = t.app.state.pool.get().unwrap();
-        diesel::sql_query(sql).execute(&mut conn).unwrap();
-    };
+    let exec = |sql: &str| t.exec_sql(sql);
     exec(
         "CREATE FUNCTION gd_test_refuse() RETURNS trigger LANGUAGE plpgsql AS \
          $$ BEGIN RAISE EXCEPTION 'refused at commit'; END $$",
@@ -1061,11 +1057,7 @@ async fn a_group_that_does_not_commit_leaves_nothing_and_is_sent_again() {
 #[actix_web::test]
 async fn a_command_whose_receipt_is_refused_leaves_the_chain_whole() {
     let t = Town::new().await;
-    let exec = |sql: &str| {
-        use diesel::RunQueryDsl;
-        let mut conn = t.app.state.pool.get().unwrap();
-        diesel::sql_query(sql).execute(&mut conn).unwrap();
-    };
+    let exec = |sql: &str| t.exec_sql(sql);
     let postgres = t.app.db.backend() == "postgres";
     if postgres {
         exec(
@@ -1181,11 +1173,7 @@ async fn a_command_refused_inside_a_group_takes_no_number_and_the_chain_goes_on(
 #[actix_web::test]
 async fn a_command_whose_record_is_refused_is_rejected_alone() {
     let t = Town::new().await;
-    let exec = |sql: &str| {
-        use diesel::RunQueryDsl;
-        let mut conn = t.app.state.pool.get().unwrap();
-        diesel::sql_query(sql).execute(&mut conn).unwrap();
-    };
+    let exec = |sql: &str| t.exec_sql(sql);
     let postgres = t.app.db.backend() == "postgres";
     let ids: Vec<String> = (0..3).map(|_| uuid()).collect();
     if postgres {
@@ -1232,10 +1220,7 @@ async fn a_refused_penalty_in_a_group_gives_its_decision_number_back() {
     let r = t.report("0401").await;
     let task = t.dispatch(&r).await;
     t.to_on_site(&task).await;
-    let fine = |fen: i64| {
-        json!({"type": "handle_task", "task_id": task, "attachment_ids": [uuid()], "outcome": {"outcome": "simple_penalty",
-        "party_kind": "person", "party_name": "张三", "penalty": {"kind": "fine", "amount_fen": fen}, "facts": "占道经营", "legal_basis": "条例第三十六条"}})
-    };
+    let fine = |fen: i64| simple_fine(&task, fen);
     let out = push(
         &t,
         "off1",

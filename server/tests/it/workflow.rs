@@ -273,6 +273,13 @@ impl Town {
             .unwrap()
     }
 
+    /// Run SQL straight on the database (a test's trigger), outside the command path.
+    pub(crate) fn exec_sql(&self, sql: &str) {
+        use diesel::RunQueryDsl;
+        let mut conn = self.app.state.pool.get().unwrap();
+        diesel::sql_query(sql).execute(&mut conn).unwrap();
+    }
+
     pub(crate) fn audit_count(&self) -> i64 {
         let mut conn = self.app.state.pool.get().unwrap();
         griddispatch::store::audit::head_seq(&mut conn).unwrap()
@@ -456,10 +463,7 @@ async fn simple_penalty_within_the_limit_gets_a_decision_number() {
     let r = t.report("0401").await;
     let task = t.dispatch(&r).await;
     t.to_on_site(&task).await;
-    let fine = |fen: i64| {
-        json!({"type": "handle_task", "task_id": task, "attachment_ids": [uuid()], "outcome": {"outcome": "simple_penalty",
-        "party_kind": "person", "party_name": "张三", "penalty": {"kind": "fine", "amount_fen": fen}, "facts": "占道经营", "legal_basis": "条例第三十六条"}})
-    };
+    let fine = |fen: i64| simple_fine(&task, fen);
     let before = t.audit_count();
     assert_error(t.cmd("off1", fine(20_001)).await, 422, "penalty_over_limit").await;
     assert_eq!(t.audit_count(), before, "a refused command writes nothing");
@@ -800,4 +804,10 @@ async fn an_admin_loads_a_years_calendar_and_bad_files_are_refused() {
         cal.is_working_day(chrono::NaiveDate::from_ymd_opt(2027, 2, 6).unwrap()),
         "an adjusted Saturday is worked"
     );
+}
+
+/// An officer's `handle_task` closing a task with a simple-procedure fine of `fen`.
+pub(crate) fn simple_fine(task: &str, fen: i64) -> Value {
+    json!({"type": "handle_task", "task_id": task, "attachment_ids": [uuid()], "outcome": {"outcome": "simple_penalty",
+        "party_kind": "person", "party_name": "张三", "penalty": {"kind": "fine", "amount_fen": fen}, "facts": "占道经营", "legal_basis": "条例第三十六条"}})
 }
